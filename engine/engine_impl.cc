@@ -1,0 +1,129 @@
+#include "engine_impl.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "spdlog/spdlog.h"
+
+namespace ratchet {
+
+namespace {
+constexpr int kMaxExpiriesPerGroup = 1000;
+constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOptions& options) {
+  if (options.data_dir.empty()) return InvalidArgument("data_dir", "must not be empty");
+  if (options.max_group_ops < 1) return InvalidArgument("max_group_ops", "must be >= 1");
+  storage::StoreOptions store_options;
+  store_options.path = options.data_dir;
+  store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.file_system = options.file_system;
+  RATCHET_ASSIGN_OR_RETURN(auto store, storage::Store::Open(store_options));
+  std::unique_ptr<Impl> impl(new Impl(options, std::move(store)));
+  auto started = std::chrono::steady_clock::now();
+  RATCHET_RETURN_IF_ERROR(impl->sm_->Recover());
+  spdlog::info("ratchet engine opened data_dir={} live_jobs={} recovery_ms={}", options.data_dir,
+               impl->sm_->live_jobs(),
+               std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)
+                   .count());
+  impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
+  return impl;
+}
+
+Engine::Impl::Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store)
+    : options_(options),
+      clock_(options.clock ? options.clock : SystemClock::Default()),
+      random_(options.random ? options.random : std::shared_ptr<Random>(NewDefaultRandom())),
+      store_(std::move(store)),
+      sm_(std::make_unique<internal::StateMachine>(store_.get(), options_, random_.get())),
+      batch_(std::make_unique<storage::Batch>(store_.get())),
+      next_sweep_(clock_->Now()) {}
+
+Engine::Impl::~Impl() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Engine::Impl::Push(Op op) {
+  absl::MutexLock lock(&mu_);
+  inbox_.push_back(std::move(op));
+}
+
+absl::Duration Engine::Impl::TimeToNextMaintenance() {
+  TimePoint now = clock_->Now();
+  TimePoint next = next_sweep_;
+  if (auto deadline = sm_->NextDeadline()) next = std::min(next, FromUnixMs(*deadline));
+  auto wait = absl::FromChrono(next - now);
+  return std::clamp(wait, absl::Milliseconds(1), kMaxIdleWait);
+}
+
+void Engine::Impl::Loop() {
+  while (true) {
+    std::deque<Op> ops;
+    absl::Duration wait = TimeToNextMaintenance();
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !inbox_.empty() || stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&has_work), wait);
+      if (inbox_.empty() && stopping_) break;
+      size_t n = std::min(inbox_.size(), static_cast<size_t>(options_.max_group_ops));
+      std::move(inbox_.begin(), inbox_.begin() + n, std::back_inserter(ops));
+      inbox_.erase(inbox_.begin(), inbox_.begin() + n);
+    }
+    RunGroup(ops);
+  }
+}
+
+absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
+  RATCHET_RETURN_IF_ERROR(sm_->ExpireLeases(batch, now, kMaxExpiriesPerGroup));
+  next_sweep_ = now + options_.sweep_interval;
+  return sm_->Sweep(batch, now, options_.sweep_batch_keys).status();
+}
+
+void Engine::Impl::RunGroup(std::deque<Op>& ops) {
+  const TimePoint now = clock_->Now();
+  if (failed_.ok()) {
+    // Expired leases end before any operation of this group looks at them.
+    absl::Status s = now >= next_sweep_ ? RunMaintenance(*batch_, now)
+                                        : sm_->ExpireLeases(*batch_, now, kMaxExpiriesPerGroup);
+    if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
+    if (batch_->Count() > 0) Flush();
+  }
+  for (Op& op : ops) {
+    if (op.fresh_batch && batch_->Count() > 0) Flush();
+    storage::Batch* batch = failed_.ok() ? batch_.get() : nullptr;
+    completions_.push_back(op.apply(batch, now));
+    if (batch_->ByteSize() >= options_.max_group_bytes) Flush();
+  }
+  Flush();
+}
+
+void Engine::Impl::Flush() {
+  absl::Status commit = failed_;
+  if (commit.ok() && batch_->Count() > 0) {
+    sm_->FinishBatch(*batch_);
+    commit = store_->Commit(*batch_);
+    if (!commit.ok()) {
+      spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
+                    commit.ToString());
+      failed_ = WithReason(
+          absl::UnavailableError(absl::StrCat(
+              "the engine stopped after a storage write failed (", commit.message(),
+              "); the outcome of operations in flight is unknown; reopen the engine")),
+          kReasonStorageFailed);
+      commit = failed_;
+    }
+  }
+  batch_->Clear();
+  for (Completion& c : completions_) c(commit);
+  completions_.clear();
+}
+
+}  // namespace ratchet

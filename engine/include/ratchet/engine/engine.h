@@ -1,0 +1,206 @@
+// An Engine durably stores and schedules jobs in a RocksDB data directory:
+// enqueue (with idempotency keys), lease with fencing tokens, heartbeat,
+// complete, fail with backoff, dead-letter queues and redrive, cancel, queue
+// settings and a retention sweeper. See docs/consistency.md for the state
+// machine and the atomic write behind every operation.
+//
+// Durability: a call is acknowledged (callback run / blocking call returns)
+// only after its write is fsynced. Operations apply in submission order; the
+// engine's one sequencer thread merges concurrent operations into one synced
+// WriteBatch (group commit) and never splits an operation across batches.
+//
+// Failure: if a write fails (I/O error, disk full) nothing of that batch is
+// acknowledged (its callers get UNAVAILABLE, reason STORAGE_FAILED: the
+// outcome is unknown), and every later call gets UNAVAILABLE until the engine
+// is destroyed and opened again. The engine never retries an fsync.
+//
+// Thread safety: all methods are safe to call concurrently from any thread.
+// Asynchronous callbacks run on the engine's sequencer thread, in order;
+// they must be quick and must not call the engine's blocking methods.
+#ifndef RATCHET_ENGINE_ENGINE_H_
+#define RATCHET_ENGINE_ENGINE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ratchet/base/clock.h"
+#include "ratchet/base/random.h"
+#include "ratchet/base/status.h"
+#include "ratchet/engine/types.h"
+
+namespace rocksdb {
+class FileSystem;
+}
+
+namespace ratchet {
+
+struct EngineOptions {
+  // RocksDB data directory; created if missing. The embedded default.
+  std::string data_dir = "./ratchet-data";
+  // Time source for every time-based decision. Not owned; must outlive the
+  // engine. Null means SystemClock::Default().
+  Clock* clock = nullptr;
+  // Randomness for backoff jitter. Null means a randomly seeded source.
+  std::shared_ptr<Random> random;
+  // File system to run RocksDB on (fault injection); null is POSIX.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+
+  size_t max_payload_bytes = 1 << 20;  // payload and result limit (1 MiB)
+  Millis idempotency_window{24 * 3600000};  // how long keys are remembered
+  Millis max_schedule_ahead{366LL * 24 * 3600000};  // furthest run_at from now
+  Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
+  int max_lease_jobs = 1000;   // max_jobs limit per Lease
+  int max_batch_jobs = 10000;  // jobs per EnqueueBatch
+  int max_errors_kept = 10;    // attempt errors kept per job
+  QueueSettings default_queue_settings;  // for queues created implicitly
+
+  // Group commit: most operations and bytes merged into one synced batch.
+  int max_group_ops = 4096;
+  size_t max_group_bytes = 32 << 20;
+
+  // The retention sweeper runs this often and deletes at most
+  // sweep_batch_keys keys per run, so it never holds the sequencer for long.
+  Millis sweep_interval{1000};
+  int sweep_batch_keys = 1000;
+
+  size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
+};
+
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+using StatusCallback = std::function<void(absl::Status)>;
+
+class Engine {
+ public:
+  // Opens the data directory, rebuilds the in-memory indexes from it and
+  // starts the sequencer thread. Leases in flight keep their deadlines.
+  // Errors: FAILED_PRECONDITION/SCHEMA_TOO_NEW; UNAVAILABLE/STORAGE_FAILED
+  // if RocksDB cannot open or read the directory; INVALID_ARGUMENT naming a
+  // bad option.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  // Finishes the calls already submitted, stops the sequencer and closes the
+  // store. Calls made during or after destruction are undefined behaviour.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // ---- Blocking API. Each returns once its write is durable. ----
+
+  // Enqueues one job. Returns the new id, or the existing id with
+  // duplicate=true when the idempotency key is known with the same content.
+  // Errors: INVALID_ARGUMENT naming the field and limit (reason
+  // PAYLOAD_TOO_LARGE for the payload); ALREADY_EXISTS/IDEMPOTENCY_CONFLICT,
+  // naming the existing job, if the key is known with another job type or
+  // payload.
+  absl::StatusOr<EnqueueResult> Enqueue(EnqueueRequest req);
+
+  // Enqueues all or none, in one atomic write. Results are in request order;
+  // a key repeated inside the batch yields the first job's id.
+  // Errors: as Enqueue, with the index in the field name ("jobs[3].queue").
+  absl::StatusOr<std::vector<EnqueueResult>> EnqueueBatch(std::vector<EnqueueRequest> reqs);
+
+  // Leases up to max_jobs available jobs of one queue, by priority then FIFO
+  // (run_at, then id), without exceeding the queue's concurrency limit. Each
+  // lease starts an attempt. Returns an empty vector when nothing is
+  // available, the queue is paused or unknown, or it is at its limit.
+  // Errors: INVALID_ARGUMENT.
+  absl::StatusOr<std::vector<LeasedJob>> Lease(LeaseRequest req);
+
+  // Extends a lease to now + extension and reports cancel requests.
+  // Errors: FAILED_PRECONDITION/LEASE_LOST if the token is not the job's
+  // current lease (stale, expired, job finished); NOT_FOUND; INVALID_ARGUMENT.
+  absl::StatusOr<HeartbeatResult> Heartbeat(HeartbeatRequest req);
+
+  // Completes a running job and applies its effects, atomically. Idempotent:
+  // repeating a successful call returns OK and changes nothing.
+  // Errors: FAILED_PRECONDITION/LEASE_LOST for a stale token; NOT_FOUND;
+  // INVALID_ARGUMENT (oversized result, bad effect keys).
+  absl::Status Complete(CompleteRequest req);
+
+  // Ends an attempt in failure. If retryable and attempts remain, the job is
+  // scheduled at now + backoff; otherwise it moves to the dead-letter queue
+  // (or to cancelled if cancellation was requested). Idempotent: repeating
+  // the call returns the same outcome and changes nothing.
+  // Errors: FAILED_PRECONDITION/LEASE_LOST; NOT_FOUND; INVALID_ARGUMENT.
+  absl::StatusOr<FailResult> Fail(FailRequest req);
+
+  // Cancels a scheduled or available job, or requests cancellation of a
+  // running one (its worker learns of it on its next heartbeat). Returns the
+  // state afterwards. Cancelling a cancelled job is acknowledged.
+  // Errors: NOT_FOUND; FAILED_PRECONDITION/INVALID_STATE for completed or
+  // dead jobs.
+  absl::StatusOr<JobState> Cancel(JobId id);
+
+  // A snapshot of one job as of the last durable write. Errors: NOT_FOUND.
+  absl::StatusOr<Job> Get(JobId id);
+
+  // Jobs of one queue in one state, a page at a time. Order: scheduled by
+  // run_at; available in lease order; running by lease deadline; completed,
+  // cancelled and dead by finish time.
+  // Errors: INVALID_ARGUMENT (queue, limit or cursor).
+  absl::StatusOr<ListResult> List(ListRequest req);
+
+  // ---- Dead-letter queues (list them with List(state = kDead)). ----
+
+  // Moves matching dead jobs back to available, now, keeping their error
+  // history. Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is unknown;
+  // FAILED_PRECONDITION/INVALID_STATE if filter.job_id is not dead.
+  absl::StatusOr<BulkResult> Redrive(RedriveRequest req);
+  // Deletes matching dead jobs; their idempotency keys stay for the window.
+  // Errors: as Redrive.
+  absl::StatusOr<BulkResult> Purge(DeadLetterFilter filter);
+
+  // ---- Queues. ----
+
+  // Replaces a queue's settings, creating the queue if needed.
+  // Errors: INVALID_ARGUMENT naming the setting and its limit.
+  absl::Status UpdateQueue(std::string queue, QueueSettings settings);
+  // Pause stops leasing from the queue; jobs stay available. Errors:
+  // INVALID_ARGUMENT for a bad name.
+  absl::Status PauseQueue(std::string queue);
+  absl::Status ResumeQueue(std::string queue);
+  // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
+  absl::StatusOr<QueueInfo> GetQueue(std::string queue);
+  absl::StatusOr<std::vector<QueueInfo>> ListQueues();
+
+  // ---- Application keyspace: outbox and effects. ----
+
+  // Commits application writes and enqueues in one atomic write. Results as
+  // EnqueueBatch. Errors: as EnqueueBatch; INVALID_ARGUMENT for bad keys.
+  absl::StatusOr<std::vector<EnqueueResult>> CommitOutbox(OutboxTxn txn);
+  // Reads a committed application value; nullopt if absent.
+  // Errors: INVALID_ARGUMENT for a bad key; UNAVAILABLE on read errors.
+  absl::StatusOr<std::optional<std::string>> ReadApp(std::string key);
+
+  // Runs due maintenance now: lease expiry and one bounded sweeper pass.
+  // The engine does this on its own timer; tests using a ManualClock call it
+  // after advancing the clock.
+  absl::Status Tick();
+
+  // ---- Asynchronous API: one thread can keep many operations in flight. ----
+  // Same semantics and errors as the blocking form; `cb` is invoked exactly
+  // once, on the sequencer thread, after the write is durable (or failed).
+  void EnqueueAsync(EnqueueRequest req, Callback<EnqueueResult> cb);
+  void EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
+                         Callback<std::vector<EnqueueResult>> cb);
+  void LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
+  void HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb);
+  void CompleteAsync(CompleteRequest req, StatusCallback cb);
+  void FailAsync(FailRequest req, Callback<FailResult> cb);
+  void CancelAsync(JobId id, Callback<JobState> cb);
+
+  class Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ratchet
+
+#endif  // RATCHET_ENGINE_ENGINE_H_

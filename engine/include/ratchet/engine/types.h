@@ -1,0 +1,227 @@
+// Value types of the embedded engine API: requests, results and job views.
+// All are plain values, owned by whoever holds them and safe to move between
+// threads. Times are wall-clock TimePoints (ms since the Unix epoch);
+// durations are std::chrono::milliseconds; sizes are in bytes.
+#ifndef RATCHET_ENGINE_TYPES_H_
+#define RATCHET_ENGINE_TYPES_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ratchet/base/clock.h"
+
+namespace ratchet {
+
+// Job ids are assigned by the engine, start at 1, increase monotonically and
+// are never reused, also across restarts.
+using JobId = uint64_t;
+
+// A fencing token identifies one lease of one job. Tokens come from one
+// engine-wide counter: every lease gets a token larger than any token issued
+// before it, also across restarts (the counter is persisted in the same
+// atomic write as the lease). A call carrying any other token than the job's
+// current one is rejected with LEASE_LOST.
+using FencingToken = uint64_t;
+
+enum class JobState : uint8_t {
+  kScheduled = 0,  // waiting for run_at (first run, or a retry's backoff)
+  kAvailable = 1,  // run_at has passed; may be leased
+  kRunning = 2,    // leased to a worker until the lease deadline
+  kCompleted = 3,  // terminal: Complete succeeded
+  kDead = 4,       // terminal until redriven: in the queue's dead-letter queue
+  kCancelled = 5,  // terminal: cancelled before or while running
+};
+
+// "scheduled", "available", ... as used in logs, CLI and docs.
+const char* JobStateName(JobState state);
+bool IsTerminal(JobState state);
+
+// Jitter modes from Marc Brooker, "Exponential Backoff And Jitter", AWS
+// Architecture Blog (2015). See backoff.h for the formulas.
+enum class JitterMode : uint8_t { kNone = 0, kFull = 1, kEqual = 2, kDecorrelated = 3 };
+
+// How long to wait before retrying a failed attempt.
+struct RetryPolicy {
+  Millis initial_backoff{1000};  // base delay; > 0
+  Millis max_backoff{3600000};   // cap on any one delay (1 h); >= initial_backoff
+  double multiplier = 2.0;       // growth per attempt, in [1, 10]
+  JitterMode jitter = JitterMode::kFull;
+};
+
+// Per-queue settings, persisted. A queue is created with the engine's
+// default settings on its first enqueue.
+struct QueueSettings {
+  int concurrency_limit = 0;  // max running jobs; 0 means unlimited
+  RetryPolicy retry_policy;   // default for jobs that bring none
+  int max_attempts = 25;      // default for jobs that bring none; >= 1
+  Millis visibility_timeout{30000};          // default lease length
+  Millis completed_retention{24 * 3600000};  // completed and cancelled jobs
+  Millis dead_retention{7 * 24 * 3600000};   // dead-lettered jobs
+  bool paused = false;                       // a paused queue leases nothing
+};
+
+struct EnqueueRequest {
+  std::string queue;     // 1..128 bytes of [A-Za-z0-9_.:-]
+  std::string job_type;  // 1..128 bytes of [A-Za-z0-9_.:-]
+  std::string payload;   // opaque bytes, at most EngineOptions::max_payload_bytes
+  // Optional; unique per queue for EngineOptions::idempotency_window. 1..256
+  // printable ASCII bytes. A repeat with the same job type and payload returns
+  // the first job's id; with other content it fails ALREADY_EXISTS.
+  std::string idempotency_key;
+  std::optional<TimePoint> run_at;  // absolute start time; exclusive with delay
+  std::optional<Millis> delay;      // relative start time; >= 0
+  int priority = 100;               // 0..1000; lower is leased first
+  std::optional<int> max_attempts;  // >= 1; default from the queue
+  std::optional<RetryPolicy> retry_policy;   // default from the queue
+  std::optional<Millis> visibility_timeout;  // default from the queue
+};
+
+struct EnqueueResult {
+  JobId id = 0;
+  // True when the idempotency key matched an existing job: `id` is that job's
+  // id ("duplicate of <id>") and nothing was written.
+  bool duplicate = false;
+};
+
+struct LeaseRequest {
+  std::string queue;
+  int max_jobs = 1;  // 1..EngineOptions::max_lease_jobs
+  // Lease length; default: the job's own, else the queue's.
+  std::optional<Millis> visibility_timeout;
+  std::string worker_id;  // 0..128 bytes, recorded on the job for operators
+};
+
+struct LeasedJob {
+  JobId id = 0;
+  std::string queue;
+  std::string job_type;
+  std::string payload;
+  std::string idempotency_key;
+  int attempt = 0;  // 1 for the first attempt
+  int max_attempts = 0;
+  TimePoint lease_deadline;
+  FencingToken token = 0;
+};
+
+struct HeartbeatRequest {
+  JobId id = 0;
+  FencingToken token = 0;
+  // New lease length from now; default: the lease's visibility timeout.
+  std::optional<Millis> extension;
+};
+
+struct HeartbeatResult {
+  TimePoint lease_deadline;
+  bool cancel_requested = false;  // the worker should stop and Fail the job
+};
+
+// One write to the application's keyspace. value == nullopt deletes the key.
+struct AppWrite {
+  std::string key;  // 1..1024 bytes
+  std::optional<std::string> value;
+};
+
+struct CompleteRequest {
+  JobId id = 0;
+  FencingToken token = 0;
+  std::string result;  // at most EngineOptions::max_payload_bytes
+  // Applied in the same atomic write as the completion, and only if the
+  // token is current: exactly-once effects on local state.
+  std::vector<AppWrite> effects;
+};
+
+struct FailRequest {
+  JobId id = 0;
+  FencingToken token = 0;
+  std::string error;  // truncated to 4 KiB when stored
+  bool retryable = true;
+};
+
+struct FailResult {
+  JobState state = JobState::kScheduled;  // kScheduled (retry), kDead or kCancelled
+  std::optional<TimePoint> retry_at;       // set when state == kScheduled
+};
+
+struct AttemptError {
+  int attempt = 0;
+  TimePoint at;
+  std::string message;
+};
+
+// A snapshot of one job.
+struct Job {
+  JobId id = 0;
+  std::string queue;
+  std::string job_type;
+  std::string payload;
+  std::string idempotency_key;
+  JobState state = JobState::kScheduled;
+  int priority = 0;
+  int attempts = 0;  // attempts started so far
+  int max_attempts = 0;
+  RetryPolicy retry_policy;
+  Millis visibility_timeout{0};
+  TimePoint created_at;
+  TimePoint run_at;               // when it becomes (or became) available
+  TimePoint lease_deadline;       // meaningful while running
+  FencingToken token = 0;         // the current or last lease's token
+  std::string worker_id;
+  bool cancel_requested = false;
+  TimePoint finished_at;          // meaningful when terminal
+  std::string result;
+  std::vector<AttemptError> errors;  // the most recent, oldest first
+};
+
+struct ListRequest {
+  std::string queue;
+  JobState state = JobState::kAvailable;
+  int limit = 100;     // 1..1000
+  std::string cursor;  // "" for the first page, else a previous next_cursor
+};
+
+struct ListResult {
+  std::vector<Job> jobs;
+  std::string next_cursor;  // "" when there are no more pages
+};
+
+// Selects dead-lettered jobs of one queue for redrive or purge.
+struct DeadLetterFilter {
+  std::string queue;
+  std::optional<JobId> job_id;  // only this job
+  std::string job_type;         // "" means any type
+  int limit = 1000;             // most jobs touched per call, 1..10000
+};
+
+struct RedriveRequest {
+  DeadLetterFilter filter;
+  // true: the job starts over at attempt 0. false: history and attempt count
+  // are kept and the job gets one more attempt.
+  bool reset_attempts = false;
+};
+
+struct BulkResult {
+  int count = 0;      // jobs redriven or purged
+  bool more = false;  // more jobs match; call again
+};
+
+// An application transaction for the outbox pattern: writes to the
+// application keyspace and enqueues, in one atomic write.
+struct OutboxTxn {
+  std::vector<AppWrite> writes;
+  std::vector<EnqueueRequest> enqueues;
+};
+
+struct QueueInfo {
+  std::string name;
+  QueueSettings settings;
+  int64_t scheduled = 0;
+  int64_t available = 0;
+  int64_t running = 0;
+};
+
+}  // namespace ratchet
+
+#endif  // RATCHET_ENGINE_TYPES_H_

@@ -1,0 +1,223 @@
+// StateMachine: leases and the end of attempts (complete, fail, expiry,
+// cancel). Fencing: an attempt may end only with the job's current token;
+// tokens come from one monotonic counter persisted with each lease.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "ratchet/engine/backoff.h"
+#include "state_machine.h"
+#include "validation.h"
+
+namespace ratchet::internal {
+
+using storage::Cf;
+
+namespace {
+constexpr size_t kMaxErrorBytes = 4096;
+}  // namespace
+
+absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch, TimePoint now,
+                                                           const LeaseRequest& req) {
+  RATCHET_RETURN_IF_ERROR(ValidateLease(req, options_));
+  QueueState* q = indexes_.FindQueue(req.queue);
+  if (!q || q->settings.paused) return std::vector<LeasedJob>();
+  indexes_.PromoteDue(q, ToUnixMs(now));
+  int64_t n = req.max_jobs;
+  if (q->settings.concurrency_limit > 0) {
+    n = std::min<int64_t>(n, q->settings.concurrency_limit -
+                                 static_cast<int64_t>(q->running.size()));
+  }
+  // Load every record before changing anything, so a read error leaves no
+  // half-applied lease behind.
+  std::vector<JobRecord> picked;
+  for (auto it = q->ready.begin(); it != q->ready.end() && static_cast<int64_t>(picked.size()) < n;
+       ++it) {
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, it->id));
+    picked.push_back(std::move(r));
+  }
+  std::vector<LeasedJob> out;
+  out.reserve(picked.size());
+  for (JobRecord& r : picked) {
+    Millis vt = req.visibility_timeout.value_or(
+        r.visibility_timeout_ms() > 0 ? Millis(r.visibility_timeout_ms())
+                                      : q->settings.visibility_timeout);
+    r.set_state(static_cast<int>(JobState::kRunning));
+    r.set_attempts(r.attempts() + 1);
+    r.set_token(next_token_++);
+    r.set_lease_deadline_ms(ToUnixMs(now + vt));
+    r.set_lease_length_ms(vt.count());
+    r.set_worker_id(req.worker_id);
+    Save(batch, r);
+    indexes_.StartLease(r.id(), r.lease_deadline_ms(), r.token());
+    out.push_back(ToLeasedJob(r));
+  }
+  if (!out.empty()) counters_dirty_ = true;
+  return out;
+}
+
+absl::Status StateMachine::CheckLease(const JobMeta* m, JobId id, FencingToken token,
+                                      absl::string_view op) {
+  if (m && m->running && m->token == token) return absl::OkStatus();
+  if (m && m->running) {
+    return LeaseLost(absl::StrCat(op, ": job ", id, ": fencing token ", token,
+                                  " does not hold the lease (current token ", m->token, ")"));
+  }
+  if (m) {
+    return LeaseLost(absl::StrCat(op, ": job ", id, " is not running; token ", token,
+                                  " holds no lease"));
+  }
+  return absl::OkStatus();  // not live: the caller loads the record to decide
+}
+
+absl::StatusOr<HeartbeatResult> StateMachine::Heartbeat(storage::Batch& batch, TimePoint now,
+                                                        const HeartbeatRequest& req) {
+  if (req.extension) {
+    RATCHET_RETURN_IF_ERROR(
+        ValidateDuration("extension", *req.extension, options_.max_visibility_timeout));
+  }
+  JobMeta* m = indexes_.Find(req.id);
+  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "heartbeat"));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
+  if (!m) {
+    return LeaseLost(absl::StrCat("heartbeat: job ", req.id, " is ",
+                                  JobStateName(VisibleState(r, now)), "; token ", req.token,
+                                  " holds no lease"));
+  }
+  Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
+  r.set_lease_deadline_ms(ToUnixMs(now + ext));
+  Save(batch, r);
+  indexes_.ExtendLease(req.id, r.lease_deadline_ms());
+  return HeartbeatResult{FromUnixMs(r.lease_deadline_ms()), r.cancel_requested()};
+}
+
+void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state) {
+  r.set_state(static_cast<int>(state));
+  r.set_finished_at_ms(ToUnixMs(now));
+  Save(batch, r);
+  if (state == JobState::kDead) {
+    batch.Put(Cf::kDeadLetters, DeadKey(r), "");
+  } else {
+    batch.Put(Cf::kJobIndex, FinishedKey(r), "");
+  }
+  indexes_.Remove(r.id());
+}
+
+absl::Status StateMachine::Complete(storage::Batch& batch, TimePoint now,
+                                    const CompleteRequest& req) {
+  if (req.result.size() > options_.max_payload_bytes) {
+    return InvalidArgument("result", absl::StrCat(req.result.size(),
+                                                  " bytes exceeds the limit of ",
+                                                  options_.max_payload_bytes, " bytes"));
+  }
+  for (size_t i = 0; i < req.effects.size(); ++i) {
+    RATCHET_RETURN_IF_ERROR(
+        ValidateAppWrite(absl::StrCat("effects[", i, "]."), req.effects[i], options_));
+  }
+  JobMeta* m = indexes_.Find(req.id);
+  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "complete"));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
+  if (!m) {
+    // Idempotent repeat of the completion that holds this token.
+    if (static_cast<JobState>(r.state()) == JobState::kCompleted && r.token() == req.token) {
+      return absl::OkStatus();
+    }
+    return LeaseLost(absl::StrCat("complete: job ", req.id, " is ",
+                                  JobStateName(VisibleState(r, now)), "; token ", req.token,
+                                  " holds no lease"));
+  }
+  r.set_result(req.result);
+  Finish(batch, now, r, JobState::kCompleted);
+  for (const AppWrite& w : req.effects) {
+    if (w.value) {
+      batch.Put(Cf::kApp, w.key, *w.value);
+    } else {
+      batch.Delete(Cf::kApp, w.key);
+    }
+  }
+  return absl::OkStatus();
+}
+
+FailResult StateMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                             absl::string_view error, bool retryable) {
+  auto* e = r.add_errors();
+  e->set_attempt(r.attempts());
+  e->set_at_ms(ToUnixMs(now));
+  e->set_message(std::string(error.substr(0, kMaxErrorBytes)));
+  int excess = r.errors_size() - options_.max_errors_kept;
+  if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
+  r.set_failed_token(r.token());
+  if (r.cancel_requested()) {
+    Finish(batch, now, r, JobState::kCancelled);
+    return {JobState::kCancelled, std::nullopt};
+  }
+  if (!retryable || r.attempts() >= r.max_attempts()) {
+    Finish(batch, now, r, JobState::kDead);
+    return {JobState::kDead, std::nullopt};
+  }
+  Millis delay = RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()),
+                            *random_);
+  r.set_last_backoff_ms(delay.count());
+  r.set_state(static_cast<int>(JobState::kScheduled));
+  r.set_run_at_ms(ToUnixMs(now + delay));
+  Save(batch, r);
+  QueueState* q = indexes_.Find(r.id())->queue;
+  indexes_.Remove(r.id());
+  indexes_.AddWaiting(r.id(), q, r.priority(), r.run_at_ms());
+  return {JobState::kScheduled, FromUnixMs(r.run_at_ms())};
+}
+
+absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint now,
+                                              const FailRequest& req) {
+  JobMeta* m = indexes_.Find(req.id);
+  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "fail"));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
+  if (m) return EndAttemptInFailure(batch, now, r, req.error, req.retryable);
+  // Not running. A repeat of the Fail that ended this token's attempt is
+  // acknowledged with the job's current outcome.
+  if (req.token != 0 && r.failed_token() == req.token) {
+    JobState state = VisibleState(r, now);
+    if (state == JobState::kAvailable) state = JobState::kScheduled;
+    FailResult result{state, std::nullopt};
+    if (state == JobState::kScheduled) result.retry_at = FromUnixMs(r.run_at_ms());
+    return result;
+  }
+  return LeaseLost(absl::StrCat("fail: job ", req.id, " is ",
+                                JobStateName(VisibleState(r, now)), "; token ", req.token,
+                                " holds no lease"));
+}
+
+absl::Status StateMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int max_jobs) {
+  for (int i = 0; i < max_jobs; ++i) {
+    std::optional<JobId> id = indexes_.FirstExpired(ToUnixMs(now));
+    if (!id) break;
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, *id));
+    EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobState> StateMachine::Cancel(storage::Batch& batch, TimePoint now, JobId id) {
+  JobMeta* m = indexes_.Find(id);
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, id));
+  if (m && m->running) {
+    if (!r.cancel_requested()) {
+      r.set_cancel_requested(true);
+      Save(batch, r);
+      m->cancel_requested = true;
+    }
+    return JobState::kRunning;
+  }
+  if (m) {
+    Finish(batch, now, r, JobState::kCancelled);
+    return JobState::kCancelled;
+  }
+  auto state = static_cast<JobState>(r.state());
+  if (state == JobState::kCancelled) return state;
+  return InvalidState(absl::StrCat("cancel: job ", id, " is ", JobStateName(state),
+                                   "; only scheduled, available or running jobs can be "
+                                   "cancelled"));
+}
+
+}  // namespace ratchet::internal
+

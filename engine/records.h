@@ -1,0 +1,61 @@
+// The engine's storage layout: key builders for each column family and
+// conversions between on-disk records (records.proto) and API types.
+// docs/consistency.md lists which operation writes which key.
+#ifndef RATCHET_ENGINE_RECORDS_H_
+#define RATCHET_ENGINE_RECORDS_H_
+
+#include <string>
+#include <string_view>
+
+#include "ratchet/engine/types.h"
+#include "records.pb.h"
+
+namespace ratchet::internal {
+
+using records::IdempotencyRecord;
+using records::JobRecord;
+using records::QueueRecord;
+
+// meta CF
+inline constexpr std::string_view kMetaNextJobId = "next_job_id";
+inline constexpr std::string_view kMetaNextToken = "next_token";
+
+// jobs CF: be64(id).
+std::string JobKey(JobId id);
+JobId JobIdFromKey(std::string_view key);
+// job_index CF: queue 0x00 state be64(finished_at) be64(id), for completed
+// and cancelled jobs; the retention sweeper walks it in time order.
+std::string FinishedKey(const JobRecord& r);
+std::string FinishedPrefix(std::string_view queue, JobState state);
+// dead_letters CF: queue 0x00 be64(finished_at) be64(id).
+std::string DeadKey(const JobRecord& r);
+std::string DeadPrefix(std::string_view queue);
+// The job id at the end of a FinishedKey or DeadKey.
+JobId JobIdFromIndexKey(std::string_view key);
+// idempotency CF: 'k' queue 0x00 key -> IdempotencyRecord, and the expiry
+// index 'e' be64(expires_at) queue 0x00 key -> "".
+std::string IdempotencyKey(std::string_view queue, std::string_view key);
+std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
+                                 std::string_view key);
+std::string IdempotencyExpiryPrefix();
+
+// SHA-256 of (job_type, payload): the content an idempotency key is bound to.
+std::string ContentFingerprint(std::string_view job_type, std::string_view payload);
+
+std::string EncodeU64(uint64_t v);
+uint64_t DecodeU64(std::string_view s);
+
+void ToRecord(const RetryPolicy& p, records::RetryPolicyRecord* r);
+RetryPolicy FromRecord(const records::RetryPolicyRecord& r);
+QueueRecord ToRecord(const QueueSettings& s);
+QueueSettings FromRecord(const QueueRecord& r);
+
+// The job's state as callers see it: a stored kScheduled job whose run_at
+// has passed is kAvailable.
+JobState VisibleState(const JobRecord& r, TimePoint now);
+Job ToJob(const JobRecord& r, TimePoint now);
+LeasedJob ToLeasedJob(const JobRecord& r);
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_RECORDS_H_

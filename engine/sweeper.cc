@@ -1,0 +1,93 @@
+// StateMachine::Sweep: the retention sweeper. It walks the time-ordered
+// indexes of finished jobs and idempotency keys and deletes what is past
+// retention, at most `max_keys` keys per pass so it never holds the
+// sequencer for long. Runs on a fresh batch over committed data.
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "ratchet/storage/keys.h"
+#include "state_machine.h"
+
+namespace ratchet::internal {
+
+using storage::Cf;
+using storage::KeyBuilder;
+using storage::KeyReader;
+
+namespace {
+
+// Deletes index entries under `prefix` whose time is at or before `cutoff`,
+// and their job records. Returns keys deleted.
+absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batch, Cf cf,
+                               const std::string& prefix, int64_t cutoff_ms, int budget) {
+  int deleted = 0;
+  std::string end = KeyBuilder().Raw(prefix).I64(cutoff_ms + 1).Build();
+  RATCHET_RETURN_IF_ERROR(store.ForEach(cf, prefix, end, [&](std::string_view key,
+                                                             std::string_view) {
+    if (deleted + 2 > budget) return false;
+    batch.Delete(cf, key);
+    batch.Delete(Cf::kJobs, JobKey(JobIdFromIndexKey(key)));
+    deleted += 2;
+    return true;
+  }));
+  return deleted;
+}
+
+absl::StatusOr<int> SweepIdempotencyKeys(const storage::Store& store, storage::Batch& batch,
+                                         int64_t now_ms, int budget) {
+  int deleted = 0;
+  const std::string prefix = IdempotencyExpiryPrefix();
+  std::string end = KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
+  absl::Status read_status;
+  RATCHET_RETURN_IF_ERROR(store.ForEach(
+      Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
+        if (deleted + 2 > budget) return false;
+        KeyReader reader(key.substr(prefix.size()));
+        int64_t expires_ms = 0;
+        std::string queue;
+        if (!reader.I64(&expires_ms) || !reader.Str(&queue)) return true;
+        std::string primary = IdempotencyKey(queue, reader.rest());
+        auto value = store.Get(Cf::kIdempotency, primary);
+        if (!value.ok()) {
+          read_status = value.status();
+          return false;
+        }
+        IdempotencyRecord rec;
+        // The key may have been reused after it expired; then it has a newer
+        // expiry entry of its own and must stay.
+        if (*value && rec.ParseFromString(**value) && rec.expires_at_ms() == expires_ms) {
+          batch.Delete(Cf::kIdempotency, primary);
+          ++deleted;
+        }
+        batch.Delete(Cf::kIdempotency, key);
+        ++deleted;
+        return true;
+      }));
+  RATCHET_RETURN_IF_ERROR(read_status);
+  return deleted;
+}
+
+}  // namespace
+
+absl::StatusOr<int> StateMachine::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
+  const int64_t now_ms = ToUnixMs(now);
+  int deleted = 0;
+  for (QueueState* q : indexes_.Queues()) {
+    const int64_t finished_cutoff = now_ms - q->settings.completed_retention.count();
+    for (JobState state : {JobState::kCompleted, JobState::kCancelled}) {
+      RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kJobIndex,
+                                                 FinishedPrefix(q->name, state),
+                                                 finished_cutoff, max_keys - deleted));
+      deleted += n;
+    }
+    RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kDeadLetters,
+                                               DeadPrefix(q->name),
+                                               now_ms - q->settings.dead_retention.count(),
+                                               max_keys - deleted));
+    deleted += n;
+  }
+  RATCHET_ASSIGN_OR_RETURN(int n,
+                           SweepIdempotencyKeys(*store_, batch, now_ms, max_keys - deleted));
+  return deleted + n;
+}
+
+}  // namespace ratchet::internal

@@ -1,0 +1,42 @@
+#include "ratchet/base/status.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+
+namespace ratchet {
+
+absl::Status WithReason(absl::Status status, absl::string_view reason) {
+  if (!status.ok()) status.SetPayload(kReasonPayloadUrl, absl::Cord(reason));
+  return status;
+}
+
+std::string ReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kReasonPayloadUrl);
+  return payload ? std::string(*payload) : std::string();
+}
+
+absl::Status InvalidArgument(absl::string_view field, absl::string_view problem) {
+  return WithReason(absl::InvalidArgumentError(absl::StrCat(field, ": ", problem)),
+                    kReasonInvalidArgument);
+}
+
+absl::Status PayloadTooLarge(size_t size_bytes, size_t limit_bytes) {
+  return WithReason(absl::InvalidArgumentError(absl::StrCat(
+                        "payload: ", size_bytes, " bytes exceeds the limit of ",
+                        limit_bytes, " bytes")),
+                    kReasonPayloadTooLarge);
+}
+
+absl::Status LeaseLost(absl::string_view message) {
+  return WithReason(absl::FailedPreconditionError(message), kReasonLeaseLost);
+}
+
+absl::Status NotFound(absl::string_view message) {
+  return WithReason(absl::NotFoundError(message), kReasonNotFound);
+}
+
+absl::Status InvalidState(absl::string_view message) {
+  return WithReason(absl::FailedPreconditionError(message), kReasonInvalidState);
+}
+
+}  // namespace ratchet

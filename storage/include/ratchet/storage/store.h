@@ -1,0 +1,136 @@
+// Store: Ratchet's durable keyspace on RocksDB. It owns every RocksDB detail
+// (column families, options, the write path, status conversion) so the engine
+// sees only column-family names, string keys and absl::Status.
+//
+// Durability: every Commit is one atomic WriteBatch written to the WAL and
+// fsynced (WriteOptions::sync) before Commit returns OK. A failed Commit
+// poisons the Store: RocksDB may hold a partial WAL record, so the Store
+// refuses every later Commit with UNAVAILABLE until it is reopened. It never
+// retries an fsync (see "fsyncgate": a failed fsync may have dropped pages).
+//
+// Thread safety: Get, ForEach and Commit are safe from any thread. A Batch is
+// not thread-safe and must not outlive the Store that made it.
+#ifndef RATCHET_STORAGE_STORE_H_
+#define RATCHET_STORAGE_STORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class FileSystem;
+class Env;
+class WriteBatchWithIndex;
+}  // namespace rocksdb
+
+namespace ratchet::storage {
+
+// The column families. See docs/consistency.md for what each key holds.
+enum class Cf : int {
+  kMeta = 0,      // schema version and id/token high-water marks
+  kJobs,          // job id -> JobRecord
+  kJobIndex,      // finished (completed/cancelled) jobs by queue, state, time
+  kDeadLetters,   // dead-lettered jobs by queue and time (the DLQ index)
+  kIdempotency,   // (queue, idempotency key) -> job id, plus an expiry index
+  kQueues,        // queue name -> QueueSettings
+  kApp,           // the embedding application's own keyspace (outbox)
+  kCount,
+};
+
+// The schema version this build writes and understands. Opening a store with
+// a newer version fails with FAILED_PRECONDITION (reason SCHEMA_TOO_NEW).
+inline constexpr uint32_t kSchemaVersion = 1;
+
+struct StoreOptions {
+  // Directory of the RocksDB database. Created if missing.
+  std::string path;
+  // Bound on RocksDB's LRU block cache, shared by all column families.
+  size_t block_cache_bytes = 64 << 20;
+  // Memtable size per column family before a flush.
+  size_t write_buffer_bytes = 32 << 20;
+  // A file system to run on instead of the default (fault injection in
+  // tests). Shared ownership; null means the POSIX file system.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+};
+
+class Store;
+
+// An atomic group of writes with read-your-writes lookups: Get sees this
+// batch's own puts and deletes layered over the committed store. Backed by
+// rocksdb::WriteBatchWithIndex.
+class Batch {
+ public:
+  explicit Batch(Store* store);
+  ~Batch();
+  Batch(const Batch&) = delete;
+  Batch& operator=(const Batch&) = delete;
+
+  void Put(Cf cf, std::string_view key, std::string_view value);
+  void Delete(Cf cf, std::string_view key);
+  // The value for `key` as this batch would leave it, or nullopt if absent.
+  // Errors: UNAVAILABLE on a RocksDB read error.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+  // Number of puts and deletes since construction or Clear().
+  size_t Count() const;
+  size_t ByteSize() const;
+  void Clear();
+
+ private:
+  friend class Store;
+  Store* store_;
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> wb_;
+};
+
+class Store {
+ public:
+  // Opens or creates the store at options.path, creating missing column
+  // families and checking the schema version.
+  // Errors: FAILED_PRECONDITION/SCHEMA_TOO_NEW if the data was written by a
+  // newer schema; UNAVAILABLE if RocksDB cannot open the directory.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(const StoreOptions& options);
+  ~Store();
+
+  // Writes `batch` atomically and fsyncs the WAL. On OK the batch is durable.
+  // Errors: UNAVAILABLE/STORAGE_FAILED if the write or sync failed (nothing
+  // of the batch may be assumed durable) or an earlier Commit failed.
+  absl::Status Commit(Batch& batch);
+
+  // Reads a committed value. Errors: UNAVAILABLE on a read error.
+  absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+
+  // Calls fn(key, value) for committed keys in [start, end) in key order
+  // (end "" means no bound) until fn returns false.
+  // Errors: UNAVAILABLE on an iteration error.
+  absl::Status ForEach(Cf cf, std::string_view start, std::string_view end,
+                       const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // True once a Commit has failed; the Store must then be reopened.
+  bool failed() const { return failed_.load(); }
+
+  // RocksDB's estimate of live keys in `cf` (for benchmarks and metrics).
+  uint64_t EstimateKeys(Cf cf) const;
+
+ private:
+  friend class Batch;
+  Store() = default;
+  absl::Status CheckSchema();
+
+  std::unique_ptr<rocksdb::Env> env_;  // set when a custom file system is used
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf
+  std::atomic<bool> failed_{false};
+};
+
+}  // namespace ratchet::storage
+
+#endif  // RATCHET_STORAGE_STORE_H_

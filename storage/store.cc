@@ -1,0 +1,208 @@
+#include "ratchet/storage/store.h"
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "ratchet/storage/keys.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+#include "rocksdb/utilities/write_batch_with_index.h"
+#include "status_util.h"
+
+namespace ratchet::storage {
+
+namespace {
+
+constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
+    "default",  // kMeta lives in RocksDB's default column family
+    "jobs", "job_index", "dead_letters", "idempotency", "queues", "app"};
+
+constexpr std::string_view kSchemaKey = "schema_version";
+
+// Column families whose keys are deleted queue-style (insert, later delete).
+// Faktory left RocksDB partly over slow start-ups caused by scanning tombstones;
+// NewCompactOnDeletionCollectorFactory compacts an SST file once a sliding
+// window of 128 entries holds 64 deletions, before tombstones pile up.
+bool SeesQueueStyleDeletes(Cf cf) {
+  return cf == Cf::kJobs || cf == Cf::kJobIndex || cf == Cf::kDeadLetters ||
+         cf == Cf::kIdempotency;
+}
+
+rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
+                                       const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.write_buffer_size = options.write_buffer_bytes;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  // Index and filter blocks count against the bounded cache, so memory stays
+  // within block_cache_bytes however large the data grows.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  if (SeesQueueStyleDeletes(cf)) {
+    cf_options.table_properties_collector_factories.push_back(
+        rocksdb::NewCompactOnDeletionCollectorFactory(128, 64));
+  }
+  return cf_options;
+}
+
+std::string EncodeU32(uint32_t v) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+  return out;
+}
+
+uint32_t DecodeU32(std::string_view s) {
+  uint32_t v = 0;
+  for (char c : s.substr(0, 4)) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
+  std::unique_ptr<Store> store(new Store());
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  // The WAL is on (RocksDB's default) and every Commit syncs it. Recovery
+  // stops at the first corrupt record, which is the torn tail of a crash.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  db_options.max_total_wal_size = 256 << 20;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 4;
+  if (options.file_system) {
+    store->env_ = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = store->env_.get();
+  }
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), options, cache));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
+                                        &store->handles_, &raw);
+  if (!s.ok()) {
+    return WithReason(absl::UnavailableError(absl::StrCat(
+                          "open store at '", options.path, "': ", s.ToString())),
+                      kReasonStorageFailed);
+  }
+  store->db_.reset(raw);
+  if (absl::Status schema = store->CheckSchema(); !schema.ok()) return schema;
+  return store;
+}
+
+Store::~Store() {
+  if (!db_) return;
+  for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle).PermitUncheckedError();
+  // Close flushes nothing we depend on: every commit is already in the WAL.
+  db_->Close().PermitUncheckedError();
+  db_.reset();
+}
+
+absl::Status Store::CheckSchema() {
+  auto current = Get(Cf::kMeta, kSchemaKey);
+  if (!current.ok()) return current.status();
+  if (current->has_value()) {
+    uint32_t version = DecodeU32(**current);
+    if (version > kSchemaVersion) {
+      return WithReason(
+          absl::FailedPreconditionError(absl::StrCat(
+              "data directory has schema version ", version,
+              ", newer than this build understands (", kSchemaVersion,
+              "); run a newer ratchet or restore a matching backup")),
+          kReasonSchemaTooNew);
+    }
+    return absl::OkStatus();
+  }
+  Batch batch(this);
+  batch.Put(Cf::kMeta, kSchemaKey, EncodeU32(kSchemaVersion));
+  return Commit(batch);
+}
+
+absl::Status Store::Commit(Batch& batch) {
+  if (failed_.load()) {
+    return WithReason(absl::UnavailableError(
+                          "store refused the write: an earlier write failed; "
+                          "reopen the engine to recover"),
+                      kReasonStorageFailed);
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  rocksdb::Status s = db_->Write(write_options, batch.wb_->GetWriteBatch());
+  if (!s.ok()) {
+    failed_.store(true);
+    return FromRocksDb(s, "synced write failed");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<int>(cf)],
+                               rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s, "read");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Store::ForEach(
+    Cf cf, std::string_view start, std::string_view end,
+    const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end.data(), end.size());
+  if (!end.empty()) read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(read_options, handles_[static_cast<int>(cf)]));
+  for (it->Seek(rocksdb::Slice(start.data(), start.size())); it->Valid(); it->Next()) {
+    if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
+  }
+  return FromRocksDb(it->status(), "iterate");
+}
+
+uint64_t Store::EstimateKeys(Cf cf) const {
+  uint64_t n = 0;
+  db_->GetIntProperty(handles_[static_cast<int>(cf)], "rocksdb.estimate-num-keys", &n);
+  return n;
+}
+
+Batch::Batch(Store* store)
+    : store_(store),
+      wb_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
+                                                         /*overwrite_key=*/true)) {}
+
+Batch::~Batch() = default;
+
+void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
+  wb_->Put(store_->handles_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()),
+           rocksdb::Slice(value.data(), value.size()))
+      .PermitUncheckedError();  // in-memory append; fails only past max_bytes (unset)
+}
+
+void Batch::Delete(Cf cf, std::string_view key) {
+  wb_->Delete(store_->handles_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()))
+      .PermitUncheckedError();  // as in Put
+}
+
+absl::StatusOr<std::optional<std::string>> Batch::Get(Cf cf, std::string_view key) {
+  std::string value;
+  rocksdb::Status s = wb_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(),
+                                             store_->handles_[static_cast<int>(cf)],
+                                             rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s, "read through batch");
+  return std::optional<std::string>(std::move(value));
+}
+
+size_t Batch::Count() const { return wb_->GetWriteBatch()->Count(); }
+size_t Batch::ByteSize() const { return wb_->GetWriteBatch()->GetDataSize(); }
+void Batch::Clear() { wb_->Clear(); }
+
+}  // namespace ratchet::storage
