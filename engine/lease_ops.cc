@@ -56,19 +56,25 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
   return out;
 }
 
-absl::Status StateMachine::CheckLease(const JobMeta* m, JobId id, FencingToken token,
-                                      absl::string_view op) {
-  if (m && m->running && m->token == token) return absl::OkStatus();
-  if (m && m->running) {
-    return LeaseLost(absl::StrCat(op, ": job ", id, ": fencing token ", token,
-                                  " does not hold the lease (current token ", m->token, ")"));
-  }
-  if (m) {
-    return LeaseLost(absl::StrCat(op, ": job ", id, " is not running; token ", token,
-                                  " holds no lease"));
-  }
-  return absl::OkStatus();  // not live: the caller loads the record to decide
+namespace {
+
+bool HoldsLease(const JobMeta* m, FencingToken token) {
+  return m && m->running && m->token == token;
 }
+
+// LEASE_LOST for a call whose token does not hold the job's lease.
+absl::Status LeaseLostFor(absl::string_view op, const JobRecord& r, FencingToken token,
+                          TimePoint now) {
+  auto state = VisibleState(r, now);
+  if (state == JobState::kRunning) {
+    return LeaseLost(absl::StrCat(op, ": job ", r.id(), ": fencing token ", token,
+                                  " does not hold the lease (current token ", r.token(), ")"));
+  }
+  return LeaseLost(absl::StrCat(op, ": job ", r.id(), " is ", JobStateName(state), "; token ",
+                                token, " holds no lease"));
+}
+
+}  // namespace
 
 absl::StatusOr<HeartbeatResult> StateMachine::Heartbeat(storage::Batch& batch, TimePoint now,
                                                         const HeartbeatRequest& req) {
@@ -77,13 +83,8 @@ absl::StatusOr<HeartbeatResult> StateMachine::Heartbeat(storage::Batch& batch, T
         ValidateDuration("extension", *req.extension, options_.max_visibility_timeout));
   }
   JobMeta* m = indexes_.Find(req.id);
-  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "heartbeat"));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
-  if (!m) {
-    return LeaseLost(absl::StrCat("heartbeat: job ", req.id, " is ",
-                                  JobStateName(VisibleState(r, now)), "; token ", req.token,
-                                  " holds no lease"));
-  }
+  if (!HoldsLease(m, req.token)) return LeaseLostFor("heartbeat", r, req.token, now);
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
   r.set_lease_deadline_ms(ToUnixMs(now + ext));
   Save(batch, r);
@@ -115,16 +116,13 @@ absl::Status StateMachine::Complete(storage::Batch& batch, TimePoint now,
         ValidateAppWrite(absl::StrCat("effects[", i, "]."), req.effects[i], options_));
   }
   JobMeta* m = indexes_.Find(req.id);
-  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "complete"));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
-  if (!m) {
-    // Idempotent repeat of the completion that holds this token.
+  if (!HoldsLease(m, req.token)) {
+    // Idempotent repeat of the completion that used this token.
     if (static_cast<JobState>(r.state()) == JobState::kCompleted && r.token() == req.token) {
       return absl::OkStatus();
     }
-    return LeaseLost(absl::StrCat("complete: job ", req.id, " is ",
-                                  JobStateName(VisibleState(r, now)), "; token ", req.token,
-                                  " holds no lease"));
+    return LeaseLostFor("complete", r, req.token, now);
   }
   r.set_result(req.result);
   Finish(batch, now, r, JobState::kCompleted);
@@ -170,10 +168,11 @@ FailResult StateMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint no
 absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint now,
                                               const FailRequest& req) {
   JobMeta* m = indexes_.Find(req.id);
-  RATCHET_RETURN_IF_ERROR(CheckLease(m, req.id, req.token, "fail"));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
-  if (m) return EndAttemptInFailure(batch, now, r, req.error, req.retryable);
-  // Not running. A repeat of the Fail that ended this token's attempt is
+  if (HoldsLease(m, req.token)) {
+    return EndAttemptInFailure(batch, now, r, req.error, req.retryable);
+  }
+  // A repeat of the Fail that ended this token's attempt is
   // acknowledged with the job's current outcome.
   if (req.token != 0 && r.failed_token() == req.token) {
     JobState state = VisibleState(r, now);
@@ -182,9 +181,7 @@ absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint n
     if (state == JobState::kScheduled) result.retry_at = FromUnixMs(r.run_at_ms());
     return result;
   }
-  return LeaseLost(absl::StrCat("fail: job ", req.id, " is ",
-                                JobStateName(VisibleState(r, now)), "; token ", req.token,
-                                " holds no lease"));
+  return LeaseLostFor("fail", r, req.token, now);
 }
 
 absl::Status StateMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int max_jobs) {

@@ -79,7 +79,6 @@ class StateMachine {
                                                        const std::vector<EnqueueRequest>& reqs,
                                                        bool indexed_fields);
   JobId Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req);
-  absl::Status CheckLease(const JobMeta* m, JobId id, FencingToken token, absl::string_view op);
   // The Fail path shared by Fail and lease expiry.
   FailResult EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
                                  absl::string_view error, bool retryable);

@@ -1,0 +1,86 @@
+#include "ratchet/storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include "ratchet/base/status.h"
+#include "temp_dir.h"
+
+namespace ratchet::storage {
+namespace {
+
+std::unique_ptr<Store> OpenAt(const std::string& path) {
+  StoreOptions options;
+  options.path = path;
+  auto store = Store::Open(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+TEST(StoreTest, CommittedWritesSurviveReopen) {
+  testing::TempDir dir(true);
+  {
+    auto store = OpenAt(dir.path());
+    Batch batch(store.get());
+    batch.Put(Cf::kJobs, "k1", "v1");
+    batch.Put(Cf::kApp, "k1", "app");
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  auto store = OpenAt(dir.path());
+  EXPECT_EQ(store->Get(Cf::kJobs, "k1")->value_or(""), "v1");
+  EXPECT_EQ(store->Get(Cf::kApp, "k1")->value_or(""), "app");
+  EXPECT_FALSE(store->Get(Cf::kQueues, "k1")->has_value());
+}
+
+TEST(StoreTest, BatchGetSeesItsOwnWritesOverTheStore) {
+  testing::TempDir dir(true);
+  auto store = OpenAt(dir.path());
+  Batch seed(store.get());
+  seed.Put(Cf::kJobs, "a", "committed");
+  seed.Put(Cf::kJobs, "b", "committed");
+  ASSERT_TRUE(store->Commit(seed).ok());
+  Batch batch(store.get());
+  batch.Put(Cf::kJobs, "a", "pending");
+  batch.Delete(Cf::kJobs, "b");
+  EXPECT_EQ(batch.Get(Cf::kJobs, "a")->value_or(""), "pending");
+  EXPECT_FALSE(batch.Get(Cf::kJobs, "b")->has_value());
+  // Nothing is visible outside the batch before Commit.
+  EXPECT_EQ(store->Get(Cf::kJobs, "a")->value_or(""), "committed");
+}
+
+TEST(StoreTest, ForEachVisitsARangeInOrder) {
+  testing::TempDir dir(true);
+  auto store = OpenAt(dir.path());
+  Batch batch(store.get());
+  for (std::string k : {"a1", "a2", "a3", "b1"}) batch.Put(Cf::kJobIndex, k, "");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  std::vector<std::string> seen;
+  ASSERT_TRUE(store
+                  ->ForEach(Cf::kJobIndex, "a2", "b",
+                            [&](std::string_view k, std::string_view) {
+                              seen.emplace_back(k);
+                              return true;
+                            })
+                  .ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a2", "a3"}));
+}
+
+TEST(StoreTest, NewerSchemaVersionIsRefusedWithClearError) {
+  testing::TempDir dir(true);
+  {
+    auto store = OpenAt(dir.path());
+    Batch batch(store.get());
+    batch.Put(Cf::kMeta, "schema_version", std::string("\x00\x00\x00\x63", 4));  // 99
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  StoreOptions options;
+  options.path = dir.path();
+  auto store = Store::Open(options);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(store.status()), kReasonSchemaTooNew);
+  EXPECT_NE(store.status().message().find("schema version 99"), absl::string_view::npos)
+      << store.status();
+}
+
+}  // namespace
+}  // namespace ratchet::storage
