@@ -4,11 +4,13 @@
 
 namespace ratchet::testing {
 
-EngineHarness::EngineHarness(bool in_memory, uint64_t seed)
+EngineHarness::EngineHarness(bool in_memory, uint64_t seed,
+                             const std::function<void(EngineOptions&)>& configure)
     : dir_(in_memory), clock_(FromUnixMs(kStartMs)) {
   options_.data_dir = dir_.Sub("data");
   options_.clock = &clock_;
   options_.random = std::make_shared<SeededRandom>(seed);
+  if (configure) configure(options_);
   Reopen();
 }
 

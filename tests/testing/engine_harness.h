@@ -3,6 +3,7 @@
 #ifndef RATCHET_TESTS_TESTING_ENGINE_HARNESS_H_
 #define RATCHET_TESTS_TESTING_ENGINE_HARNESS_H_
 
+#include <functional>
 #include <memory>
 
 #include "ratchet/engine/engine.h"
@@ -14,7 +15,8 @@ inline constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
 
 class EngineHarness {
  public:
-  explicit EngineHarness(bool in_memory = true, uint64_t seed = 42);
+  explicit EngineHarness(bool in_memory = true, uint64_t seed = 42,
+                         const std::function<void(EngineOptions&)>& configure = nullptr);
   // Options used by Open; tests may edit them before (re)opening.
   EngineOptions& options() { return options_; }
   ManualClock& clock() { return clock_; }
