@@ -289,4 +289,6 @@ absl::Status Engine::Tick() {
   });
 }
 
+EngineStats Engine::Stats() const { return impl_->Stats(); }
+
 }  // namespace ratchet

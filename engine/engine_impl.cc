@@ -28,6 +28,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
                impl->sm_->live_jobs(),
                std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)
                    .count());
+  impl->live_jobs_.store(impl->sm_->live_jobs());
   impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
   return impl;
 }
@@ -109,6 +110,8 @@ void Engine::Impl::Flush() {
   absl::Status commit = failed_;
   if (commit.ok() && batch_->Count() > 0) {
     sm_->FinishBatch(*batch_);
+    bytes_.fetch_add(batch_->ByteSize(), std::memory_order_relaxed);
+    commits_.fetch_add(1, std::memory_order_relaxed);
     commit = store_->Commit(*batch_);
     if (!commit.ok()) {
       spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
@@ -122,8 +125,20 @@ void Engine::Impl::Flush() {
     }
   }
   batch_->Clear();
+  operations_.fetch_add(completions_.size(), std::memory_order_relaxed);
+  live_jobs_.store(sm_->live_jobs(), std::memory_order_relaxed);
   for (Completion& c : completions_) c(commit);
   completions_.clear();
+}
+
+EngineStats Engine::Impl::Stats() const {
+  EngineStats s;
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.operations = operations_.load(std::memory_order_relaxed);
+  s.bytes = bytes_.load(std::memory_order_relaxed);
+  s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
+  s.rocksdb_memory_bytes = store_->MemoryUsageBytes();
+  return s;
 }
 
 }  // namespace ratchet

@@ -8,6 +8,7 @@
 #ifndef RATCHET_ENGINE_ENGINE_IMPL_H_
 #define RATCHET_ENGINE_ENGINE_IMPL_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -60,6 +61,8 @@ class Engine::Impl {
   Clock* clock() const { return clock_; }
   const EngineOptions& options() const { return options_; }
 
+  EngineStats Stats() const;
+
   // Sequencer-only: lease expiry and a sweeper pass, as in the timer.
   absl::Status RunMaintenance(storage::Batch& batch, TimePoint now);
 
@@ -92,6 +95,8 @@ class Engine::Impl {
   std::vector<Completion> completions_;
   absl::Status failed_;  // non-OK once a commit failed
   TimePoint next_sweep_;
+
+  std::atomic<uint64_t> commits_{0}, operations_{0}, bytes_{0}, live_jobs_{0};
 
   std::thread thread_;  // last: started after everything above exists
 };

@@ -1,6 +1,8 @@
 #include "ratchet/storage/store.h"
 
 #include <array>
+#include <map>
+#include <unordered_set>
 
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
@@ -10,6 +12,7 @@
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/utilities/memory_util.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/utilities/write_batch_with_index.h"
 #include "status_util.h"
@@ -81,7 +84,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
     db_options.env = store->env_.get();
   }
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  store->cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
+  const auto& cache = store->cache_;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
     descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), options, cache));
@@ -171,6 +175,16 @@ uint64_t Store::EstimateKeys(Cf cf) const {
   uint64_t n = 0;
   db_->GetIntProperty(handles_[static_cast<int>(cf)], "rocksdb.estimate-num-keys", &n);
   return n;
+}
+
+uint64_t Store::MemoryUsageBytes() const {
+  std::map<rocksdb::MemoryUtil::UsageType, uint64_t> usage;
+  std::unordered_set<const rocksdb::Cache*> caches = {cache_.get()};
+  rocksdb::MemoryUtil::GetApproximateMemoryUsageByType({db_.get()}, caches, &usage)
+      .PermitUncheckedError();
+  // kMemTableUnFlushed is part of kMemTableTotal; do not count it twice.
+  return usage[rocksdb::MemoryUtil::kMemTableTotal] +
+         usage[rocksdb::MemoryUtil::kTableReadersTotal] + usage[rocksdb::MemoryUtil::kCacheTotal];
 }
 
 Batch::Batch(Store* store)

@@ -182,6 +182,9 @@ class Engine {
   // after advancing the clock.
   absl::Status Tick();
 
+  // A snapshot of the engine's counters. Safe from any thread; cheap.
+  EngineStats Stats() const;
+
   // ---- Asynchronous API: one thread can keep many operations in flight. ----
   // Same semantics and errors as the blocking form; `cb` is invoked exactly
   // once, on the sequencer thread, after the write is durable (or failed).

@@ -31,6 +31,7 @@ class ColumnFamilyHandle;
 class FileSystem;
 class Env;
 class WriteBatchWithIndex;
+class Cache;
 }  // namespace rocksdb
 
 namespace ratchet::storage {
@@ -120,12 +121,16 @@ class Store {
   // RocksDB's estimate of live keys in `cf` (for benchmarks and metrics).
   uint64_t EstimateKeys(Cf cf) const;
 
+  // Bytes RocksDB holds in memory: memtables, block cache and table readers.
+  uint64_t MemoryUsageBytes() const;
+
  private:
   friend class Batch;
   Store() = default;
   absl::Status CheckSchema();
 
   std::unique_ptr<rocksdb::Env> env_;  // set when a custom file system is used
+  std::shared_ptr<rocksdb::Cache> cache_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf
   std::atomic<bool> failed_{false};

@@ -1,0 +1,258 @@
+// Embedded engine benchmark. Prints figures; it is not a test.
+//
+//   1. end-to-end jobs/s (enqueue -> lease -> complete, 100-byte payloads,
+//      synced group commit), one job per call (async, many in flight) and
+//      batched;
+//   2. the raw RocksDB limit on the same disk in the same run: synced single
+//      Puts, and synced WriteBatches of the engine's average group-commit size;
+//   3. time to reopen with N live jobs (default 1,000,000) and resident
+//      memory per live job beyond RocksDB's own memory.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "CLI/CLI.hpp"
+#include "ratchet/engine/engine.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+#include "spdlog/spdlog.h"
+
+namespace ratchet::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+uint64_t RssBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Bounds the number of async calls in flight.
+class Window {
+ public:
+  explicit Window(int size) : free_(size) {}
+  void Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return free_ > 0; });
+    --free_;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++free_;
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+};
+
+std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
+  EngineOptions options;
+  options.data_dir = dir;
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*engine);
+}
+
+EnqueueRequest Job(const std::string& queue) {
+  return EnqueueRequest{queue, "bench", std::string(100, 'x'), ""};
+}
+
+struct E2eResult {
+  double jobs_per_s = 0;
+  double ops_per_commit = 0;
+  double bytes_per_commit = 0;
+  double bytes_per_job = 0;
+};
+
+// Producer and consumer run concurrently; `batch` jobs per enqueue and per
+// lease call (1 = single operations), up to `window` calls in flight each.
+E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
+  auto engine = OpenEngine(dir);
+  EngineStats before = engine->Stats();
+  std::atomic<int> completed{0};
+  auto start = Clock::now();
+
+  std::thread producer([&] {
+    Window w(window);
+    for (int sent = 0; sent < jobs; sent += batch) {
+      w.Acquire();
+      int n = std::min(batch, jobs - sent);
+      if (n == 1) {
+        engine->EnqueueAsync(Job("bench"), [&](absl::StatusOr<EnqueueResult> r) {
+          if (!r.ok()) std::abort();
+          w.Release();
+        });
+      } else {
+        std::vector<EnqueueRequest> reqs(n, Job("bench"));
+        engine->EnqueueBatchAsync(std::move(reqs), [&](absl::StatusOr<std::vector<EnqueueResult>> r) {
+          if (!r.ok()) std::abort();
+          w.Release();
+        });
+      }
+    }
+    for (int i = 0; i < window; ++i) w.Acquire();
+  });
+
+  Window w(window);
+  std::atomic<int> leased{0};
+  while (leased.load() < jobs) {
+    w.Acquire();
+    engine->LeaseAsync({"bench", batch, Millis(60000), "bench"},
+                       [&](absl::StatusOr<std::vector<LeasedJob>> r) {
+                         if (!r.ok()) std::abort();
+                         leased.fetch_add(static_cast<int>(r->size()));
+                         for (const LeasedJob& job : *r) {
+                           engine->CompleteAsync({job.id, job.token, "", {}},
+                                                 [&](absl::Status s) {
+                                                   if (!s.ok()) std::abort();
+                                                   completed.fetch_add(1);
+                                                 });
+                         }
+                         bool empty = r->empty();
+                         w.Release();
+                         if (empty) std::this_thread::sleep_for(std::chrono::microseconds(200));
+                       });
+  }
+  producer.join();
+  while (completed.load() < jobs) std::this_thread::sleep_for(std::chrono::microseconds(100));
+  double elapsed = Seconds(start);
+  EngineStats after = engine->Stats();
+  E2eResult r;
+  r.jobs_per_s = jobs / elapsed;
+  double commits = static_cast<double>(after.commits - before.commits);
+  r.ops_per_commit = (after.operations - before.operations) / commits;
+  r.bytes_per_commit = (after.bytes - before.bytes) / commits;
+  r.bytes_per_job = static_cast<double>(after.bytes - before.bytes) / jobs;
+  return r;
+}
+
+// Raw RocksDB on the same disk: synced Puts and synced WriteBatches.
+void RunRawRocksDb(const std::string& dir, const E2eResult& single, const E2eResult& batched) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &raw).ok()) std::exit(1);
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  std::string value(100, 'x');
+
+  const int puts = 2000;
+  auto start = Clock::now();
+  for (int i = 0; i < puts; ++i) {
+    if (!db->Put(synced, "put" + std::to_string(i), value).ok()) std::exit(1);
+  }
+  double put_rate = puts / Seconds(start);
+  std::printf("raw RocksDB synced single Put (100 B):        %10.0f puts/s\n", put_rate);
+
+  for (const auto* e2e : {&single, &batched}) {
+    // Same entry count and bytes per batch as the engine's group commits.
+    int entries = std::max(1, static_cast<int>(e2e->ops_per_commit * 2));
+    int entry_bytes = std::max(1, static_cast<int>(e2e->bytes_per_commit / entries));
+    std::string v(entry_bytes, 'y');
+    const double budget_s = 3.0;
+    int batches = 0;
+    double bytes = 0;
+    start = Clock::now();
+    while (Seconds(start) < budget_s) {
+      rocksdb::WriteBatch wb;
+      for (int i = 0; i < entries; ++i) {
+        wb.Put("wb" + std::to_string(batches) + "-" + std::to_string(i), v);
+      }
+      bytes += wb.GetDataSize();
+      if (!db->Write(synced, &wb).ok()) std::exit(1);
+      ++batches;
+    }
+    double elapsed = Seconds(start);
+    double ceiling_jobs = bytes / elapsed / e2e->bytes_per_job;
+    std::printf(
+        "raw RocksDB synced WriteBatch (%5d x %4d B): %10.0f batches/s = %7.1f MB/s "
+        "= %9.0f jobs/s ceiling; engine reaches %.2f of it\n",
+        entries, entry_bytes, batches / elapsed, bytes / elapsed / 1e6, ceiling_jobs,
+        e2e->jobs_per_s / ceiling_jobs);
+  }
+}
+
+void RunReopen(const std::string& dir, int live_jobs) {
+  {
+    auto engine = OpenEngine(dir);
+    Window w(8);
+    auto start = Clock::now();
+    for (int sent = 0; sent < live_jobs; sent += 1000) {
+      w.Acquire();
+      std::vector<EnqueueRequest> reqs(std::min(1000, live_jobs - sent), Job("live"));
+      engine->EnqueueBatchAsync(std::move(reqs), [&](absl::StatusOr<std::vector<EnqueueResult>> r) {
+        if (!r.ok()) std::abort();
+        w.Release();
+      });
+    }
+    for (int i = 0; i < 8; ++i) w.Acquire();
+    std::printf("loaded %d live jobs in %.1f s\n", live_jobs, Seconds(start));
+  }
+  uint64_t rss_before = RssBytes();
+  auto start = Clock::now();
+  auto engine = OpenEngine(dir);
+  double reopen_s = Seconds(start);
+  EngineStats stats = engine->Stats();
+  uint64_t rss_after = RssBytes();
+  double beyond = static_cast<double>(rss_after - rss_before) -
+                  static_cast<double>(stats.rocksdb_memory_bytes);
+  std::printf("reopen with %llu live jobs:                   %10.2f s\n",
+              static_cast<unsigned long long>(stats.live_jobs), reopen_s);
+  std::printf("resident memory: +%.1f MB after open, RocksDB holds %.1f MB; "
+              "%.0f bytes per live job beyond RocksDB\n",
+              (rss_after - rss_before) / 1e6, stats.rocksdb_memory_bytes / 1e6,
+              beyond / static_cast<double>(stats.live_jobs));
+}
+
+}  // namespace
+}  // namespace ratchet::bench
+
+int main(int argc, char** argv) {
+  CLI::App app{"Ratchet embedded engine benchmark"};
+  int jobs = 100000;
+  int live_jobs = 1000000;
+  std::string dir = "/var/tmp/ratchet-bench";
+  app.add_option("--jobs", jobs, "jobs per end-to-end run");
+  app.add_option("--live-jobs", live_jobs, "live jobs for the reopen figure");
+  app.add_option("--dir", dir, "scratch directory on the disk to measure");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+
+  using ratchet::bench::RunEndToEnd;
+  auto single = RunEndToEnd(dir + "/single", jobs / 2, 1, 4096);
+  std::printf("embedded end-to-end, one job per call (async): %9.0f jobs/s  "
+              "(%.0f ops, %.0f bytes per group commit)\n",
+              single.jobs_per_s, single.ops_per_commit, single.bytes_per_commit);
+  auto batched = RunEndToEnd(dir + "/batched", jobs * 2, 500, 8);
+  std::printf("embedded end-to-end, batches of 500:           %9.0f jobs/s  "
+              "(%.0f ops, %.0f bytes per group commit)\n",
+              batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit);
+  ratchet::bench::RunRawRocksDb(dir + "/raw", single, batched);
+  ratchet::bench::RunReopen(dir + "/reopen", live_jobs);
+  std::filesystem::remove_all(dir);
+  return 0;
+}
