@@ -1,5 +1,7 @@
 #include "engine_impl.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -64,6 +66,7 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
 }
 
 void Engine::Impl::Loop() {
+  pthread_setname_np(pthread_self(), "ratchet-seq");
   while (true) {
     std::deque<Op> ops;
     absl::Duration wait = TimeToNextMaintenance();
@@ -112,7 +115,12 @@ void Engine::Impl::Flush() {
     sm_->FinishBatch(*batch_);
     bytes_.fetch_add(batch_->ByteSize(), std::memory_order_relaxed);
     commits_.fetch_add(1, std::memory_order_relaxed);
+    auto started = std::chrono::steady_clock::now();
     commit = store_->Commit(*batch_);
+    commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count(),
+                             std::memory_order_relaxed);
     if (!commit.ok()) {
       spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
                     commit.ToString());
@@ -136,6 +144,7 @@ EngineStats Engine::Impl::Stats() const {
   s.commits = commits_.load(std::memory_order_relaxed);
   s.operations = operations_.load(std::memory_order_relaxed);
   s.bytes = bytes_.load(std::memory_order_relaxed);
+  s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
   s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
   s.rocksdb_memory_bytes = store_->MemoryUsageBytes();
   return s;

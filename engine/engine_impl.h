@@ -96,7 +96,7 @@ class Engine::Impl {
   absl::Status failed_;  // non-OK once a commit failed
   TimePoint next_sweep_;
 
-  std::atomic<uint64_t> commits_{0}, operations_{0}, bytes_{0}, live_jobs_{0};
+  std::atomic<uint64_t> commits_{0}, operations_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
 
   std::thread thread_;  // last: started after everything above exists
 };

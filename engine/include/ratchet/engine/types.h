@@ -227,6 +227,7 @@ struct EngineStats {
   uint64_t commits = 0;        // synced WriteBatches written
   uint64_t operations = 0;     // operations applied (including rejected ones)
   uint64_t bytes = 0;          // WriteBatch bytes written
+  uint64_t commit_micros = 0;  // time spent in synced writes (the fsync wait)
   uint64_t live_jobs = 0;      // scheduled, available and running jobs now
   uint64_t rocksdb_memory_bytes = 0;  // memtables + block cache + table readers
 };
