@@ -242,12 +242,20 @@ int main(int argc, char** argv) {
   app.add_option("--jobs", jobs, "jobs per end-to-end run");
   app.add_option("--live-jobs", live_jobs, "live jobs for the reopen figure");
   app.add_option("--dir", dir, "scratch directory on the disk to measure");
+  bool profile_batched = false;
+  app.add_flag("--profile-batched", profile_batched, "run only the batched end-to-end phase");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
 
   using ratchet::bench::RunEndToEnd;
+  if (profile_batched) {
+    auto r = RunEndToEnd(dir + "/batched", jobs, 500, 8);
+    std::printf("batched: %.0f jobs/s, %.0f%% in synced writes\n", r.jobs_per_s,
+                100 * r.commit_share);
+    return 0;
+  }
   auto single = RunEndToEnd(dir + "/single", jobs / 2, 1, 4096);
   std::printf("embedded end-to-end, one job per call (async): %9.0f jobs/s  "
               "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",

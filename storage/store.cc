@@ -14,7 +14,7 @@
 #include "rocksdb/table.h"
 #include "rocksdb/utilities/memory_util.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
-#include "rocksdb/utilities/write_batch_with_index.h"
+#include "rocksdb/write_batch.h"
 #include "status_util.h"
 
 namespace ratchet::storage {
@@ -140,7 +140,7 @@ absl::Status Store::Commit(Batch& batch) {
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  rocksdb::Status s = db_->Write(write_options, batch.wb_->GetWriteBatch());
+  rocksdb::Status s = db_->Write(write_options, batch.wb_.get());
   if (!s.ok()) {
     failed_.store(true);
     return FromRocksDb(s, "synced write failed");
@@ -187,10 +187,17 @@ uint64_t Store::MemoryUsageBytes() const {
          usage[rocksdb::MemoryUtil::kTableReadersTotal] + usage[rocksdb::MemoryUtil::kCacheTotal];
 }
 
-Batch::Batch(Store* store)
-    : store_(store),
-      wb_(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
-                                                         /*overwrite_key=*/true)) {}
+namespace {
+
+std::string OverlayKey(Cf cf, std::string_view key) {
+  std::string k(1, static_cast<char>(cf));
+  k.append(key);
+  return k;
+}
+
+}  // namespace
+
+Batch::Batch(Store* store) : store_(store), wb_(std::make_unique<rocksdb::WriteBatch>()) {}
 
 Batch::~Batch() = default;
 
@@ -198,25 +205,27 @@ void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
   wb_->Put(store_->handles_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()),
            rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();  // in-memory append; fails only past max_bytes (unset)
+  overlay_.insert_or_assign(OverlayKey(cf, key), std::string(value));
 }
 
 void Batch::Delete(Cf cf, std::string_view key) {
   wb_->Delete(store_->handles_[static_cast<int>(cf)], rocksdb::Slice(key.data(), key.size()))
       .PermitUncheckedError();  // as in Put
+  overlay_.insert_or_assign(OverlayKey(cf, key), std::nullopt);
 }
 
 absl::StatusOr<std::optional<std::string>> Batch::Get(Cf cf, std::string_view key) {
-  std::string value;
-  rocksdb::Status s = wb_->GetFromBatchAndDB(store_->db_.get(), rocksdb::ReadOptions(),
-                                             store_->handles_[static_cast<int>(cf)],
-                                             rocksdb::Slice(key.data(), key.size()), &value);
-  if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromRocksDb(s, "read through batch");
-  return std::optional<std::string>(std::move(value));
+  auto it = overlay_.find(OverlayKey(cf, key));
+  if (it != overlay_.end()) return it->second;
+  return store_->Get(cf, key);
 }
 
-size_t Batch::Count() const { return wb_->GetWriteBatch()->Count(); }
-size_t Batch::ByteSize() const { return wb_->GetWriteBatch()->GetDataSize(); }
-void Batch::Clear() { wb_->Clear(); }
+size_t Batch::Count() const { return wb_->Count(); }
+size_t Batch::ByteSize() const { return wb_->GetDataSize(); }
+
+void Batch::Clear() {
+  wb_->Clear();
+  overlay_.clear();
+}
 
 }  // namespace ratchet::storage
