@@ -127,12 +127,25 @@ E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
                        [&](absl::StatusOr<std::vector<LeasedJob>> r) {
                          if (!r.ok()) std::abort();
                          leased.fetch_add(static_cast<int>(r->size()));
-                         for (const LeasedJob& job : *r) {
-                           engine->CompleteAsync({job.id, job.token, "", {}},
-                                                 [&](absl::Status s) {
-                                                   if (!s.ok()) std::abort();
-                                                   completed.fetch_add(1);
-                                                 });
+                         if (batch == 1) {
+                           for (const LeasedJob& job : *r) {
+                             engine->CompleteAsync({job.id, job.token, "", {}},
+                                                   [&](absl::Status s) {
+                                                     if (!s.ok()) std::abort();
+                                                     completed.fetch_add(1);
+                                                   });
+                           }
+                         } else if (!r->empty()) {
+                           std::vector<CompleteRequest> done;
+                           for (const LeasedJob& job : *r) done.push_back({job.id, job.token, "", {}});
+                           engine->CompleteBatchAsync(
+                               std::move(done), [&](absl::StatusOr<std::vector<absl::Status>> s) {
+                                 if (!s.ok()) std::abort();
+                                 for (const auto& item : *s) {
+                                   if (!item.ok()) std::abort();
+                                 }
+                                 completed.fetch_add(static_cast<int>(s->size()));
+                               });
                          }
                          if (r->empty()) starved.store(true);
                          w.Release();

@@ -98,6 +98,26 @@ void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
       [cb = std::move(cb)](absl::StatusOr<Done> r) { cb(r.status()); });
 }
 
+void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
+                                Callback<std::vector<absl::Status>> cb) {
+  impl_->Submit<std::vector<absl::Status>>(
+      false,
+      [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs,
+       reqs = std::move(reqs)](Batch& b, TimePoint now)
+          -> absl::StatusOr<std::vector<absl::Status>> {
+        if (reqs.empty() || reqs.size() > static_cast<size_t>(max)) {
+          return InvalidArgument("completions", "must hold 1.." + std::to_string(max) + " items");
+        }
+        std::vector<absl::Status> out;
+        out.reserve(reqs.size());
+        // Each item is all-or-nothing on its own (Complete checks before it
+        // writes), and all successful items share this operation's write.
+        for (const CompleteRequest& req : reqs) out.push_back(sm->Complete(b, now, req));
+        return out;
+      },
+      std::move(cb));
+}
+
 void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
   impl_->Submit<FailResult>(
       false,
@@ -145,6 +165,12 @@ absl::Status Engine::Complete(CompleteRequest req) {
       }
     });
   });
+}
+
+absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(
+    std::vector<CompleteRequest> reqs) {
+  return Await<std::vector<absl::Status>>(
+      [&](auto cb) { CompleteBatchAsync(std::move(reqs), cb); });
 }
 
 absl::StatusOr<FailResult> Engine::Fail(FailRequest req) {

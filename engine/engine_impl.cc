@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
                std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)
                    .count());
   impl->live_jobs_.store(impl->sm_->live_jobs());
+  impl->writer_ = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
   return impl;
 }
@@ -41,7 +42,8 @@ Engine::Impl::Impl(const EngineOptions& options, std::unique_ptr<storage::Store>
       random_(options.random ? options.random : std::shared_ptr<Random>(NewDefaultRandom())),
       store_(std::move(store)),
       sm_(std::make_unique<internal::StateMachine>(store_.get(), options_, random_.get())),
-      batch_(std::make_unique<storage::Batch>(store_.get())),
+      building_(std::make_unique<Group>(store_.get())),
+      previous_(std::make_unique<Group>(store_.get())),
       next_sweep_(clock_->Now()) {}
 
 Engine::Impl::~Impl() {
@@ -50,6 +52,11 @@ Engine::Impl::~Impl() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock lock(&writer_mu_);
+    writer_stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
 }
 
 void Engine::Impl::Push(Op op) {
@@ -83,6 +90,8 @@ void Engine::Impl::Loop() {
     }
     RunGroup(ops);
   }
+  HandOff();
+  WaitWriterIdle().IgnoreError();  // the failure, if any, was delivered to callers
 }
 
 absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
@@ -93,50 +102,110 @@ absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) 
 
 void Engine::Impl::RunGroup(std::deque<Op>& ops) {
   const TimePoint now = clock_->Now();
-  if (failed_.ok()) {
+  storage::Batch* batch = &building_->batch;
+  if (now >= next_sweep_) {
+    // The sweeper scans committed data: let everything in flight land first.
+    HandOff();
+    if (WaitWriterIdle().ok()) {
+      absl::Status s = RunMaintenance(building_->batch, now);
+      if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
+      HandOff();
+    }
+  } else {
     // Expired leases end before any operation of this group looks at them.
-    absl::Status s = now >= next_sweep_ ? RunMaintenance(*batch_, now)
-                                        : sm_->ExpireLeases(*batch_, now, kMaxExpiriesPerGroup);
-    if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
-    if (batch_->Count() > 0) Flush();
+    absl::Status s = sm_->ExpireLeases(*batch, now, kMaxExpiriesPerGroup);
+    if (!s.ok()) spdlog::warn("ratchet lease expiry failed: {}", s.ToString());
   }
   for (Op& op : ops) {
-    if (op.fresh_batch && batch_->Count() > 0) Flush();
-    storage::Batch* batch = failed_.ok() ? batch_.get() : nullptr;
-    completions_.push_back(op.apply(batch, now));
-    if (batch_->ByteSize() >= options_.max_group_bytes) Flush();
+    if (op.fresh_batch) {
+      HandOff();
+      WaitWriterIdle().IgnoreError();  // a failure is reported through apply(nullptr)
+    }
+    bool failed;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      failed = !failed_.ok();
+    }
+    building_->completions.push_back(op.apply(failed ? nullptr : &building_->batch, now));
+    if (building_->batch.ByteSize() >= options_.max_group_bytes) HandOff();
   }
-  Flush();
+  HandOff();
 }
 
-void Engine::Impl::Flush() {
-  absl::Status commit = failed_;
-  if (commit.ok() && batch_->Count() > 0) {
-    sm_->FinishBatch(*batch_);
-    bytes_.fetch_add(batch_->ByteSize(), std::memory_order_relaxed);
-    commits_.fetch_add(1, std::memory_order_relaxed);
-    auto started = std::chrono::steady_clock::now();
-    commit = store_->Commit(*batch_);
-    commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                                 std::chrono::steady_clock::now() - started)
-                                 .count(),
-                             std::memory_order_relaxed);
-    if (!commit.ok()) {
-      spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
-                    commit.ToString());
-      failed_ = WithReason(
-          absl::UnavailableError(absl::StrCat(
-              "the engine stopped after a storage write failed (", commit.message(),
-              "); the outcome of operations in flight is unknown; reopen the engine")),
-          kReasonStorageFailed);
-      commit = failed_;
-    }
+absl::Status Engine::Impl::WaitWriterIdle() {
+  absl::MutexLock lock(&writer_mu_);
+  writer_mu_.Await(absl::Condition(
+      +[](Group** in_flight) { return *in_flight == nullptr; }, &in_flight_));
+  return failed_;
+}
+
+void Engine::Impl::HandOff() {
+  Group& group = *building_;
+  if (group.batch.Count() == 0 && group.completions.empty()) return;
+  absl::Status failed = WaitWriterIdle();
+  if (!failed.ok() || group.batch.Count() == 0) {
+    // Nothing to write (reads, rejections), or the engine has failed: every
+    // earlier group's callbacks have run, so answer in order right here.
+    for (Completion& c : group.completions) c(failed);
+    operations_.fetch_add(group.completions.size(), std::memory_order_relaxed);
+    group.completions.clear();
+    group.batch.Clear();
+    return;
   }
-  batch_->Clear();
-  operations_.fetch_add(completions_.size(), std::memory_order_relaxed);
+  sm_->FinishBatch(group.batch);
   live_jobs_.store(sm_->live_jobs(), std::memory_order_relaxed);
-  for (Completion& c : completions_) c(commit);
-  completions_.clear();
+  {
+    absl::MutexLock lock(&writer_mu_);
+    in_flight_ = building_.get();
+  }
+  std::swap(building_, previous_);
+  building_->batch.Clear();
+  building_->batch.set_base(&previous_->batch);
+}
+
+void Engine::Impl::WriterLoop() {
+  pthread_setname_np(pthread_self(), "ratchet-wal");
+  while (true) {
+    Group* group;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      writer_mu_.Await(absl::Condition(
+          +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->writer_mu_) {
+            return impl->in_flight_ != nullptr || impl->writer_stopping_;
+          },
+          this));
+      if (in_flight_ == nullptr) return;
+      group = in_flight_;
+    }
+    Commit(*group);
+    absl::MutexLock lock(&writer_mu_);
+    in_flight_ = nullptr;
+  }
+}
+
+void Engine::Impl::Commit(Group& group) {
+  bytes_.fetch_add(group.batch.ByteSize(), std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  auto started = std::chrono::steady_clock::now();
+  absl::Status commit = store_->Commit(group.batch);
+  commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count(),
+                           std::memory_order_relaxed);
+  if (!commit.ok()) {
+    spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
+                  commit.ToString());
+    commit = WithReason(
+        absl::UnavailableError(absl::StrCat(
+            "the engine stopped after a storage write failed (", commit.message(),
+            "); the outcome of operations in flight is unknown; reopen the engine")),
+        kReasonStorageFailed);
+    absl::MutexLock lock(&writer_mu_);
+    failed_ = commit;
+  }
+  operations_.fetch_add(group.completions.size(), std::memory_order_relaxed);
+  for (Completion& c : group.completions) c(commit);
+  group.completions.clear();
 }
 
 EngineStats Engine::Impl::Stats() const {

@@ -1,10 +1,19 @@
-// Engine::Impl: the sequencer. One thread owns the StateMachine and its
-// indexes. Callers push operations into an inbox; the sequencer takes up to
-// max_group_ops of them, applies each in order to one WriteBatch, commits it
-// with one fsync (group commit), and only then runs their callbacks. An
-// operation is never split across batches. No lock is held during the
-// commit: callers keep filling the inbox while the fsync runs, which is what
-// makes the next group large under load.
+// Engine::Impl: the sequencer and the writer.
+//
+// The sequencer thread owns the StateMachine and its indexes. Callers push
+// operations into an inbox; the sequencer takes up to max_group_ops of them
+// and applies each, in order, to one batch (a group). It then hands the
+// group to the writer thread, which commits it with one synced write (group
+// commit) and only then runs the group's callbacks, in order. An operation
+// is never split across groups.
+//
+// Pipelining: while the writer fsyncs group N, the sequencer applies group
+// N+1, reading through group N's batch (Batch::set_base). Group N+1 is handed
+// over only after group N is durable, so acknowledgements stay in order, and
+// if group N fails, group N+1 (built on N's effects) is never written: its
+// callers get the same UNAVAILABLE. Operations that read committed data
+// directly (dead-letter scans, the sweeper) first wait until nothing is in
+// flight. No lock is held during a commit.
 #ifndef RATCHET_ENGINE_ENGINE_IMPL_H_
 #define RATCHET_ENGINE_ENGINE_IMPL_H_
 
@@ -72,11 +81,24 @@ class Engine::Impl {
     bool fresh_batch = false;
   };
 
+  // A batch and the callbacks to run once its fate is known.
+  struct Group {
+    explicit Group(storage::Store* store) : batch(store) {}
+    storage::Batch batch;
+    std::vector<Completion> completions;
+  };
+
   Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store);
   void Push(Op op);
   void Loop();
   void RunGroup(std::deque<Op>& ops);
-  void Flush();
+  // Sequencer: hands the building group to the writer (after the previous
+  // one is durable) and starts a new group reading through it.
+  void HandOff();
+  // Sequencer: waits until no group is in flight; returns the failure, if any.
+  absl::Status WaitWriterIdle();
+  void WriterLoop();
+  void Commit(Group& group);
   absl::Duration TimeToNextMaintenance();
 
   // Constant after construction.
@@ -91,13 +113,18 @@ class Engine::Impl {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Sequencer thread only.
-  std::unique_ptr<storage::Batch> batch_;
-  std::vector<Completion> completions_;
-  absl::Status failed_;  // non-OK once a commit failed
+  std::unique_ptr<Group> building_;  // being applied to
+  std::unique_ptr<Group> previous_;  // in flight, or committed
   TimePoint next_sweep_;
+
+  absl::Mutex writer_mu_;
+  Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
+  bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(writer_mu_);  // non-OK once a commit failed
 
   std::atomic<uint64_t> commits_{0}, operations_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
 
+  std::thread writer_;
   std::thread thread_;  // last: started after everything above exists
 };
 

@@ -215,8 +215,12 @@ void Batch::Delete(Cf cf, std::string_view key) {
 }
 
 absl::StatusOr<std::optional<std::string>> Batch::Get(Cf cf, std::string_view key) {
-  auto it = overlay_.find(OverlayKey(cf, key));
-  if (it != overlay_.end()) return it->second;
+  std::string k = OverlayKey(cf, key);
+  for (const Batch* b = this; b != nullptr; b = b->base_) {
+    auto it = b->overlay_.find(k);
+    if (it != b->overlay_.end()) return it->second;
+    if (b != this) break;  // one level: the base's own base is committed
+  }
   return store_->Get(cf, key);
 }
 
@@ -226,6 +230,7 @@ size_t Batch::ByteSize() const { return wb_->GetDataSize(); }
 void Batch::Clear() {
   wb_->Clear();
   overlay_.clear();
+  base_ = nullptr;
 }
 
 }  // namespace ratchet::storage

@@ -51,5 +51,24 @@ TEST(OutboxTest, CompleteWithEffectsAppliesThemOnlyWithTheCurrentToken) {
   EXPECT_EQ(h->ReadApp("balance")->value_or(""), "100") << "repeat applied effects twice";
 }
 
+TEST(OutboxTest, CompleteBatchAnswersEachItemAndWritesTheGoodOnes) {
+  EngineHarness h;
+  JobId a = h.Enqueue("q");
+  JobId b = h.Enqueue("q");
+  auto leased = h->Lease({"q", 2, Millis(30000), "w"});
+  ASSERT_EQ(leased->size(), 2u);
+  std::vector<CompleteRequest> reqs = {{a, (*leased)[0].token, "ra", {{"a", "1"}}},
+                                       {b, (*leased)[1].token + 100, "rb", {{"b", "1"}}}};
+  auto r = h->CompleteBatch(reqs);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE((*r)[0].ok());
+  EXPECT_EQ(ReasonOf((*r)[1]), kReasonLeaseLost);
+  EXPECT_EQ(h->Get(a)->state, JobState::kCompleted);
+  EXPECT_EQ(h->Get(b)->state, JobState::kRunning);
+  EXPECT_TRUE(h->ReadApp("a")->has_value());
+  EXPECT_FALSE(h->ReadApp("b")->has_value()) << "a rejected item's effects were applied";
+  EXPECT_EQ(h->CompleteBatch({}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace ratchet

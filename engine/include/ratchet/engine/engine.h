@@ -122,6 +122,12 @@ class Engine {
   // INVALID_ARGUMENT (oversized result, bad effect keys).
   absl::Status Complete(CompleteRequest req);
 
+  // Completes many jobs in one atomic write. Each item succeeds or fails on
+  // its own (statuses in request order, as Complete would answer); the call
+  // itself fails only for a bad request size. Errors: INVALID_ARGUMENT when
+  // reqs is empty or longer than max_lease_jobs.
+  absl::StatusOr<std::vector<absl::Status>> CompleteBatch(std::vector<CompleteRequest> reqs);
+
   // Ends an attempt in failure. If retryable and attempts remain, the job is
   // scheduled at now + backoff; otherwise it moves to the dead-letter queue
   // (or to cancelled if cancellation was requested). Idempotent: repeating
@@ -194,6 +200,8 @@ class Engine {
   void LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
   void HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb);
   void CompleteAsync(CompleteRequest req, StatusCallback cb);
+  void CompleteBatchAsync(std::vector<CompleteRequest> reqs,
+                          Callback<std::vector<absl::Status>> cb);
   void FailAsync(FailRequest req, Callback<FailResult> cb);
   void CancelAsync(JobId id, Callback<JobState> cb);
 

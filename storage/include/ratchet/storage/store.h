@@ -81,17 +81,23 @@ class Batch {
 
   void Put(Cf cf, std::string_view key, std::string_view value);
   void Delete(Cf cf, std::string_view key);
-  // The value for `key` as this batch would leave it, or nullopt if absent.
+  // The value for `key` as this batch would leave it, or nullopt if absent:
+  // this batch's writes, then the base batch's, then the committed store.
   // Errors: UNAVAILABLE on a RocksDB read error.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
   // Number of puts and deletes since construction or Clear().
   size_t Count() const;
   size_t ByteSize() const;
+  // Clears writes and base.
   void Clear();
+  // Reads fall through to `base` (a batch being committed, or committed)
+  // before the store. `base` must stay unmodified while this batch reads.
+  void set_base(const Batch* base) { base_ = base; }
 
  private:
   friend class Store;
   Store* store_;
+  const Batch* base_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
   // (cf byte + key) -> value, or nullopt for a delete.
   absl::flat_hash_map<std::string, std::optional<std::string>> overlay_;
