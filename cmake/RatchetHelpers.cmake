@@ -1,6 +1,7 @@
 # One helper per target kind, in the manner of Abseil's AbseilHelpers.cmake.
 
-set(RATCHET_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter)
+# Partial aggregate initialisation of request structs is intended usage.
+set(RATCHET_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)
 if(RATCHET_WERROR)
   list(APPEND RATCHET_WARNINGS -Werror)
 endif()

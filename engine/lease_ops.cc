@@ -172,14 +172,15 @@ absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint n
   if (HoldsLease(m, req.token)) {
     return EndAttemptInFailure(batch, now, r, req.error, req.retryable);
   }
-  // A repeat of the Fail that ended this token's attempt is
-  // acknowledged with the job's current outcome.
+  // A repeat of the Fail that ended this token's attempt is acknowledged
+  // with that Fail's outcome: dead, cancelled, or a retry at run_at (the
+  // job may have been leased again since; run_at is unchanged by leasing).
   if (req.token != 0 && r.failed_token() == req.token) {
-    JobState state = VisibleState(r, now);
-    if (state == JobState::kAvailable) state = JobState::kScheduled;
-    FailResult result{state, std::nullopt};
-    if (state == JobState::kScheduled) result.retry_at = FromUnixMs(r.run_at_ms());
-    return result;
+    auto state = static_cast<JobState>(r.state());
+    if (state == JobState::kDead || state == JobState::kCancelled) {
+      return FailResult{state, std::nullopt};
+    }
+    return FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())};
   }
   return LeaseLostFor("fail", r, req.token, now);
 }

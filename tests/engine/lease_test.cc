@@ -163,6 +163,13 @@ TEST(LeaseTest, RepeatedFailIsAcknowledgedWithoutEffect) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->retry_at, first->retry_at);
   EXPECT_EQ(h->Get(id)->errors.size(), 1u);
+  // Still the same answer after the job was leased again by someone else.
+  h.clock().Advance(Millis(1000));
+  LeasedJob next = LeaseN(h, 1)[0];
+  auto late = h->Fail({id, job.token, "boom", true});
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->state, JobState::kScheduled);
+  EXPECT_EQ(h->Get(id)->token, next.token) << "the repeat touched the new lease";
 }
 
 TEST(LeaseTest, NonRetryableFailureGoesStraightToDeadLetters) {
