@@ -81,6 +81,7 @@ EnqueueRequest Job(const std::string& queue) {
 struct E2eResult {
   double jobs_per_s = 0;
   double ops_per_commit = 0;
+  double entries_per_commit = 0;
   double bytes_per_commit = 0;
   double bytes_per_job = 0;
   double commit_share = 0;  // fraction of wall time the sequencer spent in synced writes
@@ -159,6 +160,7 @@ E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
   r.jobs_per_s = jobs / elapsed;
   double commits = static_cast<double>(after.commits - before.commits);
   r.ops_per_commit = (after.operations - before.operations) / commits;
+  r.entries_per_commit = (after.entries - before.entries) / commits;
   r.bytes_per_commit = (after.bytes - before.bytes) / commits;
   r.bytes_per_job = static_cast<double>(after.bytes - before.bytes) / jobs;
   r.commit_share = (after.commit_micros - before.commit_micros) / 1e6 / elapsed;
@@ -186,7 +188,7 @@ void RunRawRocksDb(const std::string& dir, const E2eResult& single, const E2eRes
 
   for (const auto* e2e : {&single, &batched}) {
     // Same entry count and bytes per batch as the engine's group commits.
-    int entries = std::max(1, static_cast<int>(e2e->ops_per_commit * 2));
+    int entries = std::max(1, static_cast<int>(e2e->entries_per_commit));
     int entry_bytes = std::max(1, static_cast<int>(e2e->bytes_per_commit / entries));
     std::string v(entry_bytes, 'y');
     const double budget_s = 3.0;

@@ -185,6 +185,7 @@ void Engine::Impl::WriterLoop() {
 
 void Engine::Impl::Commit(Group& group) {
   bytes_.fetch_add(group.batch.ByteSize(), std::memory_order_relaxed);
+  entries_.fetch_add(group.batch.Count(), std::memory_order_relaxed);
   commits_.fetch_add(1, std::memory_order_relaxed);
   auto started = std::chrono::steady_clock::now();
   absl::Status commit = store_->Commit(group.batch);
@@ -212,6 +213,7 @@ EngineStats Engine::Impl::Stats() const {
   EngineStats s;
   s.commits = commits_.load(std::memory_order_relaxed);
   s.operations = operations_.load(std::memory_order_relaxed);
+  s.entries = entries_.load(std::memory_order_relaxed);
   s.bytes = bytes_.load(std::memory_order_relaxed);
   s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
   s.live_jobs = live_jobs_.load(std::memory_order_relaxed);

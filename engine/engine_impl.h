@@ -122,7 +122,7 @@ class Engine::Impl {
   bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(writer_mu_);  // non-OK once a commit failed
 
-  std::atomic<uint64_t> commits_{0}, operations_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
+  std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
 
   std::thread writer_;
   std::thread thread_;  // last: started after everything above exists

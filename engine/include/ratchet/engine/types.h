@@ -226,6 +226,7 @@ struct QueueInfo {
 struct EngineStats {
   uint64_t commits = 0;        // synced WriteBatches written
   uint64_t operations = 0;     // operations applied (including rejected ones)
+  uint64_t entries = 0;        // puts and deletes written
   uint64_t bytes = 0;          // WriteBatch bytes written
   uint64_t commit_micros = 0;  // time spent in synced writes (the fsync wait)
   uint64_t live_jobs = 0;      // scheduled, available and running jobs now
