@@ -258,6 +258,9 @@ int main(int argc, char** argv) {
   app.add_option("--live-jobs", live_jobs, "live jobs for the reopen figure");
   app.add_option("--dir", dir, "scratch directory on the disk to measure");
   bool profile_batched = false;
+  int batch = 500, window = 8;
+  app.add_option("--batch", batch, "jobs per call in the batched run");
+  app.add_option("--window", window, "calls in flight per client in the batched run");
   app.add_flag("--profile-batched", profile_batched, "run only the batched end-to-end phase");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
@@ -266,7 +269,7 @@ int main(int argc, char** argv) {
 
   using ratchet::bench::RunEndToEnd;
   if (profile_batched) {
-    auto r = RunEndToEnd(dir + "/batched", jobs, 500, 8);
+    auto r = RunEndToEnd(dir + "/batched", jobs, batch, window);
     std::printf("batched: %.0f jobs/s, %.0f%% in synced writes\n", r.jobs_per_s,
                 100 * r.commit_share);
     return 0;
@@ -276,10 +279,10 @@ int main(int argc, char** argv) {
               "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
               single.jobs_per_s, single.ops_per_commit, single.bytes_per_commit,
               100 * single.commit_share);
-  auto batched = RunEndToEnd(dir + "/batched", jobs * 2, 500, 8);
-  std::printf("embedded end-to-end, batches of 500:           %9.0f jobs/s  "
+  auto batched = RunEndToEnd(dir + "/batched", jobs * 2, batch, window);
+  std::printf("embedded end-to-end, batches of %-4d:          %9.0f jobs/s  "
               "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
-              batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit,
+              batch, batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit,
               100 * batched.commit_share);
   ratchet::bench::RunRawRocksDb(dir + "/raw", single, batched);
   ratchet::bench::RunReopen(dir + "/reopen", live_jobs);
