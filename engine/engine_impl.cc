@@ -154,6 +154,7 @@ void Engine::Impl::HandOff() {
   }
   sm_->FinishBatch(group.batch);
   live_jobs_.store(sm_->live_jobs(), std::memory_order_relaxed);
+  group.batch.set_base(nullptr);  // its base is durable: the writer was idle
   {
     absl::MutexLock lock(&writer_mu_);
     in_flight_ = building_.get();

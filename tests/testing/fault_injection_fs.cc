@@ -1,5 +1,8 @@
 #include "fault_injection_fs.h"
 
+#include <chrono>
+#include <thread>
+
 namespace ratchet::testing {
 
 namespace {
@@ -56,6 +59,9 @@ class FaultyWal : public rocksdb::FSWritableFileOwnerWrapper {
 
   template <typename SyncFn>
   IOStatus SyncWith(SyncFn sync, const IOOptions& options, IODebugContext* dbg) {
+    if (int ms = fs_->sync_delay_ms(); ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    }
     if (fs_->wal_fault() == WalFault::kSyncIoError) {
       fs_->CountInjection();
       // Drop what was never synced, as a crash after a failed fsync would.

@@ -30,6 +30,10 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   const char* Name() const override { return "FaultInjectionFs"; }
 
   void SetWalFault(WalFault fault) { fault_.store(fault); }
+  // Makes every WAL sync take at least `ms` longer (a slow disk), so tests
+  // can rely on a write still being in flight.
+  void SetSyncDelayMs(int ms) { sync_delay_ms_.store(ms); }
+  int sync_delay_ms() const { return sync_delay_ms_.load(); }
   WalFault wal_fault() const { return fault_.load(); }
   // Number of faults injected so far.
   int injected() const { return injected_.load(); }
@@ -47,6 +51,7 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
  private:
   std::atomic<WalFault> fault_{WalFault::kNone};
   std::atomic<int> injected_{0};
+  std::atomic<int> sync_delay_ms_{0};
 };
 
 }  // namespace ratchet::testing
