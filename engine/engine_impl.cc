@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
 #include "spdlog/spdlog.h"
+#include "validation.h"
 
 namespace ratchet {
 
@@ -16,8 +17,7 @@ constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOptions& options) {
-  if (options.data_dir.empty()) return InvalidArgument("data_dir", "must not be empty");
-  if (options.max_group_ops < 1) return InvalidArgument("max_group_ops", "must be >= 1");
+  RATCHET_RETURN_IF_ERROR(internal::ValidateOptions(options));
   storage::StoreOptions store_options;
   store_options.path = options.data_dir;
   store_options.block_cache_bytes = options.block_cache_bytes;

@@ -169,4 +169,27 @@ absl::Status ValidateFilter(const DeadLetterFilter& f) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateOptions(const EngineOptions& o) {
+  if (o.data_dir.empty()) return InvalidArgument("data_dir", "must not be empty");
+  if (o.max_payload_bytes < 1 || o.max_payload_bytes > (64u << 20)) {
+    return InvalidArgument("max_payload_bytes", "must be in [1, 64 MiB]");
+  }
+  for (auto [name, value] : {std::pair{"idempotency_window", o.idempotency_window},
+                             std::pair{"max_schedule_ahead", o.max_schedule_ahead},
+                             std::pair{"max_visibility_timeout", o.max_visibility_timeout},
+                             std::pair{"sweep_interval", o.sweep_interval}}) {
+    if (value.count() <= 0) return InvalidArgument(name, "must be > 0 ms");
+  }
+  for (auto [name, value] : {std::pair{"max_lease_jobs", o.max_lease_jobs},
+                             std::pair{"max_batch_jobs", o.max_batch_jobs},
+                             std::pair{"max_errors_kept", o.max_errors_kept},
+                             std::pair{"max_group_ops", o.max_group_ops},
+                             std::pair{"sweep_batch_keys", o.sweep_batch_keys}}) {
+    if (value < 1) return InvalidArgument(name, "must be >= 1");
+  }
+  absl::Status s = ValidateQueueSettings(o.default_queue_settings, o);
+  if (!s.ok()) return InvalidArgument("default_queue_settings", s.message());
+  return absl::OkStatus();
+}
+
 }  // namespace ratchet::internal

@@ -31,6 +31,8 @@ absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);
 absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o);
 absl::Status ValidateFilter(const DeadLetterFilter& f);
+// Checks EngineOptions at Open; the field names are the option names.
+absl::Status ValidateOptions(const EngineOptions& o);
 
 }  // namespace ratchet::internal
 

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -47,6 +48,12 @@ AckLog ReadAckLog(const std::string& path) {
     }
   }
   return log;
+}
+
+uintmax_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : size;
 }
 
 pid_t StartWorker(const std::string& data_dir, const std::string& ack_log, uint64_t seed) {
@@ -98,8 +105,14 @@ TEST(CrashTest, EveryAcknowledgedOperationSurvivesSigkill) {
   const std::string ack_log = dir.Sub("acks.log");
   size_t last_acks = 0;
   for (int cycle = 0; cycle < cycles; ++cycle) {
+    const auto acks_before = FileSize(ack_log);
     pid_t pid = StartWorker(data_dir, ack_log, seed + cycle);
-    std::this_thread::sleep_for(std::chrono::milliseconds(40 + rng() % 200));
+    // Kill at a random moment of live traffic: wait for this worker's first
+    // acknowledgement (however slow the start-up), then a random delay.
+    for (int i = 0; i < 2000 && FileSize(ack_log) == acks_before; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -179,6 +179,20 @@ TEST(EnqueueTest, BatchWithRepeatedKeyYieldsOneJob) {
   EXPECT_EQ(h->EnqueueBatch(batch).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
+TEST(EnqueueTest, OpenRejectsBadOptionsNamingThem) {
+  EngineOptions o;
+  o.data_dir = "/tmp/never-created";
+  o.max_lease_jobs = 0;
+  auto e = Engine::Open(o);
+  EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(e.status().message().find("max_lease_jobs"), absl::string_view::npos);
+  o.max_lease_jobs = 10;
+  o.default_queue_settings.max_attempts = 0;
+  e = Engine::Open(o);
+  EXPECT_NE(e.status().message().find("default_queue_settings"), absl::string_view::npos)
+      << e.status();
+}
+
 TEST(EnqueueTest, UnknownJobIsNotFound) {
   EngineHarness h;
   auto r = h->Get(12345);
