@@ -103,11 +103,17 @@ void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
   impl_->Submit<std::vector<absl::Status>>(
       false,
       [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs,
-       reqs = std::move(reqs)](Batch& b, TimePoint now)
+       options = &impl_->options(), reqs = std::move(reqs)](Batch& b, TimePoint now)
           -> absl::StatusOr<std::vector<absl::Status>> {
         if (reqs.empty() || reqs.size() > static_cast<size_t>(max)) {
           return InvalidArgument("completions", "must hold 1.." + std::to_string(max) + " items");
         }
+        size_t bytes = 0;
+        for (const CompleteRequest& r : reqs) {
+          bytes += r.result.size();
+          for (const AppWrite& w : r.effects) bytes += w.value ? w.value->size() : 0;
+        }
+        RATCHET_RETURN_IF_ERROR(internal::ValidateRequestBytes("completions", bytes, *options));
         std::vector<absl::Status> out;
         out.reserve(reqs.size());
         // Each item is all-or-nothing on its own (Complete checks before it

@@ -15,6 +15,7 @@ using storage::Cf;
 struct StateMachine::EnqueuePlan {
   JobId existing = 0;     // duplicate of a stored job
   int duplicate_of = -1;  // duplicate of an earlier request in the same call
+  std::string fingerprint;  // of a keyed job to insert
 };
 
 StateMachine::StateMachine(storage::Store* store, const EngineOptions& options, Random* random)
@@ -81,12 +82,14 @@ absl::StatusOr<std::vector<StateMachine::EnqueuePlan>> StateMachine::PlanEnqueue
       plans[i].existing = rec.job_id();
       continue;
     }
-    seen[ikey] = {static_cast<int>(i), std::move(fingerprint)};
+    seen[ikey] = {static_cast<int>(i), fingerprint};
+    plans[i].fingerprint = std::move(fingerprint);
   }
   return plans;
 }
 
-JobId StateMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req) {
+JobId StateMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
+                           const std::string& fingerprint) {
   QueueState* q = EnsureQueue(batch, req.queue);
   const JobId id = next_job_id_++;
   counters_dirty_ = true;
@@ -108,7 +111,7 @@ JobId StateMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRe
   if (!req.idempotency_key.empty()) {
     IdempotencyRecord rec;
     rec.set_job_id(id);
-    rec.set_fingerprint(ContentFingerprint(req.job_type, req.payload));
+    rec.set_fingerprint(fingerprint);
     rec.set_expires_at_ms(ToUnixMs(now + options_.idempotency_window));
     batch.Put(Cf::kIdempotency, IdempotencyKey(req.queue, req.idempotency_key),
               rec.SerializeAsString());
@@ -126,10 +129,14 @@ absl::StatusOr<std::vector<EnqueueResult>> StateMachine::Enqueue(
     return InvalidArgument("jobs", absl::StrCat(reqs.size(), " jobs exceeds the limit of ",
                                                 options_.max_batch_jobs));
   }
+  size_t bytes = 0;
+  for (const EnqueueRequest& r : reqs) bytes += r.payload.size();
   for (size_t i = 0; i < app_writes.size(); ++i) {
     RATCHET_RETURN_IF_ERROR(
         ValidateAppWrite(absl::StrCat("writes[", i, "]."), app_writes[i], options_));
+    bytes += app_writes[i].value ? app_writes[i].value->size() : 0;
   }
+  RATCHET_RETURN_IF_ERROR(ValidateRequestBytes("jobs", bytes, options_));
   RATCHET_ASSIGN_OR_RETURN(auto plans, PlanEnqueue(batch, now, reqs, indexed_fields));
   // Everything is checked; from here on the operation cannot fail.
   std::vector<EnqueueResult> results(reqs.size());
@@ -139,7 +146,7 @@ absl::StatusOr<std::vector<EnqueueResult>> StateMachine::Enqueue(
     } else if (plans[i].duplicate_of >= 0) {
       results[i] = {results[plans[i].duplicate_of].id, true};
     } else {
-      results[i] = {Insert(batch, now, reqs[i]), false};
+      results[i] = {Insert(batch, now, reqs[i], plans[i].fingerprint), false};
     }
   }
   for (const AppWrite& w : app_writes) {

@@ -78,7 +78,8 @@ class StateMachine {
   absl::StatusOr<std::vector<EnqueuePlan>> PlanEnqueue(storage::Batch& batch, TimePoint now,
                                                        const std::vector<EnqueueRequest>& reqs,
                                                        bool indexed_fields);
-  JobId Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req);
+  JobId Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
+               const std::string& fingerprint);
   // The Fail path shared by Fail and lease expiry.
   FailResult EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
                                  absl::string_view error, bool retryable);

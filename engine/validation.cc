@@ -169,10 +169,16 @@ absl::Status ValidateFilter(const DeadLetterFilter& f) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o) {
+  if (bytes <= o.max_request_bytes) return absl::OkStatus();
+  return InvalidArgument(field, absl::StrCat(bytes, " bytes in one request exceeds the limit of ",
+                                             o.max_request_bytes, " bytes; split it"));
+}
+
 absl::Status ValidateOptions(const EngineOptions& o) {
   if (o.data_dir.empty()) return InvalidArgument("data_dir", "must not be empty");
-  if (o.max_payload_bytes < 1 || o.max_payload_bytes > (64u << 20)) {
-    return InvalidArgument("max_payload_bytes", "must be in [1, 64 MiB]");
+  if (o.max_payload_bytes < 1 || o.max_payload_bytes > o.max_request_bytes) {
+    return InvalidArgument("max_payload_bytes", "must be in [1, max_request_bytes]");
   }
   for (auto [name, value] : {std::pair{"idempotency_window", o.idempotency_window},
                              std::pair{"max_schedule_ahead", o.max_schedule_ahead},

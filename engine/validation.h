@@ -31,6 +31,9 @@ absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);
 absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o);
 absl::Status ValidateFilter(const DeadLetterFilter& f);
+// Rejects a request whose bytes (payloads, results, app values) exceed
+// EngineOptions::max_request_bytes, naming `field`.
+absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o);
 // Checks EngineOptions at Open; the field names are the option names.
 absl::Status ValidateOptions(const EngineOptions& o);
 

@@ -167,6 +167,19 @@ TEST(EnqueueTest, BatchIsAllOrNothing) {
   EXPECT_EQ((*ok)[0].id, 1u);
 }
 
+TEST(EnqueueTest, BatchOverTheRequestByteLimitIsRejected) {
+  EngineHarness h(true, 42, [](EngineOptions& o) {
+    o.max_payload_bytes = 1000;
+    o.max_request_bytes = 2500;
+  });
+  std::vector<EnqueueRequest> batch(3, Req("q", std::string(1000, 'x')));
+  auto r = h->EnqueueBatch(batch);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("2500 bytes"), absl::string_view::npos) << r.status();
+  batch.pop_back();
+  EXPECT_TRUE(h->EnqueueBatch(batch).ok());
+}
+
 TEST(EnqueueTest, BatchWithRepeatedKeyYieldsOneJob) {
   EngineHarness h;
   std::vector<EnqueueRequest> batch = {Req(), Req()};

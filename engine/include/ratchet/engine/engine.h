@@ -55,6 +55,9 @@ struct EngineOptions {
   Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
   int max_lease_jobs = 1000;   // max_jobs limit per Lease
   int max_batch_jobs = 10000;  // jobs per EnqueueBatch
+  // Total payload, result and application-value bytes of one request
+  // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
+  size_t max_request_bytes = 64 << 20;
   int max_errors_kept = 10;    // attempt errors kept per job
   QueueSettings default_queue_settings;  // for queues created implicitly
 
