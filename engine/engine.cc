@@ -70,12 +70,7 @@ void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
 }
 
 void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
-  impl_->Submit<std::vector<LeasedJob>>(
-      false,
-      [sm = &impl_->state_machine(), req = std::move(req)](Batch& b, TimePoint now) {
-        return sm->Lease(b, now, req);
-      },
-      std::move(cb));
+  impl_->SubmitLease(std::move(req), std::move(cb));
 }
 
 void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) {

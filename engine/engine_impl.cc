@@ -68,6 +68,10 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
   TimePoint now = clock_->Now();
   TimePoint next = next_sweep_;
   if (auto deadline = sm_->NextDeadline()) next = std::min(next, FromUnixMs(*deadline));
+  for (const auto& [queue, waiting] : waiters_) {
+    for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
+    if (auto run_at = sm_->NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
+  }
   auto wait = absl::FromChrono(next - now);
   return std::clamp(wait, absl::Milliseconds(1), kMaxIdleWait);
 }
@@ -90,6 +94,8 @@ void Engine::Impl::Loop() {
     }
     RunGroup(ops);
   }
+  DropWaiters(WithReason(absl::UnavailableError("the engine is shutting down"),
+                         kReasonEngineClosed));
   HandOff();
   WaitWriterIdle().IgnoreError();  // the failure, if any, was delivered to callers
 }
@@ -129,7 +135,87 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
     building_->completions.push_back(op.apply(failed ? nullptr : &building_->batch, now));
     if (building_->batch.ByteSize() >= options_.max_group_bytes) HandOff();
   }
+  ServeWaiters(now);
   HandOff();
+}
+
+void Engine::Impl::SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
+  Push({[this, req = std::move(req), cb = std::move(cb)](storage::Batch* batch,
+                                                         TimePoint now) mutable -> Completion {
+          if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
+          auto result = sm_->Lease(*batch, now, req);
+          if (result.ok() && result->empty() && req.wait.count() > 0) {
+            TimePoint deadline = now + req.wait;
+            waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
+            return [](const absl::Status&) {};  // answered by ServeWaiters
+          }
+          return [cb, result = std::move(result)](const absl::Status& commit) mutable {
+            if (commit.ok()) {
+              cb(std::move(result));
+            } else {
+              cb(commit);
+            }
+          };
+        },
+        false});
+}
+
+void Engine::Impl::ServeWaiters(TimePoint now) {
+  absl::Status failed;
+  {
+    absl::MutexLock lock(&writer_mu_);
+    failed = failed_;
+  }
+  if (!failed.ok()) {
+    DropWaiters(failed);
+    return;
+  }
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    std::deque<LeaseWaiter>& waiting = it->second;
+    while (!waiting.empty() && sm_->CanLease(it->first, now)) {
+      LeaseWaiter w = std::move(waiting.front());
+      waiting.pop_front();
+      auto result = sm_->Lease(building_->batch, now, w.req);
+      building_->completions.push_back(
+          [cb = std::move(w.cb), result = std::move(result)](const absl::Status& commit) mutable {
+            if (commit.ok()) {
+              cb(std::move(result));
+            } else {
+              cb(commit);
+            }
+          });
+    }
+    // Waits that are over end empty, as a Lease with nothing to lease.
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      if (w->deadline > now) {
+        ++w;
+        continue;
+      }
+      building_->completions.push_back([cb = std::move(w->cb)](const absl::Status& commit) {
+        if (commit.ok()) {
+          cb(std::vector<LeasedJob>());
+        } else {
+          cb(commit);
+        }
+      });
+      w = waiting.erase(w);
+    }
+    if (waiting.empty()) {
+      waiters_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Engine::Impl::DropWaiters(const absl::Status& status) {
+  for (auto& [queue, waiting] : waiters_) {
+    for (LeaseWaiter& w : waiting) {
+      building_->completions.push_back(
+          [cb = std::move(w.cb), status](const absl::Status&) { cb(status); });
+    }
+  }
+  waiters_.clear();
 }
 
 absl::Status Engine::Impl::WaitWriterIdle() {

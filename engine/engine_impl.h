@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/store.h"
@@ -63,6 +64,11 @@ class Engine::Impl {
           fresh_batch});
   }
 
+  // Queues a Lease; with req.wait > 0 and nothing to lease, the request is
+  // parked on the sequencer and answered when a job becomes available or
+  // the wait ends (long poll).
+  void SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
+
   // Sequencer-only accessors (use inside Submit'ed functions).
   internal::StateMachine& state_machine() { return *sm_; }
   // Safe from any thread.
@@ -79,6 +85,13 @@ class Engine::Impl {
   struct Op {
     Apply apply;
     bool fresh_batch = false;
+  };
+
+  // A parked long-poll Lease.
+  struct LeaseWaiter {
+    LeaseRequest req;
+    TimePoint deadline;
+    Callback<std::vector<LeasedJob>> cb;
   };
 
   // A batch and the callbacks to run once its fate is known.
@@ -100,6 +113,11 @@ class Engine::Impl {
   void WriterLoop();
   void Commit(Group& group);
   absl::Duration TimeToNextMaintenance();
+  // Sequencer: leases to parked waiters whose queue has jobs now, and ends
+  // the waits that are over. Their answers join the building group.
+  void ServeWaiters(TimePoint now);
+  // Sequencer: answers every parked waiter with `status` (shutdown, failure).
+  void DropWaiters(const absl::Status& status);
 
   // Constant after construction.
   const EngineOptions options_;
@@ -115,6 +133,8 @@ class Engine::Impl {
   // Sequencer thread only.
   std::unique_ptr<Group> building_;  // being applied to
   std::unique_ptr<Group> previous_;  // in flight, or committed
+  // Parked long-poll leases per queue, first come first served.
+  absl::flat_hash_map<std::string, std::deque<LeaseWaiter>> waiters_;
   TimePoint next_sweep_;
 
   absl::Mutex writer_mu_;

@@ -56,6 +56,21 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
   return out;
 }
 
+bool StateMachine::CanLease(const std::string& queue, TimePoint now) {
+  QueueState* q = indexes_.FindQueue(queue);
+  if (!q || q->settings.paused) return false;
+  indexes_.PromoteDue(q, ToUnixMs(now));
+  if (q->ready.empty()) return false;
+  return q->settings.concurrency_limit == 0 ||
+         static_cast<int64_t>(q->running.size()) < q->settings.concurrency_limit;
+}
+
+std::optional<int64_t> StateMachine::NextRunAt(const std::string& queue) {
+  QueueState* q = indexes_.FindQueue(queue);
+  if (!q || q->scheduled.empty()) return std::nullopt;
+  return q->scheduled.begin()->at_ms;
+}
+
 namespace {
 
 bool HoldsLease(const JobMeta* m, FencingToken token) {

@@ -38,6 +38,10 @@ class StateMachine {
                                                      bool indexed_fields);
   absl::StatusOr<std::vector<LeasedJob>> Lease(storage::Batch& batch, TimePoint now,
                                                const LeaseRequest& req);
+  // True if a Lease on `queue` now would lease at least one job.
+  bool CanLease(const std::string& queue, TimePoint now);
+  // When the earliest scheduled job of `queue` becomes available, if any.
+  std::optional<int64_t> NextRunAt(const std::string& queue);
   absl::StatusOr<HeartbeatResult> Heartbeat(storage::Batch& batch, TimePoint now,
                                             const HeartbeatRequest& req);
   absl::Status Complete(storage::Batch& batch, TimePoint now, const CompleteRequest& req);

@@ -135,6 +135,10 @@ absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o) {
     RATCHET_RETURN_IF_ERROR(ValidateDuration("visibility_timeout", *r.visibility_timeout,
                                              o.max_visibility_timeout));
   }
+  if (r.wait.count() < 0 || r.wait > o.max_lease_wait) {
+    return InvalidArgument("wait", absl::StrCat(r.wait.count(), " ms is outside [0, ",
+                                                o.max_lease_wait.count(), "] ms"));
+  }
   if (r.worker_id.size() > kMaxNameBytes || !IsPrintableAscii(r.worker_id)) {
     return InvalidArgument("worker_id", absl::StrCat("must be at most ", kMaxNameBytes,
                                                      " bytes of printable ASCII"));
@@ -183,6 +187,7 @@ absl::Status ValidateOptions(const EngineOptions& o) {
   for (auto [name, value] : {std::pair{"idempotency_window", o.idempotency_window},
                              std::pair{"max_schedule_ahead", o.max_schedule_ahead},
                              std::pair{"max_visibility_timeout", o.max_visibility_timeout},
+                             std::pair{"max_lease_wait", o.max_lease_wait},
                              std::pair{"sweep_interval", o.sweep_interval}}) {
     if (value.count() <= 0) return InvalidArgument(name, "must be > 0 ms");
   }

@@ -35,11 +35,10 @@ absl::Status Handle(const LeasedJob& job, const std::atomic<bool>& fixed) {
 void Work(Engine& engine, const std::string& worker, const std::atomic<bool>& fixed,
           const std::atomic<bool>& stop, Counters& counters) {
   while (!stop.load()) {
-    auto jobs = engine.Lease({"demo", 4, Millis(10000), worker});
-    if (!jobs.ok() || jobs->empty()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      continue;
-    }
+    LeaseRequest lease{"demo", 4, Millis(10000), worker};
+    lease.wait = Millis(200);  // long poll: no busy loop while the queue is empty
+    auto jobs = engine.Lease(lease);
+    if (!jobs.ok() || jobs->empty()) continue;
     for (const LeasedJob& job : *jobs) {
       absl::Status result = Handle(job, fixed);
       if (result.ok()) {

@@ -53,6 +53,7 @@ struct EngineOptions {
   Millis idempotency_window{24 * 3600000};  // how long keys are remembered
   Millis max_schedule_ahead{366LL * 24 * 3600000};  // furthest run_at from now
   Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
+  Millis max_lease_wait{60000};                     // longest long-poll Lease wait
   int max_lease_jobs = 1000;   // max_jobs limit per Lease
   int max_batch_jobs = 10000;  // jobs per EnqueueBatch
   // Total payload, result and application-value bytes of one request
@@ -110,8 +111,10 @@ class Engine {
   // Leases up to max_jobs available jobs of one queue, by priority then FIFO
   // (run_at, then id), without exceeding the queue's concurrency limit. Each
   // lease starts an attempt. Returns an empty vector when nothing is
-  // available, the queue is paused or unknown, or it is at its limit.
-  // Errors: INVALID_ARGUMENT.
+  // available, the queue is paused or unknown, or it is at its limit, and
+  // req.wait (long poll) has passed. Parked leases are served in the order
+  // they started waiting. Errors: INVALID_ARGUMENT; UNAVAILABLE/ENGINE_CLOSED if the
+  // engine is destroyed while the lease waits.
   absl::StatusOr<std::vector<LeasedJob>> Lease(LeaseRequest req);
 
   // Extends a lease to now + extension and reports cancel requests.

@@ -92,6 +92,12 @@ struct LeaseRequest {
   // Lease length; default: the job's own, else the queue's.
   std::optional<Millis> visibility_timeout;
   std::string worker_id;  // 0..128 bytes, recorded on the job for operators
+  // Long poll: when nothing can be leased now, wait up to this long for a
+  // job to become available instead of returning empty. 0 returns at once;
+  // at most EngineOptions::max_lease_wait. The wait holds no thread and
+  // costs no CPU: the engine answers when an enqueue, a due retry, a redrive,
+  // a resume or an expired lease makes a job available.
+  Millis wait{0};
 };
 
 struct LeasedJob {
