@@ -251,7 +251,7 @@ void RunReopen(const std::string& dir, int live_jobs) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Ratchet embedded engine benchmark"};
-  int jobs = 100000;
+  int jobs = 400000;
   int live_jobs = 1000000;
   std::string dir = "/var/tmp/ratchet-bench";
   app.add_option("--jobs", jobs, "jobs per end-to-end run");

@@ -48,6 +48,13 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
   table.pin_l0_filter_and_index_blocks_in_cache = true;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Data on the upper levels is young and mostly rewritten or deleted soon
+  // (a job is written at enqueue, lease and completion); compressing it
+  // costs CPU that the sequencer needs. Lower levels are compressed.
+  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
+                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                      rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
+                                      rocksdb::kLZ4Compression};
   if (SeesQueueStyleDeletes(cf)) {
     cf_options.table_properties_collector_factories.push_back(
         rocksdb::NewCompactOnDeletionCollectorFactory(128, 64));
