@@ -128,6 +128,24 @@ void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
       std::move(cb));
 }
 
+void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
+                            Callback<std::vector<absl::StatusOr<FailResult>>> cb) {
+  impl_->Submit<std::vector<absl::StatusOr<FailResult>>>(
+      false,
+      [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs,
+       reqs = std::move(reqs)](Batch& b, TimePoint now)
+          -> absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> {
+        if (reqs.empty() || reqs.size() > static_cast<size_t>(max)) {
+          return InvalidArgument("failures", "must hold 1.." + std::to_string(max) + " items");
+        }
+        std::vector<absl::StatusOr<FailResult>> out;
+        out.reserve(reqs.size());
+        for (const FailRequest& req : reqs) out.push_back(sm->Fail(b, now, req));
+        return out;
+      },
+      std::move(cb));
+}
+
 void Engine::CancelAsync(JobId id, Callback<JobState> cb) {
   impl_->Submit<JobState>(
       false,
@@ -176,6 +194,12 @@ absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(
 
 absl::StatusOr<FailResult> Engine::Fail(FailRequest req) {
   return Await<FailResult>([&](auto cb) { FailAsync(std::move(req), cb); });
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> Engine::FailBatch(
+    std::vector<FailRequest> reqs) {
+  return Await<std::vector<absl::StatusOr<FailResult>>>(
+      [&](auto cb) { FailBatchAsync(std::move(reqs), cb); });
 }
 
 absl::StatusOr<JobState> Engine::Cancel(JobId id) {

@@ -172,7 +172,14 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
   }
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     std::deque<LeaseWaiter>& waiting = it->second;
-    while (!waiting.empty() && sm_->CanLease(it->first, now)) {
+    auto gone = [](const LeaseWaiter& w) { return w.req.abandoned && w.req.abandoned->load(); };
+    while (!waiting.empty() && gone(waiting.front())) {
+      building_->completions.push_back([cb = std::move(waiting.front().cb)](const absl::Status&) {
+        cb(std::vector<LeasedJob>());
+      });
+      waiting.pop_front();
+    }
+    while (!waiting.empty() && !gone(waiting.front()) && sm_->CanLease(it->first, now)) {
       LeaseWaiter w = std::move(waiting.front());
       waiting.pop_front();
       auto result = sm_->Lease(building_->batch, now, w.req);
@@ -187,7 +194,7 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
     }
     // Waits that are over end empty, as a Lease with nothing to lease.
     for (auto w = waiting.begin(); w != waiting.end();) {
-      if (w->deadline > now) {
+      if (w->deadline > now && !gone(*w)) {
         ++w;
         continue;
       }

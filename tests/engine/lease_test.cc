@@ -172,6 +172,19 @@ TEST(LeaseTest, RepeatedFailIsAcknowledgedWithoutEffect) {
   EXPECT_EQ(h->Get(id)->token, next.token) << "the repeat touched the new lease";
 }
 
+TEST(LeaseTest, FailBatchAnswersEachItem) {
+  EngineHarness h;
+  JobId a = EnqueueWith(h, 1);
+  JobId b = EnqueueWith(h, 1);
+  auto jobs = LeaseN(h, 2);
+  auto r = h->FailBatch({{a, jobs[0].token, "x", true}, {b, jobs[1].token + 7, "y", true}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE((*r)[0].ok());
+  EXPECT_EQ((*r)[0]->state, JobState::kScheduled);
+  EXPECT_EQ(ReasonOf((*r)[1].status()), kReasonLeaseLost);
+  EXPECT_EQ(h->Get(b)->state, JobState::kRunning);
+}
+
 TEST(LeaseTest, NonRetryableFailureGoesStraightToDeadLetters) {
   EngineHarness h;
   JobId id = EnqueueWith(h, 1, 10);

@@ -101,6 +101,24 @@ TEST(LongPollTest, ClosingTheEngineAnswersWaitersWithEngineClosed) {
   EXPECT_EQ(ReasonOf(waiting.get().status()), kReasonEngineClosed);
 }
 
+TEST(LongPollTest, AbandonedWaiterGetsNoJob) {
+  EngineHarness h;
+  auto abandoned = std::make_shared<std::atomic<bool>>(false);
+  auto promise = std::make_shared<std::promise<LeaseResult>>();
+  auto gone = promise->get_future();
+  LeaseRequest req{"q", 1, Millis(30000), "gone"};
+  req.wait = Millis(10000);
+  req.abandoned = abandoned;
+  h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
+  auto present = LeaseAsync(h, Millis(10000), "present");
+  abandoned->store(true);  // the first caller's RPC was cancelled
+  JobId id = h.Enqueue("q");
+  ASSERT_TRUE(Ready(gone));
+  EXPECT_TRUE(gone.get()->empty()) << "a job was leased to a caller that left";
+  ASSERT_TRUE(Ready(present));
+  EXPECT_EQ(present.get()->at(0).id, id);
+}
+
 TEST(LongPollTest, WaitOverTheLimitIsRejected) {
   EngineHarness h;
   LeaseRequest req{"q", 1, std::nullopt, "w"};

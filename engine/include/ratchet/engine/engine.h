@@ -141,6 +141,11 @@ class Engine {
   // Errors: FAILED_PRECONDITION/LEASE_LOST; NOT_FOUND; INVALID_ARGUMENT.
   absl::StatusOr<FailResult> Fail(FailRequest req);
 
+  // Fails many attempts in one atomic write; each item is answered as Fail
+  // would answer it. Errors: INVALID_ARGUMENT when reqs is empty or longer
+  // than max_lease_jobs.
+  absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> FailBatch(std::vector<FailRequest> reqs);
+
   // Cancels a scheduled or available job, or requests cancellation of a
   // running one (its worker learns of it on its next heartbeat). Returns the
   // state afterwards. Cancelling a cancelled job is acknowledged.
@@ -209,6 +214,8 @@ class Engine {
   void CompleteBatchAsync(std::vector<CompleteRequest> reqs,
                           Callback<std::vector<absl::Status>> cb);
   void FailAsync(FailRequest req, Callback<FailResult> cb);
+  void FailBatchAsync(std::vector<FailRequest> reqs,
+                      Callback<std::vector<absl::StatusOr<FailResult>>> cb);
   void CancelAsync(JobId id, Callback<JobState> cb);
 
   class Impl;

@@ -5,7 +5,9 @@
 #ifndef RATCHET_ENGINE_TYPES_H_
 #define RATCHET_ENGINE_TYPES_H_
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -98,6 +100,11 @@ struct LeaseRequest {
   // costs no CPU: the engine answers when an enqueue, a due retry, a redrive,
   // a resume or an expired lease makes a job available.
   Millis wait{0};
+  // Optional. When set and true while the lease is parked, the caller has
+  // gone (e.g. its RPC was cancelled): the wait ends empty at the engine's
+  // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller can flip it
+  // from any thread.
+  std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 
 struct LeasedJob {
