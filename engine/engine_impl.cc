@@ -149,13 +149,7 @@ void Engine::Impl::SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>
             waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
             return [](const absl::Status&) {};  // answered by ServeWaiters
           }
-          return [cb, result = std::move(result)](const absl::Status& commit) mutable {
-            if (commit.ok()) {
-              cb(std::move(result));
-            } else {
-              cb(commit);
-            }
-          };
+          return Deliver(std::move(cb), std::move(result));
         },
         false});
 }
@@ -182,15 +176,8 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
     while (!waiting.empty() && !gone(waiting.front()) && sm_->CanLease(it->first, now)) {
       LeaseWaiter w = std::move(waiting.front());
       waiting.pop_front();
-      auto result = sm_->Lease(building_->batch, now, w.req);
       building_->completions.push_back(
-          [cb = std::move(w.cb), result = std::move(result)](const absl::Status& commit) mutable {
-            if (commit.ok()) {
-              cb(std::move(result));
-            } else {
-              cb(commit);
-            }
-          });
+          Deliver(std::move(w.cb), sm_->Lease(building_->batch, now, w.req)));
     }
     // Waits that are over end empty, as a Lease with nothing to lease.
     for (auto w = waiting.begin(); w != waiting.end();) {
@@ -198,13 +185,8 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
         ++w;
         continue;
       }
-      building_->completions.push_back([cb = std::move(w->cb)](const absl::Status& commit) {
-        if (commit.ok()) {
-          cb(std::vector<LeasedJob>());
-        } else {
-          cb(commit);
-        }
-      });
+      building_->completions.push_back(
+          Deliver<std::vector<LeasedJob>>(std::move(w->cb), std::vector<LeasedJob>()));
       w = waiting.erase(w);
     }
     if (waiting.empty()) {

@@ -52,16 +52,22 @@ class Engine::Impl {
     Push({[fn = std::move(fn), cb = std::move(cb)](storage::Batch* batch,
                                                    TimePoint now) mutable -> Completion {
             if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
-            absl::StatusOr<T> result = fn(*batch, now);
-            return [cb, result = std::move(result)](const absl::Status& commit) mutable {
-              if (commit.ok()) {
-                cb(std::move(result));
-              } else {
-                cb(commit);
-              }
-            };
+            return Deliver(std::move(cb), fn(*batch, now));
           },
           fresh_batch});
+  }
+
+  // A Completion that hands `result` to `cb` if the commit succeeded, and
+  // the commit's error otherwise.
+  template <typename T>
+  static Completion Deliver(Callback<T> cb, absl::StatusOr<T> result) {
+    return [cb = std::move(cb), result = std::move(result)](const absl::Status& commit) mutable {
+      if (commit.ok()) {
+        cb(std::move(result));
+      } else {
+        cb(commit);
+      }
+    };
   }
 
   // Queues a Lease; with req.wait > 0 and nothing to lease, the request is
