@@ -71,6 +71,7 @@ absl::StatusOr<BulkResult> StateMachine::Redrive(storage::Batch& batch, TimePoin
   }
   for (JobRecord& r : records) {
     batch.Delete(Cf::kDeadLetters, DeadKey(r));
+    if (QueueState* q = indexes_.FindQueue(r.queue())) q->dead--;
     if (req.reset_attempts) {
       r.set_attempts(0);
       r.set_last_backoff_ms(0);
@@ -100,6 +101,7 @@ absl::StatusOr<BulkResult> StateMachine::Purge(storage::Batch& batch,
   for (const JobRecord& r : records) {
     batch.Delete(Cf::kDeadLetters, DeadKey(r));
     batch.Delete(Cf::kJobs, JobKey(r.id()));
+    if (QueueState* q = indexes_.FindQueue(r.queue())) q->dead--;
   }
   return BulkResult{static_cast<int>(records.size()), more};
 }

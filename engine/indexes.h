@@ -42,6 +42,11 @@ struct QueueState {
   absl::btree_set<ReadyKey> ready;      // available: run_at <= now
   absl::btree_set<TimedKey> scheduled;  // run_at, not yet moved to ready
   absl::btree_set<TimedKey> running;    // lease deadline
+  // Finished jobs on disk, by state; rebuilt at open from the index keys.
+  int64_t completed = 0, cancelled = 0, dead = 0;
+  int64_t& FinishedCount(JobState state) {
+    return state == JobState::kCompleted ? completed : state == JobState::kDead ? dead : cancelled;
+  }
 };
 
 struct JobMeta {

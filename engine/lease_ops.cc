@@ -116,6 +116,7 @@ void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, Jo
   } else {
     batch.Put(Cf::kJobIndex, FinishedKey(r), "");
   }
+  if (QueueState* q = indexes_.FindQueue(r.queue())) q->FinishedCount(state)++;
   indexes_.Remove(r.id());
 }
 

@@ -51,7 +51,25 @@ absl::Status StateMachine::Recover() {
         }
         return true;
       }));
-  return parse_status;
+  RATCHET_RETURN_IF_ERROR(parse_status);
+  return CountFinished();
+}
+
+absl::Status StateMachine::CountFinished() {
+  // Keys only (values are empty): queue 0x00 [state] time id.
+  auto count = [&](Cf cf, bool has_state) {
+    return store_->ForEach(cf, "", "", [&](std::string_view key, std::string_view) {
+      size_t end = key.find('\0');
+      if (end == std::string_view::npos || key.size() < end + 2) return true;
+      QueueState* q = indexes_.FindQueue(absl::string_view(key.data(), end));
+      if (!q) q = indexes_.AddQueue(std::string(key.substr(0, end)), options_.default_queue_settings);
+      JobState state = has_state ? static_cast<JobState>(key[end + 1]) : JobState::kDead;
+      q->FinishedCount(state)++;
+      return true;
+    });
+  };
+  RATCHET_RETURN_IF_ERROR(count(Cf::kJobIndex, true));
+  return count(Cf::kDeadLetters, false);
 }
 
 }  // namespace ratchet::internal

@@ -187,6 +187,9 @@ QueueInfo InfoOf(QueueState* q, int64_t now_ms) {
   info.scheduled = static_cast<int64_t>(q->scheduled.size());
   info.available = static_cast<int64_t>(q->ready.size());
   info.running = static_cast<int64_t>(q->running.size());
+  info.completed = q->completed;
+  info.cancelled = q->cancelled;
+  info.dead = q->dead;
   return info;
 }
 

@@ -76,6 +76,7 @@ class StateMachine {
  private:
   struct EnqueuePlan;
 
+  absl::Status CountFinished();
   absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
   void Save(storage::Batch& batch, const JobRecord& r);
   QueueState* EnsureQueue(storage::Batch& batch, const std::string& name);

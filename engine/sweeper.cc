@@ -18,7 +18,8 @@ namespace {
 // Deletes index entries under `prefix` whose time is at or before `cutoff`,
 // and their job records. Returns keys deleted.
 absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batch, Cf cf,
-                               const std::string& prefix, int64_t cutoff_ms, int budget) {
+                               const std::string& prefix, int64_t cutoff_ms, int budget,
+                               int64_t* count) {
   int deleted = 0;
   std::string end = KeyBuilder().Raw(prefix).I64(cutoff_ms + 1).Build();
   RATCHET_RETURN_IF_ERROR(store.ForEach(cf, prefix, end, [&](std::string_view key,
@@ -27,6 +28,7 @@ absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batc
     batch.Delete(cf, key);
     batch.Delete(Cf::kJobs, JobKey(JobIdFromIndexKey(key)));
     deleted += 2;
+    --*count;
     return true;
   }));
   return deleted;
@@ -75,14 +77,14 @@ absl::StatusOr<int> StateMachine::Sweep(storage::Batch& batch, TimePoint now, in
     const int64_t finished_cutoff = now_ms - q->settings.completed_retention.count();
     for (JobState state : {JobState::kCompleted, JobState::kCancelled}) {
       RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kJobIndex,
-                                                 FinishedPrefix(q->name, state),
-                                                 finished_cutoff, max_keys - deleted));
+                                                 FinishedPrefix(q->name, state), finished_cutoff,
+                                                 max_keys - deleted, &q->FinishedCount(state)));
       deleted += n;
     }
     RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kDeadLetters,
                                                DeadPrefix(q->name),
                                                now_ms - q->settings.dead_retention.count(),
-                                               max_keys - deleted));
+                                               max_keys - deleted, &q->dead));
     deleted += n;
   }
   RATCHET_ASSIGN_OR_RETURN(int n,

@@ -320,6 +320,24 @@ struct ReopenCmd : Command {
     }
     RC_ASSERT(seen.size() == m.jobs.size());
     for (const auto& [id, n] : seen) RC_ASSERT(n == 1);
+    // Per-queue counts agree with the model (rebuilt from disk at open).
+    for (const auto& q : kQueues) {
+      std::map<JobState, int64_t> want;
+      for (const auto& [id, j] : m.jobs) {
+        if (j.queue == q) want[m.Visible(j)]++;
+      }
+      auto info = sut.h->GetQueue(q);
+      if (!info.ok()) {
+        RC_ASSERT(want.empty());
+        continue;
+      }
+      RC_ASSERT(info->scheduled == want[JobState::kScheduled]);
+      RC_ASSERT(info->available == want[JobState::kAvailable]);
+      RC_ASSERT(info->running == want[JobState::kRunning]);
+      RC_ASSERT(info->completed == want[JobState::kCompleted]);
+      RC_ASSERT(info->cancelled == want[JobState::kCancelled]);
+      RC_ASSERT(info->dead == want[JobState::kDead]);
+    }
   }
   void show(std::ostream& os) const override { os << "Reopen"; }
 };

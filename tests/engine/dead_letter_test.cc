@@ -121,5 +121,31 @@ TEST(DeadLetterTest, DeadJobsSurviveReopen) {
   EXPECT_EQ(h->List({"q", JobState::kDead, 10, ""})->jobs.size(), 1u);
 }
 
+TEST(DeadLetterTest, QueueCountsFinishedJobsAcrossRedrivePurgeAndReopen) {
+  EngineHarness h;
+  JobId a = KillJob(h);
+  KillJob(h);
+  KillJob(h);
+  JobId done = h.Enqueue("q");
+  LeasedJob job = h.LeaseOne("q");
+  ASSERT_EQ(job.id, done);
+  ASSERT_TRUE(h->Complete({done, job.token, "", {}}).ok());
+  EXPECT_EQ(h->GetQueue("q")->dead, 3);
+  EXPECT_EQ(h->GetQueue("q")->completed, 1);
+  RedriveRequest redrive;
+  redrive.filter.job_id = a;
+  ASSERT_TRUE(h->Redrive(redrive).ok());
+  DeadLetterFilter purge;
+  purge.queue = "q";
+  purge.limit = 1;
+  ASSERT_TRUE(h->Purge(purge).ok());
+  EXPECT_EQ(h->GetQueue("q")->dead, 1);
+  h.Reopen();
+  auto q = h->GetQueue("q");
+  EXPECT_EQ(q->dead, 1) << "count not rebuilt from the index at open";
+  EXPECT_EQ(q->completed, 1);
+  EXPECT_EQ(q->available, 1);
+}
+
 }  // namespace
 }  // namespace ratchet

@@ -23,6 +23,7 @@ TEST(RetentionTest, SweeperPrunesCompletedJobsAfterRetentionOnly) {
   ASSERT_TRUE(h->Tick().ok());
   EXPECT_EQ(h->Get(id).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(h->List({"q", JobState::kCompleted, 10, ""})->jobs.empty());
+  EXPECT_EQ(h->GetQueue("q")->completed, 0) << "sweeper did not update the count";
   // The idempotency key outlives the job for its own window.
   EnqueueRequest r{"q", "test", "p", "key"};
   auto dup = h->Enqueue(r);

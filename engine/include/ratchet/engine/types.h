@@ -233,6 +233,10 @@ struct QueueInfo {
   int64_t scheduled = 0;
   int64_t available = 0;
   int64_t running = 0;
+  // Finished jobs still within retention (dead: in the dead-letter queue).
+  int64_t completed = 0;
+  int64_t cancelled = 0;
+  int64_t dead = 0;
 };
 
 // Counters since Open, for benchmarks and metrics. Monotonic.
