@@ -152,9 +152,12 @@ int main(int argc, char** argv) {
   auto queues = engine.ListQueues();
   if (queues.ok()) {
     for (const QueueInfo& q : *queues) {
-      std::printf("queue %-8s scheduled=%lld available=%lld running=%lld\n", q.name.c_str(),
-                  static_cast<long long>(q.scheduled), static_cast<long long>(q.available),
-                  static_cast<long long>(q.running));
+      std::printf(
+          "queue %-8s scheduled=%lld available=%lld running=%lld completed=%lld cancelled=%lld "
+          "dead=%lld\n",
+          q.name.c_str(), static_cast<long long>(q.scheduled), static_cast<long long>(q.available),
+          static_cast<long long>(q.running), static_cast<long long>(q.completed),
+          static_cast<long long>(q.cancelled), static_cast<long long>(q.dead));
     }
   }
   std::printf("data kept in %s\n", data_dir.c_str());
