@@ -27,6 +27,7 @@ struct AckLog {
   std::map<JobId, std::string> enqueued;   // id -> idempotency key
   std::map<JobId, FencingToken> leased;    // id -> highest leased token
   std::map<JobId, FencingToken> completed;  // id -> completing token
+  std::map<JobId, std::vector<FencingToken>> failed;  // id -> tokens whose attempt failed
   FencingToken max_token = 0;
 };
 
@@ -45,6 +46,7 @@ AckLog ReadAckLog(const std::string& path) {
       log.leased[id] = std::max(log.leased[id], value);
       log.max_token = std::max(log.max_token, value);
       if (kind == "C") log.completed[id] = value;
+      if (kind == "F") log.failed[id].push_back(value);
     }
   }
   return log;
@@ -82,6 +84,17 @@ void Verify(Engine& engine, const AckLog& log, uint64_t seed) {
     auto job = engine.Get(id);
     ASSERT_TRUE(job.ok()) << "seed " << seed << ": leased job " << id << " lost";
     ASSERT_GE(job->token, token) << "seed " << seed << ": job " << id << " token went back";
+  }
+  for (const auto& [id, tokens] : log.failed) {
+    auto job = engine.Get(id);
+    ASSERT_TRUE(job.ok());
+    for (FencingToken token : tokens) {
+      // The failed attempt ended: that lease is gone for good.
+      ASSERT_FALSE(job->state == JobState::kRunning && job->token == token)
+          << "seed " << seed << ": acknowledged Fail of job " << id << " token " << token
+          << " lost";
+    }
+    ASSERT_GE(job->errors.size(), 1u) << "seed " << seed << ": job " << id << " lost its errors";
   }
   for (const auto& [id, token] : log.completed) {
     auto job = engine.Get(id);
