@@ -6,8 +6,9 @@
 //
 // Durability: a call is acknowledged (callback run / blocking call returns)
 // only after its write is fsynced. Operations apply in submission order; the
-// engine's one sequencer thread merges concurrent operations into one synced
-// WriteBatch (group commit) and never splits an operation across batches.
+// engine's one sequencer thread merges concurrent operations into one
+// WriteBatch (group commit) and never splits an operation across batches; a
+// writer thread fsyncs each batch while the sequencer prepares the next.
 //
 // Failure: if a write fails (I/O error, disk full) nothing of that batch is
 // acknowledged (its callers get UNAVAILABLE, reason STORAGE_FAILED: the
@@ -15,7 +16,8 @@
 // is destroyed and opened again. The engine never retries an fsync.
 //
 // Thread safety: all methods are safe to call concurrently from any thread.
-// Asynchronous callbacks run on the engine's sequencer thread, in order;
+// Asynchronous callbacks run on one of the engine's two threads (the writer,
+// or the sequencer for calls that wrote nothing), in submission order;
 // they must be quick and must not call the engine's blocking methods.
 #ifndef RATCHET_ENGINE_ENGINE_H_
 #define RATCHET_ENGINE_ENGINE_H_
@@ -204,7 +206,7 @@ class Engine {
 
   // ---- Asynchronous API: one thread can keep many operations in flight. ----
   // Same semantics and errors as the blocking form; `cb` is invoked exactly
-  // once, on the sequencer thread, after the write is durable (or failed).
+  // once, on an engine thread, after the write is durable (or failed).
   void EnqueueAsync(EnqueueRequest req, Callback<EnqueueResult> cb);
   void EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
                          Callback<std::vector<EnqueueResult>> cb);
