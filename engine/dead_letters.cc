@@ -100,7 +100,7 @@ absl::StatusOr<BulkResult> StateMachine::Purge(storage::Batch& batch,
   }
   for (const JobRecord& r : records) {
     batch.Delete(Cf::kDeadLetters, DeadKey(r));
-    batch.Delete(Cf::kJobs, JobKey(r.id()));
+    Delete(batch, r.id());
     if (QueueState* q = indexes_.FindQueue(r.queue())) q->dead--;
   }
   return BulkResult{static_cast<int>(records.size()), more};

@@ -19,9 +19,13 @@ struct StateMachine::EnqueuePlan {
 };
 
 StateMachine::StateMachine(storage::Store* store, const EngineOptions& options, Random* random)
-    : store_(store), options_(options), random_(random) {}
+    : store_(store), options_(options), random_(random), cache_(options.record_cache_bytes) {}
 
 absl::StatusOr<JobRecord> StateMachine::Load(storage::Batch& batch, JobId id) {
+  if (const std::string* cached = cache_.Get(id)) {
+    JobRecord r;
+    if (r.ParseFromString(*cached)) return r;
+  }
   RATCHET_ASSIGN_OR_RETURN(auto value, batch.Get(Cf::kJobs, JobKey(id)));
   if (!value) return NotFound(absl::StrCat("job ", id, " not found"));
   JobRecord r;
@@ -32,7 +36,18 @@ absl::StatusOr<JobRecord> StateMachine::Load(storage::Batch& batch, JobId id) {
 }
 
 void StateMachine::Save(storage::Batch& batch, const JobRecord& r) {
-  batch.Put(Cf::kJobs, JobKey(r.id()), r.SerializeAsString());
+  std::string value = r.SerializeAsString();
+  batch.Put(Cf::kJobs, JobKey(r.id()), value);
+  if (IsTerminal(static_cast<JobState>(r.state()))) {
+    cache_.Erase(r.id());  // finished jobs are rarely read again
+  } else {
+    cache_.Put(r.id(), std::move(value));
+  }
+}
+
+void StateMachine::Delete(storage::Batch& batch, JobId id) {
+  batch.Delete(Cf::kJobs, JobKey(id));
+  cache_.Erase(id);
 }
 
 QueueState* StateMachine::EnsureQueue(storage::Batch& batch, const std::string& name) {

@@ -16,6 +16,7 @@
 #include "indexes.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/store.h"
+#include "record_cache.h"
 #include "records.h"
 
 namespace ratchet::internal {
@@ -78,7 +79,9 @@ class StateMachine {
 
   absl::Status CountFinished();
   absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
+  // The only writers of the jobs column family (they keep cache_ coherent).
   void Save(storage::Batch& batch, const JobRecord& r);
+  void Delete(storage::Batch& batch, JobId id);
   QueueState* EnsureQueue(storage::Batch& batch, const std::string& name);
   absl::StatusOr<std::vector<EnqueuePlan>> PlanEnqueue(storage::Batch& batch, TimePoint now,
                                                        const std::vector<EnqueueRequest>& reqs,
@@ -96,6 +99,7 @@ class StateMachine {
   Random* const random_;
 
   Indexes indexes_;
+  RecordCache cache_;
   JobId next_job_id_ = 1;
   FencingToken next_token_ = 1;
   bool counters_dirty_ = false;

@@ -2,6 +2,8 @@
 // indexes of finished jobs and idempotency keys and deletes what is past
 // retention, at most `max_keys` keys per pass so it never holds the
 // sequencer for long. Runs on a fresh batch over committed data.
+#include <functional>
+
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
@@ -19,14 +21,14 @@ namespace {
 // and their job records. Returns keys deleted.
 absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batch, Cf cf,
                                const std::string& prefix, int64_t cutoff_ms, int budget,
-                               int64_t* count) {
+                               int64_t* count, const std::function<void(JobId)>& delete_job) {
   int deleted = 0;
   std::string end = KeyBuilder().Raw(prefix).I64(cutoff_ms + 1).Build();
   RATCHET_RETURN_IF_ERROR(store.ForEach(cf, prefix, end, [&](std::string_view key,
                                                              std::string_view) {
     if (deleted + 2 > budget) return false;
     batch.Delete(cf, key);
-    batch.Delete(Cf::kJobs, JobKey(JobIdFromIndexKey(key)));
+    delete_job(JobIdFromIndexKey(key));
     deleted += 2;
     --*count;
     return true;
@@ -73,18 +75,19 @@ absl::StatusOr<int> SweepIdempotencyKeys(const storage::Store& store, storage::B
 absl::StatusOr<int> StateMachine::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
   const int64_t now_ms = ToUnixMs(now);
   int deleted = 0;
+  auto delete_job = [&](JobId id) { Delete(batch, id); };
   for (QueueState* q : indexes_.Queues()) {
     const int64_t finished_cutoff = now_ms - q->settings.completed_retention.count();
     for (JobState state : {JobState::kCompleted, JobState::kCancelled}) {
       RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kJobIndex,
                                                  FinishedPrefix(q->name, state), finished_cutoff,
-                                                 max_keys - deleted, &q->FinishedCount(state)));
+                                                 max_keys - deleted, &q->FinishedCount(state), delete_job));
       deleted += n;
     }
     RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kDeadLetters,
                                                DeadPrefix(q->name),
                                                now_ms - q->settings.dead_retention.count(),
-                                               max_keys - deleted, &q->dead));
+                                               max_keys - deleted, &q->dead, delete_job));
     deleted += n;
   }
   RATCHET_ASSIGN_OR_RETURN(int n,
