@@ -138,7 +138,7 @@ struct LeaseCmd : Command {
   void apply(Model& m) const override { m.Lease(queue, max_jobs, vt); }
   void run(const Model& m0, Sut& sut) const override {
     Model m = m0;
-    int running_before = m.Running(queue);
+    auto before = sut.h->GetQueue(queue);
     std::vector<JobId> want = m.Lease(queue, max_jobs, vt);
     auto got = sut.h->Lease({queue, max_jobs, Millis(vt), "w"});
     RC_ASSERT(got.ok());
@@ -148,9 +148,14 @@ struct LeaseCmd : Command {
       RC_ASSERT((*got)[i].token == m.jobs.at(want[i]).token);
       RC_ASSERT((*got)[i].attempt == m.jobs.at(want[i]).attempts);
     }
-    // A lease never pushes a queue past its concurrency limit.
-    int limit = m.queues.count(queue) ? m.queues.at(queue).limit : 0;
-    if (limit > 0 && !want.empty()) RC_ASSERT(m.Running(queue) <= std::max(limit, running_before));
+    // A lease never pushes the engine's queue past its concurrency limit
+    // (lowering the limit does not preempt jobs already running).
+    if (before.ok() && !got->empty()) {
+      auto after = sut.h->GetQueue(queue);
+      RC_ASSERT(after.ok());
+      int64_t limit = after->settings.concurrency_limit;
+      if (limit > 0) RC_ASSERT(after->running <= std::max(limit, before->running));
+    }
     CheckAllJobs(m, sut);
   }
   void show(std::ostream& os) const override {
@@ -229,9 +234,14 @@ struct FailCmd : Command {
         RC_ASSERT(got->retry_at.has_value());
         RC_ASSERT(ToUnixMs(*got->retry_at) - m0.now == delay);
       }
-      // Dead-lettered exactly at exhaustion (or on a non-retryable error).
-      const auto& j = m.jobs.at(target.id);
-      if (j.st == model::St::kDead) RC_ASSERT(!retryable || j.attempts == j.max_attempts);
+      // The engine dead-letters exactly at exhaustion (or on a non-retryable
+      // error), and retries while attempts remain.
+      auto job = sut.h->Get(target.id);
+      RC_ASSERT(job.ok());
+      if (got->state == JobState::kDead) {
+        RC_ASSERT(!retryable || job->attempts == job->max_attempts);
+      }
+      if (got->state == JobState::kScheduled) RC_ASSERT(job->attempts < job->max_attempts);
     }
     CheckAllJobs(m, sut);
   }

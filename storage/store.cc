@@ -62,18 +62,6 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
   return cf_options;
 }
 
-std::string EncodeU32(uint32_t v) {
-  std::string out;
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
-  return out;
-}
-
-uint32_t DecodeU32(std::string_view s) {
-  uint32_t v = 0;
-  for (char c : s.substr(0, 4)) v = (v << 8) | static_cast<uint8_t>(c);
-  return v;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
@@ -122,7 +110,10 @@ absl::Status Store::CheckSchema() {
   auto current = Get(Cf::kMeta, kSchemaKey);
   if (!current.ok()) return current.status();
   if (current->has_value()) {
-    uint32_t version = DecodeU32(**current);
+    uint64_t version = 0;
+    if (!KeyReader(**current).U64(&version)) {
+      return WithReason(absl::DataLossError("schema_version does not parse"), kReasonStorageFailed);
+    }
     if (version > kSchemaVersion) {
       return WithReason(
           absl::FailedPreconditionError(absl::StrCat(
@@ -134,7 +125,7 @@ absl::Status Store::CheckSchema() {
     return absl::OkStatus();
   }
   Batch batch(this);
-  batch.Put(Cf::kMeta, kSchemaKey, EncodeU32(kSchemaVersion));
+  batch.Put(Cf::kMeta, kSchemaKey, KeyBuilder().U64(kSchemaVersion).Build());
   return Commit(batch);
 }
 
@@ -176,12 +167,6 @@ absl::Status Store::ForEach(
     if (!fn(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   return FromRocksDb(it->status(), "iterate");
-}
-
-uint64_t Store::EstimateKeys(Cf cf) const {
-  uint64_t n = 0;
-  db_->GetIntProperty(handles_[static_cast<int>(cf)], "rocksdb.estimate-num-keys", &n);
-  return n;
 }
 
 uint64_t Store::MemoryUsageBytes() const {

@@ -47,14 +47,23 @@ TEST(LeaseTest, EachLeaseGetsAFreshIncreasingTokenAndAnAttempt) {
   EXPECT_EQ(jobs[0].lease_deadline, h.clock().Now() + Millis(1000));
 }
 
-TEST(LeaseTest, TokensAreNeverReissuedAcrossReopen) {
+TEST(LeaseTest, IdsAndTokensAreNeverReissuedEvenAfterTheirJobsArePruned) {
   EngineHarness h;
-  EnqueueWith(h, 1);
-  EnqueueWith(h, 1);
-  FencingToken first = LeaseN(h, 1)[0].token;
+  QueueSettings s;
+  s.completed_retention = Millis(1000);
+  ASSERT_TRUE(h->UpdateQueue("q", s).ok());
+  JobId first_id = EnqueueWith(h, 1);
+  LeasedJob first = LeaseN(h, 1)[0];
+  ASSERT_TRUE(h->Complete({first_id, first.token, "", {}}).ok());
+  // Prune the job: no record on disk still carries its id or token, so only
+  // the persisted high-water marks can prevent their reuse.
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->Tick().ok());
+  ASSERT_EQ(h->Get(first_id).status().code(), absl::StatusCode::kNotFound);
   h.Reopen();
-  FencingToken second = LeaseN(h, 1)[0].token;
-  EXPECT_GT(second, first);
+  JobId second_id = EnqueueWith(h, 1);
+  EXPECT_GT(second_id, first_id) << "job id reused after reopen";
+  EXPECT_GT(LeaseN(h, 1)[0].token, first.token) << "fencing token reissued after reopen";
 }
 
 TEST(LeaseTest, NeverExceedsConcurrencyLimit) {

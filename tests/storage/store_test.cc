@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ratchet/base/status.h"
+#include "ratchet/storage/keys.h"
 #include "temp_dir.h"
 
 namespace ratchet::storage {
@@ -69,7 +70,7 @@ TEST(StoreTest, NewerSchemaVersionIsRefusedWithClearError) {
   {
     auto store = OpenAt(dir.path());
     Batch batch(store.get());
-    batch.Put(Cf::kMeta, "schema_version", std::string("\x00\x00\x00\x63", 4));  // 99
+    batch.Put(Cf::kMeta, "schema_version", KeyBuilder().U64(99).Build());
     ASSERT_TRUE(store->Commit(batch).ok());
   }
   StoreOptions options;

@@ -33,7 +33,6 @@ namespace ratchet {
 // Reasons carried in the status payload. Stable strings: clients match on them.
 inline constexpr absl::string_view kReasonLeaseLost = "LEASE_LOST";
 inline constexpr absl::string_view kReasonIdempotencyConflict = "IDEMPOTENCY_CONFLICT";
-inline constexpr absl::string_view kReasonQueuePaused = "QUEUE_PAUSED";
 inline constexpr absl::string_view kReasonPayloadTooLarge = "PAYLOAD_TOO_LARGE";
 inline constexpr absl::string_view kReasonNotFound = "NOT_FOUND";
 inline constexpr absl::string_view kReasonInvalidState = "INVALID_STATE";

@@ -129,9 +129,6 @@ class Store {
   // True once a Commit has failed; the Store must then be reopened.
   bool failed() const { return failed_.load(); }
 
-  // RocksDB's estimate of live keys in `cf` (for benchmarks and metrics).
-  uint64_t EstimateKeys(Cf cf) const;
-
   // Bytes RocksDB holds in memory: memtables, block cache and table readers.
   uint64_t MemoryUsageBytes() const;
 
