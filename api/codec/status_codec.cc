@@ -1,0 +1,56 @@
+#include "ratchet/api/status_codec.h"
+
+#include <string>
+
+#include "google/rpc/error_details.pb.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet {
+
+google::rpc::Status ToRpcStatus(const absl::Status& status) {
+  google::rpc::Status out;
+  out.set_code(static_cast<int>(status.code()));
+  out.set_message(std::string(status.message()));
+  std::string reason = ReasonOf(status);
+  if (!reason.empty()) {
+    google::rpc::ErrorInfo info;
+    info.set_reason(reason);
+    info.set_domain(kErrorDomain);
+    out.add_details()->PackFrom(info);
+  }
+  return out;
+}
+
+absl::Status FromRpcStatus(const google::rpc::Status& status) {
+  absl::Status out(static_cast<absl::StatusCode>(status.code()), status.message());
+  for (const auto& detail : status.details()) {
+    google::rpc::ErrorInfo info;
+    if (detail.Is<google::rpc::ErrorInfo>() && detail.UnpackTo(&info) &&
+        info.domain() == kErrorDomain) {
+      return WithReason(std::move(out), info.reason());
+    }
+  }
+  return out;
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()),
+                      ToRpcStatus(status).SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details())) {
+    absl::Status decoded = FromRpcStatus(details);
+    if (!ReasonOf(decoded).empty()) return WithReason(std::move(out), ReasonOf(decoded));
+  }
+  return out;
+}
+
+}  // namespace ratchet

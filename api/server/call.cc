@@ -1,0 +1,96 @@
+#include "call.h"
+
+#include <vector>
+
+#include "ratchet/api/status_codec.h"
+
+namespace ratchet::server {
+
+UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline)
+    : deadlines_(deadlines) {
+  deadlines_->Add(this, deadline);
+}
+
+void UnaryCall::Reply(const absl::Status& status, absl::FunctionRef<void()> fill) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) {
+      finished_ = true;
+      if (status.ok()) fill();
+      Finish(ToGrpcStatus(status));
+    }
+  }
+  Unref();
+}
+
+UnaryCall* UnaryCall::Reject(const absl::Status& status) {
+  Reply(status, [] {});
+  return this;
+}
+
+void UnaryCall::Expire() {
+  cancelled_->store(true);
+  absl::MutexLock lock(&mu_);
+  if (finished_) return;
+  finished_ = true;
+  Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                      "the server's deadline for this call passed; the "
+                      "operation's outcome is unknown (retry it: it is idempotent)"));
+}
+
+void UnaryCall::Unref() {
+  if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+}
+
+void UnaryCall::OnCancel() { cancelled_->store(true); }
+
+void UnaryCall::OnDone() {
+  deadlines_->Remove(this);
+  Unref();
+}
+
+CallDeadlines::CallDeadlines() : thread_([this] { Run(); }) {}
+
+CallDeadlines::~CallDeadlines() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  thread_.join();
+}
+
+void CallDeadlines::Add(UnaryCall* call, UnaryCall::SteadyTime deadline) {
+  absl::MutexLock lock(&mu_);
+  call->entry_ = calls_.emplace(deadline, call);
+}
+
+void CallDeadlines::Remove(UnaryCall* call) {
+  absl::MutexLock lock(&mu_);
+  calls_.erase(call->entry_);
+}
+
+void CallDeadlines::Run() {
+  constexpr auto kMaxSleep = std::chrono::milliseconds(100);
+  while (true) {
+    std::vector<UnaryCall*> expired;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_) return;
+      auto now = std::chrono::steady_clock::now();
+      for (auto it = calls_.begin(); it != calls_.end() && it->first <= now; ++it) {
+        it->second->Ref();  // keeps it alive past OnDone while we expire it
+        expired.push_back(it->second);
+      }
+    }
+    for (UnaryCall* call : expired) {
+      call->Expire();
+      call->Unref();
+    }
+    // Deadlines are at least tens of milliseconds out, so polling at 100 ms
+    // bounds the overshoot without a wake-up per registration.
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stop_), absl::FromChrono(kMaxSleep));
+  }
+}
+
+}  // namespace ratchet::server

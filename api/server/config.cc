@@ -1,0 +1,188 @@
+#include "config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/ascii.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+namespace {
+
+// One setting: its name in every source and how to apply a textual value.
+struct Setting {
+  std::string name;  // TOML key; flag and variable derive from it
+  std::string help;
+  std::function<absl::Status(const std::string& value)> set;
+};
+
+absl::StatusOr<int64_t> ParseInt(const std::string& text, int64_t min, int64_t max) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an integer"));
+  }
+  if (v < min || v > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
+  }
+  return v;
+}
+
+template <typename T>
+Setting IntSetting(std::string name, std::string help, T* field, int64_t min, int64_t max) {
+  return {name, help, [=](const std::string& text) -> absl::Status {
+            RATCHET_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, min, max));
+            *field = static_cast<T>(v);
+            return absl::OkStatus();
+          }};
+}
+
+Setting MillisSetting(std::string name, std::string help, Millis* field, int64_t min,
+                      int64_t max) {
+  return {name, help, [=](const std::string& text) -> absl::Status {
+            RATCHET_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, min, max));
+            *field = Millis(v);
+            return absl::OkStatus();
+          }};
+}
+
+Setting StringSetting(std::string name, std::string help, std::string* field, bool non_empty) {
+  return {name, help, [=](const std::string& text) -> absl::Status {
+            if (non_empty && text.empty()) return absl::InvalidArgumentError("must not be empty");
+            *field = text;
+            return absl::OkStatus();
+          }};
+}
+
+std::vector<Setting> Settings(Config* c) {
+  constexpr int64_t kDay = 24 * 3600 * 1000LL;
+  return {
+      StringSetting("listen", "host:port to serve gRPC on", &c->server.listen, true),
+      StringSetting("data_dir", "RocksDB data directory", &c->data_dir, true),
+      IntSetting("max_message_bytes", "largest gRPC message, bytes",
+                 &c->server.max_message_bytes, 1024, 1 << 30),
+      IntSetting("max_payload_bytes", "largest job payload or result, bytes",
+                 &c->max_payload_bytes, 1, 64 << 20),
+      MillisSetting("call_timeout_ms", "server-side deadline of every call, ms",
+                    &c->server.call_timeout, 100, kDay),
+      MillisSetting("max_lease_wait_ms", "longest Lease long-poll wait, ms",
+                    &c->server.max_lease_wait, 0, 3600 * 1000),
+      MillisSetting("shutdown_grace_ms", "time for calls in flight at shutdown, ms",
+                    &c->shutdown_grace, 0, 3600 * 1000),
+      IntSetting("blocking_threads", "threads for blocking engine calls",
+                 &c->server.blocking_threads, 1, 64),
+      {"log_level", "trace|debug|info|warn|error|off",
+       [c](const std::string& text) -> absl::Status {
+         static const char* kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+         for (const char* level : kLevels) {
+           if (text == level) {
+             c->log_level = text;
+             return absl::OkStatus();
+           }
+         }
+         return absl::InvalidArgumentError(
+             absl::StrCat("'", text, "' is not one of trace|debug|info|warn|error|off"));
+       }},
+      StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
+  };
+}
+
+std::string FlagName(const std::string& name) {
+  return "--" + absl::StrReplaceAll(name, {{"_", "-"}});
+}
+
+std::string EnvName(const std::string& name) {
+  return "RATCHET_" + absl::AsciiStrToUpper(name);
+}
+
+absl::Status Apply(const Setting& s, const std::string& value, const std::string& source) {
+  absl::Status st = s.set(value);
+  if (st.ok()) return st;
+  return InvalidArgument(s.name, absl::StrCat("invalid value from ", source, ": ", st.message()));
+}
+
+std::optional<std::string> TomlText(const toml::node& node) {
+  if (auto v = node.value<std::string>()) return *v;
+  if (auto v = node.value<int64_t>()) return std::to_string(*v);
+  return std::nullopt;
+}
+
+absl::Status ApplyFile(const std::string& path, const std::vector<Setting>& settings) {
+  if (!std::filesystem::exists(path)) {
+    return NotFound(absl::StrCat("config: file ", path, " does not exist"));
+  }
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return InvalidArgument("config", absl::StrCat(path, " is not valid TOML: ", e.what()));
+  }
+  for (const auto& [key, node] : table) {
+    const Setting* setting = nullptr;
+    for (const Setting& s : settings) {
+      if (s.name == key.str()) setting = &s;
+    }
+    if (setting == nullptr) {
+      return InvalidArgument(std::string(key.str()), absl::StrCat("unknown setting in ", path));
+    }
+    auto text = TomlText(node);
+    if (!text) {
+      return InvalidArgument(setting->name,
+                             absl::StrCat("in ", path, " must be a string or an integer"));
+    }
+    RATCHET_RETURN_IF_ERROR(Apply(*setting, *text, path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
+                                  const std::function<const char*(const char*)>& getenv) {
+  Config config;
+  std::vector<Setting> settings = Settings(&config);
+
+  CLI::App app("ratchetd: the Ratchet job-queue server", "ratchetd");
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML config file (also RATCHET_CONFIG)");
+  std::vector<std::string> flag_values(settings.size());
+  for (size_t i = 0; i < settings.size(); ++i) {
+    app.add_option(FlagName(settings[i].name), flag_values[i],
+                   absl::StrCat(settings[i].help, " (", EnvName(settings[i].name), ")"));
+  }
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    return absl::CancelledError(app.help());
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(absl::StrCat("flags: ", e.what()));
+  }
+
+  if (config_path.empty()) {
+    if (const char* env = getenv("RATCHET_CONFIG")) config_path = env;
+  }
+  if (!config_path.empty()) RATCHET_RETURN_IF_ERROR(ApplyFile(config_path, settings));
+  for (size_t i = 0; i < settings.size(); ++i) {
+    if (app.count(FlagName(settings[i].name)) > 0) {
+      RATCHET_RETURN_IF_ERROR(
+          Apply(settings[i], flag_values[i], "flag " + FlagName(settings[i].name)));
+    }
+  }
+  for (const Setting& s : settings) {
+    if (const char* env = getenv(EnvName(s.name).c_str())) {
+      RATCHET_RETURN_IF_ERROR(Apply(s, env, "environment variable " + EnvName(s.name)));
+    }
+  }
+  return config;
+}
+
+}  // namespace ratchet::server

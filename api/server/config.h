@@ -1,0 +1,44 @@
+// ratchetd's configuration: one struct, loaded from one place.
+//
+// Sources, applied in this order, each overriding the ones before it:
+//   1. the TOML file given by --config (or RATCHET_CONFIG), if any;
+//   2. command-line flags (--listen, --data-dir, ...);
+//   3. RATCHET_* environment variables (RATCHET_LISTEN, RATCHET_DATA_DIR, ...).
+// Every setting has the same name in all three: TOML key `max_lease_wait_ms`,
+// flag `--max-lease-wait-ms`, variable `RATCHET_MAX_LEASE_WAIT_MS`.
+//
+// An unknown TOML key, an unparsable value or one out of range is an error
+// naming the setting, its source and the limit; ratchetd then exits.
+#ifndef RATCHET_API_SERVER_CONFIG_H_
+#define RATCHET_API_SERVER_CONFIG_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server.h"
+
+namespace ratchet::server {
+
+struct Config {
+  std::string data_dir = "./ratchet-data";  // the embedded default
+  ServerOptions server;                     // listen address, limits
+  size_t max_payload_bytes = 1 << 20;       // payload and result limit, bytes
+  Millis shutdown_grace{5000};  // time for calls in flight on SIGTERM/SIGINT
+  std::string log_level = "info";  // trace|debug|info|warn|error|off
+  // When set, the bound port is written here once serving (for port 0).
+  std::string port_file;
+};
+
+// Loads the configuration from the TOML file, `args` (argv without argv[0])
+// and `getenv`. `--help` is answered with code CANCELLED and the usage text
+// as the message.
+// Errors: INVALID_ARGUMENT naming the setting, its source and the problem;
+// NOT_FOUND if the config file does not exist.
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
+                                  const std::function<const char*(const char*)>& getenv);
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_CONFIG_H_

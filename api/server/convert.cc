@@ -1,0 +1,204 @@
+#include "convert.h"
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+
+absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& p, absl::string_view field) {
+  RetryPolicy out;
+  out.initial_backoff = FromProtoDuration(p.initial_backoff());
+  out.max_backoff = FromProtoDuration(p.max_backoff());
+  out.multiplier = p.multiplier();
+  switch (p.jitter()) {
+    case pb::JITTER_UNSPECIFIED:
+    case pb::JITTER_FULL: out.jitter = JitterMode::kFull; break;
+    case pb::JITTER_NONE: out.jitter = JitterMode::kNone; break;
+    case pb::JITTER_EQUAL: out.jitter = JitterMode::kEqual; break;
+    case pb::JITTER_DECORRELATED: out.jitter = JitterMode::kDecorrelated; break;
+    default:
+      return InvalidArgument(absl::StrCat(field, ".jitter"),
+                             absl::StrCat("unknown value ", p.jitter()));
+  }
+  return out;
+}
+
+absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_view field) {
+  EnqueueRequest out;
+  out.queue = spec.queue();
+  out.job_type = spec.job_type();
+  out.payload = spec.payload();
+  out.idempotency_key = spec.idempotency_key();
+  if (spec.has_run_at()) out.run_at = FromProtoTime(spec.run_at());
+  if (spec.has_delay()) out.delay = FromProtoDuration(spec.delay());
+  if (spec.has_priority()) out.priority = spec.priority();
+  if (spec.has_max_attempts()) out.max_attempts = spec.max_attempts();
+  if (spec.has_retry_policy()) {
+    RATCHET_ASSIGN_OR_RETURN(out.retry_policy,
+                             FromProto(spec.retry_policy(), absl::StrCat(field, ".retry_policy")));
+  }
+  if (spec.has_visibility_timeout()) {
+    out.visibility_timeout = FromProtoDuration(spec.visibility_timeout());
+  }
+  return out;
+}
+
+absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field) {
+  switch (state) {
+    case pb::JOB_STATE_SCHEDULED: return JobState::kScheduled;
+    case pb::JOB_STATE_AVAILABLE: return JobState::kAvailable;
+    case pb::JOB_STATE_RUNNING: return JobState::kRunning;
+    case pb::JOB_STATE_COMPLETED: return JobState::kCompleted;
+    case pb::JOB_STATE_DEAD: return JobState::kDead;
+    case pb::JOB_STATE_CANCELLED: return JobState::kCancelled;
+    case pb::JOB_STATE_UNSPECIFIED:
+      return InvalidArgument(field, "is required (scheduled, available, running, "
+                                    "completed, dead or cancelled)");
+    default: return InvalidArgument(field, absl::StrCat("unknown value ", state));
+  }
+}
+
+LeaseRequest FromProto(const pb::LeaseRequest& req) {
+  LeaseRequest out;
+  out.queue = req.queue();
+  out.max_jobs = req.max_jobs() == 0 ? 1 : req.max_jobs();
+  if (req.has_visibility_timeout()) {
+    out.visibility_timeout = FromProtoDuration(req.visibility_timeout());
+  }
+  out.worker_id = req.worker_id();
+  out.wait = FromProtoDuration(req.wait());
+  return out;
+}
+
+CompleteRequest FromProto(const pb::CompleteRequest& req) {
+  return CompleteRequest{.id = req.job_id(), .token = req.fencing_token(), .result = req.result()};
+}
+
+FailRequest FromProto(const pb::FailRequest& req) {
+  return FailRequest{.id = req.job_id(), .token = req.fencing_token(), .error = req.error(),
+                     .retryable = !req.non_retryable()};
+}
+
+HeartbeatRequest FromProto(const pb::HeartbeatRequest& req) {
+  HeartbeatRequest out{.id = req.job_id(), .token = req.fencing_token()};
+  if (req.has_extension()) out.extension = FromProtoDuration(req.extension());
+  return out;
+}
+
+DeadLetterFilter FromProto(const pb::DeadLetterFilter& f) {
+  DeadLetterFilter out;
+  out.queue = f.queue();
+  if (f.job_id() != 0) out.job_id = f.job_id();
+  out.job_type = f.job_type();
+  out.limit = f.limit() == 0 ? 1000 : f.limit();
+  return out;
+}
+
+absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* s) {
+  if (req.has_concurrency_limit()) s->concurrency_limit = req.concurrency_limit();
+  if (req.has_retry_policy()) {
+    RATCHET_ASSIGN_OR_RETURN(s->retry_policy, FromProto(req.retry_policy(), "retry_policy"));
+  }
+  if (req.has_max_attempts()) s->max_attempts = req.max_attempts();
+  if (req.has_visibility_timeout()) {
+    s->visibility_timeout = FromProtoDuration(req.visibility_timeout());
+  }
+  if (req.has_completed_retention()) {
+    s->completed_retention = FromProtoDuration(req.completed_retention());
+  }
+  if (req.has_dead_retention()) s->dead_retention = FromProtoDuration(req.dead_retention());
+  return absl::OkStatus();
+}
+
+pb::JobState ToProto(JobState state) {
+  switch (state) {
+    case JobState::kScheduled: return pb::JOB_STATE_SCHEDULED;
+    case JobState::kAvailable: return pb::JOB_STATE_AVAILABLE;
+    case JobState::kRunning: return pb::JOB_STATE_RUNNING;
+    case JobState::kCompleted: return pb::JOB_STATE_COMPLETED;
+    case JobState::kDead: return pb::JOB_STATE_DEAD;
+    case JobState::kCancelled: return pb::JOB_STATE_CANCELLED;
+  }
+  return pb::JOB_STATE_UNSPECIFIED;
+}
+
+void ToProto(const RetryPolicy& p, pb::RetryPolicy* out) {
+  *out->mutable_initial_backoff() = ToProtoDuration(p.initial_backoff);
+  *out->mutable_max_backoff() = ToProtoDuration(p.max_backoff);
+  out->set_multiplier(p.multiplier);
+  switch (p.jitter) {
+    case JitterMode::kNone: out->set_jitter(pb::JITTER_NONE); break;
+    case JitterMode::kFull: out->set_jitter(pb::JITTER_FULL); break;
+    case JitterMode::kEqual: out->set_jitter(pb::JITTER_EQUAL); break;
+    case JitterMode::kDecorrelated: out->set_jitter(pb::JITTER_DECORRELATED); break;
+  }
+}
+
+void ToProto(const QueueSettings& s, pb::QueueSettings* out) {
+  out->set_concurrency_limit(s.concurrency_limit);
+  ToProto(s.retry_policy, out->mutable_retry_policy());
+  out->set_max_attempts(s.max_attempts);
+  *out->mutable_visibility_timeout() = ToProtoDuration(s.visibility_timeout);
+  *out->mutable_completed_retention() = ToProtoDuration(s.completed_retention);
+  *out->mutable_dead_retention() = ToProtoDuration(s.dead_retention);
+  out->set_paused(s.paused);
+}
+
+void ToProto(const QueueInfo& q, pb::QueueInfo* out) {
+  out->set_name(q.name);
+  ToProto(q.settings, out->mutable_settings());
+  out->set_scheduled(q.scheduled);
+  out->set_available(q.available);
+  out->set_running(q.running);
+  out->set_completed(q.completed);
+  out->set_cancelled(q.cancelled);
+  out->set_dead(q.dead);
+}
+
+void ToProto(const Job& j, pb::Job* out) {
+  out->set_id(j.id);
+  out->set_queue(j.queue);
+  out->set_job_type(j.job_type);
+  out->set_payload(j.payload);
+  out->set_idempotency_key(j.idempotency_key);
+  out->set_state(ToProto(j.state));
+  out->set_priority(j.priority);
+  out->set_attempts(j.attempts);
+  out->set_max_attempts(j.max_attempts);
+  ToProto(j.retry_policy, out->mutable_retry_policy());
+  *out->mutable_visibility_timeout() = ToProtoDuration(j.visibility_timeout);
+  *out->mutable_created_at() = ToProtoTime(j.created_at);
+  *out->mutable_run_at() = ToProtoTime(j.run_at);
+  if (j.state == JobState::kRunning) *out->mutable_lease_deadline() = ToProtoTime(j.lease_deadline);
+  out->set_fencing_token(j.token);
+  out->set_worker_id(j.worker_id);
+  out->set_cancel_requested(j.cancel_requested);
+  if (IsTerminal(j.state)) *out->mutable_finished_at() = ToProtoTime(j.finished_at);
+  out->set_result(j.result);
+  for (const AttemptError& e : j.errors) {
+    pb::AttemptError* pe = out->add_errors();
+    pe->set_attempt(e.attempt);
+    *pe->mutable_at() = ToProtoTime(e.at);
+    pe->set_message(e.message);
+  }
+}
+
+void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
+  out->set_job_id(j.id);
+  out->set_queue(j.queue);
+  out->set_job_type(j.job_type);
+  out->set_payload(j.payload);
+  out->set_idempotency_key(j.idempotency_key);
+  out->set_attempt(j.attempt);
+  out->set_max_attempts(j.max_attempts);
+  *out->mutable_lease_deadline() = ToProtoTime(j.lease_deadline);
+  out->set_fencing_token(j.token);
+}
+
+void ToProto(const FailResult& r, pb::FailResponse* out) {
+  out->set_state(ToProto(r.state));
+  if (r.retry_at) *out->mutable_retry_at() = ToProtoTime(*r.retry_at);
+}
+
+}  // namespace ratchet::server

@@ -1,0 +1,47 @@
+// Conversions between the ratchet.v1 messages and the engine's types, and
+// the edge checks only the transport can make (enum values, required
+// messages). Everything else is validated by the engine, whose errors name
+// the field and the limit.
+//
+// Thread safety: pure functions, safe from any thread.
+#ifndef RATCHET_API_SERVER_CONVERT_H_
+#define RATCHET_API_SERVER_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "ratchet/engine/types.h"
+#include "ratchet/v1/queue_service.pb.h"
+#include "ratchet/v1/types.pb.h"
+#include "ratchet/v1/worker_service.pb.h"
+
+namespace ratchet::server {
+
+namespace pb = ::ratchet::v1;
+
+// `field` prefixes error messages, e.g. "jobs[3]".
+absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_view field);
+absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& policy, absl::string_view field);
+// UNSPECIFIED and unknown values are INVALID_ARGUMENT naming `field`.
+absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field);
+// The lease request with `wait` as given (the caller caps it).
+LeaseRequest FromProto(const pb::LeaseRequest& req);
+CompleteRequest FromProto(const pb::CompleteRequest& req);
+FailRequest FromProto(const pb::FailRequest& req);
+HeartbeatRequest FromProto(const pb::HeartbeatRequest& req);
+DeadLetterFilter FromProto(const pb::DeadLetterFilter& filter);
+// Applies the fields set in `req` to `settings`.
+absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* settings);
+
+pb::JobState ToProto(JobState state);
+void ToProto(const RetryPolicy& policy, pb::RetryPolicy* out);
+void ToProto(const QueueSettings& settings, pb::QueueSettings* out);
+void ToProto(const QueueInfo& info, pb::QueueInfo* out);
+void ToProto(const Job& job, pb::Job* out);
+void ToProto(const LeasedJob& job, pb::LeasedJob* out);
+void ToProto(const FailResult& result, pb::FailResponse* out);
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_CONVERT_H_

@@ -1,0 +1,92 @@
+#include "job_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/str_cat.h"
+#include "convert.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+
+grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
+                                              const v1::EnqueueRequest* req,
+                                              v1::EnqueueResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  auto job = FromProto(req->job(), "job");
+  if (!job.ok()) return call->Reject(job.status());
+  ctx_->engine().EnqueueAsync(std::move(*job), [call, resp](absl::StatusOr<EnqueueResult> r) {
+    call->Reply(r.status(), [&] {
+      resp->set_job_id(r->id);
+      resp->set_duplicate(r->duplicate);
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext*,
+                                                   const v1::EnqueueBatchRequest* req,
+                                                   v1::EnqueueBatchResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  std::vector<EnqueueRequest> jobs;
+  jobs.reserve(req->jobs_size());
+  for (int i = 0; i < req->jobs_size(); ++i) {
+    auto job = FromProto(req->jobs(i), absl::StrCat("jobs[", i, "]"));
+    if (!job.ok()) return call->Reject(job.status());
+    jobs.push_back(std::move(*job));
+  }
+  ctx_->engine().EnqueueBatchAsync(
+      std::move(jobs), [call, resp](absl::StatusOr<std::vector<EnqueueResult>> r) {
+        call->Reply(r.status(), [&] {
+          for (const EnqueueResult& e : *r) {
+            v1::EnqueueResponse* out = resp->add_results();
+            out->set_job_id(e.id);
+            out->set_duplicate(e.duplicate);
+          }
+        });
+      });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext*,
+                                             const v1::GetJobRequest* req, v1::Job* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, id = req->job_id()] {
+    absl::StatusOr<Job> job = ctx_->engine().Get(id);
+    call->Reply(job.status(), [&] { ToProto(*job, resp); });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
+                                               const v1::ListJobsRequest* req,
+                                               v1::ListJobsResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  auto state = FromProto(req->state(), "state");
+  if (!state.ok()) return call->Reject(state.status());
+  ListRequest list{.queue = req->queue(), .state = *state,
+                   .limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
+  ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
+    absl::StatusOr<ListResult> r = ctx_->engine().List(list);
+    call->Reply(r.status(), [&] {
+      for (const Job& job : r->jobs) ToProto(job, resp->add_jobs());
+      resp->set_next_cursor(r->next_cursor);
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext*,
+                                                const v1::CancelJobRequest* req,
+                                                v1::CancelJobResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->engine().CancelAsync(req->job_id(), [call, resp, id = req->job_id()](
+                                                absl::StatusOr<JobState> r) {
+    if (r.ok()) {
+      spdlog::info("event=job_cancel job_id={} state={}", id, JobStateName(*r));
+    }
+    call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+  });
+  return call;
+}
+
+}  // namespace ratchet::server

@@ -1,0 +1,90 @@
+// ratchetd: serves one Ratchet engine over gRPC until SIGTERM or SIGINT.
+// See config.h for the settings and docs/api.md for the API.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "config.h"
+#include "ratchet/engine/engine.h"
+#include "server.h"
+
+namespace {
+
+// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
+// that only the sigwait below receives them.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+bool WritePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;  // readers never see a partial file
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = ratchet::server::LoadConfig(args, [](const char* name) { return std::getenv(name); });
+  if (!config.ok()) {
+    if (config.status().code() == absl::StatusCode::kCancelled) {  // --help
+      std::printf("%s", std::string(config.status().message()).c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "ratchetd: %s\n", std::string(config.status().message()).c_str());
+    return 2;
+  }
+  spdlog::set_level(spdlog::level::from_str(config->log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  sigset_t signals = BlockShutdownSignals();
+
+  ratchet::EngineOptions engine_options;
+  engine_options.data_dir = config->data_dir;
+  engine_options.max_payload_bytes = config->max_payload_bytes;
+  engine_options.max_lease_wait = config->server.max_lease_wait;
+  auto engine = ratchet::Engine::Open(engine_options);
+  if (!engine.ok()) {
+    spdlog::error("event=start_failed data_dir={} error=\"{}\"", config->data_dir,
+                  std::string(engine.status().message()));
+    return 1;
+  }
+  auto server = ratchet::server::Server::Start(config->server, engine->get());
+  if (!server.ok()) {
+    spdlog::error("event=start_failed listen={} error=\"{}\"", config->server.listen,
+                  std::string(server.status().message()));
+    return 1;
+  }
+  int port = (*server)->port();
+  if (!config->port_file.empty() && !WritePortFile(config->port_file, port)) {
+    spdlog::error("event=start_failed port_file={} error=\"cannot write\"", config->port_file);
+    return 1;
+  }
+  spdlog::info("event=serving listen={} port={} data_dir={} live_jobs={}", config->server.listen,
+               port, config->data_dir, (*engine)->Stats().live_jobs);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("event=shutdown_started signal={} grace_ms={}", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               config->shutdown_grace.count());
+  (*server)->Shutdown(config->shutdown_grace);
+  server->reset();
+  engine->reset();  // finishes in-flight writes, closes the store
+  spdlog::info("event=shutdown_complete");
+  return 0;
+}

@@ -1,0 +1,135 @@
+#include "queue_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "convert.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+
+grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext*,
+                                                   const v1::ListQueuesRequest*,
+                                                   v1::ListQueuesResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp] {
+    auto r = ctx_->engine().ListQueues();
+    call->Reply(r.status(), [&] {
+      for (const QueueInfo& q : *r) ToProto(q, resp->add_queues());
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::GetQueue(grpc::CallbackServerContext*,
+                                                 const v1::GetQueueRequest* req,
+                                                 v1::QueueInfo* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, queue = req->queue()] {
+    auto r = ctx_->engine().GetQueue(queue);
+    call->Reply(r.status(), [&] { ToProto(*r, resp); });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::UpdateQueue(grpc::CallbackServerContext*,
+                                                    const v1::UpdateQueueRequest* req,
+                                                    v1::QueueInfo* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, req = *req] {
+    // Read-modify-write: concurrent updates of one queue are last-writer-wins.
+    auto info = ctx_->engine().GetQueue(req.queue());
+    absl::Status s = info.status();
+    QueueSettings settings = defaults_;
+    if (info.ok()) {
+      settings = info->settings;
+    } else if (s.code() == absl::StatusCode::kNotFound) {
+      s = absl::OkStatus();
+    }
+    if (s.ok()) s = ApplyUpdate(req, &settings);
+    if (s.ok()) s = ctx_->engine().UpdateQueue(req.queue(), settings);
+    if (s.ok()) {
+      spdlog::info("event=queue_updated queue={}", req.queue());
+      info = ctx_->engine().GetQueue(req.queue());
+      s = info.status();
+    }
+    call->Reply(s, [&] { ToProto(*info, resp); });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::SetPaused(const std::string& queue, bool paused,
+                                                  v1::QueueInfo* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, queue, paused] {
+    absl::Status s = paused ? ctx_->engine().PauseQueue(queue) : ctx_->engine().ResumeQueue(queue);
+    absl::StatusOr<QueueInfo> info = s;
+    if (s.ok()) {
+      spdlog::info("event={} queue={}", paused ? "queue_paused" : "queue_resumed", queue);
+      info = ctx_->engine().GetQueue(queue);
+    }
+    call->Reply(info.status(), [&] { ToProto(*info, resp); });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::PauseQueue(grpc::CallbackServerContext*,
+                                                   const v1::PauseQueueRequest* req,
+                                                   v1::QueueInfo* resp) {
+  return SetPaused(req->queue(), true, resp);
+}
+
+grpc::ServerUnaryReactor* QueueService::ResumeQueue(grpc::CallbackServerContext*,
+                                                    const v1::ResumeQueueRequest* req,
+                                                    v1::QueueInfo* resp) {
+  return SetPaused(req->queue(), false, resp);
+}
+
+grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerContext*,
+                                                        const v1::ListDeadLettersRequest* req,
+                                                        v1::ListJobsResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ListRequest list{.queue = req->queue(), .state = JobState::kDead,
+                   .limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
+  ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
+    auto r = ctx_->engine().List(list);
+    call->Reply(r.status(), [&] {
+      for (const Job& job : r->jobs) ToProto(job, resp->add_jobs());
+      resp->set_next_cursor(r->next_cursor);
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(
+    grpc::CallbackServerContext*, const v1::RedriveDeadLettersRequest* req,
+    v1::BulkResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  RedriveRequest redrive{.filter = FromProto(req->filter()),
+                         .reset_attempts = req->reset_attempts()};
+  ctx_->RunBlocking([this, call, resp, redrive = std::move(redrive)] {
+    auto r = ctx_->engine().Redrive(redrive);
+    if (r.ok()) spdlog::info("event=dlq_redrive queue={} count={}", redrive.filter.queue, r->count);
+    call->Reply(r.status(), [&] {
+      resp->set_count(r->count);
+      resp->set_more(r->more);
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* QueueService::PurgeDeadLetters(grpc::CallbackServerContext*,
+                                                         const v1::PurgeDeadLettersRequest* req,
+                                                         v1::BulkResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, filter = FromProto(req->filter())] {
+    auto r = ctx_->engine().Purge(filter);
+    if (r.ok()) spdlog::info("event=dlq_purge queue={} count={}", filter.queue, r->count);
+    call->Reply(r.status(), [&] {
+      resp->set_count(r->count);
+      resp->set_more(r->more);
+    });
+  });
+  return call;
+}
+
+}  // namespace ratchet::server

@@ -1,0 +1,54 @@
+// QueueService (ratchet.v1): queue settings and counts, pause and resume,
+// and the dead-letter queues. These are operator calls; they run on the
+// context's blocking pool, never on a gRPC thread.
+#ifndef RATCHET_API_SERVER_QUEUE_SERVICE_H_
+#define RATCHET_API_SERVER_QUEUE_SERVICE_H_
+
+#include "ratchet/v1/queue_service.grpc.pb.h"
+#include "service_context.h"
+
+namespace ratchet::server {
+
+class QueueService final : public ratchet::v1::QueueService::CallbackService {
+ public:
+  // `ctx` is not owned and must outlive the service. Queues created by
+  // UpdateQueue start from `defaults` (the engine's default settings).
+  QueueService(ServiceContext* ctx, QueueSettings defaults) : ctx_(ctx), defaults_(defaults) {}
+
+  grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext*,
+                                       const v1::ListQueuesRequest* req,
+                                       v1::ListQueuesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext*,
+                                     const v1::GetQueueRequest* req,
+                                     v1::QueueInfo* resp) override;
+  grpc::ServerUnaryReactor* UpdateQueue(grpc::CallbackServerContext*,
+                                        const v1::UpdateQueueRequest* req,
+                                        v1::QueueInfo* resp) override;
+  grpc::ServerUnaryReactor* PauseQueue(grpc::CallbackServerContext*,
+                                       const v1::PauseQueueRequest* req,
+                                       v1::QueueInfo* resp) override;
+  grpc::ServerUnaryReactor* ResumeQueue(grpc::CallbackServerContext*,
+                                        const v1::ResumeQueueRequest* req,
+                                        v1::QueueInfo* resp) override;
+  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext*,
+                                            const v1::ListDeadLettersRequest* req,
+                                            v1::ListJobsResponse* resp) override;
+  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext*,
+                                               const v1::RedriveDeadLettersRequest* req,
+                                               v1::BulkResponse* resp) override;
+  grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext*,
+                                             const v1::PurgeDeadLettersRequest* req,
+                                             v1::BulkResponse* resp) override;
+
+ private:
+  // Pause or resume, then answer with the queue's info.
+  grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused,
+                                      v1::QueueInfo* resp);
+
+  ServiceContext* const ctx_;
+  const QueueSettings defaults_;
+};
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_QUEUE_SERVICE_H_

@@ -1,0 +1,88 @@
+#include "server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "job_service.h"
+#include "queue_service.h"
+#include "ratchet/base/status.h"
+#include "service_context.h"
+#include "worker_service.h"
+
+namespace ratchet::server {
+
+class Server::Impl {
+ public:
+  Impl(const ServerOptions& options, Engine* engine)
+      : context_(engine,
+                 ServiceLimits{.call_timeout = options.call_timeout,
+                               .max_lease_wait = options.max_lease_wait},
+                 options.blocking_threads),
+        jobs_(&context_),
+        workers_(&context_),
+        queues_(&context_, options.default_queue_settings) {}
+
+  absl::Status Start(const ServerOptions& options) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+    builder.SetMaxSendMessageSize(options.max_message_bytes);
+    builder.RegisterService(&jobs_);
+    builder.RegisterService(&workers_);
+    builder.RegisterService(&queues_);
+    server_ = builder.BuildAndStart();
+    if (server_ == nullptr || port_ == 0) {
+      return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
+    }
+    server_->GetHealthCheckService()->SetServingStatus(true);
+    return absl::OkStatus();
+  }
+
+  int port() const { return port_; }
+
+  void Shutdown(Millis grace) {
+    if (server_ == nullptr) return;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    server_->Shutdown(std::chrono::system_clock::now() + grace);
+    server_->Wait();
+    server_.reset();
+  }
+
+ private:
+  ServiceContext context_;
+  JobService jobs_;
+  WorkerService workers_;
+  QueueService queues_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
+                                                      Engine* engine) {
+  if (options.max_message_bytes < 1024) {
+    return InvalidArgument("max_message_bytes", "must be at least 1024");
+  }
+  if (options.blocking_threads < 1) {
+    return InvalidArgument("blocking_threads", "must be at least 1");
+  }
+  auto impl = std::make_unique<Impl>(options, engine);
+  RATCHET_RETURN_IF_ERROR(impl->Start(options));
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { impl_->Shutdown(Millis(0)); }
+
+int Server::port() const { return impl_->port(); }
+
+void Server::Shutdown(Millis grace) { impl_->Shutdown(grace); }
+
+}  // namespace ratchet::server

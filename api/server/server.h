@@ -1,0 +1,61 @@
+// Server: ratchetd's gRPC server over one Engine. It serves
+// ratchet.v1.{JobService, WorkerService, QueueService}, the standard
+// grpc.health.v1.Health service and server reflection, on the callback API.
+//
+// Thread safety: Shutdown and port are safe from any thread; Shutdown is
+// called once.
+#ifndef RATCHET_API_SERVER_SERVER_H_
+#define RATCHET_API_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ratchet/base/clock.h"
+#include "ratchet/engine/engine.h"
+
+namespace ratchet::server {
+
+struct ServerOptions {
+  // host:port to listen on; port 0 picks a free port (see Server::port).
+  std::string listen = "127.0.0.1:7070";
+  // Largest request or response message, bytes.
+  int max_message_bytes = 16 << 20;
+  // Server-side deadline of every call (a Lease's adds its wait).
+  Millis call_timeout{10000};
+  // Longest long-poll wait a Lease may ask for; longer asks are capped.
+  Millis max_lease_wait{30000};
+  // Threads that run the engine's blocking calls (reads, admin calls).
+  int blocking_threads = 2;
+  // Queues created through UpdateQueue start from these settings.
+  QueueSettings default_queue_settings;
+};
+
+class Server {
+ public:
+  // Starts serving `engine` (not owned; must outlive the server).
+  // Errors: UNAVAILABLE if the address cannot be bound; INVALID_ARGUMENT
+  // for bad options.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                                       Engine* engine);
+  // Shuts down (with a zero grace period) if Shutdown was not called.
+  ~Server();
+
+  // The bound port.
+  int port() const;
+  // Graceful shutdown: stops accepting calls, marks health NOT_SERVING, lets
+  // calls in flight finish for up to `grace`, then cancels the rest (a
+  // parked Lease ends empty) and waits until every call has finished. The
+  // engine is untouched: close it afterwards to flush and close the store.
+  void Shutdown(Millis grace);
+
+  class Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_SERVER_H_

@@ -1,0 +1,177 @@
+#include "worker_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "convert.h"
+#include "ratchet/api/status_codec.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+namespace {
+
+// Answer a long poll this long before the client's deadline, so the empty
+// answer reaches the client before it gives up.
+constexpr Millis kDeadlineMargin{50};
+
+void LogLeased(const std::vector<LeasedJob>& jobs, const std::string& worker_id) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  for (const LeasedJob& j : jobs) {
+    spdlog::debug("event=job_leased job_id={} queue={} worker_id={} attempt={} token={}", j.id,
+                  j.queue, worker_id, j.attempt, j.token);
+  }
+}
+
+void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
+  if (r.ok() && r->state == JobState::kDead) {
+    spdlog::info("event=job_dead_lettered job_id={}", id);
+  } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
+    spdlog::info("event=stale_fail_rejected job_id={}", id);
+  }
+}
+
+}  // namespace
+
+Millis WorkerService::ServerWait(const google::protobuf::Duration& wait) const {
+  return std::clamp(FromProtoDuration(wait), Millis(0), ctx_->limits().max_lease_wait);
+}
+
+LeaseRequest WorkerService::CappedLease(const grpc::CallbackServerContext& context,
+                                        const v1::LeaseRequest& req,
+                                        const UnaryCall& call) const {
+  LeaseRequest lease = FromProto(req);
+  Millis wait = ServerWait(req.wait());
+  auto deadline = context.deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::system_clock::now());
+    wait = std::min(wait, left - kDeadlineMargin);
+  }
+  lease.wait = std::max(wait, Millis(0));
+  lease.abandoned = call.cancelled();
+  return lease;
+}
+
+grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* context,
+                                               const v1::LeaseRequest* req,
+                                               v1::LeaseResponse* resp) {
+  UnaryCall* call = ctx_->StartCall(ServerWait(req->wait()));
+  LeaseRequest lease = CappedLease(*context, *req, *call);
+  ctx_->engine().LeaseAsync(
+      std::move(lease), [call, resp, worker = req->worker_id()](
+                            absl::StatusOr<std::vector<LeasedJob>> r) {
+        if (r.ok()) LogLeased(*r, worker);
+        call->Reply(r.status(), [&] {
+          for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
+        });
+      });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext*,
+                                                   const v1::HeartbeatRequest* req,
+                                                   v1::HeartbeatResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->engine().HeartbeatAsync(FromProto(*req), [call, resp](absl::StatusOr<HeartbeatResult> r) {
+    call->Reply(r.status(), [&] {
+      *resp->mutable_lease_deadline() = ToProtoTime(r->lease_deadline);
+      resp->set_cancel_requested(r->cancel_requested);
+    });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext*,
+                                                  const v1::CompleteRequest* req,
+                                                  v1::CompleteResponse*) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->engine().CompleteAsync(FromProto(*req), [call, id = req->job_id()](absl::Status s) {
+    if (ReasonOf(s) == kReasonLeaseLost) spdlog::info("event=stale_complete_rejected job_id={}", id);
+    call->Reply(s, [] {});
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerContext*,
+                                                       const v1::CompleteBatchRequest* req,
+                                                       v1::CompleteBatchResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  std::vector<CompleteRequest> items;
+  items.reserve(req->items_size());
+  for (const auto& item : req->items()) items.push_back(FromProto(item));
+  ctx_->engine().CompleteBatchAsync(
+      std::move(items), [call, resp](absl::StatusOr<std::vector<absl::Status>> r) {
+        call->Reply(r.status(), [&] {
+          for (const absl::Status& s : *r) *resp->add_statuses() = ToRpcStatus(s);
+        });
+      });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext*,
+                                              const v1::FailRequest* req,
+                                              v1::FailResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->engine().FailAsync(FromProto(*req),
+                           [call, resp, id = req->job_id()](absl::StatusOr<FailResult> r) {
+                             LogFail(id, r);
+                             call->Reply(r.status(), [&] { ToProto(*r, resp); });
+                           });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext*,
+                                                   const v1::FailBatchRequest* req,
+                                                   v1::FailBatchResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  std::vector<FailRequest> items;
+  std::vector<JobId> ids;
+  for (const auto& item : req->items()) {
+    items.push_back(FromProto(item));
+    ids.push_back(item.job_id());
+  }
+  ctx_->engine().FailBatchAsync(
+      std::move(items), [call, resp, ids = std::move(ids)](
+                            absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
+        if (r.ok()) {
+          for (size_t i = 0; i < r->size(); ++i) LogFail(ids[i], (*r)[i]);
+        }
+        call->Reply(r.status(), [&] {
+          for (const auto& item : *r) {
+            v1::FailBatchItem* out = resp->add_items();
+            *out->mutable_status() = ToRpcStatus(item.status());
+            if (item.ok()) ToProto(*item, out->mutable_result());
+          }
+        });
+      });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(
+    grpc::CallbackServerContext* context, const v1::CompleteAndLeaseRequest* req,
+    v1::CompleteAndLeaseResponse* resp) {
+  UnaryCall* call = ctx_->StartCall(ServerWait(req->lease().wait()));
+  LeaseRequest lease = CappedLease(*context, req->lease(), *call);
+  Engine* engine = &ctx_->engine();
+  engine->CompleteAsync(
+      FromProto(req->complete()),
+      [engine, call, resp, lease = std::move(lease)](absl::Status s) mutable {
+        // Lease even when the completion failed (e.g. LEASE_LOST): the
+        // worker wants its next job either way, and learns of the failure
+        // from `completion`.
+        std::string worker = lease.worker_id;
+        engine->LeaseAsync(std::move(lease), [call, resp, worker, completion = ToRpcStatus(s)](
+                                                 absl::StatusOr<std::vector<LeasedJob>> r) {
+          if (r.ok()) LogLeased(*r, worker);
+          call->Reply(r.status(), [&] {
+            *resp->mutable_completion() = completion;
+            for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
+          });
+        });
+      });
+  return call;
+}
+
+}  // namespace ratchet::server

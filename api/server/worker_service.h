@@ -1,0 +1,51 @@
+// WorkerService (ratchet.v1): long-poll Lease, Heartbeat, Complete and Fail
+// (single and batched), and CompleteAndLease. A thin adapter over the
+// engine's asynchronous API; a parked Lease holds no thread.
+#ifndef RATCHET_API_SERVER_WORKER_SERVICE_H_
+#define RATCHET_API_SERVER_WORKER_SERVICE_H_
+
+#include "ratchet/v1/worker_service.grpc.pb.h"
+#include "service_context.h"
+
+namespace ratchet::server {
+
+class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
+ public:
+  // `ctx` is not owned and must outlive the service.
+  explicit WorkerService(ServiceContext* ctx) : ctx_(ctx) {}
+
+  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context,
+                                  const v1::LeaseRequest* req,
+                                  v1::LeaseResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*,
+                                      const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext*,
+                                     const v1::CompleteRequest* req,
+                                     v1::CompleteResponse* resp) override;
+  grpc::ServerUnaryReactor* CompleteBatch(grpc::CallbackServerContext*,
+                                          const v1::CompleteBatchRequest* req,
+                                          v1::CompleteBatchResponse* resp) override;
+  grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext*, const v1::FailRequest* req,
+                                 v1::FailResponse* resp) override;
+  grpc::ServerUnaryReactor* FailBatch(grpc::CallbackServerContext*,
+                                      const v1::FailBatchRequest* req,
+                                      v1::FailBatchResponse* resp) override;
+  grpc::ServerUnaryReactor* CompleteAndLease(grpc::CallbackServerContext* context,
+                                             const v1::CompleteAndLeaseRequest* req,
+                                             v1::CompleteAndLeaseResponse* resp) override;
+
+ private:
+  // The requested wait, clamped to [0, the server's max_lease_wait].
+  Millis ServerWait(const google::protobuf::Duration& wait) const;
+  // The engine lease for `req`, its wait capped by the server's limit and
+  // by the time left before the client's deadline.
+  LeaseRequest CappedLease(const grpc::CallbackServerContext& context,
+                           const v1::LeaseRequest& req, const UnaryCall& call) const;
+
+  ServiceContext* const ctx_;
+};
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_WORKER_SERVICE_H_
