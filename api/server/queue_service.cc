@@ -62,11 +62,9 @@ grpc::ServerUnaryReactor* QueueService::SetPaused(const std::string& queue, bool
   UnaryCall* call = ctx_->StartCall();
   ctx_->RunBlocking([this, call, resp, queue, paused] {
     absl::Status s = paused ? ctx_->engine().PauseQueue(queue) : ctx_->engine().ResumeQueue(queue);
-    absl::StatusOr<QueueInfo> info = s;
-    if (s.ok()) {
-      spdlog::info("event={} queue={}", paused ? "queue_paused" : "queue_resumed", queue);
-      info = ctx_->engine().GetQueue(queue);
-    }
+    if (!s.ok()) return call->Reply(s, [] {});
+    spdlog::info("event={} queue={}", paused ? "queue_paused" : "queue_resumed", queue);
+    absl::StatusOr<QueueInfo> info = ctx_->engine().GetQueue(queue);
     call->Reply(info.status(), [&] { ToProto(*info, resp); });
   });
   return call;

@@ -1,0 +1,56 @@
+// The `ratchet` CLI's subcommands: each parses its arguments (CLI11), makes
+// one or a few Client calls and prints the outcome.
+#ifndef RATCHET_CLIENT_CLI_COMMANDS_H_
+#define RATCHET_CLIENT_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/status/status.h"
+#include "ratchet/client/client.h"
+
+namespace ratchet::cli {
+
+struct Globals {
+  std::string server = "127.0.0.1:7070";
+  bool json = false;
+  int64_t timeout_ms = 10000;
+};
+
+class Commands {
+ public:
+  explicit Commands(const Globals* globals) : g_(globals) {}
+  // Adds every subcommand to `app`; each runs from its parse callback.
+  void Register(CLI::App& app);
+  int exit_code() const { return exit_code_; }
+
+ private:
+  // Connects and runs `body`; records its status as the exit code.
+  void Run(const std::function<absl::Status(Client&)>& body);
+  void RegisterJobs(CLI::App& app);
+  void RegisterQueues(CLI::App& app);
+  void RegisterDeadLetters(CLI::App& app);
+
+  const Globals* g_;
+  int exit_code_ = 0;
+
+  // Arguments shared by subcommands (only one subcommand runs).
+  std::string queue_, job_type_, payload_, payload_file_, key_, state_ = "available", cursor_;
+  uint64_t job_id_ = 0;
+  int limit_ = 0;
+  std::optional<int64_t> delay_ms_;
+  std::optional<int> priority_, max_attempts_, concurrency_;
+  std::optional<int64_t> visibility_ms_, completed_retention_ms_, dead_retention_ms_;
+  std::optional<int64_t> initial_backoff_ms_, max_backoff_ms_;
+  std::optional<double> multiplier_;
+  std::string jitter_;
+  bool reset_attempts_ = false;
+};
+
+}  // namespace ratchet::cli
+
+#endif  // RATCHET_CLIENT_CLI_COMMANDS_H_

@@ -1,0 +1,38 @@
+// ratchet: the command-line client of ratchetd.
+//
+//   ratchet enqueue QUEUE TYPE [--payload P | --payload-file F] [--key K] ...
+//   ratchet get ID | list QUEUE [--state S] | cancel ID
+//   ratchet queues list | get Q | set Q [--concurrency N ...] | pause Q | resume Q
+//   ratchet dlq list Q | redrive Q [--job-id N] [--job-type T] | purge Q ...
+//
+// Global: --server host:port (or RATCHET_SERVER; default 127.0.0.1:7070),
+// --json (protobuf JSON on stdout instead of tables), --timeout-ms.
+// Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "output.h"
+
+int main(int argc, char** argv) {
+  using ratchet::cli::Globals;
+  CLI::App app("ratchet: inspect and operate a ratchetd server", "ratchet");
+  app.require_subcommand(1);
+  Globals g;
+  if (const char* env = std::getenv("RATCHET_SERVER")) g.server = env;
+  app.add_option("--server", g.server, "ratchetd address host:port (RATCHET_SERVER)");
+  app.add_flag("--json", g.json, "print JSON instead of tables");
+  app.add_option("--timeout-ms", g.timeout_ms, "deadline per attempt, ms")->check(CLI::PositiveNumber);
+
+  ratchet::cli::Commands commands(&g);
+  commands.Register(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  return commands.exit_code();
+}

@@ -1,0 +1,160 @@
+// ratchet::Client: the C++ client of ratchetd's ratchet.v1 API.
+//
+// Calls are typed (the ratchet.v1 messages) and blocking; each attempt has a
+// deadline (CallOptions::deadline, default ClientOptions::deadline). Errors
+// are absl::Status with gRPC's codes and, for errors from the server, the
+// machine-readable reason of ratchet/base/status.h (ReasonOf(status)):
+// LEASE_LOST, IDEMPOTENCY_CONFLICT, PAYLOAD_TOO_LARGE, NOT_FOUND,
+// INVALID_STATE, INVALID_ARGUMENT, STORAGE_FAILED, ENGINE_CLOSED.
+//
+// Retries: a call that is safe to repeat is retried on UNAVAILABLE and
+// DEADLINE_EXCEEDED, up to ClientOptions::max_attempts attempts, sleeping a
+// capped exponential backoff with full jitter between them (Marc Brooker,
+// "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Safe to
+// repeat: reads; Enqueue and EnqueueBatch (the client gives every job
+// without an idempotency key a random one, so a retry never duplicates it);
+// Heartbeat, Complete(Batch), Fail(Batch), CancelJob, UpdateQueue,
+// PauseQueue and ResumeQueue (idempotent on the server). Never retried:
+// Lease and CompleteAndLease (a lost answer would lease more jobs), and
+// RedriveDeadLetters and PurgeDeadLetters (a repeat acts on more jobs).
+// The last attempt's error is returned.
+//
+// Thread safety: a Client is safe to use from many threads at once; calls
+// share one channel (HTTP/2 connection).
+#ifndef RATCHET_CLIENT_CLIENT_H_
+#define RATCHET_CLIENT_CLIENT_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "ratchet/base/clock.h"
+#include "ratchet/base/random.h"
+#include "ratchet/v1/job_service.grpc.pb.h"
+#include "ratchet/v1/queue_service.grpc.pb.h"
+#include "ratchet/v1/worker_service.grpc.pb.h"
+
+namespace grpc {
+class Channel;
+class ClientContext;
+}
+
+namespace ratchet {
+
+struct ClientOptions {
+  // ratchetd's address, host:port.
+  std::string target = "127.0.0.1:7070";
+  // Deadline of each attempt of a call. A Lease's attempt gets its wait on
+  // top of this.
+  Millis deadline{10000};
+  // Attempts for calls that are safe to repeat (1 = no retries).
+  int max_attempts = 5;
+  Millis initial_backoff{50};  // first retry delay bound
+  Millis max_backoff{2000};    // cap on any retry delay
+  // Largest message sent or received, bytes.
+  int max_message_bytes = 16 << 20;
+  // Jitter and idempotency-key source; null means a randomly seeded one.
+  // Used under the client's lock.
+  std::shared_ptr<Random> random;
+  // Use this channel instead of creating one for `target` (tests, TLS).
+  std::shared_ptr<grpc::Channel> channel;
+};
+
+// Cancels a call in flight from another thread (e.g. a long-poll Lease when
+// a worker stops). Once cancelled it stays cancelled: calls made with it
+// fail with CANCELLED. Thread-safe.
+class CallCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class Client;
+  // Registers the attempt's context; false if already cancelled.
+  bool Begin(grpc::ClientContext* context);
+  void End();
+  mutable absl::Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+struct CallOptions {
+  std::optional<Millis> deadline;  // per attempt; default ClientOptions::deadline
+  CallCanceller* canceller = nullptr;  // not owned; outlives the call
+};
+
+class Client {
+ public:
+  // Creates the channel; it connects lazily, so this fails only for bad
+  // options (INVALID_ARGUMENT naming the option).
+  static absl::StatusOr<std::unique_ptr<Client>> Connect(ClientOptions options);
+
+  // ---- JobService ----
+  // Sets a random idempotency key (auto-<32 hex>) when job.idempotency_key
+  // is empty; the key is in the response's job, via GetJob.
+  absl::StatusOr<v1::EnqueueResponse> Enqueue(v1::JobSpec job, CallOptions call = {});
+  absl::StatusOr<v1::EnqueueBatchResponse> EnqueueBatch(std::vector<v1::JobSpec> jobs,
+                                                        CallOptions call = {});
+  absl::StatusOr<v1::Job> GetJob(uint64_t job_id, CallOptions call = {});
+  absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req,
+                                                CallOptions call = {});
+  absl::StatusOr<v1::JobState> CancelJob(uint64_t job_id, CallOptions call = {});
+
+  // ---- WorkerService ----
+  absl::StatusOr<v1::LeaseResponse> Lease(const v1::LeaseRequest& req, CallOptions call = {});
+  absl::StatusOr<v1::HeartbeatResponse> Heartbeat(const v1::HeartbeatRequest& req,
+                                                  CallOptions call = {});
+  absl::Status Complete(const v1::CompleteRequest& req, CallOptions call = {});
+  // One status per item, in order.
+  absl::StatusOr<std::vector<absl::Status>> CompleteBatch(const v1::CompleteBatchRequest& req,
+                                                          CallOptions call = {});
+  absl::StatusOr<v1::FailResponse> Fail(const v1::FailRequest& req, CallOptions call = {});
+  absl::StatusOr<v1::FailBatchResponse> FailBatch(const v1::FailBatchRequest& req,
+                                                  CallOptions call = {});
+  // `completion` of the response is the completion's outcome (see
+  // FromRpcStatus in ratchet/api/status_codec.h).
+  absl::StatusOr<v1::CompleteAndLeaseResponse> CompleteAndLease(
+      const v1::CompleteAndLeaseRequest& req, CallOptions call = {});
+
+  // ---- QueueService ----
+  absl::StatusOr<std::vector<v1::QueueInfo>> ListQueues(CallOptions call = {});
+  absl::StatusOr<v1::QueueInfo> GetQueue(const std::string& queue, CallOptions call = {});
+  absl::StatusOr<v1::QueueInfo> UpdateQueue(const v1::UpdateQueueRequest& req,
+                                            CallOptions call = {});
+  absl::StatusOr<v1::QueueInfo> PauseQueue(const std::string& queue, CallOptions call = {});
+  absl::StatusOr<v1::QueueInfo> ResumeQueue(const std::string& queue, CallOptions call = {});
+  absl::StatusOr<v1::ListJobsResponse> ListDeadLetters(const v1::ListDeadLettersRequest& req,
+                                                       CallOptions call = {});
+  absl::StatusOr<v1::BulkResponse> RedriveDeadLetters(const v1::RedriveDeadLettersRequest& req,
+                                                      CallOptions call = {});
+  absl::StatusOr<v1::BulkResponse> PurgeDeadLetters(const v1::PurgeDeadLettersRequest& req,
+                                                    CallOptions call = {});
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  explicit Client(ClientOptions options);
+
+  // Runs `attempt` (one RPC with a fresh context whose deadline is `deadline`)
+  // until it succeeds, fails with a code that is not retried, `retry` is
+  // false, or the attempts are used up.
+  template <typename Attempt>
+  absl::Status Run(bool retry, const CallOptions& call, Millis deadline, Attempt attempt);
+  Millis Deadline(const CallOptions& call) const;
+  Millis RetryDelay(int attempt);
+  std::string NewIdempotencyKey();
+
+  const ClientOptions options_;
+  std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::unique_ptr<v1::WorkerService::Stub> workers_;
+  std::unique_ptr<v1::QueueService::Stub> queues_;
+  absl::Mutex mu_;
+  std::shared_ptr<Random> random_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ratchet
+
+#endif  // RATCHET_CLIENT_CLIENT_H_

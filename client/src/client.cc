@@ -1,0 +1,256 @@
+#include "ratchet/client/client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "grpcpp/grpcpp.h"
+#include "ratchet/api/status_codec.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet {
+namespace {
+
+bool Retryable(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
+  if (options.target.empty() && options.channel == nullptr) {
+    return InvalidArgument("target", "must be host:port");
+  }
+  if (options.max_attempts < 1) return InvalidArgument("max_attempts", "must be at least 1");
+  if (options.deadline <= Millis(0)) return InvalidArgument("deadline", "must be positive");
+  if (options.initial_backoff <= Millis(0) || options.max_backoff < options.initial_backoff) {
+    return InvalidArgument("initial_backoff", "must be positive and at most max_backoff");
+  }
+  if (options.random == nullptr) options.random = NewDefaultRandom();
+  if (options.channel == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(options.max_message_bytes);
+    args.SetMaxSendMessageSize(options.max_message_bytes);
+    options.channel =
+        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  }
+  return std::unique_ptr<Client>(new Client(std::move(options)));
+}
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)),
+      jobs_(v1::JobService::NewStub(options_.channel)),
+      workers_(v1::WorkerService::NewStub(options_.channel)),
+      queues_(v1::QueueService::NewStub(options_.channel)),
+      random_(options_.random) {}
+
+Millis Client::Deadline(const CallOptions& call) const {
+  return call.deadline.value_or(options_.deadline);
+}
+
+Millis Client::RetryDelay(int attempt) {
+  // Full jitter: uniform[0, min(cap, base * 2^(attempt-1))].
+  int64_t exp = options_.initial_backoff.count() << std::min(attempt - 1, 20);
+  int64_t cap = std::min<int64_t>(options_.max_backoff.count(), exp);
+  absl::MutexLock lock(&mu_);
+  return Millis(random_->UniformInt(0, cap));
+}
+
+std::string Client::NewIdempotencyKey() {
+  absl::MutexLock lock(&mu_);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "auto-%016llx%016llx",
+                static_cast<unsigned long long>(random_->UniformInt(0, INT64_MAX)),
+                static_cast<unsigned long long>(random_->UniformInt(0, INT64_MAX)));
+  return buf;
+}
+
+void CallCanceller::Cancel() {
+  absl::MutexLock lock(&mu_);
+  cancelled_ = true;
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+bool CallCanceller::cancelled() const {
+  absl::MutexLock lock(&mu_);
+  return cancelled_;
+}
+
+bool CallCanceller::Begin(grpc::ClientContext* context) {
+  absl::MutexLock lock(&mu_);
+  if (cancelled_) return false;
+  context_ = context;
+  return true;
+}
+
+void CallCanceller::End() {
+  absl::MutexLock lock(&mu_);
+  context_ = nullptr;
+}
+
+template <typename Attempt>
+absl::Status Client::Run(bool retry, const CallOptions& call, Millis deadline,
+                         Attempt attempt) {
+  absl::Status status;
+  int attempts = retry ? options_.max_attempts : 1;
+  for (int i = 1; i <= attempts; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    if (call.canceller != nullptr && !call.canceller->Begin(&context)) {
+      return absl::CancelledError("call cancelled");
+    }
+    status = FromGrpcStatus(attempt(&context));
+    if (call.canceller != nullptr) call.canceller->End();
+    if (status.ok() || !Retryable(status) || i == attempts) break;
+    std::this_thread::sleep_for(RetryDelay(i));
+  }
+  return status;
+}
+
+// A call returning a response message `R`.
+#define RATCHET_CALL(R, stub, method, req, retry, deadline)                         \
+  R resp;                                                                            \
+  absl::Status status = Run(retry, call, deadline, [&](grpc::ClientContext* context) {     \
+    resp.Clear();                                                                     \
+    return stub->method(context, req, &resp);                                         \
+  });                                                                                 \
+  if (!status.ok()) return status;
+
+absl::StatusOr<v1::EnqueueResponse> Client::Enqueue(v1::JobSpec job, CallOptions call) {
+  v1::EnqueueRequest req;
+  if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
+  *req.mutable_job() = std::move(job);
+  RATCHET_CALL(v1::EnqueueResponse, jobs_, Enqueue, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::EnqueueBatchResponse> Client::EnqueueBatch(std::vector<v1::JobSpec> jobs,
+                                                               CallOptions call) {
+  v1::EnqueueBatchRequest req;
+  for (v1::JobSpec& job : jobs) {
+    if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
+    *req.add_jobs() = std::move(job);
+  }
+  RATCHET_CALL(v1::EnqueueBatchResponse, jobs_, EnqueueBatch, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::Job> Client::GetJob(uint64_t job_id, CallOptions call) {
+  v1::GetJobRequest req;
+  req.set_job_id(job_id);
+  RATCHET_CALL(v1::Job, jobs_, GetJob, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::ListJobsResponse> Client::ListJobs(const v1::ListJobsRequest& req,
+                                                      CallOptions call) {
+  RATCHET_CALL(v1::ListJobsResponse, jobs_, ListJobs, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::JobState> Client::CancelJob(uint64_t job_id, CallOptions call) {
+  v1::CancelJobRequest req;
+  req.set_job_id(job_id);
+  RATCHET_CALL(v1::CancelJobResponse, jobs_, CancelJob, req, true, Deadline(call));
+  return resp.state();
+}
+
+absl::StatusOr<v1::LeaseResponse> Client::Lease(const v1::LeaseRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::LeaseResponse, workers_, Lease, req, false,
+               Deadline(call) + FromProtoDuration(req.wait()));
+  return resp;
+}
+
+absl::StatusOr<v1::HeartbeatResponse> Client::Heartbeat(const v1::HeartbeatRequest& req,
+                                                        CallOptions call) {
+  RATCHET_CALL(v1::HeartbeatResponse, workers_, Heartbeat, req, true, Deadline(call));
+  return resp;
+}
+
+absl::Status Client::Complete(const v1::CompleteRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::CompleteResponse, workers_, Complete, req, true, Deadline(call));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<absl::Status>> Client::CompleteBatch(
+    const v1::CompleteBatchRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::CompleteBatchResponse, workers_, CompleteBatch, req, true, Deadline(call));
+  std::vector<absl::Status> out;
+  out.reserve(resp.statuses_size());
+  for (const auto& s : resp.statuses()) out.push_back(FromRpcStatus(s));
+  return out;
+}
+
+absl::StatusOr<v1::FailResponse> Client::Fail(const v1::FailRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::FailResponse, workers_, Fail, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::FailBatchResponse> Client::FailBatch(const v1::FailBatchRequest& req,
+                                                        CallOptions call) {
+  RATCHET_CALL(v1::FailBatchResponse, workers_, FailBatch, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::CompleteAndLeaseResponse> Client::CompleteAndLease(
+    const v1::CompleteAndLeaseRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::CompleteAndLeaseResponse, workers_, CompleteAndLease, req, false,
+               Deadline(call) + FromProtoDuration(req.lease().wait()));
+  return resp;
+}
+
+absl::StatusOr<std::vector<v1::QueueInfo>> Client::ListQueues(CallOptions call) {
+  v1::ListQueuesRequest req;
+  RATCHET_CALL(v1::ListQueuesResponse, queues_, ListQueues, req, true, Deadline(call));
+  return std::vector<v1::QueueInfo>(resp.queues().begin(), resp.queues().end());
+}
+
+absl::StatusOr<v1::QueueInfo> Client::GetQueue(const std::string& queue, CallOptions call) {
+  v1::GetQueueRequest req;
+  req.set_queue(queue);
+  RATCHET_CALL(v1::QueueInfo, queues_, GetQueue, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::QueueInfo> Client::UpdateQueue(const v1::UpdateQueueRequest& req,
+                                                  CallOptions call) {
+  RATCHET_CALL(v1::QueueInfo, queues_, UpdateQueue, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::QueueInfo> Client::PauseQueue(const std::string& queue, CallOptions call) {
+  v1::PauseQueueRequest req;
+  req.set_queue(queue);
+  RATCHET_CALL(v1::QueueInfo, queues_, PauseQueue, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::QueueInfo> Client::ResumeQueue(const std::string& queue, CallOptions call) {
+  v1::ResumeQueueRequest req;
+  req.set_queue(queue);
+  RATCHET_CALL(v1::QueueInfo, queues_, ResumeQueue, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::ListJobsResponse> Client::ListDeadLetters(
+    const v1::ListDeadLettersRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::ListJobsResponse, queues_, ListDeadLetters, req, true, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::BulkResponse> Client::RedriveDeadLetters(
+    const v1::RedriveDeadLettersRequest& req, CallOptions call) {
+  RATCHET_CALL(v1::BulkResponse, queues_, RedriveDeadLetters, req, false, Deadline(call));
+  return resp;
+}
+
+absl::StatusOr<v1::BulkResponse> Client::PurgeDeadLetters(const v1::PurgeDeadLettersRequest& req,
+                                                          CallOptions call) {
+  RATCHET_CALL(v1::BulkResponse, queues_, PurgeDeadLetters, req, false, Deadline(call));
+  return resp;
+}
+
+}  // namespace ratchet

@@ -1,0 +1,238 @@
+#include "ratchet/client/worker.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet {
+
+using SteadyClock = std::chrono::steady_clock;
+
+std::string JobContext::idempotency_token() const {
+  return absl::StrCat("ratchet:", job_.queue(), ":", job_.job_id());
+}
+
+bool JobContext::should_stop() const {
+  return lease_lost() || cancel_requested() || (stopping_ != nullptr && stopping_->load());
+}
+
+struct Worker::Running {
+  explicit Running(v1::LeasedJob job) : ctx(std::move(job)) {}
+  JobContext ctx;
+  Millis heartbeat_interval{0};
+  SteadyClock::time_point next_heartbeat;
+};
+
+// The worker's shared state: jobs leased but not started, jobs running.
+class Worker::State {
+ public:
+  absl::Mutex mu;
+  std::deque<std::shared_ptr<Running>> pending ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, std::shared_ptr<Running>> running ABSL_GUARDED_BY(mu);
+  bool leasing_done ABSL_GUARDED_BY(mu) = false;
+  bool handlers_done ABSL_GUARDED_BY(mu) = false;
+  WorkerStats stats ABSL_GUARDED_BY(mu);
+  CallCanceller lease_canceller;
+};
+
+Worker::Worker(Client* client, WorkerOptions options)
+    : client_(client), options_(std::move(options)), state_(std::make_unique<State>()) {
+  if (options_.worker_id.empty()) {
+    char host[256] = "worker";
+    gethostname(host, sizeof(host) - 1);
+    options_.worker_id = absl::StrCat(host, "-", getpid());
+  }
+  if (options_.lease_batch <= 0) options_.lease_batch = options_.concurrency;
+}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Register(const std::string& job_type, Handler handler) {
+  handlers_[job_type] = std::move(handler);
+}
+
+absl::Status Worker::Start() {
+  if (started_) return absl::FailedPreconditionError("worker already started");
+  if (options_.queue.empty()) return InvalidArgument("queue", "is required");
+  if (options_.concurrency < 1 || options_.concurrency > 1000) {
+    return InvalidArgument("concurrency", "must be in [1, 1000]");
+  }
+  started_ = true;
+  threads_.emplace_back([this] { LeaseLoop(); });
+  threads_.emplace_back([this] { HeartbeatLoop(); });
+  for (int i = 0; i < options_.concurrency; ++i) threads_.emplace_back([this] { HandlerLoop(); });
+  return absl::OkStatus();
+}
+
+void Worker::Stop() {
+  if (!started_ || stopping_.exchange(true)) return;
+  state_->lease_canceller.Cancel();  // ends a parked long poll now
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+WorkerStats Worker::stats() const {
+  absl::MutexLock lock(&state_->mu);
+  return state_->stats;
+}
+
+void Worker::LeaseLoop() {
+  State& s = *state_;
+  Millis backoff{0};
+  while (!stopping_.load()) {
+    int free = 0;
+    {
+      absl::MutexLock lock(&s.mu);
+      auto has_room = [&] {
+        return stopping_.load() ||
+               static_cast<int>(s.pending.size() + s.running.size()) < options_.concurrency;
+      };
+      s.mu.Await(absl::Condition(&has_room));
+      if (stopping_.load()) break;
+      free = options_.concurrency - static_cast<int>(s.pending.size() + s.running.size());
+    }
+    v1::LeaseRequest req;
+    req.set_queue(options_.queue);
+    req.set_max_jobs(std::min(free, options_.lease_batch));
+    req.set_worker_id(options_.worker_id);
+    *req.mutable_wait() = ToProtoDuration(options_.lease_wait);
+    if (options_.visibility_timeout) {
+      *req.mutable_visibility_timeout() = ToProtoDuration(*options_.visibility_timeout);
+    }
+    auto leased = client_->Lease(req, {.canceller = &s.lease_canceller});
+    if (!leased.ok()) {
+      // Server down or restarting: back off (capped) and lease again.
+      backoff = std::min(Millis(2000), std::max(Millis(50), backoff * 2));
+      absl::MutexLock lock(&s.mu);
+      s.mu.AwaitWithTimeout(absl::Condition(
+                                +[](std::atomic<bool>* b) { return b->load(); }, &stopping_),
+                            absl::FromChrono(backoff));
+      continue;
+    }
+    backoff = Millis(0);
+    auto now = SteadyClock::now();
+    auto wall_now = std::chrono::system_clock::now();
+    absl::MutexLock lock(&s.mu);
+    for (v1::LeasedJob& job : *leased->mutable_jobs()) {
+      auto running = std::make_shared<Running>(std::move(job));
+      running->ctx.stopping_ = &stopping_;
+      auto vt = std::chrono::duration_cast<Millis>(
+          FromProtoTime(running->ctx.job().lease_deadline()) - wall_now);
+      running->heartbeat_interval = std::max(Millis(100), vt / 3);
+      running->next_heartbeat = now + running->heartbeat_interval;
+      s.pending.push_back(std::move(running));
+    }
+  }
+  absl::MutexLock lock(&s.mu);
+  s.leasing_done = true;
+}
+
+void Worker::HandlerLoop() {
+  State& s = *state_;
+  while (true) {
+    std::shared_ptr<Running> running;
+    {
+      absl::MutexLock lock(&s.mu);
+      auto ready = [&] { return !s.pending.empty() || s.leasing_done; };
+      s.mu.Await(absl::Condition(&ready));
+      if (s.pending.empty()) return;  // leasing is done: drain finished
+      running = std::move(s.pending.front());
+      s.pending.pop_front();
+      s.running[running->ctx.job().job_id()] = running;
+    }
+    RunJob(running);
+    absl::MutexLock lock(&s.mu);
+    s.running.erase(running->ctx.job().job_id());
+  }
+}
+
+void Worker::RunJob(const std::shared_ptr<Running>& running) {
+  JobContext& ctx = running->ctx;
+  HandlerResult result;
+  auto it = handlers_.find(ctx.job().job_type());
+  if (it == handlers_.end()) {
+    result = HandlerResult::RetryableError(
+        absl::StrCat("no handler for job type ", ctx.job().job_type(), " on worker ",
+                     options_.worker_id));
+  } else {
+    try {
+      result = it->second(ctx);
+    } catch (const std::exception& e) {
+      result = HandlerResult::RetryableError(absl::StrCat("handler threw: ", e.what()));
+    } catch (...) {
+      result = HandlerResult::RetryableError("handler threw a non-standard exception");
+    }
+  }
+  Report(ctx, result);
+}
+
+void Worker::Report(const JobContext& ctx, const HandlerResult& result) {
+  absl::Status status;
+  if (result.kind == HandlerResult::Kind::kSuccess) {
+    v1::CompleteRequest req;
+    req.set_job_id(ctx.job().job_id());
+    req.set_fencing_token(ctx.fencing_token());
+    req.set_result(result.value);
+    status = client_->Complete(req);
+  } else {
+    v1::FailRequest req;
+    req.set_job_id(ctx.job().job_id());
+    req.set_fencing_token(ctx.fencing_token());
+    req.set_error(result.value);
+    req.set_non_retryable(result.kind == HandlerResult::Kind::kNonRetryableError);
+    status = client_->Fail(req).status();
+  }
+  absl::MutexLock lock(&state_->mu);
+  WorkerStats& stats = state_->stats;
+  if (status.ok()) {
+    (result.kind == HandlerResult::Kind::kSuccess ? stats.completed : stats.failed)++;
+  } else if (ReasonOf(status) == kReasonLeaseLost) {
+    stats.lease_lost++;
+  } else {
+    // Unreported: the lease expires and the job runs again (at least once).
+    stats.report_errors++;
+  }
+}
+
+void Worker::HeartbeatLoop() {
+  State& s = *state_;
+  constexpr Millis kTick{50};
+  while (true) {
+    std::vector<std::shared_ptr<Running>> due;
+    {
+      absl::MutexLock lock(&s.mu);
+      auto done = [&] { return s.leasing_done && s.pending.empty() && s.running.empty(); };
+      if (s.mu.AwaitWithTimeout(absl::Condition(&done), absl::FromChrono(kTick))) return;
+      auto now = SteadyClock::now();
+      for (auto& [id, r] : s.running) {
+        if (r->next_heartbeat <= now && !r->ctx.lease_lost()) due.push_back(r);
+      }
+    }
+    for (const auto& r : due) {
+      v1::HeartbeatRequest req;
+      req.set_job_id(r->ctx.job().job_id());
+      req.set_fencing_token(r->ctx.fencing_token());
+      auto hb = client_->Heartbeat(req, {.deadline = r->heartbeat_interval});
+      auto now = SteadyClock::now();
+      absl::MutexLock lock(&s.mu);  // next_heartbeat is read under it
+      if (hb.ok()) {
+        if (hb->cancel_requested()) r->ctx.cancel_requested_.store(true);
+        r->next_heartbeat = now + r->heartbeat_interval;
+      } else if (ReasonOf(hb.status()) == kReasonLeaseLost ||
+                 hb.status().code() == absl::StatusCode::kNotFound) {
+        r->ctx.lease_lost_.store(true);
+      } else {
+        r->next_heartbeat = now + std::min(r->heartbeat_interval, Millis(500));
+      }
+    }
+  }
+}
+
+}  // namespace ratchet
