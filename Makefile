@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run bench soak clean
+.PHONY: all deps configure build test run stop bench soak clean
 
 all: build
 
@@ -20,10 +20,20 @@ build: configure
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE soak
 
-# The embedded demo: jobs flowing through the engine, with a retry, a dead
-# letter and a redrive. Data lives in ./ratchet-data.
+# The main job on real input: starts ratchetd (127.0.0.1:7070, data in
+# ./ratchet-data) in the background, digests every file of /usr/share/doc and
+# /usr/share/common-licenses through it, and prints a summary. ratchetd stays
+# up for `./build/client/ratchet` to inspect; `make stop` stops it.
 run: build
-	./$(BUILD_DIR)/examples/embedded_demo --data-dir ./ratchet-data
+	./deploy/ratchetd.sh start $(BUILD_DIR)
+	./$(BUILD_DIR)/examples/digest --transient-error-rate 0.02 --vanished 2
+	@echo
+	@echo "ratchetd is still running. Try: ./$(BUILD_DIR)/client/ratchet queues list"
+	@echo "                                ./$(BUILD_DIR)/client/ratchet dlq list digest"
+	@echo "Stop it with: make stop"
+
+stop:
+	./deploy/ratchetd.sh stop
 
 bench: build
 	./$(BUILD_DIR)/bench/engine_bench
