@@ -123,9 +123,10 @@ void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, Jo
 absl::Status StateMachine::Complete(storage::Batch& batch, TimePoint now,
                                     const CompleteRequest& req) {
   if (req.result.size() > options_.max_payload_bytes) {
-    return InvalidArgument("result", absl::StrCat(req.result.size(),
-                                                  " bytes exceeds the limit of ",
-                                                  options_.max_payload_bytes, " bytes"));
+    return WithReason(InvalidArgument("result", absl::StrCat(req.result.size(),
+                                                             " bytes exceeds the limit of ",
+                                                             options_.max_payload_bytes, " bytes")),
+                      kReasonPayloadTooLarge);
   }
   for (size_t i = 0; i < req.effects.size(); ++i) {
     RATCHET_RETURN_IF_ERROR(

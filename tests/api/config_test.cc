@@ -1,0 +1,82 @@
+// ratchetd's configuration: defaults, the file < flags < environment order,
+// and errors that name the setting and its source.
+#include "config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+
+#include "temp_dir.h"
+
+namespace ratchet::server {
+namespace {
+
+absl::StatusOr<Config> Load(std::vector<std::string> args,
+                            std::map<std::string, std::string> env = {}) {
+  return LoadConfig(args, [env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(ConfigTest, DefaultsMatchTheEmbeddedEngine) {
+  auto c = Load({});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.listen, "127.0.0.1:7070");
+  EXPECT_EQ(c->data_dir, "./ratchet-data");
+  EXPECT_EQ(c->server.max_lease_wait, Millis(30000));
+}
+
+TEST(ConfigTest, FlagsOverrideFileAndEnvironmentOverridesFlags) {
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("ratchetd.toml");
+  std::ofstream(path) << "listen = \"0.0.0.0:1\"\ndata_dir = \"/from/file\"\n"
+                         "max_lease_wait_ms = 1000\ncall_timeout_ms = 2000\n";
+  auto c = Load({"--config", path, "--data-dir", "/from/flag", "--max-lease-wait-ms", "500"},
+                {{"RATCHET_MAX_LEASE_WAIT_MS", "700"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.listen, "0.0.0.0:1");           // file only
+  EXPECT_EQ(c->data_dir, "/from/flag");               // flag beats file
+  EXPECT_EQ(c->server.max_lease_wait, Millis(700));   // env beats flag
+  EXPECT_EQ(c->server.call_timeout, Millis(2000));    // file only
+}
+
+TEST(ConfigTest, ConfigFileFromEnvironment) {
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("c.toml");
+  std::ofstream(path) << "blocking_threads = 3\n";
+  auto c = Load({}, {{"RATCHET_CONFIG", path}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.blocking_threads, 3);
+}
+
+TEST(ConfigTest, BadValuesNameTheSettingAndSource) {
+  auto c = Load({"--call-timeout-ms", "5"});
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("call_timeout_ms"), std::string::npos);
+  EXPECT_NE(c.status().message().find("--call-timeout-ms"), std::string::npos);
+  EXPECT_NE(c.status().message().find("[100,"), std::string::npos) << c.status();
+
+  c = Load({}, {{"RATCHET_LOG_LEVEL", "loud"}});
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("RATCHET_LOG_LEVEL"), std::string::npos) << c.status();
+
+  c = Load({"--blocking-threads", "two"});
+  EXPECT_NE(c.status().message().find("not an integer"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, UnknownFileKeyAndMissingFileAreErrors) {
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("c.toml");
+  std::ofstream(path) << "listne = \"x\"\n";
+  auto c = Load({"--config", path});
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("listne"), std::string::npos) << c.status();
+  EXPECT_EQ(Load({"--config", dir.Sub("missing.toml")}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Load({"--no-such-flag"}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ratchet::server

@@ -1,0 +1,156 @@
+// JobService over a real gRPC server: every RPC, its bad input and its
+// error reasons, as a client sees them.
+#include <string>
+
+#include "ratchet/api/time_codec.h"
+#include "server_fixture.h"
+
+namespace ratchet::testing {
+namespace {
+
+using absl::StatusCode;
+
+v1::JobSpec Spec(const std::string& queue, const std::string& payload = "p",
+                 const std::string& key = "") {
+  v1::JobSpec job;
+  job.set_queue(queue);
+  job.set_job_type("t");
+  job.set_payload(payload);
+  job.set_idempotency_key(key);
+  return job;
+}
+
+class JobServiceTest : public ServerFixture {};
+
+TEST_F(JobServiceTest, EnqueueThenGetReturnsTheJob) {
+  auto r = client().Enqueue(Spec("q", "hello", "k1"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->duplicate());
+  auto job = client().GetJob(r->job_id());
+  ASSERT_TRUE(job.ok()) << job.status();
+  EXPECT_EQ(job->queue(), "q");
+  EXPECT_EQ(job->payload(), "hello");
+  EXPECT_EQ(job->idempotency_key(), "k1");
+  EXPECT_EQ(job->state(), v1::JOB_STATE_AVAILABLE);
+}
+
+TEST_F(JobServiceTest, RepeatedKeyReturnsTheFirstJob) {
+  auto first = client().Enqueue(Spec("q", "p", "k"));
+  auto second = client().Enqueue(Spec("q", "p", "k"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_TRUE(second->duplicate());
+  EXPECT_EQ(second->job_id(), first->job_id());
+}
+
+TEST_F(JobServiceTest, ClientAssignsAKeyWhenNoneIsGiven) {
+  auto r = client().Enqueue(Spec("q"));
+  ASSERT_TRUE(r.ok());
+  auto job = client().GetJob(r->job_id());
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->idempotency_key().rfind("auto-", 0), 0u) << job->idempotency_key();
+  // Two key-less enqueues are two jobs.
+  auto other = client().Enqueue(Spec("q"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->job_id(), r->job_id());
+}
+
+TEST_F(JobServiceTest, KeyReusedWithOtherPayloadIsAlreadyExists) {
+  ASSERT_TRUE(client().Enqueue(Spec("q", "a", "k")).ok());
+  EXPECT_STATUS(client().Enqueue(Spec("q", "b", "k")).status(), StatusCode::kAlreadyExists,
+                kReasonIdempotencyConflict);
+}
+
+TEST_F(JobServiceTest, OversizedPayloadIsPayloadTooLarge) {
+  auto r = client().Enqueue(Spec("q", std::string(1025, 'x')));
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonPayloadTooLarge);
+  EXPECT_NE(r.status().message().find("1024"), std::string::npos) << r.status();
+}
+
+TEST_F(JobServiceTest, BadQueueNameNamesTheField) {
+  auto r = client().Enqueue(Spec("bad queue!"));
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_NE(r.status().message().find("queue"), std::string::npos) << r.status();
+}
+
+TEST_F(JobServiceTest, UnknownJitterValueNamesTheField) {
+  v1::JobSpec job = Spec("q");
+  job.mutable_retry_policy()->set_jitter(static_cast<v1::Jitter>(42));
+  auto r = client().Enqueue(job);
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_NE(r.status().message().find("job.retry_policy.jitter"), std::string::npos)
+      << r.status();
+}
+
+TEST_F(JobServiceTest, DelayedJobIsScheduled) {
+  v1::JobSpec job = Spec("q");
+  *job.mutable_delay() = ToProtoDuration(Millis(60000));
+  auto r = client().Enqueue(job);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(client().GetJob(r->job_id())->state(), v1::JOB_STATE_SCHEDULED);
+}
+
+TEST_F(JobServiceTest, EnqueueBatchIsAllOrNothing) {
+  auto ok = client().EnqueueBatch({Spec("q", "a"), Spec("q", "b")});
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(ok->results_size(), 2);
+  EXPECT_LT(ok->results(0).job_id(), ok->results(1).job_id());
+
+  auto bad = client().EnqueueBatch({Spec("q2", "a"), Spec("bad queue")});
+  EXPECT_STATUS(bad.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_NE(bad.status().message().find("jobs[1]"), std::string::npos) << bad.status();
+  EXPECT_EQ(client().GetQueue("q2").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(JobServiceTest, GetUnknownJobIsNotFound) {
+  EXPECT_STATUS(client().GetJob(12345).status(), StatusCode::kNotFound, kReasonNotFound);
+}
+
+TEST_F(JobServiceTest, ListJobsPagesThroughAState) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(client().Enqueue(Spec("q")).ok());
+  v1::ListJobsRequest req;
+  req.set_queue("q");
+  req.set_state(v1::JOB_STATE_AVAILABLE);
+  req.set_limit(3);
+  auto page1 = client().ListJobs(req);
+  ASSERT_TRUE(page1.ok()) << page1.status();
+  EXPECT_EQ(page1->jobs_size(), 3);
+  ASSERT_FALSE(page1->next_cursor().empty());
+  req.set_cursor(page1->next_cursor());
+  auto page2 = client().ListJobs(req);
+  ASSERT_TRUE(page2.ok());
+  EXPECT_EQ(page2->jobs_size(), 2);
+  EXPECT_TRUE(page2->next_cursor().empty());
+}
+
+TEST_F(JobServiceTest, ListJobsWithoutStateNamesTheField) {
+  v1::ListJobsRequest req;
+  req.set_queue("q");
+  auto r = client().ListJobs(req);
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_NE(r.status().message().find("state"), std::string::npos);
+}
+
+TEST_F(JobServiceTest, CancelAvailableJobThenCancelAgain) {
+  auto r = client().Enqueue(Spec("q"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*client().CancelJob(r->job_id()), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(*client().CancelJob(r->job_id()), v1::JOB_STATE_CANCELLED);
+  EXPECT_STATUS(client().CancelJob(999).status(), StatusCode::kNotFound, kReasonNotFound);
+}
+
+TEST_F(JobServiceTest, CancelCompletedJobIsInvalidState) {
+  auto r = client().Enqueue(Spec("q"));
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  auto leased = client().Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
+  v1::CompleteRequest done;
+  done.set_job_id(r->job_id());
+  done.set_fencing_token(leased->jobs(0).fencing_token());
+  ASSERT_TRUE(client().Complete(done).ok());
+  EXPECT_STATUS(client().CancelJob(r->job_id()).status(), StatusCode::kFailedPrecondition,
+                kReasonInvalidState);
+}
+
+}  // namespace
+}  // namespace ratchet::testing

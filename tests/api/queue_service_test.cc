@@ -1,0 +1,132 @@
+// QueueService over a real gRPC server: counts, settings, pause/resume and
+// the dead-letter queue's list, redrive and purge.
+#include "ratchet/api/time_codec.h"
+#include "server_fixture.h"
+
+namespace ratchet::testing {
+namespace {
+
+using absl::StatusCode;
+
+class QueueServiceTest : public ServerFixture {
+ protected:
+  uint64_t Enqueue(const std::string& type = "t") {
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type(type);
+    return client().Enqueue(job)->job_id();
+  }
+
+  // Leases one job and fails it for good: it lands in the dead-letter queue.
+  void KillOne() {
+    v1::LeaseRequest lease;
+    lease.set_queue("q");
+    auto leased = client().Lease(lease);
+    ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
+    v1::FailRequest fail;
+    fail.set_job_id(leased->jobs(0).job_id());
+    fail.set_fencing_token(leased->jobs(0).fencing_token());
+    fail.set_error("fatal");
+    fail.set_non_retryable(true);
+    ASSERT_EQ(client().Fail(fail)->state(), v1::JOB_STATE_DEAD);
+  }
+};
+
+TEST_F(QueueServiceTest, ListAndGetShowCountsPerState) {
+  Enqueue();
+  Enqueue();
+  auto queues = client().ListQueues();
+  ASSERT_TRUE(queues.ok()) << queues.status();
+  ASSERT_EQ(queues->size(), 1u);
+  EXPECT_EQ((*queues)[0].name(), "q");
+  EXPECT_EQ((*queues)[0].available(), 2);
+  auto q = client().GetQueue("q");
+  ASSERT_TRUE(q.ok());
+  EXPECT_EQ(q->available(), 2);
+  EXPECT_EQ(q->settings().max_attempts(), 25);
+}
+
+TEST_F(QueueServiceTest, GetUnknownQueueIsNotFound) {
+  EXPECT_STATUS(client().GetQueue("nope").status(), StatusCode::kNotFound, kReasonNotFound);
+}
+
+TEST_F(QueueServiceTest, UpdateChangesOnlyTheGivenSettings) {
+  v1::UpdateQueueRequest req;
+  req.set_queue("q");
+  req.set_concurrency_limit(3);
+  auto q = client().UpdateQueue(req);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->settings().concurrency_limit(), 3);
+  v1::UpdateQueueRequest second;
+  second.set_queue("q");
+  second.set_max_attempts(7);
+  q = client().UpdateQueue(second);
+  EXPECT_EQ(q->settings().concurrency_limit(), 3);  // kept
+  EXPECT_EQ(q->settings().max_attempts(), 7);
+}
+
+TEST_F(QueueServiceTest, UpdateRejectsBadSettingNamingIt) {
+  v1::UpdateQueueRequest req;
+  req.set_queue("q");
+  req.set_max_attempts(0);
+  auto q = client().UpdateQueue(req);
+  EXPECT_STATUS(q.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_NE(q.status().message().find("max_attempts"), std::string::npos) << q.status();
+}
+
+TEST_F(QueueServiceTest, PausedQueueLeasesNothingUntilResumed) {
+  Enqueue();
+  auto paused = client().PauseQueue("q");
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_TRUE(paused->settings().paused());
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  EXPECT_EQ(client().Lease(lease)->jobs_size(), 0);
+  EXPECT_FALSE(client().ResumeQueue("q")->settings().paused());
+  EXPECT_EQ(client().Lease(lease)->jobs_size(), 1);
+  EXPECT_STATUS(client().PauseQueue("bad name").status(), StatusCode::kInvalidArgument,
+                kReasonInvalidArgument);
+}
+
+TEST_F(QueueServiceTest, DeadLettersCanBeListedRedrivenAndPurged) {
+  uint64_t a = Enqueue("a");
+  Enqueue("b");
+  KillOne();
+  KillOne();
+  v1::ListDeadLettersRequest list;
+  list.set_queue("q");
+  auto dead = client().ListDeadLetters(list);
+  ASSERT_TRUE(dead.ok()) << dead.status();
+  ASSERT_EQ(dead->jobs_size(), 2);
+  EXPECT_EQ(dead->jobs(0).errors(0).message(), "fatal");
+
+  v1::RedriveDeadLettersRequest redrive;
+  redrive.mutable_filter()->set_queue("q");
+  redrive.mutable_filter()->set_job_id(a);
+  auto r = client().RedriveDeadLetters(redrive);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->count(), 1);
+  EXPECT_EQ(client().GetJob(a)->state(), v1::JOB_STATE_AVAILABLE);
+
+  v1::PurgeDeadLettersRequest purge;
+  purge.mutable_filter()->set_queue("q");
+  auto p = client().PurgeDeadLetters(purge);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->count(), 1);
+  EXPECT_EQ(client().GetQueue("q")->dead(), 0);
+}
+
+TEST_F(QueueServiceTest, RedriveOfAJobThatIsNotDeadIsInvalidState) {
+  uint64_t id = Enqueue();
+  v1::RedriveDeadLettersRequest redrive;
+  redrive.mutable_filter()->set_queue("q");
+  redrive.mutable_filter()->set_job_id(id);
+  EXPECT_STATUS(client().RedriveDeadLetters(redrive).status(), StatusCode::kFailedPrecondition,
+                kReasonInvalidState);
+  redrive.mutable_filter()->set_job_id(999);
+  EXPECT_STATUS(client().RedriveDeadLetters(redrive).status(), StatusCode::kNotFound,
+                kReasonNotFound);
+}
+
+}  // namespace
+}  // namespace ratchet::testing

@@ -1,0 +1,109 @@
+// ratchet::Client's retry rules, with responses lost in transit: a gRPC
+// client interceptor turns the first answers of one method into
+// UNAVAILABLE after the server has acted on them.
+#include "ratchet/client/client.h"
+
+#include <atomic>
+
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/support/client_interceptor.h"
+#include "server_fixture.h"
+
+namespace ratchet::testing {
+namespace {
+
+namespace exp = grpc::experimental;
+
+struct Drops {
+  std::string method;        // e.g. "/ratchet.v1.JobService/Enqueue"
+  std::atomic<int> left{0};  // answers still to lose
+  std::atomic<int> calls{0};  // attempts seen for `method`
+};
+
+class LoseResponse : public exp::Interceptor {
+ public:
+  explicit LoseResponse(bool lose) : lose_(lose) {}
+  void Intercept(exp::InterceptorBatchMethods* methods) override {
+    if (lose_ && methods->QueryInterceptionHookPoint(exp::InterceptionHookPoints::POST_RECV_STATUS)) {
+      *methods->GetRecvStatus() = grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: answer lost");
+    }
+    methods->Proceed();
+  }
+
+ private:
+  bool lose_;
+};
+
+class LoseFactory : public exp::ClientInterceptorFactoryInterface {
+ public:
+  explicit LoseFactory(Drops* drops) : drops_(drops) {}
+  exp::Interceptor* CreateClientInterceptor(exp::ClientRpcInfo* info) override {
+    if (drops_->method != info->method()) return nullptr;
+    drops_->calls++;
+    return new LoseResponse(drops_->left.fetch_sub(1) > 0);
+  }
+
+ private:
+  Drops* drops_;
+};
+
+class ClientTest : public ServerFixture {
+ protected:
+  std::unique_ptr<Client> LossyClient(Drops* drops) {
+    std::vector<std::unique_ptr<exp::ClientInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<LoseFactory>(drops));
+    auto channel = exp::CreateCustomChannelWithInterceptors(
+        "127.0.0.1:" + std::to_string(port()), grpc::InsecureChannelCredentials(),
+        grpc::ChannelArguments(), std::move(factories));
+    return *Client::Connect({.initial_backoff = Millis(10), .max_backoff = Millis(50),
+                             .random = std::make_shared<SeededRandom>(7), .channel = channel});
+  }
+};
+
+TEST_F(ClientTest, RetriedEnqueueWithoutKeyNeverDuplicatesTheJob) {
+  Drops drops{.method = "/ratchet.v1.JobService/Enqueue"};
+  drops.left = 2;  // the job is written, and the answer lost, twice
+  auto lossy = LossyClient(&drops);
+  v1::JobSpec job;
+  job.set_queue("q");
+  job.set_job_type("t");
+  auto r = lossy->Enqueue(job);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(drops.calls.load(), 3);
+  EXPECT_TRUE(r->duplicate());
+  EXPECT_EQ(client().GetQueue("q")->available(), 1);
+}
+
+TEST_F(ClientTest, RetriesStopAfterMaxAttempts) {
+  Drops drops{.method = "/ratchet.v1.JobService/GetJob"};
+  drops.left = 100;
+  auto lossy = LossyClient(&drops);
+  EXPECT_EQ(lossy->GetJob(1).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(drops.calls.load(), 5);  // ClientOptions::max_attempts
+}
+
+TEST_F(ClientTest, LeaseIsNeverRetried) {
+  Drops drops{.method = "/ratchet.v1.WorkerService/Lease"};
+  drops.left = 1;
+  auto lossy = LossyClient(&drops);
+  v1::LeaseRequest req;
+  req.set_queue("q");
+  EXPECT_EQ(lossy->Lease(req).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(drops.calls.load(), 1);
+}
+
+TEST_F(ClientTest, ServerErrorsAreNotRetried) {
+  Drops drops{.method = "/ratchet.v1.JobService/GetJob"};
+  auto lossy = LossyClient(&drops);
+  EXPECT_EQ(lossy->GetJob(999).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(drops.calls.load(), 1);
+}
+
+TEST(ClientOptionsTest, BadOptionsNameTheOption) {
+  auto c = Client::Connect({.max_attempts = 0});
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("max_attempts"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ratchet::testing

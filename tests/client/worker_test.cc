@@ -1,0 +1,150 @@
+// ratchet::Worker against a real server: outcomes, heartbeats, cancel and
+// lease-loss notices, graceful stop.
+#include "ratchet/client/worker.h"
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+
+#include "ratchet/api/time_codec.h"
+#include "server_fixture.h"
+
+namespace ratchet::testing {
+namespace {
+
+class WorkerTest : public ServerFixture {
+ protected:
+  uint64_t Enqueue(const std::string& type, const std::string& payload = "p",
+                   int max_attempts = 3) {
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type(type);
+    job.set_payload(payload);
+    job.set_max_attempts(max_attempts);
+    job.mutable_retry_policy()->set_jitter(v1::JITTER_NONE);
+    *job.mutable_retry_policy()->mutable_initial_backoff() = ToProtoDuration(Millis(10));
+    *job.mutable_retry_policy()->mutable_max_backoff() = ToProtoDuration(Millis(10));
+    job.mutable_retry_policy()->set_multiplier(1);
+    return client().Enqueue(job)->job_id();
+  }
+
+  // Waits until the job reaches `state` (or 10 s pass).
+  v1::Job AwaitState(uint64_t id, v1::JobState state) {
+    v1::Job job;
+    for (int i = 0; i < 1000; ++i) {
+      job = *client().GetJob(id);
+      if (job.state() == state) break;
+      std::this_thread::sleep_for(Millis(10));
+    }
+    return job;
+  }
+
+  WorkerOptions Options() {
+    return {.queue = "q", .worker_id = "tw", .concurrency = 2, .lease_wait = Millis(200)};
+  }
+};
+
+TEST_F(WorkerTest, SuccessStoresTheResultAndHandlerSeesTokens) {
+  std::atomic<uint64_t> token{0};
+  std::string idem;
+  Worker worker(&client(), Options());
+  worker.Register("echo", [&](JobContext& job) {
+    token = job.fencing_token();
+    idem = job.idempotency_token();
+    return HandlerResult::Success("echo:" + job.payload());
+  });
+  uint64_t id = Enqueue("echo", "hi");
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_COMPLETED);
+  worker.Stop();
+  EXPECT_EQ(job.result(), "echo:hi");
+  EXPECT_EQ(token.load(), job.fencing_token());
+  EXPECT_EQ(idem, "ratchet:q:" + std::to_string(id));
+  EXPECT_EQ(worker.stats().completed, 1u);
+}
+
+TEST_F(WorkerTest, ExceptionIsARetryableFailure) {
+  std::atomic<int> runs{0};
+  Worker worker(&client(), Options());
+  worker.Register("flaky", [&](JobContext& job) -> HandlerResult {
+    if (runs++ == 0) throw std::runtime_error("first run fails");
+    return HandlerResult::Success("ok");
+  });
+  uint64_t id = Enqueue("flaky");
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_COMPLETED);
+  worker.Stop();
+  EXPECT_EQ(job.attempts(), 2);
+  ASSERT_EQ(job.errors_size(), 1);
+  EXPECT_NE(job.errors(0).message().find("first run fails"), std::string::npos);
+}
+
+TEST_F(WorkerTest, NonRetryableErrorDeadLettersAtOnce) {
+  Worker worker(&client(), Options());
+  worker.Register("bad", [](JobContext&) { return HandlerResult::NonRetryableError("no"); });
+  uint64_t id = Enqueue("bad");
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_DEAD);
+  worker.Stop();
+  EXPECT_EQ(job.state(), v1::JOB_STATE_DEAD);
+  EXPECT_EQ(job.attempts(), 1);
+}
+
+TEST_F(WorkerTest, HeartbeatsKeepALongJobLeased) {
+  WorkerOptions options = Options();
+  options.visibility_timeout = Millis(600);
+  std::atomic<bool> lost{false};
+  Worker worker(&client(), options);
+  worker.Register("slow", [&](JobContext& job) {
+    std::this_thread::sleep_for(Millis(2000));  // > 3 visibility timeouts
+    lost = job.lease_lost();
+    return HandlerResult::Success("done");
+  });
+  uint64_t id = Enqueue("slow");
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_COMPLETED);
+  worker.Stop();
+  EXPECT_EQ(job.state(), v1::JOB_STATE_COMPLETED);
+  EXPECT_EQ(job.attempts(), 1);  // never re-leased
+  EXPECT_FALSE(lost.load());
+}
+
+TEST_F(WorkerTest, HandlerLearnsOfCancelRequest) {
+  WorkerOptions options = Options();
+  options.visibility_timeout = Millis(600);  // heartbeat every ~200 ms
+  std::atomic<bool> started{false}, saw_cancel{false};
+  Worker worker(&client(), options);
+  worker.Register("long", [&](JobContext& job) {
+    started = true;
+    for (int i = 0; i < 500 && !job.should_stop(); ++i) std::this_thread::sleep_for(Millis(10));
+    saw_cancel = job.cancel_requested();
+    return HandlerResult::RetryableError("stopped");
+  });
+  uint64_t id = Enqueue("long");
+  ASSERT_TRUE(worker.Start().ok());
+  while (!started) std::this_thread::sleep_for(Millis(5));
+  ASSERT_EQ(*client().CancelJob(id), v1::JOB_STATE_RUNNING);
+  v1::Job job = AwaitState(id, v1::JOB_STATE_CANCELLED);
+  worker.Stop();
+  EXPECT_TRUE(saw_cancel.load());
+  EXPECT_EQ(job.state(), v1::JOB_STATE_CANCELLED);
+}
+
+TEST_F(WorkerTest, StopDrainsTheRunningHandler) {
+  std::atomic<bool> started{false};
+  Worker worker(&client(), Options());
+  worker.Register("drain", [&](JobContext&) {
+    started = true;
+    std::this_thread::sleep_for(Millis(500));
+    return HandlerResult::Success("finished");
+  });
+  uint64_t id = Enqueue("drain");
+  ASSERT_TRUE(worker.Start().ok());
+  while (!started) std::this_thread::sleep_for(Millis(5));
+  worker.Stop();  // returns after the handler finished and was reported
+  EXPECT_EQ(client().GetJob(id)->state(), v1::JOB_STATE_COMPLETED);
+}
+
+}  // namespace
+}  // namespace ratchet::testing
