@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
                config->shutdown_grace.count());
   (*server)->Shutdown(config->shutdown_grace);
   server->reset();
+  spdlog::info("event=server_stopped");
   engine->reset();  // finishes in-flight writes, closes the store
   spdlog::info("event=shutdown_complete");
   return 0;
