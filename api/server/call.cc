@@ -12,13 +12,9 @@ UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline)
 }
 
 void UnaryCall::Reply(const absl::Status& status, absl::FunctionRef<void()> fill) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!finished_) {
-      finished_ = true;
-      if (status.ok()) fill();
-      Finish(ToGrpcStatus(status));
-    }
+  if (!finished_.exchange(true, std::memory_order_acq_rel)) {
+    if (status.ok()) fill();
+    Finish(ToGrpcStatus(status));
   }
   Unref();
 }
@@ -30,9 +26,7 @@ UnaryCall* UnaryCall::Reject(const absl::Status& status) {
 
 void UnaryCall::Expire() {
   cancelled_->store(true);
-  absl::MutexLock lock(&mu_);
-  if (finished_) return;
-  finished_ = true;
+  if (finished_.exchange(true, std::memory_order_acq_rel)) return;
   Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
                       "the server's deadline for this call passed; the "
                       "operation's outcome is unknown (retry it: it is idempotent)"));
