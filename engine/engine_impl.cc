@@ -31,6 +31,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
                std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)
                    .count());
   impl->live_jobs_.store(impl->sm_->live_jobs());
+  impl->callbacks_ = std::thread([raw = impl.get()] { raw->CallbackLoop(); });
   impl->writer_ = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
   return impl;
@@ -57,6 +58,35 @@ Engine::Impl::~Impl() {
     writer_stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&callbacks_mu_);
+    callbacks_stopping_ = true;
+  }
+  if (callbacks_.joinable()) callbacks_.join();  // after running every posted callback
+}
+
+void Engine::Impl::PostCompletions(std::vector<Completion> done, const absl::Status& status) {
+  absl::MutexLock lock(&callbacks_mu_);
+  posted_.push_back({std::move(done), status});
+}
+
+void Engine::Impl::CallbackLoop() {
+  pthread_setname_np(pthread_self(), "ratchet-cb");
+  while (true) {
+    Posted next;
+    {
+      absl::MutexLock lock(&callbacks_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(callbacks_mu_) {
+        return !posted_.empty() || callbacks_stopping_;
+      };
+      callbacks_mu_.Await(absl::Condition(&ready));
+      if (posted_.empty()) return;  // stopping, and everything has run
+      next = std::move(posted_.front());
+      posted_.pop_front();
+    }
+    for (Completion& c : next.done) c(next.status);
+    operations_.fetch_add(next.done.size(), std::memory_order_relaxed);
+  }
 }
 
 void Engine::Impl::Push(Op op) {
@@ -220,9 +250,8 @@ void Engine::Impl::HandOff() {
   absl::Status failed = WaitWriterIdle();
   if (!failed.ok() || group.batch.Count() == 0) {
     // Nothing to write (reads, rejections), or the engine has failed: every
-    // earlier group's callbacks have run, so answer in order right here.
-    for (Completion& c : group.completions) c(failed);
-    operations_.fetch_add(group.completions.size(), std::memory_order_relaxed);
+    // earlier group's callbacks are posted, so these answer in order.
+    PostCompletions(std::move(group.completions), failed);
     group.completions.clear();
     group.batch.Clear();
     return;
@@ -280,8 +309,7 @@ void Engine::Impl::Commit(Group& group) {
     absl::MutexLock lock(&writer_mu_);
     failed_ = commit;
   }
-  operations_.fetch_add(group.completions.size(), std::memory_order_relaxed);
-  for (Completion& c : group.completions) c(commit);
+  PostCompletions(std::move(group.completions), commit);
   group.completions.clear();
 }
 

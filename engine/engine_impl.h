@@ -118,6 +118,10 @@ class Engine::Impl {
   absl::Status WaitWriterIdle();
   void WriterLoop();
   void Commit(Group& group);
+  // Queues a group's callbacks for the callback thread, which runs them in
+  // order: the writer goes on to the next fsync without waiting for them.
+  void PostCompletions(std::vector<Completion> done, const absl::Status& status);
+  void CallbackLoop();
   absl::Duration TimeToNextMaintenance();
   // Sequencer: leases to parked waiters whose queue has jobs now, and ends
   // the waits that are over. Their answers join the building group.
@@ -148,8 +152,17 @@ class Engine::Impl {
   bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(writer_mu_);  // non-OK once a commit failed
 
+  struct Posted {
+    std::vector<Completion> done;
+    absl::Status status;
+  };
+  absl::Mutex callbacks_mu_;
+  std::deque<Posted> posted_ ABSL_GUARDED_BY(callbacks_mu_);
+  bool callbacks_stopping_ ABSL_GUARDED_BY(callbacks_mu_) = false;
+
   std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
 
+  std::thread callbacks_;
   std::thread writer_;
   std::thread thread_;  // last: started after everything above exists
 };

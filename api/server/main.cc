@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "absl/synchronization/mutex.h"
 #include "config.h"
 #include "ratchet/engine/engine.h"
 #include "server.h"
@@ -40,6 +41,10 @@ bool WritePortFile(const std::string& path, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian's Abseil is built with lock-order (deadlock) detection on: every
+  // absl::Mutex acquisition, gRPC's included, updates a global graph. It was
+  // several percent of ratchetd's CPU; turn it off in the daemon.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<std::string> args(argv + 1, argv + argc);
   auto config = ratchet::server::LoadConfig(args, [](const char* name) { return std::getenv(name); });
   if (!config.ok()) {

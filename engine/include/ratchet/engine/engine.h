@@ -16,9 +16,10 @@
 // is destroyed and opened again. The engine never retries an fsync.
 //
 // Thread safety: all methods are safe to call concurrently from any thread.
-// Asynchronous callbacks run on one of the engine's two threads (the writer,
-// or the sequencer for calls that wrote nothing), in submission order;
-// they must be quick and must not call the engine's blocking methods.
+// Asynchronous callbacks run on the engine's callback thread, in submission
+// order, after their write is durable; the writer goes on to the next fsync
+// meanwhile. They must be quick and must not call the engine's blocking
+// methods (they may call the asynchronous ones).
 #ifndef RATCHET_ENGINE_ENGINE_H_
 #define RATCHET_ENGINE_ENGINE_H_
 

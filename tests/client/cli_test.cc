@@ -1,0 +1,104 @@
+// The `ratchet` CLI against an in-process ratchetd: output, --json, error
+// messages with their reason, and exit codes.
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "server_fixture.h"
+
+namespace ratchet::testing {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout and stderr
+};
+
+class CliTest : public ServerFixture {
+ protected:
+  CliRun Cli(const std::string& args) {
+    std::string cmd = std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" +
+                      std::to_string(port()) + " " + args + " 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof(buf), pipe)) out += buf;
+    int status = pclose(pipe);
+    return {WEXITSTATUS(status), out};
+  }
+};
+
+TEST_F(CliTest, EnqueueGetAndList) {
+  CliRun r = Cli("enqueue mail send --payload hello --key k1");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "enqueued job 1\n");
+  r = Cli("enqueue mail send --payload hello --key k1");
+  EXPECT_EQ(r.out, "duplicate of job 1\n");
+  r = Cli("get 1");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_NE(r.out.find("idempotency_key   k1"), std::string::npos) << r.out;
+  r = Cli("--json get 1");
+  EXPECT_NE(r.out.find("\"state\": \"JOB_STATE_AVAILABLE\""), std::string::npos) << r.out;
+  r = Cli("list mail");
+  EXPECT_EQ(r.out.rfind("ID  TYPE  STATE", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("available"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, ErrorsCarryCodeAndReasonAndExitOne) {
+  ASSERT_EQ(Cli("enqueue mail send --payload a --key k").code, 0);
+  CliRun r = Cli("enqueue mail send --payload b --key k");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("error: ALREADY_EXISTS [IDEMPOTENCY_CONFLICT]"), std::string::npos) << r.out;
+  r = Cli("get 999");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("NOT_FOUND"), std::string::npos) << r.out;
+  r = Cli("list mail --state bogus");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--state"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  EXPECT_EQ(Cli("").code, 2);
+  EXPECT_EQ(Cli("get notanumber").code, 2);
+}
+
+TEST_F(CliTest, QueuesSetPauseResume) {
+  ASSERT_EQ(Cli("enqueue mail send").code, 0);
+  CliRun r = Cli("queues set mail --concurrency 2 --max-attempts 3 --jitter equal");
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = Cli("--json queues get mail");
+  EXPECT_NE(r.out.find("\"concurrency_limit\": 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("JITTER_EQUAL"), std::string::npos) << r.out;
+  r = Cli("queues pause mail");
+  EXPECT_NE(r.out.find("mail   yes"), std::string::npos) << r.out;
+  r = Cli("queues resume mail");
+  EXPECT_NE(r.out.find("mail   no"), std::string::npos) << r.out;
+  r = Cli("queues set mail --jitter wobbly");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--jitter"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, DeadLetterListRedrivePurge) {
+  ASSERT_EQ(Cli("enqueue mail send").code, 0);
+  v1::LeaseRequest lease;
+  lease.set_queue("mail");
+  auto leased = client().Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
+  v1::FailRequest fail;
+  fail.set_job_id(leased->jobs(0).job_id());
+  fail.set_fencing_token(leased->jobs(0).fencing_token());
+  fail.set_error("smtp said no");
+  fail.set_non_retryable(true);
+  ASSERT_TRUE(client().Fail(fail).ok());
+  CliRun r = Cli("dlq list mail");
+  EXPECT_NE(r.out.find("smtp said no"), std::string::npos) << r.out;
+  r = Cli("dlq redrive mail");
+  EXPECT_EQ(r.out, "redrove 1 job(s)\n");
+  r = Cli("dlq purge mail");
+  EXPECT_EQ(r.out, "purged 0 job(s)\n");
+  r = Cli("cancel 1");
+  EXPECT_EQ(r.out, "job 1: cancelled\n");
+}
+
+}  // namespace
+}  // namespace ratchet::testing
