@@ -1,4 +1,4 @@
-// ratchetd's server-wide behaviour: the standard health service, the
+// ratchetd's server-wide behaviour: the standard health and reflection services, the
 // server-side deadline, graceful shutdown with a parked long poll.
 #include <chrono>
 #include <thread>
@@ -49,6 +49,43 @@ class ServerTest : public ServerFixture {
 
 TEST_F(ServerTest, HealthServiceReportsServing) { EXPECT_EQ(HealthStatus(), 1); }
 
+// What grpcurl and grpc_cli do first: ask server reflection for the services.
+TEST_F(ServerTest, ReflectionListsTheRatchetServices) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port()),
+                                     grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + Millis(5000));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  auto step = [&](auto&& op) {
+    void* tag;
+    bool ok = false;
+    op();
+    EXPECT_TRUE(cq.Next(&tag, &ok));
+    return ok;
+  };
+  ASSERT_TRUE(step([&] { call->StartCall(reinterpret_cast<void*>(1)); }));
+  // ServerReflectionRequest{list_services: ""}: field 7, length-delimited.
+  grpc::Slice request_bytes(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_bytes, 1), response;
+  ASSERT_TRUE(step([&] { call->Write(request, reinterpret_cast<void*>(2)); }));
+  ASSERT_TRUE(step([&] { call->Read(&response, reinterpret_cast<void*>(3)); }));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const char* service : {"ratchet.v1.JobService", "ratchet.v1.WorkerService",
+                              "ratchet.v1.QueueService", "grpc.health.v1.Health"}) {
+    EXPECT_NE(bytes.find(service), std::string::npos) << service;
+  }
+  step([&] { call->WritesDone(reinterpret_cast<void*>(4)); });
+  grpc::Status status;
+  step([&] { call->Finish(&status, reinterpret_cast<void*>(5)); });
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(ServerTest, ServerDeadlineEndsACallStuckOnTheDisk) {
   auto fs = std::make_shared<FaultInjectionFs>();
   Stop();
@@ -79,7 +116,7 @@ TEST_F(ServerTest, ServerDeadlineEndsACallStuckOnTheDisk) {
   EXPECT_TRUE(again->duplicate());
 }
 
-TEST_F(ServerTest, ShutdownEndsAParkedLeaseAndMarksNotServing) {
+TEST_F(ServerTest, ShutdownEndsAParkedLease) {
   std::thread waiter([&] {
     v1::LeaseRequest req;
     req.set_queue("q");
