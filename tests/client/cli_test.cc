@@ -1,9 +1,6 @@
 // The `ratchet` CLI against an in-process ratchetd: output, --json, error
 // messages with their reason, and exit codes.
-#include <sys/wait.h>
-
-#include <cstdio>
-
+#include "run_command.h"
 #include "server_fixture.h"
 
 namespace ratchet::testing {
@@ -17,14 +14,9 @@ struct CliRun {
 class CliTest : public ServerFixture {
  protected:
   CliRun Cli(const std::string& args) {
-    std::string cmd = std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" +
-                      std::to_string(port()) + " " + args + " 2>&1";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[512];
-    while (fgets(buf, sizeof(buf), pipe)) out += buf;
-    int status = pclose(pipe);
-    return {WEXITSTATUS(status), out};
+    CommandResult r = RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" +
+                                 std::to_string(port()) + " " + args);
+    return {r.exit_code, r.output};
   }
 };
 

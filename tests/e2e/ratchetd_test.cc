@@ -9,6 +9,7 @@
 
 #include "ratchet/client/client.h"
 #include "ratchetd_process.h"
+#include "run_command.h"
 #include "temp_dir.h"
 
 namespace ratchet::testing {
@@ -16,13 +17,8 @@ namespace {
 
 // Runs ratchetd with `args`, returning its exit code and output.
 std::pair<int, std::string> RunRatchetd(const std::string& args) {
-  std::string cmd = std::string(RATCHETD_PATH) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[512];
-  while (fgets(buf, sizeof(buf), pipe)) out += buf;
-  int status = pclose(pipe);
-  return {WEXITSTATUS(status), out};
+  CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " " + args);
+  return {r.exit_code, r.output};
 }
 
 TEST(RatchetdTest, InvalidSettingStopsStartupNamingIt) {
