@@ -182,12 +182,20 @@ FailResult StateMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint no
   return {JobState::kScheduled, FromUnixMs(r.run_at_ms())};
 }
 
+namespace {
+FailResult WithJob(FailResult result, const JobRecord& r) {
+  result.queue = r.queue();
+  result.worker_id = r.worker_id();
+  return result;
+}
+}  // namespace
+
 absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint now,
                                               const FailRequest& req) {
   JobMeta* m = indexes_.Find(req.id);
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.id));
   if (HoldsLease(m, req.token)) {
-    return EndAttemptInFailure(batch, now, r, req.error, req.retryable);
+    return WithJob(EndAttemptInFailure(batch, now, r, req.error, req.retryable), r);
   }
   // A repeat of the Fail that ended this token's attempt is acknowledged
   // with that Fail's outcome: dead, cancelled, or a retry at run_at (the
@@ -195,9 +203,9 @@ absl::StatusOr<FailResult> StateMachine::Fail(storage::Batch& batch, TimePoint n
   if (req.token != 0 && r.failed_token() == req.token) {
     auto state = static_cast<JobState>(r.state());
     if (state == JobState::kDead || state == JobState::kCancelled) {
-      return FailResult{state, std::nullopt};
+      return WithJob(FailResult{state, std::nullopt}, r);
     }
-    return FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())};
+    return WithJob(FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())}, r);
   }
   return LeaseLostFor("fail", r, req.token, now);
 }

@@ -27,7 +27,11 @@ void LogLeased(const std::vector<LeasedJob>& jobs, const std::string& worker_id)
 
 void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
   if (r.ok() && r->state == JobState::kDead) {
-    spdlog::info("event=job_dead_lettered job_id={}", id);
+    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={}", id, r->queue,
+                 r->worker_id);
+  } else if (r.ok() && r->state == JobState::kScheduled && spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={}", id, r->queue,
+                  r->worker_id);
   } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
     spdlog::info("event=stale_fail_rejected job_id={}", id);
   }

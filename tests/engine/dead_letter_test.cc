@@ -32,6 +32,22 @@ TEST(DeadLetterTest, DeadJobsAreListedInTheQueuesDlq) {
   EXPECT_EQ(dlq->jobs[1].id, b);
 }
 
+TEST(DeadLetterTest, FailReportsTheJobsQueueAndWorkerForLogs) {
+  EngineHarness h;
+  JobId id = h.Enqueue("mail");
+  auto leased = h->Lease({.queue = "mail", .worker_id = "w7"});
+  ASSERT_TRUE(leased.ok() && leased->size() == 1);
+  FailRequest fail{id, leased->front().token, "fatal", false};
+  auto r = h->Fail(fail);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->queue, "mail");
+  EXPECT_EQ(r->worker_id, "w7");
+  auto repeat = h->Fail(fail);  // the idempotent repeat reports them too
+  ASSERT_TRUE(repeat.ok());
+  EXPECT_EQ(repeat->queue, "mail");
+  EXPECT_EQ(repeat->worker_id, "w7");
+}
+
 TEST(DeadLetterTest, RedriveOneJobKeepsHistoryAndGrantsAnAttempt) {
   EngineHarness h;
   JobId id = KillJob(h);

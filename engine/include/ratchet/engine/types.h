@@ -156,6 +156,8 @@ struct FailRequest {
 struct FailResult {
   JobState state = JobState::kScheduled;  // kScheduled (retry), kDead or kCancelled
   std::optional<TimePoint> retry_at;       // set when state == kScheduled
+  std::string queue;      // the job's queue (for logs and metrics)
+  std::string worker_id;  // the worker that held the failed attempt
 };
 
 struct AttemptError {
