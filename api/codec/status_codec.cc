@@ -44,13 +44,13 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
                    status.error_message());
+  // The reason rides in the details; code and message are the call's own.
   google::rpc::Status details;
-  if (!status.error_details().empty() &&
-      details.ParseFromString(status.error_details())) {
-    absl::Status decoded = FromRpcStatus(details);
-    if (!ReasonOf(decoded).empty()) return WithReason(std::move(out), ReasonOf(decoded));
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return out;
   }
-  return out;
+  std::string reason = ReasonOf(FromRpcStatus(details));
+  return reason.empty() ? out : WithReason(std::move(out), reason);
 }
 
 }  // namespace ratchet

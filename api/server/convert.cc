@@ -201,4 +201,9 @@ void ToProto(const FailResult& r, pb::FailResponse* out) {
   if (r.retry_at) *out->mutable_retry_at() = ToProtoTime(*r.retry_at);
 }
 
+void ToProto(const ListResult& result, pb::ListJobsResponse* out) {
+  for (const Job& job : result.jobs) ToProto(job, out->add_jobs());
+  out->set_next_cursor(result.next_cursor);
+}
+
 }  // namespace ratchet::server

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ratchet/engine/types.h"
+#include "ratchet/v1/job_service.pb.h"
 #include "ratchet/v1/queue_service.pb.h"
 #include "ratchet/v1/types.pb.h"
 #include "ratchet/v1/worker_service.pb.h"
@@ -41,6 +42,7 @@ void ToProto(const QueueInfo& info, pb::QueueInfo* out);
 void ToProto(const Job& job, pb::Job* out);
 void ToProto(const LeasedJob& job, pb::LeasedJob* out);
 void ToProto(const FailResult& result, pb::FailResponse* out);
+void ToProto(const ListResult& result, pb::ListJobsResponse* out);
 
 }  // namespace ratchet::server
 

@@ -90,10 +90,7 @@ grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerCont
                    .limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     auto r = ctx_->engine().List(list);
-    call->Reply(r.status(), [&] {
-      for (const Job& job : r->jobs) ToProto(job, resp->add_jobs());
-      resp->set_next_cursor(r->next_cursor);
-    });
+    call->Reply(r.status(), [&] { ToProto(*r, resp); });
   });
   return call;
 }

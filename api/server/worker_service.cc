@@ -39,30 +39,26 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
 
 }  // namespace
 
-Millis WorkerService::ServerWait(const google::protobuf::Duration& wait) const {
-  return std::clamp(FromProtoDuration(wait), Millis(0), ctx_->limits().max_lease_wait);
-}
-
-LeaseRequest WorkerService::CappedLease(const grpc::CallbackServerContext& context,
-                                        const v1::LeaseRequest& req,
-                                        const UnaryCall& call) const {
-  LeaseRequest lease = FromProto(req);
-  Millis wait = ServerWait(req.wait());
+UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
+                                     const v1::LeaseRequest& req, LeaseRequest* lease) {
+  *lease = FromProto(req);
+  Millis wait = std::clamp(lease->wait, Millis(0), ctx_->limits().max_lease_wait);
+  UnaryCall* call = ctx_->StartCall(wait);  // the server deadline covers the wait
   auto deadline = context.deadline();
   if (deadline != std::chrono::system_clock::time_point::max()) {
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::system_clock::now());
-    wait = std::min(wait, left - kDeadlineMargin);
+    wait = std::max(std::min(wait, left - kDeadlineMargin), Millis(0));
   }
-  lease.wait = std::max(wait, Millis(0));
-  lease.abandoned = call.cancelled();
-  return lease;
+  lease->wait = wait;
+  lease->abandoned = call->cancelled();
+  return call;
 }
 
 grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* context,
                                                const v1::LeaseRequest* req,
                                                v1::LeaseResponse* resp) {
-  UnaryCall* call = ctx_->StartCall(ServerWait(req->wait()));
-  LeaseRequest lease = CappedLease(*context, *req, *call);
+  LeaseRequest lease;
+  UnaryCall* call = StartLease(*context, *req, &lease);
   ctx_->engine().LeaseAsync(
       std::move(lease), [call, resp, worker = req->worker_id()](
                             absl::StatusOr<std::vector<LeasedJob>> r) {
@@ -156,8 +152,8 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext*,
 grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(
     grpc::CallbackServerContext* context, const v1::CompleteAndLeaseRequest* req,
     v1::CompleteAndLeaseResponse* resp) {
-  UnaryCall* call = ctx_->StartCall(ServerWait(req->lease().wait()));
-  LeaseRequest lease = CappedLease(*context, req->lease(), *call);
+  LeaseRequest lease;
+  UnaryCall* call = StartLease(*context, req->lease(), &lease);
   Engine* engine = &ctx_->engine();
   engine->CompleteAsync(
       FromProto(req->complete()),

@@ -36,12 +36,11 @@ class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
                                              v1::CompleteAndLeaseResponse* resp) override;
 
  private:
-  // The requested wait, clamped to [0, the server's max_lease_wait].
-  Millis ServerWait(const google::protobuf::Duration& wait) const;
-  // The engine lease for `req`, its wait capped by the server's limit and
-  // by the time left before the client's deadline.
-  LeaseRequest CappedLease(const grpc::CallbackServerContext& context,
-                           const v1::LeaseRequest& req, const UnaryCall& call) const;
+  // Starts a Lease call and fills `lease` for the engine: its wait capped
+  // by the server's max_lease_wait and by the time left before the client's
+  // deadline, and its abandoned flag tied to the call's cancellation.
+  UnaryCall* StartLease(const grpc::CallbackServerContext& context, const v1::LeaseRequest& req,
+                        LeaseRequest* lease);
 
   ServiceContext* const ctx_;
 };
