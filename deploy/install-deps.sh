@@ -11,7 +11,7 @@ packages=(
   libabsl-dev libspdlog-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libssl-dev
-  libhowardhinnant-date-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  libhowardhinnant-date-dev tzdata libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
 )
 
 missing=()

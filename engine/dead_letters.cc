@@ -84,6 +84,7 @@ absl::StatusOr<BulkResult> StateMachine::Redrive(storage::Batch& batch, TimePoin
     r.set_cancel_requested(false);
     Save(batch, r);
     indexes_.AddWaiting(r.id(), EnsureQueue(batch, r.queue()), r.priority(), r.run_at_ms());
+    if (r.workflow_id() != 0) OnJobRedriven(batch, now, r);
   }
   return BulkResult{static_cast<int>(records.size()), more};
 }

@@ -13,6 +13,7 @@ namespace ratchet {
 
 namespace {
 constexpr int kMaxExpiriesPerGroup = 1000;
+constexpr int kMaxSchedulesPerGroup = 1000;
 constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 }  // namespace
 
@@ -98,6 +99,7 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
   TimePoint now = clock_->Now();
   TimePoint next = next_sweep_;
   if (auto deadline = sm_->NextDeadline()) next = std::min(next, FromUnixMs(*deadline));
+  if (auto due = sm_->NextScheduleDue()) next = std::min(next, FromUnixMs(*due));
   for (const auto& [queue, waiting] : waiters_) {
     for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
     if (auto run_at = sm_->NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
@@ -132,6 +134,7 @@ void Engine::Impl::Loop() {
 
 absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
   RATCHET_RETURN_IF_ERROR(sm_->ExpireLeases(batch, now, kMaxExpiriesPerGroup));
+  RATCHET_RETURN_IF_ERROR(sm_->FireDueSchedules(batch, now, kMaxSchedulesPerGroup));
   next_sweep_ = now + options_.sweep_interval;
   return sm_->Sweep(batch, now, options_.sweep_batch_keys).status();
 }
@@ -151,6 +154,8 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
     // Expired leases end before any operation of this group looks at them.
     absl::Status s = sm_->ExpireLeases(*batch, now, kMaxExpiriesPerGroup);
     if (!s.ok()) spdlog::warn("ratchet lease expiry failed: {}", s.ToString());
+    s = sm_->FireDueSchedules(*batch, now, kMaxSchedulesPerGroup);
+    if (!s.ok()) spdlog::warn("ratchet schedule firing failed: {}", s.ToString());
   }
   for (Op& op : ops) {
     if (op.fresh_batch) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "spdlog/spdlog.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/backoff.h"
 #include "state_machine.h"
@@ -51,6 +52,10 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
     Save(batch, r);
     indexes_.StartLease(r.id(), r.lease_deadline_ms(), r.token());
     out.push_back(ToLeasedJob(r));
+    if (r.workflow_id() != 0 && r.step_index() < 0) {
+      absl::Status s = AttachWorkflow(batch, r, &out.back());
+      if (!s.ok()) spdlog::error("ratchet lease: workflow {} journal: {}", r.workflow_id(), s.ToString());
+    }
   }
   if (!out.empty()) counters_dirty_ = true;
   return out;
@@ -107,7 +112,8 @@ absl::StatusOr<HeartbeatResult> StateMachine::Heartbeat(storage::Batch& batch, T
   return HeartbeatResult{FromUnixMs(r.lease_deadline_ms()), r.cancel_requested()};
 }
 
-void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state) {
+void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state,
+                          bool notify) {
   r.set_state(static_cast<int>(state));
   r.set_finished_at_ms(ToUnixMs(now));
   Save(batch, r);
@@ -118,6 +124,9 @@ void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, Jo
   }
   if (QueueState* q = indexes_.FindQueue(r.queue())) q->FinishedCount(state)++;
   indexes_.Remove(r.id());
+  if (!notify) return;
+  if (r.workflow_id() != 0) OnJobFinished(batch, now, r);
+  if (!r.schedule_id().empty()) OnScheduledJobFinished(batch, now, r);
 }
 
 absl::Status StateMachine::Complete(storage::Batch& batch, TimePoint now,

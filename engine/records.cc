@@ -52,6 +52,28 @@ std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
 
 std::string IdempotencyExpiryPrefix() { return KeyBuilder().U8('e').Build(); }
 
+std::string WorkflowKey(WorkflowId id) { return KeyBuilder().U8('w').U64(id).Build(); }
+
+std::string StepKey(WorkflowId id, int index) {
+  return KeyBuilder().U8('s').U64(id).U64(static_cast<uint64_t>(index)).Build();
+}
+
+std::string JournalKey(WorkflowId id, int seq) {
+  return KeyBuilder().U8('c').U64(id).U64(static_cast<uint64_t>(seq)).Build();
+}
+
+std::string EventKey(WorkflowId id, std::string_view name) {
+  return KeyBuilder().U8('e').U64(id).Raw(name).Build();
+}
+
+std::string WorkflowIdempotencyKey(std::string_view key) {
+  return KeyBuilder().U8('k').Raw(key).Build();
+}
+
+std::string WorkflowExpiryKey(int64_t expires_at_ms, WorkflowId id) {
+  return KeyBuilder().U8('f').I64(expires_at_ms).U64(id).Build();
+}
+
 std::string ContentFingerprint(std::string_view job_type, std::string_view payload) {
   // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
   std::string input = EncodeU64(job_type.size());
@@ -143,6 +165,8 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   for (const auto& e : r.errors()) {
     j.errors.push_back({e.attempt(), FromUnixMs(e.at_ms()), e.message()});
   }
+  j.workflow_id = r.workflow_id();
+  j.schedule_id = r.schedule_id();
   return j;
 }
 
@@ -157,6 +181,12 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
   l.max_attempts = r.max_attempts();
   l.lease_deadline = FromUnixMs(r.lease_deadline_ms());
   l.token = r.token();
+  l.workflow_id = r.workflow_id();
+  l.step_name = r.step_name();
+  for (const auto& in : r.inputs()) {
+    l.inputs.push_back({in.step(), static_cast<StepState>(in.state()), in.result()});
+  }
+  l.schedule_id = r.schedule_id();
   return l;
 }
 

@@ -14,11 +14,30 @@ namespace ratchet::internal {
 
 using records::IdempotencyRecord;
 using records::JobRecord;
+using records::JournalRecord;
 using records::QueueRecord;
+using records::ScheduleRecord;
+using records::StepOutputRecord;
+using records::StepRecord;
+using records::WorkflowRecord;
 
 // meta CF
 inline constexpr std::string_view kMetaNextJobId = "next_job_id";
 inline constexpr std::string_view kMetaNextToken = "next_token";
+inline constexpr std::string_view kMetaNextWorkflowId = "next_workflow_id";
+
+// workflows CF: 'w' be64(id) -> WorkflowRecord; 's' be64(id) be64(index) ->
+// StepRecord; 'c' be64(id) be64(seq) -> JournalRecord; 'e' be64(id) name ->
+// event payload; 'k' key -> IdempotencyRecord (the workflow's key); 'f'
+// be64(expires_at) be64(id) -> "" (finished workflows, for retention).
+std::string WorkflowKey(WorkflowId id);
+inline constexpr std::string_view kWorkflowPrefix = "w";
+std::string StepKey(WorkflowId id, int index);
+std::string JournalKey(WorkflowId id, int seq);
+std::string EventKey(WorkflowId id, std::string_view name);
+std::string WorkflowIdempotencyKey(std::string_view key);
+std::string WorkflowExpiryKey(int64_t expires_at_ms, WorkflowId id);
+inline constexpr std::string_view kWorkflowExpiryPrefix = "f";
 
 // jobs CF: be64(id).
 std::string JobKey(JobId id);

@@ -13,6 +13,8 @@ absl::Status StateMachine::Recover() {
   RATCHET_ASSIGN_OR_RETURN(auto next_token, store_->Get(Cf::kMeta, kMetaNextToken));
   if (next_id) next_job_id_ = std::max<JobId>(1, DecodeU64(*next_id));
   if (next_token) next_token_ = std::max<FencingToken>(1, DecodeU64(*next_token));
+  RATCHET_ASSIGN_OR_RETURN(auto next_wf, store_->Get(Cf::kMeta, kMetaNextWorkflowId));
+  if (next_wf) next_workflow_id_ = std::max<WorkflowId>(1, DecodeU64(*next_wf));
 
   absl::Status parse_status;
   RATCHET_RETURN_IF_ERROR(store_->ForEach(
@@ -52,6 +54,8 @@ absl::Status StateMachine::Recover() {
         return true;
       }));
   RATCHET_RETURN_IF_ERROR(parse_status);
+  RATCHET_RETURN_IF_ERROR(RecoverWorkflows());
+  RATCHET_RETURN_IF_ERROR(RecoverSchedules());
   return CountFinished();
 }
 

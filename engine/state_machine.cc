@@ -12,12 +12,6 @@ namespace ratchet::internal {
 
 using storage::Cf;
 
-struct StateMachine::EnqueuePlan {
-  JobId existing = 0;     // duplicate of a stored job
-  int duplicate_of = -1;  // duplicate of an earlier request in the same call
-  std::string fingerprint;  // of a keyed job to insert
-};
-
 StateMachine::StateMachine(storage::Store* store, const EngineOptions& options, Random* random)
     : store_(store), options_(options), random_(random), cache_(options.record_cache_bytes) {}
 
@@ -60,6 +54,7 @@ void StateMachine::FinishBatch(storage::Batch& batch) {
   if (!counters_dirty_) return;
   batch.Put(Cf::kMeta, kMetaNextJobId, EncodeU64(next_job_id_));
   batch.Put(Cf::kMeta, kMetaNextToken, EncodeU64(next_token_));
+  batch.Put(Cf::kMeta, kMetaNextWorkflowId, EncodeU64(next_workflow_id_));
   counters_dirty_ = false;
 }
 
@@ -104,7 +99,7 @@ absl::StatusOr<std::vector<StateMachine::EnqueuePlan>> StateMachine::PlanEnqueue
 }
 
 JobId StateMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
-                           const std::string& fingerprint) {
+                           const std::string& fingerprint, const JobOrigin* origin) {
   QueueState* q = EnsureQueue(batch, req.queue);
   const JobId id = next_job_id_++;
   counters_dirty_ = true;
@@ -122,6 +117,14 @@ JobId StateMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRe
   r.set_visibility_timeout_ms(req.visibility_timeout ? req.visibility_timeout->count() : 0);
   r.set_created_at_ms(ToUnixMs(now));
   r.set_run_at_ms(ToUnixMs(run_at));
+  if (origin) {
+    r.set_workflow_id(origin->workflow_id);
+    r.set_step_index(origin->step_index);
+    r.set_step_name(origin->step_name);
+    for (const StepOutputRecord& in : origin->inputs) *r.add_inputs() = in;
+    r.set_schedule_id(origin->schedule_id);
+    r.set_schedule_tick_ms(origin->schedule_tick_ms);
+  }
   Save(batch, r);
   if (!req.idempotency_key.empty()) {
     IdempotencyRecord rec;

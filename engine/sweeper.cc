@@ -92,6 +92,8 @@ absl::StatusOr<int> StateMachine::Sweep(storage::Batch& batch, TimePoint now, in
   }
   RATCHET_ASSIGN_OR_RETURN(int n,
                            SweepIdempotencyKeys(*store_, batch, now_ms, max_keys - deleted));
+  deleted += n;
+  RATCHET_ASSIGN_OR_RETURN(n, SweepWorkflows(batch, now, max_keys - deleted));
   return deleted + n;
 }
 

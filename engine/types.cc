@@ -1,5 +1,8 @@
 #include "ratchet/engine/types.h"
 
+#include "ratchet/engine/schedule_types.h"
+#include "ratchet/engine/workflow_types.h"
+
 namespace ratchet {
 
 const char* JobStateName(JobState state) {
@@ -17,6 +20,45 @@ const char* JobStateName(JobState state) {
 bool IsTerminal(JobState state) {
   return state == JobState::kCompleted || state == JobState::kDead ||
          state == JobState::kCancelled;
+}
+
+const char* StepStateName(StepState state) {
+  switch (state) {
+    case StepState::kPending: return "pending";
+    case StepState::kReleased: return "released";
+    case StepState::kCompleted: return "completed";
+    case StepState::kFailed: return "failed";
+    case StepState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+const char* WorkflowStateName(WorkflowState state) {
+  switch (state) {
+    case WorkflowState::kRunning: return "running";
+    case WorkflowState::kCompleted: return "completed";
+    case WorkflowState::kFailed: return "failed";
+    case WorkflowState::kCancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+const char* MissedRunPolicyName(MissedRunPolicy p) {
+  switch (p) {
+    case MissedRunPolicy::kSkip: return "skip";
+    case MissedRunPolicy::kRunOnce: return "run_once";
+    case MissedRunPolicy::kRunAll: return "run_all";
+  }
+  return "unknown";
+}
+
+const char* OverlapPolicyName(OverlapPolicy p) {
+  switch (p) {
+    case OverlapPolicy::kAllow: return "allow";
+    case OverlapPolicy::kSkip: return "skip";
+    case OverlapPolicy::kBufferOne: return "buffer_one";
+  }
+  return "unknown";
 }
 
 }  // namespace ratchet

@@ -23,7 +23,8 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "jobs", "job_index", "dead_letters", "idempotency", "queues", "app"};
+    "jobs", "job_index", "dead_letters", "idempotency", "queues", "app",
+    "workflows", "schedules"};
 
 constexpr std::string_view kSchemaKey = "schema_version";
 

@@ -33,7 +33,9 @@
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/base/status.h"
+#include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
+#include "ratchet/engine/workflow_types.h"
 
 namespace rocksdb {
 class FileSystem;
@@ -63,6 +65,12 @@ struct EngineOptions {
   // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
   size_t max_request_bytes = 64 << 20;
   int max_errors_kept = 10;    // attempt errors kept per job
+  int max_workflow_steps = 1000;  // steps of a DAG workflow, journal entries of a code-first one
+  // A due schedule tick older than this counts as missed (MissedRunPolicy).
+  Millis schedule_misfire_grace{60000};
+  // Ticks one schedule fires per engine pass (run_all catch-up continues in
+  // the next pass, milliseconds later).
+  int max_fires_per_pass = 1000;
   QueueSettings default_queue_settings;  // for queues created implicitly
 
   // Group commit: most operations and bytes merged into one synced batch.
@@ -199,6 +207,69 @@ class Engine {
   // Reads a committed application value; nullopt if absent.
   // Errors: INVALID_ARGUMENT for a bad key; UNAVAILABLE on read errors.
   absl::StatusOr<std::optional<std::string>> ReadApp(std::string key);
+
+  // ---- Workflows (docs/workflows.md). ----
+
+  // Submits a DAG workflow: validates it, stores every step and releases
+  // (enqueues) the steps without dependencies, in one atomic write.
+  // Errors: INVALID_ARGUMENT naming the field for a cycle ("steps: the
+  // dependencies form a cycle: a -> b -> a"), an unknown or repeated
+  // dependency, a duplicate step name, more than max_workflow_steps steps, or
+  // any bad step field ("steps[2].queue"); ALREADY_EXISTS/
+  // IDEMPOTENCY_CONFLICT if the key belongs to a different workflow.
+  absl::StatusOr<WorkflowSubmitResult> SubmitWorkflow(WorkflowSpec spec);
+  // Starts a code-first workflow: stores it and enqueues its main job.
+  // Errors: as SubmitWorkflow for name, queue, job fields, events and key.
+  absl::StatusOr<WorkflowSubmitResult> StartWorkflow(StartWorkflowRequest req);
+  // A workflow with each step's state. Errors: NOT_FOUND.
+  absl::StatusOr<Workflow> GetWorkflow(WorkflowId id);
+  // Errors: INVALID_ARGUMENT (limit, cursor, state).
+  absl::StatusOr<WorkflowListResult> ListWorkflows(WorkflowListRequest req);
+  // Cancels pending and queued steps (or the main job) and requests
+  // cancellation of running ones; the workflow is cancelled at once.
+  // Cancelling a cancelled workflow is acknowledged. Errors: NOT_FOUND;
+  // FAILED_PRECONDITION/INVALID_STATE for a completed workflow.
+  absl::StatusOr<WorkflowState> CancelWorkflow(WorkflowId id);
+  // Delivers an event to a code-first workflow and wakes it if it waits for
+  // it. One payload per event name: repeating the same payload is
+  // acknowledged. Errors: INVALID_ARGUMENT for an event name the workflow
+  // did not declare; NOT_FOUND; FAILED_PRECONDITION/INVALID_STATE if the
+  // workflow is not running; ALREADY_EXISTS/IDEMPOTENCY_CONFLICT if the
+  // event was sent with another payload.
+  absl::Status SendEvent(SendEventRequest req);
+  // Journals one code-first step under the main job's lease (the first
+  // result recorded for a name stands). Errors: FAILED_PRECONDITION/
+  // LEASE_LOST; NOT_FOUND; INVALID_ARGUMENT (not a main job, sizes, limit).
+  absl::Status RecordStep(RecordStepRequest req);
+  // Parks a code-first workflow's main job (a durable timer or event wait).
+  // Errors: as RecordStep; INVALID_ARGUMENT for an undeclared event or an
+  // `until` beyond max_schedule_ahead.
+  absl::Status Suspend(SuspendRequest req);
+
+  // ---- Schedules (docs/schedules.md). ----
+
+  // Creates a schedule. Creating it again with the same definition is
+  // acknowledged. Errors: INVALID_ARGUMENT naming the field (spec,
+  // time_zone, end_at, jitter, catchup_window, queue, ...); ALREADY_EXISTS
+  // if the id exists with another definition.
+  absl::Status CreateSchedule(ScheduleSpec spec);
+  // Replaces a schedule's definition, keeping its history; ticks between
+  // its last evaluation and now are not replayed. Errors: as Create;
+  // NOT_FOUND.
+  absl::Status UpdateSchedule(ScheduleSpec spec);
+  // Deletes a schedule; jobs it fired stay. Errors: NOT_FOUND.
+  absl::Status DeleteSchedule(std::string id);
+  // While paused no tick fires; on resume, ticks that fell meanwhile follow
+  // the missed-run policy. Errors: NOT_FOUND.
+  absl::Status PauseSchedule(std::string id);
+  absl::Status ResumeSchedule(std::string id);
+  // Errors: NOT_FOUND.
+  absl::StatusOr<ScheduleInfo> GetSchedule(std::string id);
+  // Every schedule, by id.
+  absl::StatusOr<std::vector<ScheduleInfo>> ListSchedules();
+  // Fires the schedule now, outside its ticks and overlap policy (key
+  // "schedule:<id>:manual:<now ms>"). Errors: NOT_FOUND.
+  absl::StatusOr<TriggerResult> TriggerSchedule(std::string id);
 
   // Runs due maintenance now: lease expiry and one bounded sweeper pass.
   // The engine does this on its own timer; tests using a ManualClock call it

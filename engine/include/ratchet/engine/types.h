@@ -107,6 +107,41 @@ struct LeaseRequest {
   std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 
+// Workflow ids are assigned by the engine like job ids: from 1, increasing,
+// never reused.
+using WorkflowId = uint64_t;
+
+// The state of one step of a workflow (see workflow_types.h).
+enum class StepState : uint8_t {
+  kPending = 0,    // waiting for the steps it depends on
+  kReleased = 1,   // its job exists; the job's own state says where it is
+  kCompleted = 2,  // its job completed; the result is stored with the step
+  kFailed = 3,     // its job was dead-lettered
+  kCancelled = 4,  // cancelled with its workflow, or before it started
+};
+const char* StepStateName(StepState state);
+
+// The outcome of a step that a leased step depends on.
+struct StepOutput {
+  std::string step;  // the step's name
+  StepState state = StepState::kCompleted;  // kCompleted, or kFailed for a
+                                            // continue_on_failure step
+  std::string result;
+};
+
+// One recorded entry of a code-first workflow's journal: a step's result, a
+// timer or a wait (see workflow_context.h for the names it uses).
+struct JournalEntry {
+  std::string name;
+  std::string result;
+  TimePoint at;  // when it was recorded
+};
+
+struct WorkflowEvent {
+  std::string name;
+  std::string payload;
+};
+
 struct LeasedJob {
   JobId id = 0;
   std::string queue;
@@ -117,6 +152,14 @@ struct LeasedJob {
   int max_attempts = 0;
   TimePoint lease_deadline;
   FencingToken token = 0;
+  // Workflow context, empty for plain jobs.
+  WorkflowId workflow_id = 0;
+  std::string step_name;           // a DAG step's name
+  std::vector<StepOutput> inputs;  // a DAG step: its dependencies' outcomes
+  // A code-first workflow's main job: its journal and the events received.
+  std::vector<JournalEntry> journal;
+  std::vector<WorkflowEvent> events;
+  std::string schedule_id;  // the schedule that fired this job, if any
 };
 
 struct HeartbeatRequest {
@@ -188,6 +231,8 @@ struct Job {
   TimePoint finished_at;          // meaningful when terminal
   std::string result;
   std::vector<AttemptError> errors;  // the most recent, oldest first
+  WorkflowId workflow_id = 0;  // the workflow it belongs to, if any
+  std::string schedule_id;     // the schedule that fired it, if any
 };
 
 struct ListRequest {

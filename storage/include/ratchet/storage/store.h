@@ -46,6 +46,8 @@ enum class Cf : int {
   kIdempotency,   // (queue, idempotency key) -> job id, plus an expiry index
   kQueues,        // queue name -> QueueSettings
   kApp,           // the embedding application's own keyspace (outbox)
+  kWorkflows,     // workflows, their steps, journals, events and indexes
+  kSchedules,     // schedule id -> ScheduleRecord
   kCount,
 };
 

@@ -1,0 +1,162 @@
+// StateMachine: firing schedules. Each tick enqueues one job whose
+// idempotency key is "schedule:<id>:<tick ms>", in the same write as the
+// schedule's cursor moving past the tick: a tick fires at most once across
+// crashes, restarts and clock jumps (docs/schedules.md).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "spdlog/spdlog.h"
+#include "state_machine.h"
+
+namespace ratchet::internal {
+
+namespace {
+// Ticks before the catch-up window are counted one by one up to this many;
+// beyond it the cursor jumps to the window (the count is then a lower bound).
+constexpr int kMaxCountedTicks = 100000;
+}  // namespace
+
+std::optional<int64_t> StateMachine::NextScheduleDue() const {
+  if (schedule_due_.empty()) return std::nullopt;
+  return schedule_due_.begin()->first;
+}
+
+absl::Status StateMachine::FireDueSchedules(storage::Batch& batch, TimePoint now,
+                                            int max_schedules) {
+  const int64_t now_ms = ToUnixMs(now);
+  for (int i = 0; i < max_schedules && !schedule_due_.empty() &&
+                  schedule_due_.begin()->first <= now_ms;
+       ++i) {
+    std::string id = schedule_due_.begin()->second;
+    RATCHET_ASSIGN_OR_RETURN(ScheduleRecord rec, LoadSchedule(batch, id));
+    RATCHET_RETURN_IF_ERROR(EvaluateSchedule(batch, now, rec));
+    SaveSchedule(batch, rec);
+    IndexSchedule(rec);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StateMachine::EvaluateSchedule(storage::Batch& batch, TimePoint now,
+                                            ScheduleRecord& rec) {
+  const int64_t now_ms = ToUnixMs(now);
+  const int64_t grace = options_.schedule_misfire_grace.count();
+  const int64_t window_start = now_ms - rec.catchup_window_ms();
+  const auto missed = static_cast<MissedRunPolicy>(rec.missed());
+  // Ticks older than the catch-up window never fire.
+  int counted = 0;
+  std::optional<int64_t> t = NextTick(rec);
+  while (t && *t < window_start && *t <= now_ms) {
+    rec.set_skipped_missed(rec.skipped_missed() + 1);
+    rec.set_cursor_ms(*t);
+    if (++counted >= kMaxCountedTicks) {
+      rec.set_cursor_ms(std::max(rec.cursor_ms(), window_start - 1));
+      spdlog::warn("schedule_skipped_uncounted schedule_id={} counted={}", rec.id(), counted);
+    }
+    t = NextTick(rec);
+  }
+  // Due ticks within the window, oldest first.
+  std::vector<int64_t> due;
+  while (t && *t <= now_ms) {
+    due.push_back(*t);
+    if (missed == MissedRunPolicy::kRunAll &&
+        static_cast<int>(due.size()) >= options_.max_fires_per_pass) {
+      break;  // the rest fire in the next pass
+    }
+    const int64_t after = *t;
+    rec.set_cursor_ms(after);
+    t = NextTick(rec);
+  }
+  if (due.empty()) {
+    rec.set_cursor_ms(std::max(rec.cursor_ms(), std::min(now_ms, t.value_or(now_ms))));
+    return absl::OkStatus();
+  }
+  std::vector<int64_t> fire;
+  if (missed == MissedRunPolicy::kRunAll) {
+    fire = due;
+  } else {
+    std::vector<int64_t> late;
+    for (int64_t tick : due) (now_ms - tick <= grace ? fire : late).push_back(tick);
+    if (missed == MissedRunPolicy::kRunOnce && !late.empty()) {
+      fire.insert(fire.begin(), late.back());  // one catch-up, as the latest missed tick
+      late.pop_back();
+    }
+    rec.set_skipped_missed(rec.skipped_missed() + static_cast<int64_t>(late.size()));
+    if (!late.empty()) {
+      spdlog::info("schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late.size(),
+                   MissedRunPolicyName(missed));
+    }
+  }
+  for (int64_t tick : fire) RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, tick, false));
+  rec.set_cursor_ms(std::max(rec.cursor_ms(), due.back()));
+  return absl::OkStatus();
+}
+
+absl::Status StateMachine::FireTick(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,
+                                    int64_t tick_ms, bool manual) {
+  const auto overlap = static_cast<OverlapPolicy>(rec.overlap());
+  const bool busy = rec.last_job_id() != 0 && indexes_.Find(rec.last_job_id()) != nullptr;
+  if (!manual && busy && overlap != OverlapPolicy::kAllow) {
+    if (overlap == OverlapPolicy::kBufferOne && rec.buffered_tick_ms() == 0) {
+      rec.set_buffered_tick_ms(tick_ms);
+      return absl::OkStatus();
+    }
+    if (overlap == OverlapPolicy::kBufferOne) {
+      rec.set_buffered_tick_ms(std::max(rec.buffered_tick_ms(), tick_ms));  // keep the latest
+    }
+    rec.set_skipped_overlap(rec.skipped_overlap() + 1);
+    return absl::OkStatus();
+  }
+  EnqueueRequest req;
+  req.queue = rec.queue();
+  req.job_type = rec.job_type();
+  req.payload = rec.payload();
+  req.priority = rec.priority();
+  if (rec.max_attempts() > 0) req.max_attempts = rec.max_attempts();
+  if (rec.visibility_timeout_ms() > 0) req.visibility_timeout = Millis(rec.visibility_timeout_ms());
+  req.idempotency_key = manual ? absl::StrCat("schedule:", rec.id(), ":manual:", tick_ms)
+                               : absl::StrCat("schedule:", rec.id(), ":", tick_ms);
+  if (rec.jitter_ms() > 0) {
+    req.run_at = now + Millis(random_->UniformInt(0, rec.jitter_ms() - 1));
+  }
+  RATCHET_ASSIGN_OR_RETURN(auto plans, PlanEnqueue(batch, now, {req}, false));
+  JobId id = plans[0].existing;
+  if (id == 0) {
+    JobOrigin origin;
+    origin.schedule_id = rec.id();
+    origin.schedule_tick_ms = tick_ms;
+    id = Insert(batch, now, req, plans[0].fingerprint, &origin);
+  }
+  rec.set_last_job_id(id);
+  if (!manual) {
+    rec.set_last_tick_ms(tick_ms);
+    rec.set_fired(rec.fired() + 1);
+  }
+  return absl::OkStatus();
+}
+
+void StateMachine::OnScheduledJobFinished(storage::Batch& batch, TimePoint now,
+                                          const JobRecord& r) {
+  absl::Status s = [&]() -> absl::Status {
+    RATCHET_ASSIGN_OR_RETURN(auto value, batch.Get(storage::Cf::kSchedules, r.schedule_id()));
+    ScheduleRecord rec;
+    if (!value || !rec.ParseFromString(*value)) return absl::OkStatus();
+    if (rec.last_job_id() != r.id() || rec.buffered_tick_ms() == 0) return absl::OkStatus();
+    int64_t tick = rec.buffered_tick_ms();
+    rec.set_buffered_tick_ms(0);
+    RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, tick, false));
+    SaveSchedule(batch, rec);
+    return absl::OkStatus();
+  }();
+  if (!s.ok()) spdlog::error("schedule {} buffered fire failed: {}", r.schedule_id(), s.ToString());
+}
+
+absl::StatusOr<TriggerResult> StateMachine::TriggerSchedule(storage::Batch& batch, TimePoint now,
+                                                            const std::string& id) {
+  RATCHET_ASSIGN_OR_RETURN(ScheduleRecord rec, LoadSchedule(batch, id));
+  RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, ToUnixMs(now), true));
+  SaveSchedule(batch, rec);
+  return TriggerResult{rec.last_job_id()};
+}
+
+}  // namespace ratchet::internal
