@@ -182,6 +182,8 @@ void ToProto(const Job& j, pb::Job* out) {
     *pe->mutable_at() = ToProtoTime(e.at);
     pe->set_message(e.message);
   }
+  out->set_workflow_id(j.workflow_id);
+  out->set_schedule_id(j.schedule_id);
 }
 
 void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
@@ -194,6 +196,26 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   out->set_max_attempts(j.max_attempts);
   *out->mutable_lease_deadline() = ToProtoTime(j.lease_deadline);
   out->set_fencing_token(j.token);
+  out->set_workflow_id(j.workflow_id);
+  out->set_step_name(j.step_name);
+  for (const StepOutput& in : j.inputs) {
+    pb::StepOutput* o = out->add_inputs();
+    o->set_step(in.step);
+    o->set_state(static_cast<pb::StepState>(static_cast<int>(in.state) + 1));
+    o->set_result(in.result);
+  }
+  for (const JournalEntry& e : j.journal) {
+    pb::JournalEntry* o = out->add_journal();
+    o->set_name(e.name);
+    o->set_result(e.result);
+    *o->mutable_at() = ToProtoTime(e.at);
+  }
+  for (const WorkflowEvent& e : j.events) {
+    pb::WorkflowEvent* o = out->add_events();
+    o->set_name(e.name);
+    o->set_payload(e.payload);
+  }
+  out->set_schedule_id(j.schedule_id);
 }
 
 void ToProto(const FailResult& r, pb::FailResponse* out) {

@@ -10,6 +10,8 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "job_service.h"
 #include "queue_service.h"
+#include "schedule_service.h"
+#include "workflow_service.h"
 #include "ratchet/base/status.h"
 #include "service_context.h"
 #include "worker_service.h"
@@ -25,7 +27,9 @@ class Server::Impl {
                  options.blocking_threads),
         jobs_(&context_),
         workers_(&context_),
-        queues_(&context_, options.default_queue_settings) {}
+        queues_(&context_, options.default_queue_settings),
+        workflows_(&context_),
+        schedules_(&context_) {}
 
   absl::Status Start(const ServerOptions& options) {
     grpc::EnableDefaultHealthCheckService(true);
@@ -37,6 +41,8 @@ class Server::Impl {
     builder.RegisterService(&jobs_);
     builder.RegisterService(&workers_);
     builder.RegisterService(&queues_);
+    builder.RegisterService(&workflows_);
+    builder.RegisterService(&schedules_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
@@ -60,6 +66,8 @@ class Server::Impl {
   JobService jobs_;
   WorkerService workers_;
   QueueService queues_;
+  WorkflowService workflows_;
+  ScheduleService schedules_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

@@ -47,6 +47,18 @@ class ServiceContext {
     boost::asio::post(pool_, std::forward<F>(f));
   }
 
+  // A call that runs `work()` (returning absl::StatusOr<T>) on the blocking
+  // pool and answers with `fill(value)` writing the response on success.
+  template <typename Work, typename Fill>
+  UnaryCall* Blocking(Work work, Fill fill) {
+    UnaryCall* call = StartCall();
+    RunBlocking([call, work = std::move(work), fill = std::move(fill)]() mutable {
+      auto r = work();
+      call->Reply(r.status(), [&] { fill(*r); });
+    });
+    return call;
+  }
+
  private:
   Engine* const engine_;
   const ServiceLimits limits_;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "client_call.h"
 #include "grpcpp/grpcpp.h"
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
@@ -45,6 +46,8 @@ Client::Client(ClientOptions options)
       jobs_(v1::JobService::NewStub(options_.channel)),
       workers_(v1::WorkerService::NewStub(options_.channel)),
       queues_(v1::QueueService::NewStub(options_.channel)),
+      workflows_(v1::WorkflowService::NewStub(options_.channel)),
+      schedules_(v1::ScheduleService::NewStub(options_.channel)),
       random_(options_.random) {}
 
 Millis Client::Deadline(const CallOptions& call) const {
@@ -91,9 +94,8 @@ void CallCanceller::End() {
   context_ = nullptr;
 }
 
-template <typename Attempt>
 absl::Status Client::Run(bool retry, const CallOptions& call, Millis deadline,
-                         Attempt attempt) {
+                         absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) {
   absl::Status status;
   int attempts = retry ? options_.max_attempts : 1;
   for (int i = 1; i <= attempts; ++i) {
@@ -110,14 +112,6 @@ absl::Status Client::Run(bool retry, const CallOptions& call, Millis deadline,
   return status;
 }
 
-// A call returning a response message `R`.
-#define RATCHET_CALL(R, stub, method, req, retry, deadline)                         \
-  R resp;                                                                            \
-  absl::Status status = Run(retry, call, deadline, [&](grpc::ClientContext* context) {     \
-    resp.Clear();                                                                     \
-    return stub->method(context, req, &resp);                                         \
-  });                                                                                 \
-  if (!status.ok()) return status;
 
 absl::StatusOr<v1::EnqueueResponse> Client::Enqueue(v1::JobSpec job, CallOptions call) {
   v1::EnqueueRequest req;

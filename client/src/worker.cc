@@ -173,9 +173,71 @@ void Worker::RunJob(const std::shared_ptr<Running>& running) {
   Report(ctx, result);
 }
 
+namespace {
+
+class ClientJournal final : public WorkflowJournal {
+ public:
+  ClientJournal(Client* client, const v1::LeasedJob& job) : client_(client), job_(job) {}
+  absl::Status Record(const std::string& name, const std::string& result) override {
+    v1::RecordStepRequest req;
+    req.set_job_id(job_.job_id());
+    req.set_fencing_token(job_.fencing_token());
+    req.mutable_entry()->set_name(name);
+    req.mutable_entry()->set_result(result);
+    return client_->RecordStep(req);
+  }
+
+ private:
+  Client* client_;
+  const v1::LeasedJob& job_;
+};
+
+}  // namespace
+
+void Worker::RegisterWorkflow(const std::string& job_type, WorkflowFunction fn) {
+  Register(job_type, [this, fn = std::move(fn)](JobContext& ctx) {
+    const v1::LeasedJob& job = ctx.job();
+    DurableJob durable;
+    durable.workflow_id = job.workflow_id();
+    durable.job_id = job.job_id();
+    durable.payload = job.payload();
+    for (const auto& e : job.journal()) durable.journal.emplace_back(e.name(), e.result());
+    for (const auto& e : job.events()) durable.events.emplace_back(e.name(), e.payload());
+    ClientJournal journal(client_, job);
+    WorkflowOutcome out = RunWorkflow(durable, &journal, SystemClock::Default(), fn);
+    switch (out.kind) {
+      case WorkflowOutcome::Kind::kCompleted: return HandlerResult::Success(std::move(out.result));
+      case WorkflowOutcome::Kind::kSuspended: {
+        HandlerResult r;
+        r.kind = HandlerResult::Kind::kSuspend;
+        r.suspension = std::move(out.suspension);
+        return r;
+      }
+      case WorkflowOutcome::Kind::kFailed: break;
+    }
+    std::string message(out.error.message());
+    if (absl::IsInvalidArgument(out.error) || absl::IsFailedPrecondition(out.error)) {
+      return HandlerResult::NonRetryableError(std::move(message));
+    }
+    return HandlerResult::RetryableError(std::move(message));
+  });
+}
+
 void Worker::Report(const JobContext& ctx, const HandlerResult& result) {
   absl::Status status;
-  if (result.kind == HandlerResult::Kind::kSuccess) {
+  if (result.kind == HandlerResult::Kind::kSuspend) {
+    v1::SuspendWorkflowRequest req;
+    req.set_job_id(ctx.job().job_id());
+    req.set_fencing_token(ctx.fencing_token());
+    *req.mutable_until() = ToProtoTime(result.suspension.until);
+    req.set_awaiting_event(result.suspension.awaiting_event);
+    for (const auto& [name, value] : result.suspension.record) {
+      v1::JournalEntry* e = req.add_record();
+      e->set_name(name);
+      e->set_result(value);
+    }
+    status = client_->SuspendWorkflow(req);
+  } else if (result.kind == HandlerResult::Kind::kSuccess) {
     v1::CompleteRequest req;
     req.set_job_id(ctx.job().job_id());
     req.set_fencing_token(ctx.fencing_token());
@@ -192,7 +254,11 @@ void Worker::Report(const JobContext& ctx, const HandlerResult& result) {
   absl::MutexLock lock(&state_->mu);
   WorkerStats& stats = state_->stats;
   if (status.ok()) {
-    (result.kind == HandlerResult::Kind::kSuccess ? stats.completed : stats.failed)++;
+    if (result.kind == HandlerResult::Kind::kSuspend) {
+      stats.suspended++;
+    } else {
+      (result.kind == HandlerResult::Kind::kSuccess ? stats.completed : stats.failed)++;
+    }
   } else if (ReasonOf(status) == kReasonLeaseLost) {
     stats.lease_lost++;
   } else {

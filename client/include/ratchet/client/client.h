@@ -29,13 +29,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/v1/job_service.grpc.pb.h"
 #include "ratchet/v1/queue_service.grpc.pb.h"
+#include "ratchet/v1/schedule_service.grpc.pb.h"
 #include "ratchet/v1/worker_service.grpc.pb.h"
+#include "ratchet/v1/workflow_service.grpc.pb.h"
 
 namespace grpc {
 class Channel;
@@ -133,6 +136,35 @@ class Client {
   absl::StatusOr<v1::BulkResponse> PurgeDeadLetters(const v1::PurgeDeadLettersRequest& req,
                                                     CallOptions call = {});
 
+  // Workflows (docs/workflows.md). Submit and Start get an automatic
+  // idempotency key when the request has none, so they are retried safely;
+  // Cancel, SendEvent and RecordStep are idempotent on the server.
+  // SuspendWorkflow is not retried (a repeat answers LEASE_LOST).
+  absl::StatusOr<v1::SubmitWorkflowResponse> SubmitWorkflow(v1::SubmitWorkflowRequest req,
+                                                            CallOptions call = {});
+  absl::StatusOr<v1::SubmitWorkflowResponse> StartWorkflow(v1::StartWorkflowRequest req,
+                                                           CallOptions call = {});
+  absl::StatusOr<v1::Workflow> GetWorkflow(uint64_t workflow_id, CallOptions call = {});
+  absl::StatusOr<v1::ListWorkflowsResponse> ListWorkflows(const v1::ListWorkflowsRequest& req,
+                                                          CallOptions call = {});
+  absl::StatusOr<v1::WorkflowState> CancelWorkflow(uint64_t workflow_id, CallOptions call = {});
+  absl::Status SendEvent(const v1::SendEventRequest& req, CallOptions call = {});
+  absl::Status RecordStep(const v1::RecordStepRequest& req, CallOptions call = {});
+  absl::Status SuspendWorkflow(const v1::SuspendWorkflowRequest& req, CallOptions call = {});
+
+  // Schedules (docs/schedules.md). Create (same definition), Update, Pause
+  // and Resume are idempotent and retried; Delete and Trigger are not.
+  absl::StatusOr<v1::ScheduleInfo> CreateSchedule(const v1::ScheduleSpec& spec,
+                                                  CallOptions call = {});
+  absl::StatusOr<v1::ScheduleInfo> UpdateSchedule(const v1::ScheduleSpec& spec,
+                                                  CallOptions call = {});
+  absl::Status DeleteSchedule(const std::string& id, CallOptions call = {});
+  absl::StatusOr<v1::ScheduleInfo> GetSchedule(const std::string& id, CallOptions call = {});
+  absl::StatusOr<std::vector<v1::ScheduleInfo>> ListSchedules(CallOptions call = {});
+  absl::StatusOr<v1::ScheduleInfo> PauseSchedule(const std::string& id, CallOptions call = {});
+  absl::StatusOr<v1::ScheduleInfo> ResumeSchedule(const std::string& id, CallOptions call = {});
+  absl::StatusOr<uint64_t> TriggerSchedule(const std::string& id, CallOptions call = {});
+
   const ClientOptions& options() const { return options_; }
 
  private:
@@ -141,8 +173,10 @@ class Client {
   // Runs `attempt` (one RPC with a fresh context whose deadline is `deadline`)
   // until it succeeds, fails with a code that is not retried, `retry` is
   // false, or the attempts are used up.
-  template <typename Attempt>
-  absl::Status Run(bool retry, const CallOptions& call, Millis deadline, Attempt attempt);
+  // One call: attempts of `attempt` with a deadline each, retried when
+  // `retry` and the error is UNAVAILABLE or DEADLINE_EXCEEDED.
+  absl::Status Run(bool retry, const CallOptions& call, Millis deadline,
+                   absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt);
   Millis Deadline(const CallOptions& call) const;
   Millis RetryDelay(int attempt);
   std::string NewIdempotencyKey();
@@ -151,6 +185,8 @@ class Client {
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::WorkerService::Stub> workers_;
   std::unique_ptr<v1::QueueService::Stub> queues_;
+  std::unique_ptr<v1::WorkflowService::Stub> workflows_;
+  std::unique_ptr<v1::ScheduleService::Stub> schedules_;
   absl::Mutex mu_;
   std::shared_ptr<Random> random_ ABSL_GUARDED_BY(mu_);
 };

@@ -34,15 +34,19 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "ratchet/base/workflow_context.h"
 #include "ratchet/client/client.h"
 
 namespace ratchet {
 
 // What a handler returns.
 struct HandlerResult {
-  enum class Kind { kSuccess, kRetryableError, kNonRetryableError };
+  // kSuspend: a code-first workflow waits (a durable timer or an event);
+  // see RegisterWorkflow.
+  enum class Kind { kSuccess, kRetryableError, kNonRetryableError, kSuspend };
   Kind kind = Kind::kSuccess;
   std::string value;  // the result on success, else the error message
+  Suspension suspension;  // kSuspend
 
   static HandlerResult Success(std::string result = "") {
     return {Kind::kSuccess, std::move(result)};
@@ -99,6 +103,7 @@ struct WorkerOptions {
 
 struct WorkerStats {
   uint64_t completed = 0;
+  uint64_t suspended = 0;       // code-first workflow runs that now wait
   uint64_t failed = 0;          // retryable and non-retryable failures reported
   uint64_t lease_lost = 0;      // outcomes or heartbeats rejected as stale
   uint64_t report_errors = 0;   // outcomes that could not be reported
@@ -112,6 +117,13 @@ class Worker {
   ~Worker();
 
   void Register(const std::string& job_type, Handler handler);
+  // Registers the code of a code-first workflow (ratchet/base/
+  // workflow_context.h) for main jobs of `job_type`: each lease runs `fn`
+  // over the job's journal; steps are journalled with RecordStep under the
+  // lease, and a timer or event wait suspends the job (SuspendWorkflow), so
+  // no worker thread is held while the workflow waits. fn's error is a
+  // retryable failure unless it is INVALID_ARGUMENT or FAILED_PRECONDITION.
+  void RegisterWorkflow(const std::string& job_type, WorkflowFunction fn);
   // Starts leasing. Errors: INVALID_ARGUMENT for bad options;
   // FAILED_PRECONDITION if already started.
   absl::Status Start();

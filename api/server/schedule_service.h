@@ -1,0 +1,52 @@
+// ScheduleService (ratchet.v1): schedule definitions, pause/resume and
+// trigger-now. Every call runs on the context's blocking pool.
+#ifndef RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
+#define RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
+
+#include "ratchet/v1/schedule_service.grpc.pb.h"
+#include "service_context.h"
+
+namespace ratchet::server {
+
+class ScheduleService final : public ratchet::v1::ScheduleService::CallbackService {
+ public:
+  // `ctx` is not owned and must outlive the service.
+  explicit ScheduleService(ServiceContext* ctx) : ctx_(ctx) {}
+
+  grpc::ServerUnaryReactor* CreateSchedule(grpc::CallbackServerContext*,
+                                           const v1::CreateScheduleRequest* req,
+                                           v1::ScheduleInfo* resp) override;
+  grpc::ServerUnaryReactor* UpdateSchedule(grpc::CallbackServerContext*,
+                                           const v1::UpdateScheduleRequest* req,
+                                           v1::ScheduleInfo* resp) override;
+  grpc::ServerUnaryReactor* DeleteSchedule(grpc::CallbackServerContext*,
+                                           const v1::DeleteScheduleRequest* req,
+                                           v1::DeleteScheduleResponse* resp) override;
+  grpc::ServerUnaryReactor* GetSchedule(grpc::CallbackServerContext*,
+                                        const v1::GetScheduleRequest* req,
+                                        v1::ScheduleInfo* resp) override;
+  grpc::ServerUnaryReactor* ListSchedules(grpc::CallbackServerContext*,
+                                          const v1::ListSchedulesRequest* req,
+                                          v1::ListSchedulesResponse* resp) override;
+  grpc::ServerUnaryReactor* PauseSchedule(grpc::CallbackServerContext*,
+                                          const v1::PauseScheduleRequest* req,
+                                          v1::ScheduleInfo* resp) override;
+  grpc::ServerUnaryReactor* ResumeSchedule(grpc::CallbackServerContext*,
+                                           const v1::ResumeScheduleRequest* req,
+                                           v1::ScheduleInfo* resp) override;
+  grpc::ServerUnaryReactor* TriggerSchedule(grpc::CallbackServerContext*,
+                                            const v1::TriggerScheduleRequest* req,
+                                            v1::TriggerScheduleResponse* resp) override;
+
+ private:
+  // Runs `change` (a Status-returning engine call), then answers with the
+  // schedule's info.
+  template <typename Change>
+  grpc::ServerUnaryReactor* ChangeThenGet(std::string id, Change change, v1::ScheduleInfo* resp);
+
+  ServiceContext* const ctx_;
+};
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_SCHEDULE_SERVICE_H_

@@ -1,0 +1,115 @@
+#include "workflow_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "workflow_convert.h"
+
+namespace ratchet::server {
+
+namespace {
+struct Done {};
+absl::StatusOr<Done> AsDone(const absl::Status& s) {
+  if (!s.ok()) return s;
+  return Done{};
+}
+void Nothing(const Done&) {}
+}  // namespace
+
+grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerContext*,
+                                                          const v1::SubmitWorkflowRequest* req,
+                                                          v1::SubmitWorkflowResponse* resp) {
+  return ctx_->Blocking(
+      [this, req = *req]() -> absl::StatusOr<WorkflowSubmitResult> {
+        auto spec = FromProto(req);
+        if (!spec.ok()) return spec.status();
+        auto r = ctx_->engine().SubmitWorkflow(*std::move(spec));
+        if (r.ok() && !r->duplicate) {
+          spdlog::info("event=workflow_submitted workflow_id={} name={} steps={}", r->id,
+                       req.name(), req.steps_size());
+        }
+        return r;
+      },
+      [resp](const WorkflowSubmitResult& r) {
+        resp->set_workflow_id(r.id);
+        resp->set_duplicate(r.duplicate);
+      });
+}
+
+grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerContext*,
+                                                         const v1::StartWorkflowRequest* req,
+                                                         v1::SubmitWorkflowResponse* resp) {
+  return ctx_->Blocking(
+      [this, req = *req]() -> absl::StatusOr<WorkflowSubmitResult> {
+        auto start = FromProto(req);
+        if (!start.ok()) return start.status();
+        return ctx_->engine().StartWorkflow(*std::move(start));
+      },
+      [resp](const WorkflowSubmitResult& r) {
+        resp->set_workflow_id(r.id);
+        resp->set_duplicate(r.duplicate);
+      });
+}
+
+grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerContext*,
+                                                       const v1::GetWorkflowRequest* req,
+                                                       v1::Workflow* resp) {
+  return ctx_->Blocking([this, id = req->workflow_id()] { return ctx_->engine().GetWorkflow(id); },
+                        [resp](const Workflow& w) { ToProto(w, resp); });
+}
+
+grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerContext*,
+                                                         const v1::ListWorkflowsRequest* req,
+                                                         v1::ListWorkflowsResponse* resp) {
+  return ctx_->Blocking(
+      [this, req = *req]() -> absl::StatusOr<WorkflowListResult> {
+        WorkflowListRequest list;
+        auto state = FromProto(req.state(), "state");
+        if (!state.ok()) return state.status();
+        list.state = *state;
+        list.limit = req.limit() == 0 ? 100 : req.limit();
+        list.cursor = req.cursor();
+        return ctx_->engine().ListWorkflows(std::move(list));
+      },
+      [resp](const WorkflowListResult& r) {
+        for (const Workflow& w : r.workflows) ToProto(w, resp->add_workflows());
+        resp->set_next_cursor(r.next_cursor);
+      });
+}
+
+grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerContext*,
+                                                          const v1::CancelWorkflowRequest* req,
+                                                          v1::CancelWorkflowResponse* resp) {
+  return ctx_->Blocking(
+      [this, id = req->workflow_id()] { return ctx_->engine().CancelWorkflow(id); },
+      [resp](WorkflowState s) { resp->set_state(ToProto(s)); });
+}
+
+grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext*,
+                                                     const v1::SendEventRequest* req,
+                                                     v1::SendEventResponse*) {
+  return ctx_->Blocking(
+      [this, req = *req] {
+        return AsDone(ctx_->engine().SendEvent({req.workflow_id(), req.name(), req.payload()}));
+      },
+      Nothing);
+}
+
+grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
+                                                      const v1::RecordStepRequest* req,
+                                                      v1::RecordStepResponse*) {
+  return ctx_->Blocking(
+      [this, req = *req] {
+        return AsDone(ctx_->engine().RecordStep(
+            {req.job_id(), req.fencing_token(), {req.entry().name(), req.entry().result(), {}}}));
+      },
+      Nothing);
+}
+
+grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
+                                                           const v1::SuspendWorkflowRequest* req,
+                                                           v1::SuspendWorkflowResponse*) {
+  return ctx_->Blocking(
+      [this, req = *req] { return AsDone(ctx_->engine().Suspend(FromProto(req))); }, Nothing);
+}
+
+}  // namespace ratchet::server
