@@ -99,6 +99,19 @@ void Commands::Register(CLI::App& app) {
   RegisterJobs(app);
   RegisterQueues(app);
   RegisterDeadLetters(app);
+  RegisterWorkflows(app);
+  RegisterSchedules(app);
+}
+
+absl::Status Commands::ReadPayload(std::string* out) const {
+  *out = payload_;
+  if (payload_file_.empty()) return absl::OkStatus();
+  std::ifstream in(payload_file_, std::ios::binary);
+  if (!in) return InvalidArgument("--payload-file", "cannot read " + payload_file_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return absl::OkStatus();
 }
 
 void Commands::RegisterJobs(CLI::App& app) {
@@ -117,14 +130,7 @@ void Commands::RegisterJobs(CLI::App& app) {
       v1::JobSpec job;
       job.set_queue(queue_);
       job.set_job_type(job_type_);
-      job.set_payload(payload_);
-      if (!payload_file_.empty()) {
-        std::ifstream in(payload_file_, std::ios::binary);
-        if (!in) return InvalidArgument("--payload-file", "cannot read " + payload_file_);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        job.set_payload(ss.str());
-      }
+      RATCHET_RETURN_IF_ERROR(ReadPayload(job.mutable_payload()));
       job.set_idempotency_key(key_);
       if (delay_ms_) *job.mutable_delay() = ToProtoDuration(Millis(*delay_ms_));
       if (priority_) job.set_priority(*priority_);

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -34,6 +35,10 @@ class Commands {
   void RegisterJobs(CLI::App& app);
   void RegisterQueues(CLI::App& app);
   void RegisterDeadLetters(CLI::App& app);
+  void RegisterWorkflows(CLI::App& app);   // workflow_commands.cc
+  void RegisterSchedules(CLI::App& app);   // schedule_commands.cc
+  // Reads --payload or --payload-file into `out`.
+  absl::Status ReadPayload(std::string* out) const;
 
   const Globals* g_;
   int exit_code_ = 0;
@@ -49,6 +54,11 @@ class Commands {
   std::optional<double> multiplier_;
   std::string jitter_;
   bool reset_attempts_ = false;
+  // Workflows and schedules.
+  std::string name_, file_, event_, schedule_id_, spec_, time_zone_ = "UTC", missed_, overlap_;
+  std::vector<std::string> events_;
+  std::optional<int64_t> jitter_ms_, catchup_ms_;
+  std::string start_at_, end_at_;
 };
 
 }  // namespace ratchet::cli

@@ -92,5 +92,50 @@ TEST_F(CliTest, DeadLetterListRedrivePurge) {
   EXPECT_EQ(r.out, "job 1: cancelled\n");
 }
 
+TEST_F(CliTest, SchedulesListShowsTheNextTick) {
+  CliRun r = Cli("schedules create nightly \"30 2 * * *\" reports build --tz America/New_York "
+                 "--missed run_all --overlap skip");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Cli("schedules list");
+  EXPECT_EQ(r.out.rfind("ID       SPEC", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("NEXT_TICK"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("America/New_York  active"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run_all"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("skip"), std::string::npos) << r.out;
+  r = Cli("--json schedules get nightly");
+  EXPECT_NE(r.out.find("\"next_tick\""), std::string::npos) << r.out;
+  r = Cli("schedules trigger nightly");
+  EXPECT_EQ(r.out, "enqueued job 1\n");
+  r = Cli("schedules create bad \"0 0 * *\" reports build");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("INVALID_ARGUMENT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("has 4 fields"), std::string::npos) << r.out;
+  r = Cli("schedules pause nightly");
+  EXPECT_NE(r.out.find("paused"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, WorkflowsSubmitGetListCancel) {
+  std::string file = dir_.Sub("wf.json");
+  FILE* f = std::fopen(file.c_str(), "w");
+  std::fputs(R"({"name": "etl", "queue": "wf", "steps": [
+      {"name": "extract", "jobType": "x"},
+      {"name": "load", "jobType": "y", "dependsOn": ["extract"]}]})", f);
+  std::fclose(f);
+  CliRun r = Cli("workflows submit " + file);
+  ASSERT_EQ(r.out, "submitted workflow 1\n");
+  r = Cli("workflows get 1");
+  EXPECT_NE(r.out.find("workflow 1 etl (dag) running"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("load     pending"), std::string::npos) << r.out;
+  r = Cli("workflows list --state running");
+  EXPECT_NE(r.out.find("etl"), std::string::npos) << r.out;
+  r = Cli("workflows cancel 1");
+  EXPECT_EQ(r.out, "workflow 1 is cancelled\n");
+  r = Cli("workflows start wf order --event paid");
+  EXPECT_EQ(r.out, "started workflow 2\n");
+  r = Cli("workflows send-event 2 shipped");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("unknown event 'shipped'"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace ratchet::testing
