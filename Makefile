@@ -38,6 +38,7 @@ stop:
 bench: build
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
+	./$(BUILD_DIR)/bench/workflow_bench
 
 # Long runs: 100x the property sequences and more crash cycles.
 soak: build
