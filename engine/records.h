@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
 #include "records.pb.h"
 
@@ -68,6 +69,11 @@ void ToRecord(const RetryPolicy& p, records::RetryPolicyRecord* r);
 RetryPolicy FromRecord(const records::RetryPolicyRecord& r);
 QueueRecord ToRecord(const QueueSettings& s);
 QueueSettings FromRecord(const QueueRecord& r);
+
+// A schedule's definition, and the job each of its ticks enqueues (without
+// the idempotency key and run_at, which the fire sets). schedules.cc.
+ScheduleSpec SpecOf(const ScheduleRecord& r);
+EnqueueRequest JobOf(const ScheduleSpec& s);
 
 // The job's state as callers see it: a stored kScheduled job whose run_at
 // has passed is kAvailable.

@@ -107,13 +107,7 @@ absl::Status StateMachine::FireTick(storage::Batch& batch, TimePoint now, Schedu
     rec.set_skipped_overlap(rec.skipped_overlap() + 1);
     return absl::OkStatus();
   }
-  EnqueueRequest req;
-  req.queue = rec.queue();
-  req.job_type = rec.job_type();
-  req.payload = rec.payload();
-  req.priority = rec.priority();
-  if (rec.max_attempts() > 0) req.max_attempts = rec.max_attempts();
-  if (rec.visibility_timeout_ms() > 0) req.visibility_timeout = Millis(rec.visibility_timeout_ms());
+  EnqueueRequest req = JobOf(SpecOf(rec));
   req.idempotency_key = manual ? absl::StrCat("schedule:", rec.id(), ":manual:", tick_ms)
                                : absl::StrCat("schedule:", rec.id(), ":", tick_ms);
   if (rec.jitter_ms() > 0) {

@@ -38,6 +38,8 @@ ScheduleRecord ToRecord(const ScheduleSpec& s) {
   return r;
 }
 
+}  // namespace
+
 ScheduleSpec SpecOf(const ScheduleRecord& r) {
   ScheduleSpec s;
   s.id = r.id();
@@ -58,6 +60,19 @@ ScheduleSpec SpecOf(const ScheduleRecord& r) {
   s.paused = r.paused();
   return s;
 }
+
+EnqueueRequest JobOf(const ScheduleSpec& s) {
+  EnqueueRequest job;
+  job.queue = s.queue;
+  job.job_type = s.job_type;
+  job.payload = s.payload;
+  job.priority = s.priority;
+  job.max_attempts = s.max_attempts;
+  job.visibility_timeout = s.visibility_timeout;
+  return job;
+}
+
+namespace {
 
 // The definition fields only (not cursor, counters or timestamps).
 bool SameDefinition(const ScheduleRecord& a, const ScheduleRecord& b) {
@@ -82,14 +97,7 @@ absl::StatusOr<TickSpec> Validate(const ScheduleSpec& s, const EngineOptions& o,
   if (static_cast<int>(s.overlap) > static_cast<int>(OverlapPolicy::kBufferOne)) {
     return InvalidArgument("overlap", "unknown overlap policy");
   }
-  EnqueueRequest job;
-  job.queue = s.queue;
-  job.job_type = s.job_type;
-  job.payload = s.payload;
-  job.priority = s.priority;
-  job.max_attempts = s.max_attempts;
-  job.visibility_timeout = s.visibility_timeout;
-  RATCHET_RETURN_IF_ERROR(ValidateEnqueue("", job, o, now));
+  RATCHET_RETURN_IF_ERROR(ValidateEnqueue("", JobOf(s), o, now));
   return spec;
 }
 

@@ -18,32 +18,34 @@ grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change 
       [resp](const ScheduleInfo& info) { ToProto(info, resp); });
 }
 
+grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& spec, bool update,
+                                                  v1::ScheduleInfo* resp) {
+  return ChangeThenGet(
+      spec.id(),
+      [this, spec, update]() -> absl::Status {
+        auto s = FromProto(spec);
+        if (!s.ok()) return s.status();
+        absl::Status done = update ? ctx_->engine().UpdateSchedule(*std::move(s))
+                                   : ctx_->engine().CreateSchedule(*std::move(s));
+        if (done.ok()) {
+          spdlog::info("event={} schedule_id={}", update ? "schedule_updated" : "schedule_created",
+                       spec.id());
+        }
+        return done;
+      },
+      resp);
+}
+
 grpc::ServerUnaryReactor* ScheduleService::CreateSchedule(grpc::CallbackServerContext*,
                                                           const v1::CreateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return ChangeThenGet(
-      req->schedule().id(),
-      [this, spec = req->schedule()]() -> absl::Status {
-        auto s = FromProto(spec);
-        if (!s.ok()) return s.status();
-        absl::Status created = ctx_->engine().CreateSchedule(*std::move(s));
-        if (created.ok()) spdlog::info("event=schedule_created schedule_id={}", spec.id());
-        return created;
-      },
-      resp);
+  return Define(req->schedule(), false, resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::UpdateSchedule(grpc::CallbackServerContext*,
                                                           const v1::UpdateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return ChangeThenGet(
-      req->schedule().id(),
-      [this, spec = req->schedule()]() -> absl::Status {
-        auto s = FromProto(spec);
-        if (!s.ok()) return s.status();
-        return ctx_->engine().UpdateSchedule(*std::move(s));
-      },
-      resp);
+  return Define(req->schedule(), true, resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerContext*,

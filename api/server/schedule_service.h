@@ -41,6 +41,9 @@ class ScheduleService final : public ratchet::v1::ScheduleService::CallbackServi
  private:
   // Runs `change` (a Status-returning engine call), then answers with the
   // schedule's info.
+  // Create or update from `spec`, then answer with the schedule's info.
+  grpc::ServerUnaryReactor* Define(const v1::ScheduleSpec& spec, bool update,
+                                   v1::ScheduleInfo* resp);
   template <typename Change>
   grpc::ServerUnaryReactor* ChangeThenGet(std::string id, Change change, v1::ScheduleInfo* resp);
 
