@@ -14,7 +14,7 @@ namespace ratchet::internal {
 namespace {
 // Ticks before the catch-up window are counted one by one up to this many;
 // beyond it the cursor jumps to the window (the count is then a lower bound).
-constexpr int kMaxCountedTicks = 100000;
+constexpr int kMaxCountedTicks = 1000;
 }  // namespace
 
 std::optional<int64_t> StateMachine::NextScheduleDue() const {
