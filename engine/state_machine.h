@@ -159,9 +159,10 @@ class StateMachine {
                             const std::string& error);
   absl::Status ResumeWorkflow(storage::Batch& batch, TimePoint now, WorkflowRecord& wf);
   void EndWorkflow(storage::Batch& batch, TimePoint now, WorkflowRecord& wf, WorkflowState state);
-  // Cancels a step's queued job, or requests cancellation of a running one.
-  // Returns true if the job ended now.
-  absl::StatusOr<bool> CancelStepJob(storage::Batch& batch, TimePoint now, JobId id);
+  // Cancels a step's queued job; with request_running, also requests
+  // cancellation of a running one. Returns true if the job ended now.
+  absl::StatusOr<bool> CancelStepJob(storage::Batch& batch, TimePoint now, JobId id,
+                                     bool request_running);
   void IndexWorkflow(WorkflowId id, std::optional<WorkflowState> from, WorkflowState to);
   absl::Status AttachWorkflow(storage::Batch& batch, const JobRecord& r, LeasedJob* out);
   absl::StatusOr<JobRecord> LoadMainJob(storage::Batch& batch, const WorkflowRecord& wf,

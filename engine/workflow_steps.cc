@@ -78,9 +78,11 @@ void StateMachine::EndWorkflow(storage::Batch& batch, TimePoint now, WorkflowRec
                WorkflowStateName(state));
 }
 
-absl::StatusOr<bool> StateMachine::CancelStepJob(storage::Batch& batch, TimePoint now, JobId id) {
+absl::StatusOr<bool> StateMachine::CancelStepJob(storage::Batch& batch, TimePoint now, JobId id,
+                                                 bool request_running) {
   JobMeta* m = indexes_.Find(id);
   if (!m) return false;  // already terminal
+  if (m->running && !request_running) return false;
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, id));
   if (m->running) {
     if (!r.cancel_requested()) {
@@ -98,13 +100,14 @@ absl::Status StateMachine::FailWorkflow(storage::Batch& batch, TimePoint now, Wo
                                         const std::string& error) {
   wf.set_error(error);
   EndWorkflow(batch, now, wf, WorkflowState::kFailed);
-  // Steps not yet started are cancelled; running ones finish on their own.
+  // Steps not yet started are cancelled; running ones finish on their own
+  // (no cancel request: if the workflow resumes, their work counts).
   for (int i = 0; i < wf.step_count(); ++i) {
     RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, wf.id(), i));
     auto state = static_cast<StepState>(step.state());
     bool cancel = state == StepState::kPending;
     if (state == StepState::kReleased) {
-      RATCHET_ASSIGN_OR_RETURN(cancel, CancelStepJob(batch, now, step.job_id()));
+      RATCHET_ASSIGN_OR_RETURN(cancel, CancelStepJob(batch, now, step.job_id(), false));
     }
     if (!cancel) continue;
     step.set_state(static_cast<int>(StepState::kCancelled));
@@ -268,14 +271,14 @@ absl::StatusOr<WorkflowState> StateMachine::CancelWorkflow(storage::Batch& batch
   }
   EndWorkflow(batch, now, wf, WorkflowState::kCancelled);
   if (wf.main_job_id() != 0) {
-    RATCHET_RETURN_IF_ERROR(CancelStepJob(batch, now, wf.main_job_id()).status());
+    RATCHET_RETURN_IF_ERROR(CancelStepJob(batch, now, wf.main_job_id(), true).status());
   }
   for (int i = 0; i < wf.step_count() && wf.kind() == static_cast<int>(WorkflowKind::kDag); ++i) {
     RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, id, i));
     auto s = static_cast<StepState>(step.state());
     bool cancel = s == StepState::kPending || (s == StepState::kCancelled && step.cancelled_by_failure());
     if (s == StepState::kReleased) {
-      RATCHET_ASSIGN_OR_RETURN(cancel, CancelStepJob(batch, now, step.job_id()));
+      RATCHET_ASSIGN_OR_RETURN(cancel, CancelStepJob(batch, now, step.job_id(), true));
     }
     if (!cancel) continue;
     step.set_state(static_cast<int>(StepState::kCancelled));
