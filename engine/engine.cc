@@ -2,8 +2,7 @@
 // sequencer (engine_impl.h), plus the blocking forms built on the async ones.
 #include "ratchet/engine/engine.h"
 
-#include <future>
-
+#include "await.h"
 #include "engine_impl.h"
 #include "listing.h"
 #include "records.h"
@@ -13,23 +12,11 @@ namespace ratchet {
 
 using storage::Batch;
 
+using internal::Await;
+using internal::AwaitStatus;
+using internal::Done;
+
 namespace {
-
-struct Done {};
-
-// Runs an async call and waits for its callback.
-template <typename T, typename Start>
-absl::StatusOr<T> Await(Start start) {
-  std::promise<absl::StatusOr<T>> promise;
-  auto future = promise.get_future();
-  start([&promise](absl::StatusOr<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
-}
-
-template <typename T, typename Start>
-absl::Status AwaitStatus(Start start) {
-  return Await<T>(start).status();
-}
 
 absl::StatusOr<EnqueueResult> First(absl::StatusOr<std::vector<EnqueueResult>> r) {
   if (!r.ok()) return r.status();

@@ -1,7 +1,6 @@
 // The public Engine API for workflows and schedules: each call is one
 // sequencer operation (one atomic write), answered after it is durable.
-#include <future>
-
+#include "await.h"
 #include "engine_impl.h"
 #include "ratchet/engine/engine.h"
 
@@ -9,22 +8,21 @@ namespace ratchet {
 
 using storage::Batch;
 
-namespace {
+using internal::Done;
 
-struct Done {};
+namespace {
 
 // Runs `fn(state_machine, batch, now)` on the sequencer and waits for it.
 template <typename T, typename Fn>
 absl::StatusOr<T> Run(Engine::Impl* impl, Fn fn) {
-  std::promise<absl::StatusOr<T>> promise;
-  auto future = promise.get_future();
-  impl->Submit<T>(
-      false,
-      [sm = &impl->state_machine(), fn = std::move(fn)](Batch& b, TimePoint now) mutable {
-        return fn(*sm, b, now);
-      },
-      [&promise](absl::StatusOr<T> r) { promise.set_value(std::move(r)); });
-  return future.get();
+  return internal::Await<T>([&](Callback<T> cb) {
+    impl->Submit<T>(
+        false,
+        [sm = &impl->state_machine(), fn = std::move(fn)](Batch& b, TimePoint now) mutable {
+          return fn(*sm, b, now);
+        },
+        std::move(cb));
+  });
 }
 
 template <typename Fn>

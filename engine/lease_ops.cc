@@ -4,7 +4,6 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "spdlog/spdlog.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/backoff.h"
 #include "state_machine.h"
@@ -29,17 +28,23 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
     n = std::min<int64_t>(n, q->settings.concurrency_limit -
                                  static_cast<int64_t>(q->running.size()));
   }
-  // Load every record before changing anything, so a read error leaves no
-  // half-applied lease behind.
+  // Load every record (and a code-first main job's journal and events)
+  // before changing anything, so a read error leaves no half-applied lease
+  // behind and no main job is ever leased without its journal.
   std::vector<JobRecord> picked;
+  std::vector<LeasedJob> out;
   for (auto it = q->ready.begin(); it != q->ready.end() && static_cast<int64_t>(picked.size()) < n;
        ++it) {
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, it->id));
+    LeasedJob leased;
+    if (r.workflow_id() != 0 && r.step_index() < 0) {
+      RATCHET_RETURN_IF_ERROR(AttachWorkflow(batch, r, &leased));
+    }
     picked.push_back(std::move(r));
+    out.push_back(std::move(leased));
   }
-  std::vector<LeasedJob> out;
-  out.reserve(picked.size());
-  for (JobRecord& r : picked) {
+  for (size_t i = 0; i < picked.size(); ++i) {
+    JobRecord& r = picked[i];
     Millis vt = req.visibility_timeout.value_or(
         r.visibility_timeout_ms() > 0 ? Millis(r.visibility_timeout_ms())
                                       : q->settings.visibility_timeout);
@@ -51,11 +56,10 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
     r.set_worker_id(req.worker_id);
     Save(batch, r);
     indexes_.StartLease(r.id(), r.lease_deadline_ms(), r.token());
-    out.push_back(ToLeasedJob(r));
-    if (r.workflow_id() != 0 && r.step_index() < 0) {
-      absl::Status s = AttachWorkflow(batch, r, &out.back());
-      if (!s.ok()) spdlog::error("ratchet lease: workflow {} journal: {}", r.workflow_id(), s.ToString());
-    }
+    LeasedJob leased = ToLeasedJob(r);
+    leased.journal = std::move(out[i].journal);
+    leased.events = std::move(out[i].events);
+    out[i] = std::move(leased);
   }
   if (!out.empty()) counters_dirty_ = true;
   return out;

@@ -73,7 +73,7 @@ QueueSettings FromRecord(const QueueRecord& r);
 // A schedule's definition, and the job each of its ticks enqueues (without
 // the idempotency key and run_at, which the fire sets). schedules.cc.
 ScheduleSpec SpecOf(const ScheduleRecord& r);
-EnqueueRequest JobOf(const ScheduleSpec& s);
+EnqueueRequest JobOf(ScheduleSpec s);
 
 // The job's state as callers see it: a stored kScheduled job whose run_at
 // has passed is kAvailable.

@@ -29,7 +29,18 @@ absl::Status StateMachine::FireDueSchedules(storage::Batch& batch, TimePoint now
                   schedule_due_.begin()->first <= now_ms;
        ++i) {
     std::string id = schedule_due_.begin()->second;
-    RATCHET_ASSIGN_OR_RETURN(ScheduleRecord rec, LoadSchedule(batch, id));
+    absl::StatusOr<ScheduleRecord> loaded = LoadSchedule(batch, id);
+    if (!loaded.ok()) {
+      // A record that does not parse must not stop every other schedule:
+      // drop it from the due index (until an update or a restart) and say so.
+      spdlog::error("schedule_unreadable schedule_id={} error=\"{}\"", id,
+                    std::string(loaded.status().message()));
+      schedule_due_.erase(schedule_due_.begin());
+      schedule_next_.erase(id);
+      if (absl::IsUnavailable(loaded.status())) return loaded.status();
+      continue;
+    }
+    ScheduleRecord& rec = *loaded;
     RATCHET_RETURN_IF_ERROR(EvaluateSchedule(batch, now, rec));
     SaveSchedule(batch, rec);
     IndexSchedule(rec);

@@ -61,11 +61,11 @@ ScheduleSpec SpecOf(const ScheduleRecord& r) {
   return s;
 }
 
-EnqueueRequest JobOf(const ScheduleSpec& s) {
+EnqueueRequest JobOf(ScheduleSpec s) {
   EnqueueRequest job;
-  job.queue = s.queue;
-  job.job_type = s.job_type;
-  job.payload = s.payload;
+  job.queue = std::move(s.queue);
+  job.job_type = std::move(s.job_type);
+  job.payload = std::move(s.payload);
   job.priority = s.priority;
   job.max_attempts = s.max_attempts;
   job.visibility_timeout = s.visibility_timeout;

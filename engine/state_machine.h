@@ -165,8 +165,8 @@ class StateMachine {
                                      bool request_running);
   void IndexWorkflow(WorkflowId id, std::optional<WorkflowState> from, WorkflowState to);
   absl::Status AttachWorkflow(storage::Batch& batch, const JobRecord& r, LeasedJob* out);
-  absl::StatusOr<JobRecord> LoadMainJob(storage::Batch& batch, const WorkflowRecord& wf,
-                                        JobId job_id, FencingToken token, absl::string_view op);
+  // LEASE_LOST unless `token` holds the job's current lease.
+  absl::Status CheckLease(JobId job_id, FencingToken token, absl::string_view op);
   absl::StatusOr<WorkflowSubmitResult> CreateWorkflow(storage::Batch& batch, TimePoint now,
                                                       WorkflowRecord wf,
                                                       std::vector<StepRecord> steps,

@@ -15,16 +15,13 @@ namespace ratchet::internal {
 
 using storage::Cf;
 
-absl::StatusOr<JobRecord> StateMachine::LoadMainJob(storage::Batch& batch,
-                                                    const WorkflowRecord& wf, JobId job_id,
-                                                    FencingToken token, absl::string_view op) {
-  RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, job_id));
+absl::Status StateMachine::CheckLease(JobId job_id, FencingToken token, absl::string_view op) {
   JobMeta* m = indexes_.Find(job_id);
   if (!m || !m->running || m->token != token) {
     return LeaseLost(absl::StrCat(op, ": job ", job_id, ": fencing token ", token,
                                   " does not hold the lease"));
   }
-  return r;
+  return absl::OkStatus();
 }
 
 namespace {
@@ -53,6 +50,23 @@ absl::StatusOr<WorkflowRecord> WorkflowOfJob(storage::Batch& batch, const JobRec
   return LoadWorkflow(batch, r.workflow_id());
 }
 
+bool Journalled(const WorkflowRecord& wf, const std::string& name) {
+  const auto& names = wf.journal_names();
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Appends `e` to the journal unless its name is there (the first result
+// stands). The caller saves `wf`.
+void Append(storage::Batch& batch, TimePoint now, WorkflowRecord& wf, const JournalEntry& e) {
+  if (Journalled(wf, e.name)) return;
+  JournalRecord rec;
+  rec.set_name(e.name);
+  rec.set_result(e.result);
+  rec.set_at_ms(ToUnixMs(now));
+  batch.Put(Cf::kWorkflows, JournalKey(wf.id(), wf.journal_names_size()), rec.SerializeAsString());
+  wf.add_journal_names(e.name);
+}
+
 }  // namespace
 
 absl::Status StateMachine::RecordStep(storage::Batch& batch, TimePoint now,
@@ -60,21 +74,14 @@ absl::Status StateMachine::RecordStep(storage::Batch& batch, TimePoint now,
   RATCHET_RETURN_IF_ERROR(ValidateEntry("entry", req.entry, options_));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.job_id));
   RATCHET_ASSIGN_OR_RETURN(WorkflowRecord wf, WorkflowOfJob(batch, r, "record step"));
-  RATCHET_RETURN_IF_ERROR(LoadMainJob(batch, wf, req.job_id, req.token, "record step").status());
-  const auto& names = wf.journal_names();
-  if (std::find(names.begin(), names.end(), req.entry.name) != names.end()) {
-    return absl::OkStatus();  // recorded before: the first result stands
-  }
-  if (names.size() >= options_.max_workflow_steps) {
+  RATCHET_RETURN_IF_ERROR(CheckLease(req.job_id, req.token, "record step"));
+  if (Journalled(wf, req.entry.name)) return absl::OkStatus();  // the first result stands
+  if (wf.journal_names_size() >= options_.max_workflow_steps) {
     return InvalidArgument("entry", absl::StrCat("workflow ", wf.id(), " already has ",
-                                                 names.size(), " journal entries, the limit"));
+                                                 wf.journal_names_size(),
+                                                 " journal entries, the limit"));
   }
-  JournalRecord rec;
-  rec.set_name(req.entry.name);
-  rec.set_result(req.entry.result);
-  rec.set_at_ms(ToUnixMs(now));
-  batch.Put(Cf::kWorkflows, JournalKey(wf.id(), names.size()), rec.SerializeAsString());
-  wf.add_journal_names(req.entry.name);
+  Append(batch, now, wf, req.entry);
   SaveWorkflow(batch, wf);
   return absl::OkStatus();
 }
@@ -90,7 +97,7 @@ absl::Status StateMachine::Suspend(storage::Batch& batch, TimePoint now,
   }
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.job_id));
   RATCHET_ASSIGN_OR_RETURN(WorkflowRecord wf, WorkflowOfJob(batch, r, "suspend"));
-  RATCHET_RETURN_IF_ERROR(LoadMainJob(batch, wf, req.job_id, req.token, "suspend").status());
+  RATCHET_RETURN_IF_ERROR(CheckLease(req.job_id, req.token, "suspend"));
   const auto& events = wf.events();
   if (!req.awaiting_event.empty() &&
       std::find(events.begin(), events.end(), req.awaiting_event) == events.end()) {
@@ -109,19 +116,10 @@ absl::Status StateMachine::Suspend(storage::Batch& batch, TimePoint now,
     event_here = ev.has_value();
   }
   // Checked; from here on nothing fails.
-  bool recorded = false;
-  for (const JournalEntry& e : req.record) {
-    const auto& names = wf.journal_names();
-    if (std::find(names.begin(), names.end(), e.name) != names.end()) continue;
-    JournalRecord rec;
-    rec.set_name(e.name);
-    rec.set_result(e.result);
-    rec.set_at_ms(ToUnixMs(now));
-    batch.Put(Cf::kWorkflows, JournalKey(wf.id(), names.size()), rec.SerializeAsString());
-    wf.add_journal_names(e.name);
-    recorded = true;
+  if (!req.record.empty()) {
+    for (const JournalEntry& e : req.record) Append(batch, now, wf, e);
+    SaveWorkflow(batch, wf);
   }
-  if (recorded) SaveWorkflow(batch, wf);
   if (r.cancel_requested()) {
     Finish(batch, now, r, JobState::kCancelled);
     return absl::OkStatus();

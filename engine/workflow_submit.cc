@@ -199,10 +199,10 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::CreateWorkflow(
     storage::Batch& batch, TimePoint now, WorkflowRecord wf, std::vector<StepRecord> steps,
     const EnqueueRequest* main_job) {
   // Everything but the idempotency key is validated by the callers.
-  std::string fingerprint =
-      Fingerprint(wf, steps, main_job ? main_job->job_type + '\0' + main_job->payload : "");
-  std::string ikey;
+  std::string ikey, fingerprint;
   if (!wf.idempotency_key().empty()) {
+    fingerprint =
+        Fingerprint(wf, steps, main_job ? main_job->job_type + '\0' + main_job->payload : "");
     EnqueueRequest probe;
     probe.queue = wf.queue();
     probe.job_type = "workflow";

@@ -186,6 +186,11 @@ void ToProto(const Job& j, pb::Job* out) {
   out->set_schedule_id(j.schedule_id);
 }
 
+pb::StepState ToProto(StepState s) {
+  // The proto enum is the engine's, shifted past UNSPECIFIED.
+  return static_cast<pb::StepState>(static_cast<int>(s) + 1);
+}
+
 void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   out->set_job_id(j.id);
   out->set_queue(j.queue);
@@ -201,7 +206,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   for (const StepOutput& in : j.inputs) {
     pb::StepOutput* o = out->add_inputs();
     o->set_step(in.step);
-    o->set_state(static_cast<pb::StepState>(static_cast<int>(in.state) + 1));
+    o->set_state(ToProto(in.state));
     o->set_result(in.result);
   }
   for (const JournalEntry& e : j.journal) {

@@ -36,6 +36,7 @@ DeadLetterFilter FromProto(const pb::DeadLetterFilter& filter);
 absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* settings);
 
 pb::JobState ToProto(JobState state);
+pb::StepState ToProto(StepState state);
 void ToProto(const RetryPolicy& policy, pb::RetryPolicy* out);
 void ToProto(const QueueSettings& settings, pb::QueueSettings* out);
 void ToProto(const QueueInfo& info, pb::QueueInfo* out);

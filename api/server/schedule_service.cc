@@ -10,7 +10,8 @@ template <typename Change>
 grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change change,
                                                          v1::ScheduleInfo* resp) {
   return ctx_->Blocking(
-      [this, id = std::move(id), change = std::move(change)]() -> absl::StatusOr<ScheduleInfo> {
+      [this, id = std::move(id), change = std::move(change)]() mutable
+      -> absl::StatusOr<ScheduleInfo> {
         absl::Status s = change();
         if (!s.ok()) return s;
         return ctx_->engine().GetSchedule(id);
@@ -18,18 +19,20 @@ grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change 
       [resp](const ScheduleInfo& info) { ToProto(info, resp); });
 }
 
-grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& spec, bool update,
+grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& proto, bool update,
                                                   v1::ScheduleInfo* resp) {
+  auto spec = FromProto(proto);
+  if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
+  std::string id = spec->id;
   return ChangeThenGet(
-      spec.id(),
-      [this, spec, update]() -> absl::Status {
-        auto s = FromProto(spec);
-        if (!s.ok()) return s.status();
-        absl::Status done = update ? ctx_->engine().UpdateSchedule(*std::move(s))
-                                   : ctx_->engine().CreateSchedule(*std::move(s));
+      id,
+      [this, spec = *std::move(spec), update]() mutable -> absl::Status {
+        std::string id = spec.id;
+        absl::Status done = update ? ctx_->engine().UpdateSchedule(std::move(spec))
+                                   : ctx_->engine().CreateSchedule(std::move(spec));
         if (done.ok()) {
           spdlog::info("event={} schedule_id={}", update ? "schedule_updated" : "schedule_created",
-                       spec.id());
+                       id);
         }
         return done;
       },

@@ -22,8 +22,6 @@ absl::StatusOr<StepOptions> FromProto(const pb::StepOptions& o, absl::string_vie
   return out;
 }
 
-pb::StepState ToProto(StepState s) { return static_cast<pb::StepState>(static_cast<int>(s) + 1); }
-
 }  // namespace
 
 absl::StatusOr<WorkflowSpec> FromProto(const pb::SubmitWorkflowRequest& req) {
@@ -116,6 +114,11 @@ pb::WorkflowState ToProto(WorkflowState state) {
   return static_cast<pb::WorkflowState>(static_cast<int>(state) + 1);
 }
 
+void ToProto(const WorkflowSubmitResult& r, pb::SubmitWorkflowResponse* out) {
+  out->set_workflow_id(r.id);
+  out->set_duplicate(r.duplicate);
+}
+
 void ToProto(const Workflow& w, pb::Workflow* out) {
   out->set_id(w.id);
   out->set_name(w.name);
@@ -133,7 +136,7 @@ void ToProto(const Workflow& w, pb::Workflow* out) {
     pb::StepInfo* o = out->add_steps();
     o->set_name(s.name);
     o->set_job_type(s.job_type);
-    o->set_state(ToProto(s.state));
+    o->set_state(server::ToProto(s.state));
     o->set_job_id(s.job_id);
     if (s.job_state) o->set_job_state(server::ToProto(*s.job_state));
     o->set_attempts(s.attempts);

@@ -24,6 +24,7 @@ SuspendRequest FromProto(const pb::SuspendWorkflowRequest& req);
 absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& spec);
 
 pb::WorkflowState ToProto(WorkflowState state);
+void ToProto(const WorkflowSubmitResult& r, pb::SubmitWorkflowResponse* out);
 void ToProto(const Workflow& w, pb::Workflow* out);
 void ToProto(const ScheduleInfo& info, pb::ScheduleInfo* out);
 

@@ -15,39 +15,37 @@ absl::StatusOr<Done> AsDone(const absl::Status& s) {
 void Nothing(const Done&) {}
 }  // namespace
 
+// Submit and Start convert the request before it goes to the blocking pool,
+// so the pool gets the engine's request (moved), not a copy of the proto.
 grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerContext*,
                                                           const v1::SubmitWorkflowRequest* req,
                                                           v1::SubmitWorkflowResponse* resp) {
+  auto spec = FromProto(*req);
+  if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
   return ctx_->Blocking(
-      [this, req = *req]() -> absl::StatusOr<WorkflowSubmitResult> {
-        auto spec = FromProto(req);
-        if (!spec.ok()) return spec.status();
-        auto r = ctx_->engine().SubmitWorkflow(*std::move(spec));
+      [this, spec = *std::move(spec)]() mutable {
+        std::string name = spec.name;
+        size_t steps = spec.steps.size();
+        auto r = ctx_->engine().SubmitWorkflow(std::move(spec));
         if (r.ok() && !r->duplicate) {
-          spdlog::info("event=workflow_submitted workflow_id={} name={} steps={}", r->id,
-                       req.name(), req.steps_size());
+          spdlog::info("event=workflow_submitted workflow_id={} name={} steps={}", r->id, name,
+                       steps);
         }
         return r;
       },
-      [resp](const WorkflowSubmitResult& r) {
-        resp->set_workflow_id(r.id);
-        resp->set_duplicate(r.duplicate);
-      });
+      [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
 grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerContext*,
                                                          const v1::StartWorkflowRequest* req,
                                                          v1::SubmitWorkflowResponse* resp) {
+  auto start = FromProto(*req);
+  if (!start.ok()) return ctx_->StartCall()->Reject(start.status());
   return ctx_->Blocking(
-      [this, req = *req]() -> absl::StatusOr<WorkflowSubmitResult> {
-        auto start = FromProto(req);
-        if (!start.ok()) return start.status();
-        return ctx_->engine().StartWorkflow(*std::move(start));
+      [this, start = *std::move(start)]() mutable {
+        return ctx_->engine().StartWorkflow(std::move(start));
       },
-      [resp](const WorkflowSubmitResult& r) {
-        resp->set_workflow_id(r.id);
-        resp->set_duplicate(r.duplicate);
-      });
+      [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
 grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerContext*,
@@ -88,8 +86,8 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
                                                      const v1::SendEventRequest* req,
                                                      v1::SendEventResponse*) {
   return ctx_->Blocking(
-      [this, req = *req] {
-        return AsDone(ctx_->engine().SendEvent({req.workflow_id(), req.name(), req.payload()}));
+      [this, send = SendEventRequest{req->workflow_id(), req->name(), req->payload()}]() mutable {
+        return AsDone(ctx_->engine().SendEvent(std::move(send)));
       },
       Nothing);
 }
@@ -97,10 +95,11 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
                                                       const v1::RecordStepRequest* req,
                                                       v1::RecordStepResponse*) {
+  RecordStepRequest record{req->job_id(), req->fencing_token(),
+                           {req->entry().name(), req->entry().result(), {}}};
   return ctx_->Blocking(
-      [this, req = *req] {
-        return AsDone(ctx_->engine().RecordStep(
-            {req.job_id(), req.fencing_token(), {req.entry().name(), req.entry().result(), {}}}));
+      [this, record = std::move(record)]() mutable {
+        return AsDone(ctx_->engine().RecordStep(std::move(record)));
       },
       Nothing);
 }
@@ -109,7 +108,10 @@ grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerC
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse*) {
   return ctx_->Blocking(
-      [this, req = *req] { return AsDone(ctx_->engine().Suspend(FromProto(req))); }, Nothing);
+      [this, suspend = FromProto(*req)]() mutable {
+        return AsDone(ctx_->engine().Suspend(std::move(suspend)));
+      },
+      Nothing);
 }
 
 }  // namespace ratchet::server

@@ -55,6 +55,7 @@ class Commands {
   std::string jitter_;
   bool reset_attempts_ = false;
   // Workflows and schedules.
+  std::string workflow_state_ = "all";
   std::string name_, file_, event_, schedule_id_, spec_, time_zone_ = "UTC", missed_, overlap_;
   std::vector<std::string> events_;
   std::optional<int64_t> jitter_ms_, catchup_ms_;

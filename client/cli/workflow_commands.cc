@@ -124,14 +124,13 @@ void Commands::RegisterWorkflows(CLI::App& app) {
   });
 
   CLI::App* list = wf->add_subcommand("list", "list workflows");
-  list->add_option("--state", state_, "running, completed, failed, cancelled or all")
-      ->default_str("all");
+  list->add_option("--state", workflow_state_, "running, completed, failed, cancelled or all");
   list->add_option("--limit", limit_, "at most this many (1..1000, default 100)");
   list->add_option("--cursor", cursor_, "next cursor of a previous page");
   list->callback([this] {
     Run([this](Client& c) -> absl::Status {
       v1::ListWorkflowsRequest req;
-      RATCHET_ASSIGN_OR_RETURN(auto state, ParseWorkflowState(state_ == "available" ? "" : state_));
+      RATCHET_ASSIGN_OR_RETURN(auto state, ParseWorkflowState(workflow_state_));
       req.set_state(state);
       req.set_limit(limit_);
       req.set_cursor(cursor_);

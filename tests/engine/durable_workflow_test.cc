@@ -87,7 +87,11 @@ TEST(DurableWorkflowTest, RecordStepIsFencedByTheLease) {
   absl::Status stale = h->RecordStep({job->id, job->token + 100, {"x", "1", {}}});
   EXPECT_EQ(ReasonOf(stale), kReasonLeaseLost) << stale;
   EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "1", {}}}).ok());
-  EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "2", {}}}).ok()) << "first result stands";
+  EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "2", {}}}).ok()) << "a repeat is acknowledged";
+  auto wf = h->GetWorkflow(job->workflow_id);
+  ASSERT_TRUE(wf.ok());
+  ASSERT_EQ(wf->steps.size(), 1u);
+  EXPECT_EQ(wf->steps[0].result, "1") << "the first result stands";
   JobId plain = h.Enqueue("other");
   auto other = h.LeaseOne("other");
   EXPECT_TRUE(absl::IsInvalidArgument(h->RecordStep({plain, other.token, {"x", "1", {}}})));
