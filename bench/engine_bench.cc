@@ -107,10 +107,11 @@ E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
         });
       } else {
         std::vector<EnqueueRequest> reqs(n, Job("bench"));
-        engine->EnqueueBatchAsync(std::move(reqs), [&](absl::StatusOr<std::vector<EnqueueResult>> r) {
-          if (!r.ok()) std::abort();
-          w.Release();
-        });
+        engine->EnqueueBatchAsync(std::move(reqs),
+                                  [&](absl::StatusOr<std::vector<EnqueueResult>> r) {
+                                    if (!r.ok()) std::abort();
+                                    w.Release();
+                                  });
       }
     }
     for (int i = 0; i < window; ++i) w.Acquire();
@@ -124,33 +125,32 @@ E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
     // Callbacks run on the engine's sequencer and must not block; back off
     // here, on the client thread, when leases come back empty.
     if (starved.exchange(false)) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    engine->LeaseAsync({"bench", batch, Millis(60000), "bench"},
-                       [&](absl::StatusOr<std::vector<LeasedJob>> r) {
-                         if (!r.ok()) std::abort();
-                         leased.fetch_add(static_cast<int>(r->size()));
-                         if (batch == 1) {
-                           for (const LeasedJob& job : *r) {
-                             engine->CompleteAsync({job.id, job.token, "", {}},
-                                                   [&](absl::Status s) {
-                                                     if (!s.ok()) std::abort();
-                                                     completed.fetch_add(1);
-                                                   });
-                           }
-                         } else if (!r->empty()) {
-                           std::vector<CompleteRequest> done;
-                           for (const LeasedJob& job : *r) done.push_back({job.id, job.token, "", {}});
-                           engine->CompleteBatchAsync(
-                               std::move(done), [&](absl::StatusOr<std::vector<absl::Status>> s) {
-                                 if (!s.ok()) std::abort();
-                                 for (const auto& item : *s) {
-                                   if (!item.ok()) std::abort();
-                                 }
-                                 completed.fetch_add(static_cast<int>(s->size()));
-                               });
-                         }
-                         if (r->empty()) starved.store(true);
-                         w.Release();
-                       });
+    engine->LeaseAsync(
+        {"bench", batch, Millis(60000), "bench"}, [&](absl::StatusOr<std::vector<LeasedJob>> r) {
+          if (!r.ok()) std::abort();
+          leased.fetch_add(static_cast<int>(r->size()));
+          if (batch == 1) {
+            for (const LeasedJob& job : *r) {
+              engine->CompleteAsync({job.id, job.token, "", {}}, [&](absl::Status s) {
+                if (!s.ok()) std::abort();
+                completed.fetch_add(1);
+              });
+            }
+          } else if (!r->empty()) {
+            std::vector<CompleteRequest> done;
+            for (const LeasedJob& job : *r) done.push_back({job.id, job.token, "", {}});
+            engine->CompleteBatchAsync(std::move(done),
+                                       [&](absl::StatusOr<std::vector<absl::Status>> s) {
+                                         if (!s.ok()) std::abort();
+                                         for (const auto& item : *s) {
+                                           if (!item.ok()) std::abort();
+                                         }
+                                         completed.fetch_add(static_cast<int>(s->size()));
+                                       });
+          }
+          if (r->empty()) starved.store(true);
+          w.Release();
+        });
   }
   producer.join();
   while (completed.load() < jobs) std::this_thread::sleep_for(std::chrono::microseconds(100));
@@ -236,14 +236,15 @@ void RunReopen(const std::string& dir, int live_jobs) {
   double reopen_s = Seconds(start);
   EngineStats stats = engine->Stats();
   uint64_t rss_after = RssBytes();
-  double beyond = static_cast<double>(rss_after - rss_before) -
-                  static_cast<double>(stats.rocksdb_memory_bytes);
+  double beyond =
+      static_cast<double>(rss_after - rss_before) - static_cast<double>(stats.rocksdb_memory_bytes);
   std::printf("reopen with %llu live jobs:                   %10.2f s\n",
               static_cast<unsigned long long>(stats.live_jobs), reopen_s);
-  std::printf("resident memory: +%.1f MB after open, RocksDB holds %.1f MB; "
-              "%.0f bytes per live job beyond RocksDB\n",
-              (rss_after - rss_before) / 1e6, stats.rocksdb_memory_bytes / 1e6,
-              beyond / static_cast<double>(stats.live_jobs));
+  std::printf(
+      "resident memory: +%.1f MB after open, RocksDB holds %.1f MB; "
+      "%.0f bytes per live job beyond RocksDB\n",
+      (rss_after - rss_before) / 1e6, stats.rocksdb_memory_bytes / 1e6,
+      beyond / static_cast<double>(stats.live_jobs));
 }
 
 }  // namespace
@@ -275,15 +276,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   auto single = RunEndToEnd(dir + "/single", jobs / 2, 1, 4096);
-  std::printf("embedded end-to-end, one job per call (async): %9.0f jobs/s  "
-              "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
-              single.jobs_per_s, single.ops_per_commit, single.bytes_per_commit,
-              100 * single.commit_share);
+  std::printf(
+      "embedded end-to-end, one job per call (async): %9.0f jobs/s  "
+      "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
+      single.jobs_per_s, single.ops_per_commit, single.bytes_per_commit, 100 * single.commit_share);
   auto batched = RunEndToEnd(dir + "/batched", jobs * 2, batch, window);
-  std::printf("embedded end-to-end, batches of %-4d:          %9.0f jobs/s  "
-              "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
-              batch, batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit,
-              100 * batched.commit_share);
+  std::printf(
+      "embedded end-to-end, batches of %-4d:          %9.0f jobs/s  "
+      "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
+      batch, batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit,
+      100 * batched.commit_share);
   ratchet::bench::RunRawRocksDb(dir + "/raw", single, batched);
   ratchet::bench::RunReopen(dir + "/reopen", live_jobs);
   std::filesystem::remove_all(dir);

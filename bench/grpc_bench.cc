@@ -85,8 +85,8 @@ v1::JobSpec Spec(const std::string& queue, int64_t seq) {
 // ---- Producers ----
 
 // Enqueues `count` jobs with one call each, `window` calls in flight.
-void ProduceSingle(v1::JobService::Stub* stub, const std::string& queue,
-                   std::atomic<int64_t>* seq, int64_t count, int window) {
+void ProduceSingle(v1::JobService::Stub* stub, const std::string& queue, std::atomic<int64_t>* seq,
+                   int64_t count, int window) {
   struct Call {
     grpc::ClientContext ctx;
     v1::EnqueueRequest req;
@@ -109,8 +109,8 @@ void ProduceSingle(v1::JobService::Stub* stub, const std::string& queue,
   done.Wait();
 }
 
-void ProduceBatched(v1::JobService::Stub* stub, const std::string& queue,
-                    std::atomic<int64_t>* seq, int64_t count, int batch, int window) {
+void ProduceBatched(v1::JobService::Stub* stub, const std::string& queue, std::atomic<int64_t>* seq,
+                    int64_t count, int batch, int window) {
   struct Call {
     grpc::ClientContext ctx;
     v1::EnqueueBatchRequest req;
@@ -163,7 +163,8 @@ struct WorkerChains {
     if (latencies_ns == nullptr) return;
     int64_t now = NowNs();
     std::lock_guard<std::mutex> lock(*latencies_mu);
-    for (const auto& j : jobs) latencies_ns->push_back(now - std::stoll(j.idempotency_key().substr(1)));
+    for (const auto& j : jobs)
+      latencies_ns->push_back(now - std::stoll(j.idempotency_key().substr(1)));
   }
 
   // Single: CompleteAndLease chain.
@@ -186,15 +187,16 @@ struct WorkerChains {
     }
     stub->async()->CompleteAndLease(&call->ctx, &call->req, &call->resp,
                                     [this, call, had = held.job_id() != 0](grpc::Status s) {
-      if (s.ok() && had && call->resp.completion().code() == 0) completed->CountDown();
-      v1::LeasedJob next;
-      if (s.ok() && call->resp.jobs_size() > 0) {
-        Record(call->resp.jobs());
-        next = call->resp.jobs(0);
-      }
-      delete call;
-      Next(std::move(next));
-    });
+                                      if (s.ok() && had && call->resp.completion().code() == 0)
+                                        completed->CountDown();
+                                      v1::LeasedJob next;
+                                      if (s.ok() && call->resp.jobs_size() > 0) {
+                                        Record(call->resp.jobs());
+                                        next = call->resp.jobs(0);
+                                      }
+                                      delete call;
+                                      Next(std::move(next));
+                                    });
   }
 
   // Batched: Lease then CompleteBatch.
@@ -233,8 +235,7 @@ struct WorkerChains {
       item->set_job_id(j.job_id());
       item->set_fencing_token(j.fencing_token());
     }
-    stub->async()->CompleteBatch(&call->ctx, &call->req, &call->resp,
-                                 [this, call](grpc::Status s) {
+    stub->async()->CompleteBatch(&call->ctx, &call->req, &call->resp, [this, call](grpc::Status s) {
       if (s.ok()) {
         int ok = 0;
         for (const auto& st : call->resp.statuses()) ok += st.code() == 0;
@@ -268,7 +269,8 @@ double RunThroughput(Setup& setup, int conns, int64_t jobs, bool batched, int ba
   EngineStats before = setup.engine->Stats();
   std::string queue = "bench" + std::to_string(setup.queue_id++);
   std::vector<std::shared_ptr<grpc::Channel>> channels;
-  for (int i = 0; i < 2 * conns; ++i) channels.push_back(Connect(setup.port, setup.queue_id * 100 + i));
+  for (int i = 0; i < 2 * conns; ++i)
+    channels.push_back(Connect(setup.port, setup.queue_id * 100 + i));
   Latch completed(jobs);
   std::atomic<bool> stop{false};
   std::vector<std::unique_ptr<v1::WorkerService::Stub>> worker_stubs;
@@ -351,7 +353,8 @@ void RunLatency(Setup& setup, double rate, double seconds) {
   workers.Join();
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) {
-    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))] / 1e6;
+    return lat.empty() ? 0.0
+                       : lat[std::min(lat.size() - 1, static_cast<size_t>(p * lat.size()))] / 1e6;
   };
   std::printf("  %8.0f jobs/s offered, %zu samples: p50 %.2f ms  p99 %.2f ms  p999 %.2f ms\n", rate,
               lat.size(), pct(0.50), pct(0.99), pct(0.999));
@@ -392,8 +395,9 @@ int main(int argc, char** argv) {
   if (!srv.ok()) return std::fprintf(stderr, "%s\n", srv.status().ToString().c_str()), 1;
   Setup setup{.port = (*srv)->port(), .engine = engine->get(), .window = window};
 
-  std::printf("gRPC end to end over loopback (server in-process, synced group commit), "
-              "enqueue -> lease -> complete, 100-byte payloads\n");
+  std::printf(
+      "gRPC end to end over loopback (server in-process, synced group commit), "
+      "enqueue -> lease -> complete, 100-byte payloads\n");
   double best_single = 0;
   for (int conns : {1, 4, 16}) {
     double single = RunThroughput(setup, conns, single_jobs, false, 1);

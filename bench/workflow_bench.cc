@@ -195,11 +195,14 @@ void RunScheduleLag(const std::string& dir, int schedules, int seconds) {
     cursor = page->next_cursor;
   } while (!cursor.empty());
   std::sort(lags.begin(), lags.end());
-  auto pct = [&](double p) { return lags.empty() ? 0 : lags[std::min(lags.size() - 1, static_cast<size_t>(p * lags.size()))]; };
-  std::printf("schedule fire lag, %d active schedules (@every 10s; created in %.1f s), %d s: "
-              "%zu fires, lag p50 %lld ms, p99 %lld ms, max %lld ms\n",
-              schedules, create_s, seconds, lags.size(), static_cast<long long>(pct(0.5)),
-              static_cast<long long>(pct(0.99)), static_cast<long long>(lags.empty() ? 0 : lags.back()));
+  auto pct = [&](double p) {
+    return lags.empty() ? 0 : lags[std::min(lags.size() - 1, static_cast<size_t>(p * lags.size()))];
+  };
+  std::printf(
+      "schedule fire lag, %d active schedules (@every 10s; created in %.1f s), %d s: "
+      "%zu fires, lag p50 %lld ms, p99 %lld ms, max %lld ms\n",
+      schedules, create_s, seconds, lags.size(), static_cast<long long>(pct(0.5)),
+      static_cast<long long>(pct(0.99)), static_cast<long long>(lags.empty() ? 0 : lags.back()));
   engine->reset();
   std::filesystem::remove_all(dir);
 }
@@ -221,9 +224,10 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
-  std::printf("workflow steps/s: all workflows submitted first (4 threads), then the steps'\n"
-              "execution is timed (lease up to 64 -> CompleteBatch; %d worker threads)\n",
-              workers);
+  std::printf(
+      "workflow steps/s: all workflows submitted first (4 threads), then the steps'\n"
+      "execution is timed (lease up to 64 -> CompleteBatch; %d worker threads)\n",
+      workers);
   for (bool grpc : {false, true}) {
     std::filesystem::remove_all(dir);
     EngineOptions options;

@@ -19,8 +19,8 @@ absl::StatusOr<std::vector<JobId>> StateMachine::MatchDead(const DeadLetterFilte
     storage::Batch empty(store_);
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(empty, *filter.job_id));
     if (!filter.queue.empty() && r.queue() != filter.queue) {
-      return NotFound(absl::StrCat("job ", *filter.job_id, " is not in queue '", filter.queue,
-                                   "'"));
+      return NotFound(
+          absl::StrCat("job ", *filter.job_id, " is not in queue '", filter.queue, "'"));
     }
     if (static_cast<JobState>(r.state()) != JobState::kDead) {
       return InvalidState(absl::StrCat("job ", *filter.job_id, " is ",

@@ -72,8 +72,8 @@ void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) 
 void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
   impl_->Submit<Done>(
       false,
-      [sm = &impl_->state_machine(), req = std::move(req)](
-          Batch& b, TimePoint now) -> absl::StatusOr<Done> {
+      [sm = &impl_->state_machine(), req = std::move(req)](Batch& b,
+                                                           TimePoint now) -> absl::StatusOr<Done> {
         RATCHET_RETURN_IF_ERROR(sm->Complete(b, now, req));
         return Done{};
       },
@@ -85,8 +85,8 @@ void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
   impl_->Submit<std::vector<absl::Status>>(
       false,
       [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs,
-       options = &impl_->options(), reqs = std::move(reqs)](Batch& b, TimePoint now)
-          -> absl::StatusOr<std::vector<absl::Status>> {
+       options = &impl_->options(), reqs = std::move(reqs)](
+          Batch& b, TimePoint now) -> absl::StatusOr<std::vector<absl::Status>> {
         if (reqs.empty() || reqs.size() > static_cast<size_t>(max)) {
           return InvalidArgument("completions", "must hold 1.." + std::to_string(max) + " items");
         }
@@ -119,9 +119,8 @@ void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
                             Callback<std::vector<absl::StatusOr<FailResult>>> cb) {
   impl_->Submit<std::vector<absl::StatusOr<FailResult>>>(
       false,
-      [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs,
-       reqs = std::move(reqs)](Batch& b, TimePoint now)
-          -> absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> {
+      [sm = &impl_->state_machine(), max = impl_->options().max_lease_jobs, reqs = std::move(reqs)](
+          Batch& b, TimePoint now) -> absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> {
         if (reqs.empty() || reqs.size() > static_cast<size_t>(max)) {
           return InvalidArgument("failures", "must hold 1.." + std::to_string(max) + " items");
         }
@@ -173,8 +172,7 @@ absl::Status Engine::Complete(CompleteRequest req) {
   });
 }
 
-absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(
-    std::vector<CompleteRequest> reqs) {
+absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(std::vector<CompleteRequest> reqs) {
   return Await<std::vector<absl::Status>>(
       [&](auto cb) { CompleteBatchAsync(std::move(reqs), cb); });
 }
@@ -258,8 +256,7 @@ absl::Status SetPaused(Engine::Impl* impl, std::string queue, bool paused) {
   return AwaitStatus<Done>([&](Callback<Done> cb) {
     impl->Submit<Done>(
         false,
-        [sm = &impl->state_machine(), queue, paused](Batch& b,
-                                                     TimePoint) -> absl::StatusOr<Done> {
+        [sm = &impl->state_machine(), queue, paused](Batch& b, TimePoint) -> absl::StatusOr<Done> {
           RATCHET_RETURN_IF_ERROR(sm->SetPaused(b, queue, paused));
           return Done{};
         },

@@ -27,10 +27,10 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
   std::unique_ptr<Impl> impl(new Impl(options, std::move(store)));
   auto started = std::chrono::steady_clock::now();
   RATCHET_RETURN_IF_ERROR(impl->sm_->Recover());
-  spdlog::info("ratchet engine opened data_dir={} live_jobs={} recovery_ms={}", options.data_dir,
-               impl->sm_->live_jobs(),
-               std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started)
-                   .count());
+  spdlog::info(
+      "ratchet engine opened data_dir={} live_jobs={} recovery_ms={}", options.data_dir,
+      impl->sm_->live_jobs(),
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count());
   impl->live_jobs_.store(impl->sm_->live_jobs());
   impl->callbacks_ = std::thread([raw = impl.get()] { raw->CallbackLoop(); });
   impl->writer_ = std::thread([raw = impl.get()] { raw->WriterLoop(); });
@@ -126,8 +126,8 @@ void Engine::Impl::Loop() {
     }
     RunGroup(ops);
   }
-  DropWaiters(WithReason(absl::UnavailableError("the engine is shutting down"),
-                         kReasonEngineClosed));
+  DropWaiters(
+      WithReason(absl::UnavailableError("the engine is shutting down"), kReasonEngineClosed));
   HandOff();
   WaitWriterIdle().IgnoreError();  // the failure, if any, was delivered to callers
 }
@@ -306,11 +306,11 @@ void Engine::Impl::Commit(Group& group) {
   if (!commit.ok()) {
     spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
                   commit.ToString());
-    commit = WithReason(
-        absl::UnavailableError(absl::StrCat(
-            "the engine stopped after a storage write failed (", commit.message(),
-            "); the outcome of operations in flight is unknown; reopen the engine")),
-        kReasonStorageFailed);
+    commit =
+        WithReason(absl::UnavailableError(absl::StrCat(
+                       "the engine stopped after a storage write failed (", commit.message(),
+                       "); the outcome of operations in flight is unknown; reopen the engine")),
+                   kReasonStorageFailed);
     absl::MutexLock lock(&writer_mu_);
     failed_ = commit;
   }

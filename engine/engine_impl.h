@@ -160,7 +160,8 @@ class Engine::Impl {
   std::deque<Posted> posted_ ABSL_GUARDED_BY(callbacks_mu_);
   bool callbacks_stopping_ ABSL_GUARDED_BY(callbacks_mu_) = false;
 
-  std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0}, commit_micros_{0};
+  std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0},
+      commit_micros_{0};
 
   std::thread callbacks_;
   std::thread writer_;

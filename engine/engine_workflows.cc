@@ -27,40 +27,40 @@ absl::StatusOr<T> Run(Engine::Impl* impl, Fn fn) {
 
 template <typename Fn>
 absl::Status RunStatus(Engine::Impl* impl, Fn fn) {
-  return Run<Done>(impl, [fn = std::move(fn)](internal::StateMachine& sm, Batch& b,
-                                             TimePoint now) mutable -> absl::StatusOr<Done> {
-           RATCHET_RETURN_IF_ERROR(fn(sm, b, now));
-           return Done{};
-         })
+  return Run<Done>(impl,
+                   [fn = std::move(fn)](internal::StateMachine& sm, Batch& b,
+                                        TimePoint now) mutable -> absl::StatusOr<Done> {
+                     RATCHET_RETURN_IF_ERROR(fn(sm, b, now));
+                     return Done{};
+                   })
       .status();
 }
 
 }  // namespace
 
 absl::StatusOr<WorkflowSubmitResult> Engine::SubmitWorkflow(WorkflowSpec spec) {
-  return Run<WorkflowSubmitResult>(impl_.get(), [spec = std::move(spec)](auto& sm, Batch& b,
-                                                                         TimePoint now) {
-    return sm.SubmitWorkflow(b, now, spec);
-  });
+  return Run<WorkflowSubmitResult>(impl_.get(),
+                                   [spec = std::move(spec)](auto& sm, Batch& b, TimePoint now) {
+                                     return sm.SubmitWorkflow(b, now, spec);
+                                   });
 }
 
 absl::StatusOr<WorkflowSubmitResult> Engine::StartWorkflow(StartWorkflowRequest req) {
-  return Run<WorkflowSubmitResult>(impl_.get(), [req = std::move(req)](auto& sm, Batch& b,
-                                                                       TimePoint now) {
-    return sm.StartWorkflow(b, now, req);
-  });
+  return Run<WorkflowSubmitResult>(impl_.get(),
+                                   [req = std::move(req)](auto& sm, Batch& b, TimePoint now) {
+                                     return sm.StartWorkflow(b, now, req);
+                                   });
 }
 
 absl::StatusOr<Workflow> Engine::GetWorkflow(WorkflowId id) {
-  return Run<Workflow>(impl_.get(),
-                       [id](auto& sm, Batch& b, TimePoint now) { return sm.GetWorkflow(b, now, id); });
+  return Run<Workflow>(
+      impl_.get(), [id](auto& sm, Batch& b, TimePoint now) { return sm.GetWorkflow(b, now, id); });
 }
 
 absl::StatusOr<WorkflowListResult> Engine::ListWorkflows(WorkflowListRequest req) {
   return Run<WorkflowListResult>(
-      impl_.get(), [req = std::move(req)](auto& sm, Batch& b, TimePoint) {
-        return sm.ListWorkflows(b, req);
-      });
+      impl_.get(),
+      [req = std::move(req)](auto& sm, Batch& b, TimePoint) { return sm.ListWorkflows(b, req); });
 }
 
 absl::StatusOr<WorkflowState> Engine::CancelWorkflow(WorkflowId id) {

@@ -19,8 +19,7 @@ QueueState* Indexes::AddQueue(std::string name, QueueSettings settings) {
 std::vector<QueueState*> Indexes::Queues() {
   std::vector<QueueState*> out;
   for (auto& [name, q] : queues_) out.push_back(q.get());
-  std::sort(out.begin(), out.end(),
-            [](QueueState* a, QueueState* b) { return a->name < b->name; });
+  std::sort(out.begin(), out.end(), [](QueueState* a, QueueState* b) { return a->name < b->name; });
   return out;
 }
 

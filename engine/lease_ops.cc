@@ -25,8 +25,8 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
   indexes_.PromoteDue(q, ToUnixMs(now));
   int64_t n = req.max_jobs;
   if (q->settings.concurrency_limit > 0) {
-    n = std::min<int64_t>(n, q->settings.concurrency_limit -
-                                 static_cast<int64_t>(q->running.size()));
+    n = std::min<int64_t>(n,
+                          q->settings.concurrency_limit - static_cast<int64_t>(q->running.size()));
   }
   // Load every record (and a code-first main job's journal and events)
   // before changing anything, so a read error leaves no half-applied lease
@@ -45,9 +45,9 @@ absl::StatusOr<std::vector<LeasedJob>> StateMachine::Lease(storage::Batch& batch
   }
   for (size_t i = 0; i < picked.size(); ++i) {
     JobRecord& r = picked[i];
-    Millis vt = req.visibility_timeout.value_or(
-        r.visibility_timeout_ms() > 0 ? Millis(r.visibility_timeout_ms())
-                                      : q->settings.visibility_timeout);
+    Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
+                                                    ? Millis(r.visibility_timeout_ms())
+                                                    : q->settings.visibility_timeout);
     r.set_state(static_cast<int>(JobState::kRunning));
     r.set_attempts(r.attempts() + 1);
     r.set_token(next_token_++);
@@ -136,10 +136,10 @@ void StateMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, Jo
 absl::Status StateMachine::Complete(storage::Batch& batch, TimePoint now,
                                     const CompleteRequest& req) {
   if (req.result.size() > options_.max_payload_bytes) {
-    return WithReason(InvalidArgument("result", absl::StrCat(req.result.size(),
-                                                             " bytes exceeds the limit of ",
-                                                             options_.max_payload_bytes, " bytes")),
-                      kReasonPayloadTooLarge);
+    return WithReason(
+        InvalidArgument("result", absl::StrCat(req.result.size(), " bytes exceeds the limit of ",
+                                               options_.max_payload_bytes, " bytes")),
+        kReasonPayloadTooLarge);
   }
   for (size_t i = 0; i < req.effects.size(); ++i) {
     RATCHET_RETURN_IF_ERROR(
@@ -183,8 +183,8 @@ FailResult StateMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint no
     Finish(batch, now, r, JobState::kDead);
     return {JobState::kDead, std::nullopt};
   }
-  Millis delay = RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()),
-                            *random_);
+  Millis delay =
+      RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()), *random_);
   r.set_last_backoff_ms(delay.count());
   r.set_state(static_cast<int>(JobState::kScheduled));
   r.set_run_at_ms(ToUnixMs(now + delay));
@@ -256,4 +256,3 @@ absl::StatusOr<JobState> StateMachine::Cancel(storage::Batch& batch, TimePoint n
 }
 
 }  // namespace ratchet::internal
-

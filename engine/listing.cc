@@ -14,7 +14,9 @@ using storage::Cf;
 using storage::KeyBuilder;
 using storage::KeyReader;
 
-std::string EncodeCursor(std::string_view raw) { return absl::BytesToHexString(absl::string_view(raw.data(), raw.size())); }
+std::string EncodeCursor(std::string_view raw) {
+  return absl::BytesToHexString(absl::string_view(raw.data(), raw.size()));
+}
 
 absl::StatusOr<std::string> DecodeCursor(std::string_view cursor) {
   for (char c : cursor) {
@@ -42,8 +44,7 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
   RATCHET_RETURN_IF_ERROR(ValidateList(req));
   RATCHET_ASSIGN_OR_RETURN(std::string after, DecodeCursor(req.cursor));
   const bool dead = req.state == JobState::kDead;
-  const std::string prefix =
-      dead ? DeadPrefix(req.queue) : FinishedPrefix(req.queue, req.state);
+  const std::string prefix = dead ? DeadPrefix(req.queue) : FinishedPrefix(req.queue, req.state);
   const Cf cf = dead ? Cf::kDeadLetters : Cf::kJobIndex;
   std::string start = prefix;
   if (!after.empty()) start = storage::PrefixSuccessor(prefix + after);
@@ -73,8 +74,8 @@ namespace {
 
 // Up to `limit` ids of `set` starting at `it`; sets *next_cursor when more.
 template <typename Set, typename Encode>
-std::vector<JobId> Page(const Set& set, typename Set::const_iterator it, int limit,
-                        Encode encode, std::string* next_cursor) {
+std::vector<JobId> Page(const Set& set, typename Set::const_iterator it, int limit, Encode encode,
+                        std::string* next_cursor) {
   std::vector<JobId> ids;
   for (; it != set.end(); ++it) {
     if (static_cast<int>(ids.size()) == limit) {
@@ -92,9 +93,7 @@ std::string EncodeReady(const ReadyKey& k) {
 
 std::string EncodeTimed(const TimedKey& k) { return KeyBuilder().I64(k.at_ms).U64(k.id).Build(); }
 
-absl::Status BadCursor() {
-  return InvalidArgument("cursor", "does not belong to this listing");
-}
+absl::Status BadCursor() { return InvalidArgument("cursor", "does not belong to this listing"); }
 
 absl::StatusOr<absl::btree_set<ReadyKey>::const_iterator> StartOf(
     const absl::btree_set<ReadyKey>& set, std::string_view after) {

@@ -17,11 +17,12 @@ absl::Status StateMachine::Recover() {
   if (next_wf) next_workflow_id_ = std::max<WorkflowId>(1, DecodeU64(*next_wf));
 
   absl::Status parse_status;
-  RATCHET_RETURN_IF_ERROR(store_->ForEach(
-      Cf::kQueues, "", "", [&](std::string_view name, std::string_view value) {
+  RATCHET_RETURN_IF_ERROR(
+      store_->ForEach(Cf::kQueues, "", "", [&](std::string_view name, std::string_view value) {
         QueueRecord rec;
         if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status = absl::DataLossError(absl::StrCat("queue '", std::string(name), "' does not parse"));
+          parse_status =
+              absl::DataLossError(absl::StrCat("queue '", std::string(name), "' does not parse"));
           return false;
         }
         indexes_.AddQueue(std::string(name), FromRecord(rec));
@@ -30,8 +31,8 @@ absl::Status StateMachine::Recover() {
   RATCHET_RETURN_IF_ERROR(parse_status);
 
   JobRecord r;
-  RATCHET_RETURN_IF_ERROR(store_->ForEach(
-      Cf::kJobs, "", "", [&](std::string_view key, std::string_view value) {
+  RATCHET_RETURN_IF_ERROR(
+      store_->ForEach(Cf::kJobs, "", "", [&](std::string_view key, std::string_view value) {
         if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
           parse_status =
               absl::DataLossError(absl::StrCat("job ", JobIdFromKey(key), " does not parse"));
@@ -66,7 +67,8 @@ absl::Status StateMachine::CountFinished() {
       size_t end = key.find('\0');
       if (end == std::string_view::npos || key.size() < end + 2) return true;
       QueueState* q = indexes_.FindQueue(absl::string_view(key.data(), end));
-      if (!q) q = indexes_.AddQueue(std::string(key.substr(0, end)), options_.default_queue_settings);
+      if (!q)
+        q = indexes_.AddQueue(std::string(key.substr(0, end)), options_.default_queue_settings);
       JobState state = has_state ? static_cast<JobState>(key[end + 1]) : JobState::kDead;
       q->FinishedCount(state)++;
       return true;

@@ -25,9 +25,8 @@ std::optional<int64_t> StateMachine::NextScheduleDue() const {
 absl::Status StateMachine::FireDueSchedules(storage::Batch& batch, TimePoint now,
                                             int max_schedules) {
   const int64_t now_ms = ToUnixMs(now);
-  for (int i = 0; i < max_schedules && !schedule_due_.empty() &&
-                  schedule_due_.begin()->first <= now_ms;
-       ++i) {
+  for (int i = 0;
+       i < max_schedules && !schedule_due_.empty() && schedule_due_.begin()->first <= now_ms; ++i) {
     std::string id = schedule_due_.begin()->second;
     absl::StatusOr<ScheduleRecord> loaded = LoadSchedule(batch, id);
     if (!loaded.ok()) {

@@ -234,12 +234,12 @@ absl::StatusOr<std::vector<ScheduleInfo>> StateMachine::ListSchedules(storage::B
 
 absl::Status StateMachine::RecoverSchedules() {
   absl::Status parse_status;
-  RATCHET_RETURN_IF_ERROR(store_->ForEach(
-      Cf::kSchedules, "", "", [&](std::string_view key, std::string_view value) {
+  RATCHET_RETURN_IF_ERROR(
+      store_->ForEach(Cf::kSchedules, "", "", [&](std::string_view key, std::string_view value) {
         ScheduleRecord rec;
         if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status = absl::DataLossError(
-              absl::StrCat("schedule '", std::string(key), "' does not parse"));
+          parse_status =
+              absl::DataLossError(absl::StrCat("schedule '", std::string(key), "' does not parse"));
           return false;
         }
         auto spec = TickSpec::Parse(rec.spec(), rec.time_zone());

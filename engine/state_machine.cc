@@ -72,11 +72,11 @@ absl::StatusOr<std::vector<StateMachine::EnqueuePlan>> StateMachine::PlanEnqueue
     std::string fingerprint = ContentFingerprint(req.job_type, req.payload);
     std::string ikey = IdempotencyKey(req.queue, req.idempotency_key);
     auto conflict = [&](std::string existing) {
-      return WithReason(absl::AlreadyExistsError(absl::StrCat(
-                            prefix, "idempotency_key: '", req.idempotency_key, "' in queue '",
-                            req.queue, "' already belongs to ", existing,
-                            " with a different job_type or payload")),
-                        kReasonIdempotencyConflict);
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat(prefix, "idempotency_key: '", req.idempotency_key,
+                                                "' in queue '", req.queue, "' already belongs to ",
+                                                existing, " with a different job_type or payload")),
+          kReasonIdempotencyConflict);
     };
     if (auto it = seen.find(ikey); it != seen.end()) {
       if (it->second.second != fingerprint) {
@@ -144,8 +144,8 @@ absl::StatusOr<std::vector<EnqueueResult>> StateMachine::Enqueue(
     storage::Batch& batch, TimePoint now, const std::vector<EnqueueRequest>& reqs,
     const std::vector<AppWrite>& app_writes, bool indexed_fields) {
   if (reqs.size() > static_cast<size_t>(options_.max_batch_jobs)) {
-    return InvalidArgument("jobs", absl::StrCat(reqs.size(), " jobs exceeds the limit of ",
-                                                options_.max_batch_jobs));
+    return InvalidArgument(
+        "jobs", absl::StrCat(reqs.size(), " jobs exceeds the limit of ", options_.max_batch_jobs));
   }
   size_t bytes = 0;
   for (const EnqueueRequest& r : reqs) bytes += r.payload.size();
@@ -187,8 +187,7 @@ absl::Status StateMachine::UpdateQueue(storage::Batch& batch, const std::string&
   return absl::OkStatus();
 }
 
-absl::Status StateMachine::SetPaused(storage::Batch& batch, const std::string& name,
-                                     bool paused) {
+absl::Status StateMachine::SetPaused(storage::Batch& batch, const std::string& name, bool paused) {
   RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
   QueueState* q = EnsureQueue(batch, name);
   q->settings.paused = paused;

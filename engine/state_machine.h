@@ -54,8 +54,7 @@ class StateMachine {
   absl::StatusOr<JobState> Cancel(storage::Batch& batch, TimePoint now, JobId id);
 
   // Scheduled, available and running jobs come from the indexes.
-  absl::StatusOr<ListResult> ListLive(storage::Batch& batch, TimePoint now,
-                                      const ListRequest& req);
+  absl::StatusOr<ListResult> ListLive(storage::Batch& batch, TimePoint now, const ListRequest& req);
 
   // Dead-letter operations read the committed DLQ index, so the sequencer
   // runs them at the start of a fresh batch.
@@ -86,8 +85,7 @@ class StateMachine {
   absl::StatusOr<Workflow> GetWorkflow(storage::Batch& batch, TimePoint now, WorkflowId id);
   absl::StatusOr<WorkflowListResult> ListWorkflows(storage::Batch& batch,
                                                    const WorkflowListRequest& req);
-  absl::StatusOr<WorkflowState> CancelWorkflow(storage::Batch& batch, TimePoint now,
-                                               WorkflowId id);
+  absl::StatusOr<WorkflowState> CancelWorkflow(storage::Batch& batch, TimePoint now, WorkflowId id);
   absl::Status SendEvent(storage::Batch& batch, TimePoint now, const SendEventRequest& req);
   absl::Status RecordStep(storage::Batch& batch, TimePoint now, const RecordStepRequest& req);
   absl::Status Suspend(storage::Batch& batch, TimePoint now, const SuspendRequest& req);
@@ -185,8 +183,8 @@ class StateMachine {
   // Evaluates the due ticks of one schedule at `now` (policies applied).
   absl::Status EvaluateSchedule(storage::Batch& batch, TimePoint now, ScheduleRecord& rec);
   // Fires one tick, subject to the overlap policy.
-  absl::Status FireTick(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,
-                        int64_t tick_ms, bool manual);
+  absl::Status FireTick(storage::Batch& batch, TimePoint now, ScheduleRecord& rec, int64_t tick_ms,
+                        bool manual);
   absl::StatusOr<std::vector<JobId>> MatchDead(const DeadLetterFilter& filter, bool* more);
 
   storage::Store* const store_;

@@ -24,15 +24,15 @@ absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batc
                                int64_t* count, const std::function<void(JobId)>& delete_job) {
   int deleted = 0;
   std::string end = KeyBuilder().Raw(prefix).I64(cutoff_ms + 1).Build();
-  RATCHET_RETURN_IF_ERROR(store.ForEach(cf, prefix, end, [&](std::string_view key,
-                                                             std::string_view) {
-    if (deleted + 2 > budget) return false;
-    batch.Delete(cf, key);
-    delete_job(JobIdFromIndexKey(key));
-    deleted += 2;
-    --*count;
-    return true;
-  }));
+  RATCHET_RETURN_IF_ERROR(
+      store.ForEach(cf, prefix, end, [&](std::string_view key, std::string_view) {
+        if (deleted + 2 > budget) return false;
+        batch.Delete(cf, key);
+        delete_job(JobIdFromIndexKey(key));
+        deleted += 2;
+        --*count;
+        return true;
+      }));
   return deleted;
 }
 
@@ -42,8 +42,8 @@ absl::StatusOr<int> SweepIdempotencyKeys(const storage::Store& store, storage::B
   const std::string prefix = IdempotencyExpiryPrefix();
   std::string end = KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
   absl::Status read_status;
-  RATCHET_RETURN_IF_ERROR(store.ForEach(
-      Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
+  RATCHET_RETURN_IF_ERROR(
+      store.ForEach(Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
         if (deleted + 2 > budget) return false;
         KeyReader reader(key.substr(prefix.size()));
         int64_t expires_ms = 0;
@@ -79,19 +79,19 @@ absl::StatusOr<int> StateMachine::Sweep(storage::Batch& batch, TimePoint now, in
   for (QueueState* q : indexes_.Queues()) {
     const int64_t finished_cutoff = now_ms - q->settings.completed_retention.count();
     for (JobState state : {JobState::kCompleted, JobState::kCancelled}) {
-      RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kJobIndex,
-                                                 FinishedPrefix(q->name, state), finished_cutoff,
-                                                 max_keys - deleted, &q->FinishedCount(state), delete_job));
+      RATCHET_ASSIGN_OR_RETURN(
+          int n,
+          SweepIndex(*store_, batch, Cf::kJobIndex, FinishedPrefix(q->name, state), finished_cutoff,
+                     max_keys - deleted, &q->FinishedCount(state), delete_job));
       deleted += n;
     }
-    RATCHET_ASSIGN_OR_RETURN(int n, SweepIndex(*store_, batch, Cf::kDeadLetters,
-                                               DeadPrefix(q->name),
-                                               now_ms - q->settings.dead_retention.count(),
-                                               max_keys - deleted, &q->dead, delete_job));
+    RATCHET_ASSIGN_OR_RETURN(
+        int n, SweepIndex(*store_, batch, Cf::kDeadLetters, DeadPrefix(q->name),
+                          now_ms - q->settings.dead_retention.count(), max_keys - deleted, &q->dead,
+                          delete_job));
     deleted += n;
   }
-  RATCHET_ASSIGN_OR_RETURN(int n,
-                           SweepIdempotencyKeys(*store_, batch, now_ms, max_keys - deleted));
+  RATCHET_ASSIGN_OR_RETURN(int n, SweepIdempotencyKeys(*store_, batch, now_ms, max_keys - deleted));
   deleted += n;
   RATCHET_ASSIGN_OR_RETURN(n, SweepWorkflows(batch, now, max_keys - deleted));
   return deleted + n;

@@ -48,17 +48,17 @@ absl::StatusOr<int> Value(const Field& f, absl::string_view text) {
   for (int i = 0; i < f.name_count; ++i) {
     if (upper == f.names[i]) return f.min == 1 ? i + 1 : i;
   }
-  return Bad(absl::StrCat(f.name, " field: '", text, "' is not a number",
-                          f.names ? " or a name" : ""));
+  return Bad(
+      absl::StrCat(f.name, " field: '", text, "' is not a number", f.names ? " or a name" : ""));
 }
 
 // Parses one comma-separated cron field into bits [min, max].
 template <size_t N>
-absl::Status ParseField(const Field& f, absl::string_view text, std::bitset<N>* bits,
-                        bool* star) {
+absl::Status ParseField(const Field& f, absl::string_view text, std::bitset<N>* bits, bool* star) {
   *star = !text.empty() && text[0] == '*';
   for (absl::string_view part : absl::StrSplit(text, ',')) {
-    if (part.empty()) return Bad(absl::StrCat(f.name, " field: empty list element in '", text, "'"));
+    if (part.empty())
+      return Bad(absl::StrCat(f.name, " field: empty list element in '", text, "'"));
     int step = 1;
     if (size_t slash = part.find('/'); slash != absl::string_view::npos) {
       if (!absl::SimpleAtoi(part.substr(slash + 1), &step) || step < 1 || step > f.max) {
@@ -99,8 +99,12 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
       return Bad(absl::StrCat("@every: '", text, "' is not a duration such as 90s or 1h30m"));
     }
     absl::string_view unit = text.substr(digits, unit_end - digits);
-    int64_t scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000
-                  : unit == "h" ? 3600000 : unit == "d" ? 86400000 : 0;
+    int64_t scale = unit == "ms"  ? 1
+                    : unit == "s" ? 1000
+                    : unit == "m" ? 60000
+                    : unit == "h" ? 3600000
+                    : unit == "d" ? 86400000
+                                  : 0;
     if (scale == 0) {
       return Bad(absl::StrCat("@every: unit '", unit, "' in '", text, "'; use ms, s, m, h or d"));
     }
@@ -136,7 +140,8 @@ absl::StatusOr<TickSpec> TickSpec::Parse(const std::string& spec, const std::str
   }
   absl::string_view s = absl::StripAsciiWhitespace(spec);
   if (absl::StartsWith(s, "@every")) {
-    RATCHET_ASSIGN_OR_RETURN(t.interval_ms_, ParseDuration(absl::StripAsciiWhitespace(s.substr(6))));
+    RATCHET_ASSIGN_OR_RETURN(t.interval_ms_,
+                             ParseDuration(absl::StripAsciiWhitespace(s.substr(6))));
     return t;
   }
   std::string expanded = Expand(s);
@@ -150,11 +155,13 @@ absl::StatusOr<TickSpec> TickSpec::Parse(const std::string& spec, const std::str
                             " fields; cron needs 5: minute hour day-of-month month day-of-week"));
   }
   bool star;
-  RATCHET_RETURN_IF_ERROR(ParseField(Field{"minute", 0, 59, nullptr, 0}, fields[0], &t.minute_, &star));
+  RATCHET_RETURN_IF_ERROR(
+      ParseField(Field{"minute", 0, 59, nullptr, 0}, fields[0], &t.minute_, &star));
   RATCHET_RETURN_IF_ERROR(ParseField(Field{"hour", 0, 23, nullptr, 0}, fields[1], &t.hour_, &star));
   RATCHET_RETURN_IF_ERROR(
       ParseField(Field{"day-of-month", 1, 31, nullptr, 0}, fields[2], &t.dom_, &t.dom_star_));
-  RATCHET_RETURN_IF_ERROR(ParseField(Field{"month", 1, 12, kMonthNames, 12}, fields[3], &t.month_, &star));
+  RATCHET_RETURN_IF_ERROR(
+      ParseField(Field{"month", 1, 12, kMonthNames, 12}, fields[3], &t.month_, &star));
   RATCHET_RETURN_IF_ERROR(
       ParseField(Field{"day-of-week", 0, 7, kDayNames, 7}, fields[4], &t.dow_, &t.dow_star_));
   if (!t.Next(0, 0) && !t.Next(4102444800000LL, 0)) {
@@ -208,10 +215,11 @@ std::optional<int64_t> TickSpec::NextCron(int64_t after_ms) const {
       sys_seconds instant;
       if (info.result == local_info::nonexistent) {
         instant = info.second.begin;  // the end of the gap
-      } else {  // unique, or ambiguous: the first occurrence
+      } else {                        // unique, or ambiguous: the first occurrence
         instant = sys_seconds{wall.time_since_epoch()} - info.first.offset;
       }
-      const int64_t ms = std::chrono::duration_cast<milliseconds>(instant.time_since_epoch()).count();
+      const int64_t ms =
+          std::chrono::duration_cast<milliseconds>(instant.time_since_epoch()).count();
       if (ms > after_ms) return ms;
     }
     m += minutes(1);

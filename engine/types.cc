@@ -7,56 +7,76 @@ namespace ratchet {
 
 const char* JobStateName(JobState state) {
   switch (state) {
-    case JobState::kScheduled: return "scheduled";
-    case JobState::kAvailable: return "available";
-    case JobState::kRunning: return "running";
-    case JobState::kCompleted: return "completed";
-    case JobState::kDead: return "dead";
-    case JobState::kCancelled: return "cancelled";
+    case JobState::kScheduled:
+      return "scheduled";
+    case JobState::kAvailable:
+      return "available";
+    case JobState::kRunning:
+      return "running";
+    case JobState::kCompleted:
+      return "completed";
+    case JobState::kDead:
+      return "dead";
+    case JobState::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
 
 bool IsTerminal(JobState state) {
-  return state == JobState::kCompleted || state == JobState::kDead ||
-         state == JobState::kCancelled;
+  return state == JobState::kCompleted || state == JobState::kDead || state == JobState::kCancelled;
 }
 
 const char* StepStateName(StepState state) {
   switch (state) {
-    case StepState::kPending: return "pending";
-    case StepState::kReleased: return "released";
-    case StepState::kCompleted: return "completed";
-    case StepState::kFailed: return "failed";
-    case StepState::kCancelled: return "cancelled";
+    case StepState::kPending:
+      return "pending";
+    case StepState::kReleased:
+      return "released";
+    case StepState::kCompleted:
+      return "completed";
+    case StepState::kFailed:
+      return "failed";
+    case StepState::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
 
 const char* WorkflowStateName(WorkflowState state) {
   switch (state) {
-    case WorkflowState::kRunning: return "running";
-    case WorkflowState::kCompleted: return "completed";
-    case WorkflowState::kFailed: return "failed";
-    case WorkflowState::kCancelled: return "cancelled";
+    case WorkflowState::kRunning:
+      return "running";
+    case WorkflowState::kCompleted:
+      return "completed";
+    case WorkflowState::kFailed:
+      return "failed";
+    case WorkflowState::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
 
 const char* MissedRunPolicyName(MissedRunPolicy p) {
   switch (p) {
-    case MissedRunPolicy::kSkip: return "skip";
-    case MissedRunPolicy::kRunOnce: return "run_once";
-    case MissedRunPolicy::kRunAll: return "run_all";
+    case MissedRunPolicy::kSkip:
+      return "skip";
+    case MissedRunPolicy::kRunOnce:
+      return "run_once";
+    case MissedRunPolicy::kRunAll:
+      return "run_all";
   }
   return "unknown";
 }
 
 const char* OverlapPolicyName(OverlapPolicy p) {
   switch (p) {
-    case OverlapPolicy::kAllow: return "allow";
-    case OverlapPolicy::kSkip: return "skip";
-    case OverlapPolicy::kBufferOne: return "buffer_one";
+    case OverlapPolicy::kAllow:
+      return "allow";
+    case OverlapPolicy::kSkip:
+      return "skip";
+    case OverlapPolicy::kBufferOne:
+      return "buffer_one";
   }
   return "unknown";
 }

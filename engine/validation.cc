@@ -8,8 +8,8 @@ namespace ratchet::internal {
 namespace {
 
 bool IsNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '_' || c == '.' || c == ':' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == ':' || c == '-';
 }
 
 bool IsPrintableAscii(absl::string_view s) {
@@ -19,7 +19,7 @@ bool IsPrintableAscii(absl::string_view s) {
   return true;
 }
 
-constexpr Millis kMaxBackoff{30LL * 24 * 3600000};     // 30 days
+constexpr Millis kMaxBackoff{30LL * 24 * 3600000};      // 30 days
 constexpr Millis kMaxRetention{3650LL * 24 * 3600000};  // 10 years
 
 }  // namespace
@@ -27,8 +27,8 @@ constexpr Millis kMaxRetention{3650LL * 24 * 3600000};  // 10 years
 absl::Status ValidateName(absl::string_view field, absl::string_view name) {
   if (name.empty()) return InvalidArgument(field, "must not be empty");
   if (name.size() > kMaxNameBytes) {
-    return InvalidArgument(field, absl::StrCat(name.size(), " bytes exceeds the limit of ",
-                                               kMaxNameBytes, " bytes"));
+    return InvalidArgument(
+        field, absl::StrCat(name.size(), " bytes exceeds the limit of ", kMaxNameBytes, " bytes"));
   }
   for (char c : name) {
     if (!IsNameChar(c)) {
@@ -41,8 +41,8 @@ absl::Status ValidateName(absl::string_view field, absl::string_view name) {
 
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max) {
   if (d.count() <= 0 || d > max) {
-    return InvalidArgument(field, absl::StrCat(d.count(), " ms is outside [1, ", max.count(),
-                                               "] ms"));
+    return InvalidArgument(field,
+                           absl::StrCat(d.count(), " ms is outside [1, ", max.count(), "] ms"));
   }
   return absl::OkStatus();
 }
@@ -53,8 +53,7 @@ absl::Status ValidateRetryPolicy(absl::string_view field, const RetryPolicy& p) 
   RATCHET_RETURN_IF_ERROR(
       ValidateDuration(absl::StrCat(field, ".max_backoff"), p.max_backoff, kMaxBackoff));
   if (p.max_backoff < p.initial_backoff) {
-    return InvalidArgument(absl::StrCat(field, ".max_backoff"),
-                           "must be >= initial_backoff");
+    return InvalidArgument(absl::StrCat(field, ".max_backoff"), "must be >= initial_backoff");
   }
   if (!(p.multiplier >= 1.0 && p.multiplier <= 10.0)) {
     return InvalidArgument(absl::StrCat(field, ".multiplier"),
@@ -73,19 +72,17 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
   if (r.payload.size() > o.max_payload_bytes) {
     return PayloadTooLarge(r.payload.size(), o.max_payload_bytes);
   }
-  if (r.idempotency_key.size() > kMaxIdempotencyKeyBytes ||
-      !IsPrintableAscii(r.idempotency_key)) {
-    return InvalidArgument(prefix + "idempotency_key",
-                           absl::StrCat("must be at most ", kMaxIdempotencyKeyBytes,
-                                        " bytes of printable ASCII"));
+  if (r.idempotency_key.size() > kMaxIdempotencyKeyBytes || !IsPrintableAscii(r.idempotency_key)) {
+    return InvalidArgument(
+        prefix + "idempotency_key",
+        absl::StrCat("must be at most ", kMaxIdempotencyKeyBytes, " bytes of printable ASCII"));
   }
   if (r.run_at && r.delay) {
     return InvalidArgument(prefix + "run_at", "give run_at or delay, not both");
   }
   if (r.delay && (r.delay->count() < 0 || *r.delay > o.max_schedule_ahead)) {
-    return InvalidArgument(prefix + "delay",
-                           absl::StrCat(r.delay->count(), " ms is outside [0, ",
-                                        o.max_schedule_ahead.count(), "] ms"));
+    return InvalidArgument(prefix + "delay", absl::StrCat(r.delay->count(), " ms is outside [0, ",
+                                                          o.max_schedule_ahead.count(), "] ms"));
   }
   if (r.run_at && (ToUnixMs(*r.run_at) < 0 || *r.run_at > now + o.max_schedule_ahead)) {
     return InvalidArgument(prefix + "run_at",
@@ -97,16 +94,16 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
                            absl::StrCat(r.priority, " is outside [0, ", kMaxPriority, "]"));
   }
   if (r.max_attempts && (*r.max_attempts < 1 || *r.max_attempts > kMaxAttemptsLimit)) {
-    return InvalidArgument(prefix + "max_attempts", absl::StrCat(*r.max_attempts,
-                                                                 " is outside [1, ",
-                                                                 kMaxAttemptsLimit, "]"));
+    return InvalidArgument(
+        prefix + "max_attempts",
+        absl::StrCat(*r.max_attempts, " is outside [1, ", kMaxAttemptsLimit, "]"));
   }
   if (r.retry_policy) {
     RATCHET_RETURN_IF_ERROR(ValidateRetryPolicy(prefix + "retry_policy", *r.retry_policy));
   }
   if (r.visibility_timeout) {
-    RATCHET_RETURN_IF_ERROR(ValidateDuration(prefix + "visibility_timeout",
-                                             *r.visibility_timeout, o.max_visibility_timeout));
+    RATCHET_RETURN_IF_ERROR(ValidateDuration(prefix + "visibility_timeout", *r.visibility_timeout,
+                                             o.max_visibility_timeout));
   }
   return absl::OkStatus();
 }
@@ -114,8 +111,7 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
 absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w,
                               const EngineOptions& o) {
   if (w.key.empty() || w.key.size() > kMaxAppKeyBytes) {
-    return InvalidArgument(prefix + "key",
-                           absl::StrCat("must be 1..", kMaxAppKeyBytes, " bytes"));
+    return InvalidArgument(prefix + "key", absl::StrCat("must be 1..", kMaxAppKeyBytes, " bytes"));
   }
   if (w.value && w.value->size() > o.max_payload_bytes) {
     return InvalidArgument(prefix + "value",
@@ -128,20 +124,20 @@ absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w,
 absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o) {
   RATCHET_RETURN_IF_ERROR(ValidateName("queue", r.queue));
   if (r.max_jobs < 1 || r.max_jobs > o.max_lease_jobs) {
-    return InvalidArgument("max_jobs", absl::StrCat(r.max_jobs, " is outside [1, ",
-                                                    o.max_lease_jobs, "]"));
+    return InvalidArgument("max_jobs",
+                           absl::StrCat(r.max_jobs, " is outside [1, ", o.max_lease_jobs, "]"));
   }
   if (r.visibility_timeout) {
-    RATCHET_RETURN_IF_ERROR(ValidateDuration("visibility_timeout", *r.visibility_timeout,
-                                             o.max_visibility_timeout));
+    RATCHET_RETURN_IF_ERROR(
+        ValidateDuration("visibility_timeout", *r.visibility_timeout, o.max_visibility_timeout));
   }
   if (r.wait.count() < 0 || r.wait > o.max_lease_wait) {
     return InvalidArgument("wait", absl::StrCat(r.wait.count(), " ms is outside [0, ",
                                                 o.max_lease_wait.count(), "] ms"));
   }
   if (r.worker_id.size() > kMaxNameBytes || !IsPrintableAscii(r.worker_id)) {
-    return InvalidArgument("worker_id", absl::StrCat("must be at most ", kMaxNameBytes,
-                                                     " bytes of printable ASCII"));
+    return InvalidArgument(
+        "worker_id", absl::StrCat("must be at most ", kMaxNameBytes, " bytes of printable ASCII"));
   }
   return absl::OkStatus();
 }
@@ -153,11 +149,11 @@ absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& 
   }
   RATCHET_RETURN_IF_ERROR(ValidateRetryPolicy("retry_policy", s.retry_policy));
   if (s.max_attempts < 1 || s.max_attempts > kMaxAttemptsLimit) {
-    return InvalidArgument("max_attempts", absl::StrCat(s.max_attempts, " is outside [1, ",
-                                                        kMaxAttemptsLimit, "]"));
+    return InvalidArgument(
+        "max_attempts", absl::StrCat(s.max_attempts, " is outside [1, ", kMaxAttemptsLimit, "]"));
   }
-  RATCHET_RETURN_IF_ERROR(ValidateDuration("visibility_timeout", s.visibility_timeout,
-                                           o.max_visibility_timeout));
+  RATCHET_RETURN_IF_ERROR(
+      ValidateDuration("visibility_timeout", s.visibility_timeout, o.max_visibility_timeout));
   RATCHET_RETURN_IF_ERROR(
       ValidateDuration("completed_retention", s.completed_retention, kMaxRetention));
   return ValidateDuration("dead_retention", s.dead_retention, kMaxRetention);
@@ -167,8 +163,7 @@ absl::Status ValidateFilter(const DeadLetterFilter& f) {
   if (!f.job_id || !f.queue.empty()) RATCHET_RETURN_IF_ERROR(ValidateName("queue", f.queue));
   if (!f.job_type.empty()) RATCHET_RETURN_IF_ERROR(ValidateName("job_type", f.job_type));
   if (f.limit < 1 || f.limit > kMaxBulkLimit) {
-    return InvalidArgument("limit",
-                           absl::StrCat(f.limit, " is outside [1, ", kMaxBulkLimit, "]"));
+    return InvalidArgument("limit", absl::StrCat(f.limit, " is outside [1, ", kMaxBulkLimit, "]"));
   }
   return absl::OkStatus();
 }

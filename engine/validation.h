@@ -25,8 +25,7 @@ absl::Status ValidateName(absl::string_view field, absl::string_view name);
 absl::Status ValidateRetryPolicy(absl::string_view field, const RetryPolicy& p);
 absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
                              const EngineOptions& o, TimePoint now);
-absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w,
-                              const EngineOptions& o);
+absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w, const EngineOptions& o);
 absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);
 absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o);

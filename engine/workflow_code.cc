@@ -18,16 +18,15 @@ using storage::Cf;
 absl::Status StateMachine::CheckLease(JobId job_id, FencingToken token, absl::string_view op) {
   JobMeta* m = indexes_.Find(job_id);
   if (!m || !m->running || m->token != token) {
-    return LeaseLost(absl::StrCat(op, ": job ", job_id, ": fencing token ", token,
-                                  " does not hold the lease"));
+    return LeaseLost(
+        absl::StrCat(op, ": job ", job_id, ": fencing token ", token, " does not hold the lease"));
   }
   return absl::OkStatus();
 }
 
 namespace {
 
-absl::Status ValidateEntry(absl::string_view field, const JournalEntry& e,
-                           const EngineOptions& o) {
+absl::Status ValidateEntry(absl::string_view field, const JournalEntry& e, const EngineOptions& o) {
   if (e.name.empty() || e.name.size() > 256) {
     return InvalidArgument(absl::StrCat(field, ".name"), "must be 1..256 bytes");
   }
@@ -77,9 +76,9 @@ absl::Status StateMachine::RecordStep(storage::Batch& batch, TimePoint now,
   RATCHET_RETURN_IF_ERROR(CheckLease(req.job_id, req.token, "record step"));
   if (Journalled(wf, req.entry.name)) return absl::OkStatus();  // the first result stands
   if (wf.journal_names_size() >= options_.max_workflow_steps) {
-    return InvalidArgument("entry", absl::StrCat("workflow ", wf.id(), " already has ",
-                                                 wf.journal_names_size(),
-                                                 " journal entries, the limit"));
+    return InvalidArgument(
+        "entry", absl::StrCat("workflow ", wf.id(), " already has ", wf.journal_names_size(),
+                              " journal entries, the limit"));
   }
   Append(batch, now, wf, req.entry);
   SaveWorkflow(batch, wf);
@@ -89,11 +88,12 @@ absl::Status StateMachine::RecordStep(storage::Batch& batch, TimePoint now,
 absl::Status StateMachine::Suspend(storage::Batch& batch, TimePoint now,
                                    const SuspendRequest& req) {
   for (size_t i = 0; i < req.record.size(); ++i) {
-    RATCHET_RETURN_IF_ERROR(ValidateEntry(absl::StrCat("record[", i, "]"), req.record[i], options_));
+    RATCHET_RETURN_IF_ERROR(
+        ValidateEntry(absl::StrCat("record[", i, "]"), req.record[i], options_));
   }
   if (req.until > now + options_.max_schedule_ahead) {
-    return InvalidArgument("until", absl::StrCat("is more than ", options_.max_schedule_ahead.count(),
-                                                 " ms ahead"));
+    return InvalidArgument(
+        "until", absl::StrCat("is more than ", options_.max_schedule_ahead.count(), " ms ahead"));
   }
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, Load(batch, req.job_id));
   RATCHET_ASSIGN_OR_RETURN(WorkflowRecord wf, WorkflowOfJob(batch, r, "suspend"));
@@ -101,18 +101,20 @@ absl::Status StateMachine::Suspend(storage::Batch& batch, TimePoint now,
   const auto& events = wf.events();
   if (!req.awaiting_event.empty() &&
       std::find(events.begin(), events.end(), req.awaiting_event) == events.end()) {
-    return InvalidArgument("awaiting_event",
-                           absl::StrCat("event '", req.awaiting_event,
-                                        "' is not declared by workflow ", wf.id()));
+    return InvalidArgument(
+        "awaiting_event",
+        absl::StrCat("event '", req.awaiting_event, "' is not declared by workflow ", wf.id()));
   }
-  if (wf.journal_names_size() + req.record.size() > static_cast<size_t>(options_.max_workflow_steps)) {
-    return InvalidArgument("record", absl::StrCat("workflow ", wf.id(),
-                                                  " would exceed the limit of ",
-                                                  options_.max_workflow_steps, " journal entries"));
+  if (wf.journal_names_size() + req.record.size() >
+      static_cast<size_t>(options_.max_workflow_steps)) {
+    return InvalidArgument("record",
+                           absl::StrCat("workflow ", wf.id(), " would exceed the limit of ",
+                                        options_.max_workflow_steps, " journal entries"));
   }
   bool event_here = false;
   if (!req.awaiting_event.empty()) {
-    RATCHET_ASSIGN_OR_RETURN(auto ev, batch.Get(Cf::kWorkflows, EventKey(wf.id(), req.awaiting_event)));
+    RATCHET_ASSIGN_OR_RETURN(auto ev,
+                             batch.Get(Cf::kWorkflows, EventKey(wf.id(), req.awaiting_event)));
     event_here = ev.has_value();
   }
   // Checked; from here on nothing fails.
@@ -148,17 +150,17 @@ absl::Status StateMachine::SendEvent(storage::Batch& batch, TimePoint now,
   if (std::find(events.begin(), events.end(), req.name) == events.end()) {
     return InvalidArgument(
         "name", absl::StrCat("unknown event '", req.name, "' for workflow ", wf.id(),
-                             events.empty() ? " (it declares no events)"
-                                            : absl::StrCat(" (declared: ",
-                                                           absl::StrJoin(events, ", "), ")")));
+                             events.empty()
+                                 ? " (it declares no events)"
+                                 : absl::StrCat(" (declared: ", absl::StrJoin(events, ", "), ")")));
   }
   std::string key = EventKey(wf.id(), req.name);
   RATCHET_ASSIGN_OR_RETURN(auto stored, batch.Get(Cf::kWorkflows, key));
   if (stored) {
     if (*stored == req.payload) return absl::OkStatus();  // a retried send
-    return WithReason(absl::AlreadyExistsError(absl::StrCat(
-                          "event '", req.name, "' was already sent to workflow ", wf.id(),
-                          " with a different payload")),
+    return WithReason(absl::AlreadyExistsError(absl::StrCat("event '", req.name,
+                                                            "' was already sent to workflow ",
+                                                            wf.id(), " with a different payload")),
                       kReasonIdempotencyConflict);
   }
   if (static_cast<WorkflowState>(wf.state()) != WorkflowState::kRunning) {

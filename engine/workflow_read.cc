@@ -81,7 +81,8 @@ absl::StatusOr<Workflow> StateMachine::GetWorkflow(storage::Batch& batch, TimePo
 absl::StatusOr<WorkflowListResult> StateMachine::ListWorkflows(storage::Batch& batch,
                                                                const WorkflowListRequest& req) {
   if (req.limit < 1 || req.limit > kMaxListLimit) {
-    return InvalidArgument("limit", absl::StrCat(req.limit, " is outside [1, ", kMaxListLimit, "]"));
+    return InvalidArgument("limit",
+                           absl::StrCat(req.limit, " is outside [1, ", kMaxListLimit, "]"));
   }
   WorkflowId after = 0;
   if (!req.cursor.empty() && !absl::SimpleAtoi(req.cursor, &after)) {
@@ -101,7 +102,8 @@ absl::StatusOr<WorkflowListResult> StateMachine::ListWorkflows(storage::Batch& b
   while (static_cast<int>(ids.size()) <= req.limit) {
     int best = -1;
     for (size_t i = 0; i < sets.size(); ++i) {
-      if (its[i] != sets[i]->end() && (best < 0 || *its[i] < *its[best])) best = static_cast<int>(i);
+      if (its[i] != sets[i]->end() && (best < 0 || *its[i] < *its[best]))
+        best = static_cast<int>(i);
     }
     if (best < 0) break;
     ids.push_back(*its[best]++);
@@ -121,18 +123,18 @@ absl::StatusOr<WorkflowListResult> StateMachine::ListWorkflows(storage::Batch& b
 absl::Status StateMachine::RecoverWorkflows() {
   absl::Status parse_status;
   std::string prefix(kWorkflowPrefix);
-  RATCHET_RETURN_IF_ERROR(store_->ForEach(
-      Cf::kWorkflows, prefix, storage::PrefixSuccessor(prefix),
-      [&](std::string_view key, std::string_view value) {
-        WorkflowRecord r;
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status = absl::DataLossError("a workflow record does not parse");
-          return false;
-        }
-        IndexWorkflow(r.id(), std::nullopt, static_cast<WorkflowState>(r.state()));
-        next_workflow_id_ = std::max<WorkflowId>(next_workflow_id_, r.id() + 1);
-        return true;
-      }));
+  RATCHET_RETURN_IF_ERROR(
+      store_->ForEach(Cf::kWorkflows, prefix, storage::PrefixSuccessor(prefix),
+                      [&](std::string_view key, std::string_view value) {
+                        WorkflowRecord r;
+                        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+                          parse_status = absl::DataLossError("a workflow record does not parse");
+                          return false;
+                        }
+                        IndexWorkflow(r.id(), std::nullopt, static_cast<WorkflowState>(r.state()));
+                        next_workflow_id_ = std::max<WorkflowId>(next_workflow_id_, r.id() + 1);
+                        return true;
+                      }));
   return parse_status;
 }
 
@@ -142,16 +144,16 @@ absl::StatusOr<int> StateMachine::SweepWorkflows(storage::Batch& batch, TimePoin
   std::string prefix(kWorkflowExpiryPrefix);
   std::string end = KeyBuilder().Raw(prefix).I64(ToUnixMs(now) + 1).Build();
   std::vector<WorkflowId> expired;
-  RATCHET_RETURN_IF_ERROR(store_->ForEach(Cf::kWorkflows, prefix, end,
-                                          [&](std::string_view key, std::string_view) {
-                                            KeyReader reader(key.substr(prefix.size()));
-                                            int64_t at = 0;
-                                            uint64_t id = 0;
-                                            if (reader.I64(&at) && reader.U64(&id)) {
-                                              expired.push_back(id);
-                                            }
-                                            return expired.size() < 100;
-                                          }));
+  RATCHET_RETURN_IF_ERROR(
+      store_->ForEach(Cf::kWorkflows, prefix, end, [&](std::string_view key, std::string_view) {
+        KeyReader reader(key.substr(prefix.size()));
+        int64_t at = 0;
+        uint64_t id = 0;
+        if (reader.I64(&at) && reader.U64(&id)) {
+          expired.push_back(id);
+        }
+        return expired.size() < 100;
+      }));
   for (WorkflowId id : expired) {
     if (deleted >= max_keys) break;
     RATCHET_ASSIGN_OR_RETURN(auto wf, FindWorkflow(batch, id));

@@ -39,8 +39,7 @@ absl::Status RunWorkflowJob(Engine& engine, const LeasedJob& job, const Workflow
                             Clock* clock) {
   DurableJob durable = ToDurableJob(job);
   EngineJournal journal(engine, job);
-  WorkflowOutcome out =
-      RunWorkflow(durable, &journal, clock ? clock : SystemClock::Default(), fn);
+  WorkflowOutcome out = RunWorkflow(durable, &journal, clock ? clock : SystemClock::Default(), fn);
   switch (out.kind) {
     case WorkflowOutcome::Kind::kCompleted:
       return engine.Complete({job.id, job.token, std::move(out.result), {}});
@@ -59,13 +58,12 @@ absl::Status RunWorkflowJob(Engine& engine, const LeasedJob& job, const Workflow
       [[fallthrough]];
     }
     case WorkflowOutcome::Kind::kFailed: {
-      bool retryable = !absl::IsInvalidArgument(out.error) &&
-                       !absl::IsFailedPrecondition(out.error);
+      bool retryable =
+          !absl::IsInvalidArgument(out.error) && !absl::IsFailedPrecondition(out.error);
       if (ReasonOf(out.error) == kReasonLeaseLost) {
         return out.error;  // the lease moved on; nothing to end
       }
-      return engine.Fail({job.id, job.token, std::string(out.error.message()), retryable})
-          .status();
+      return engine.Fail({job.id, job.token, std::string(out.error.message()), retryable}).status();
     }
   }
   return absl::OkStatus();

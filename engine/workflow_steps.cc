@@ -39,7 +39,8 @@ absl::Status StateMachine::ReleaseStep(storage::Batch& batch, TimePoint now,
   req.priority = step.priority();
   if (step.max_attempts() > 0) req.max_attempts = step.max_attempts();
   if (step.has_retry()) req.retry_policy = FromRecord(step.retry());
-  if (step.visibility_timeout_ms() > 0) req.visibility_timeout = Millis(step.visibility_timeout_ms());
+  if (step.visibility_timeout_ms() > 0)
+    req.visibility_timeout = Millis(step.visibility_timeout_ms());
   step.set_job_id(Insert(batch, now, req, "", &origin));
   step.set_state(static_cast<int>(StepState::kReleased));
   return absl::OkStatus();
@@ -66,8 +67,8 @@ void StateMachine::EndWorkflow(storage::Batch& batch, TimePoint now, WorkflowRec
   wf.set_finished_at_ms(ToUnixMs(now));
   QueueState* q = indexes_.FindQueue(wf.queue());
   QueueSettings settings = q ? q->settings : options_.default_queue_settings;
-  Millis keep = state == WorkflowState::kFailed ? settings.dead_retention
-                                                : settings.completed_retention;
+  Millis keep =
+      state == WorkflowState::kFailed ? settings.dead_retention : settings.completed_retention;
   if (wf.expires_at_ms() != 0) {
     batch.Delete(Cf::kWorkflows, WorkflowExpiryKey(wf.expires_at_ms(), wf.id()));
   }
@@ -223,8 +224,8 @@ absl::Status StateMachine::OnMainJobFinished(storage::Batch& batch, TimePoint no
 }
 
 void StateMachine::OnJobFinished(storage::Batch& batch, TimePoint now, const JobRecord& r) {
-  absl::Status s = r.step_index() < 0 ? OnMainJobFinished(batch, now, r)
-                                      : OnStepFinished(batch, now, r);
+  absl::Status s =
+      r.step_index() < 0 ? OnMainJobFinished(batch, now, r) : OnStepFinished(batch, now, r);
   // Only a RocksDB read error gets here; the job's own change still applies.
   if (!s.ok()) spdlog::error("workflow {} step update failed: {}", r.workflow_id(), s.ToString());
 }
@@ -256,7 +257,8 @@ void StateMachine::OnJobRedriven(storage::Batch& batch, TimePoint now, const Job
     }
     return absl::OkStatus();
   }();
-  if (!s.ok()) spdlog::error("workflow {} redrive update failed: {}", r.workflow_id(), s.ToString());
+  if (!s.ok())
+    spdlog::error("workflow {} redrive update failed: {}", r.workflow_id(), s.ToString());
 }
 
 absl::StatusOr<WorkflowState> StateMachine::CancelWorkflow(storage::Batch& batch, TimePoint now,
@@ -276,7 +278,8 @@ absl::StatusOr<WorkflowState> StateMachine::CancelWorkflow(storage::Batch& batch
   for (int i = 0; i < wf.step_count() && wf.kind() == static_cast<int>(WorkflowKind::kDag); ++i) {
     RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, id, i));
     auto s = static_cast<StepState>(step.state());
-    bool cancel = s == StepState::kPending || (s == StepState::kCancelled && step.cancelled_by_failure());
+    bool cancel =
+        s == StepState::kPending || (s == StepState::kCancelled && step.cancelled_by_failure());
     if (s == StepState::kReleased) {
       RATCHET_ASSIGN_OR_RETURN(cancel, CancelStepJob(batch, now, step.job_id(), true));
     }

@@ -38,8 +38,9 @@ void SaveWorkflow(storage::Batch& batch, const WorkflowRecord& wf) {
 }
 
 absl::StatusOr<StepRecord> LoadStep(storage::Batch& batch, WorkflowId id, int index) {
-  RATCHET_ASSIGN_OR_RETURN(auto step, Read<StepRecord>(batch, StepKey(id, index),
-                                                      absl::StrCat("workflow ", id, " step ", index)));
+  RATCHET_ASSIGN_OR_RETURN(
+      auto step,
+      Read<StepRecord>(batch, StepKey(id, index), absl::StrCat("workflow ", id, " step ", index)));
   if (!step) return NotFound(absl::StrCat("workflow ", id, " step ", index, " not found"));
   return std::move(*step);
 }
@@ -52,9 +53,9 @@ absl::StatusOr<std::vector<JournalEntry>> LoadJournal(storage::Batch& batch,
                                                       const WorkflowRecord& wf) {
   std::vector<JournalEntry> out;
   for (int i = 0; i < wf.journal_names_size(); ++i) {
-    RATCHET_ASSIGN_OR_RETURN(auto rec, Read<JournalRecord>(batch, JournalKey(wf.id(), i),
-                                                          absl::StrCat("workflow ", wf.id(),
-                                                                       " journal ", i)));
+    RATCHET_ASSIGN_OR_RETURN(
+        auto rec, Read<JournalRecord>(batch, JournalKey(wf.id(), i),
+                                      absl::StrCat("workflow ", wf.id(), " journal ", i)));
     if (!rec) continue;
     out.push_back({rec->name(), rec->result(), FromUnixMs(rec->at_ms())});
   }

@@ -76,8 +76,8 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::SubmitWorkflow(storage::Batch
   const int n = static_cast<int>(spec.steps.size());
   if (n == 0) return InvalidArgument("steps", "a workflow needs at least one step");
   if (n > options_.max_workflow_steps) {
-    return InvalidArgument("steps", absl::StrCat(n, " steps exceeds the limit of ",
-                                                 options_.max_workflow_steps));
+    return InvalidArgument(
+        "steps", absl::StrCat(n, " steps exceeds the limit of ", options_.max_workflow_steps));
   }
   absl::flat_hash_map<std::string, int> index;
   size_t bytes = 0;
@@ -153,7 +153,7 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::SubmitWorkflow(storage::Batch
       ToRecord(*s.options.retry_policy, r.mutable_retry());
     }
     r.set_visibility_timeout_ms(s.options.visibility_timeout ? s.options.visibility_timeout->count()
-                                                              : 0);
+                                                             : 0);
     for (int d : deps[i]) r.add_depends_on(d);
     for (int d : dependents[i]) r.add_dependents(d);
     r.set_remaining(static_cast<int>(deps[i].size()));
@@ -174,8 +174,8 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::StartWorkflow(storage::Batch&
   EnqueueRequest job = StepJob(req.queue, main);
   RATCHET_RETURN_IF_ERROR(ValidateEnqueue("", job, options_, now));
   if (req.events.size() > kMaxEvents) {
-    return InvalidArgument("events", absl::StrCat(req.events.size(),
-                                                  " events exceeds the limit of ", kMaxEvents));
+    return InvalidArgument(
+        "events", absl::StrCat(req.events.size(), " events exceeds the limit of ", kMaxEvents));
   }
   WorkflowRecord wf;
   for (size_t i = 0; i < req.events.size(); ++i) {
@@ -195,9 +195,10 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::StartWorkflow(storage::Batch&
   return CreateWorkflow(batch, now, std::move(wf), {}, &job);
 }
 
-absl::StatusOr<WorkflowSubmitResult> StateMachine::CreateWorkflow(
-    storage::Batch& batch, TimePoint now, WorkflowRecord wf, std::vector<StepRecord> steps,
-    const EnqueueRequest* main_job) {
+absl::StatusOr<WorkflowSubmitResult> StateMachine::CreateWorkflow(storage::Batch& batch,
+                                                                  TimePoint now, WorkflowRecord wf,
+                                                                  std::vector<StepRecord> steps,
+                                                                  const EnqueueRequest* main_job) {
   // Everything but the idempotency key is validated by the callers.
   std::string ikey, fingerprint;
   if (!wf.idempotency_key().empty()) {
@@ -213,11 +214,11 @@ absl::StatusOr<WorkflowSubmitResult> StateMachine::CreateWorkflow(
     IdempotencyRecord rec;
     if (stored && rec.ParseFromString(*stored)) {
       if (rec.fingerprint() != fingerprint) {
-        return WithReason(absl::AlreadyExistsError(absl::StrCat(
-                              "idempotency_key: '", wf.idempotency_key(),
-                              "' already belongs to workflow ", rec.job_id(),
-                              " with a different definition")),
-                          kReasonIdempotencyConflict);
+        return WithReason(
+            absl::AlreadyExistsError(absl::StrCat("idempotency_key: '", wf.idempotency_key(),
+                                                  "' already belongs to workflow ", rec.job_id(),
+                                                  " with a different definition")),
+            kReasonIdempotencyConflict);
       }
       return WorkflowSubmitResult{rec.job_id(), true};
     }

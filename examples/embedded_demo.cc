@@ -50,8 +50,8 @@ void Work(Engine& engine, const std::string& worker, const std::atomic<bool>& fi
       if (!failed.ok()) continue;
       if (failed->state == JobState::kScheduled) {
         counters.retries++;
-        spdlog::info("job={} type={} attempt={} failed ({}); retry in {} ms", job.id,
-                     job.job_type, job.attempt, std::string(result.message()),
+        spdlog::info("job={} type={} attempt={} failed ({}); retry in {} ms", job.id, job.job_type,
+                     job.attempt, std::string(result.message()),
                      (failed->retry_at->time_since_epoch() -
                       std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now())
                           .time_since_epoch())
@@ -66,7 +66,8 @@ void Work(Engine& engine, const std::string& worker, const std::atomic<bool>& fi
 }
 
 void WaitFor(const std::function<bool()>& done) {
-  for (int i = 0; i < 500 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  for (int i = 0; i < 500 && !done(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
 }  // namespace
@@ -96,10 +97,12 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const std::string run = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  const std::string run =
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   std::vector<EnqueueRequest> batch;
   for (int i = 0; i < jobs; ++i) {
-    batch.push_back({"demo", "resize_image", "image-" + std::to_string(i), run + "-" + std::to_string(i)});
+    batch.push_back(
+        {"demo", "resize_image", "image-" + std::to_string(i), run + "-" + std::to_string(i)});
   }
   batch.push_back({"demo", "flaky", "call upstream", run + "-flaky"});
   batch.push_back({"demo", "poison", "{not json", run + "-poison"});
@@ -118,8 +121,10 @@ int main(int argc, char** argv) {
 
   Counters counters;
   std::atomic<bool> fixed{false}, stop{false};
-  std::thread w1(Work, std::ref(engine), "worker-1", std::cref(fixed), std::cref(stop), std::ref(counters));
-  std::thread w2(Work, std::ref(engine), "worker-2", std::cref(fixed), std::cref(stop), std::ref(counters));
+  std::thread w1(Work, std::ref(engine), "worker-1", std::cref(fixed), std::cref(stop),
+                 std::ref(counters));
+  std::thread w2(Work, std::ref(engine), "worker-2", std::cref(fixed), std::cref(stop),
+                 std::ref(counters));
   WaitFor([&] { return counters.completed.load() >= jobs + 1 && counters.dead.load() >= 1; });
 
   auto dlq = engine.List({"demo", JobState::kDead, 10, ""});
@@ -144,11 +149,12 @@ int main(int argc, char** argv) {
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   auto poison_job = engine.Get(poison);
-  std::printf("\nsummary: %d completed, %d retries, %d dead-lettered, 1 redriven (now %s), "
-              "%.0f jobs/s over %.2f s\n",
-              counters.completed.load(), counters.retries.load(), counters.dead.load(),
-              poison_job.ok() ? JobStateName(poison_job->state) : "?",
-              counters.completed.load() / elapsed, elapsed);
+  std::printf(
+      "\nsummary: %d completed, %d retries, %d dead-lettered, 1 redriven (now %s), "
+      "%.0f jobs/s over %.2f s\n",
+      counters.completed.load(), counters.retries.load(), counters.dead.load(),
+      poison_job.ok() ? JobStateName(poison_job->state) : "?", counters.completed.load() / elapsed,
+      elapsed);
   auto queues = engine.ListQueues();
   if (queues.ok()) {
     for (const QueueInfo& q : *queues) {

@@ -42,9 +42,15 @@ using Command = rc::state::Command<Model, Sut>;
 void CheckExpect(Expect want, const absl::Status& got) {
   switch (want) {
     case Expect::kOk:
-    case Expect::kDuplicate: RC_ASSERT(got.ok()); break;
-    case Expect::kConflict: RC_ASSERT(got.code() == absl::StatusCode::kAlreadyExists); break;
-    case Expect::kLeaseLost: RC_ASSERT(ReasonOf(got) == std::string(kReasonLeaseLost)); break;
+    case Expect::kDuplicate:
+      RC_ASSERT(got.ok());
+      break;
+    case Expect::kConflict:
+      RC_ASSERT(got.code() == absl::StatusCode::kAlreadyExists);
+      break;
+    case Expect::kLeaseLost:
+      RC_ASSERT(ReasonOf(got) == std::string(kReasonLeaseLost));
+      break;
     case Expect::kInvalidState:
       RC_ASSERT(ReasonOf(got) == std::string(kReasonInvalidState));
       break;
@@ -124,8 +130,8 @@ struct EnqueueBatchCmd : Command {
   void show(std::ostream& os) const override {
     os << (single ? "Enqueue" : "EnqueueBatch") << "(";
     for (const auto& s : specs) {
-      os << "[q=" << s.queue << " key=" << s.key << " payload=" << s.payload
-         << " delay=" << s.delay << " prio=" << s.priority << " max=" << s.max_attempts << "]";
+      os << "[q=" << s.queue << " key=" << s.key << " payload=" << s.payload << " delay=" << s.delay
+         << " prio=" << s.priority << " max=" << s.max_attempts << "]";
     }
     os << ")";
   }
@@ -246,8 +252,7 @@ struct FailCmd : Command {
     CheckAllJobs(m, sut);
   }
   void show(std::ostream& os) const override {
-    os << "Fail(" << target.id << ", token=" << target.token << ", retryable=" << retryable
-       << ")";
+    os << "Fail(" << target.id << ", token=" << target.token << ", retryable=" << retryable << ")";
   }
 };
 
@@ -357,11 +362,12 @@ TEST(EnginePropertyTest, EngineAgreesWithTheReferenceModel) {
   bool ok = rc::check("engine agrees with the reference model", [] {
     Sut sut;
     Model initial(testing::kStartMs, kSeed);
-    rc::state::check(initial, sut,
-                     rc::state::gen::execOneOfWithArgs<
-                         EnqueueBatchCmd, EnqueueBatchCmd, LeaseCmd, LeaseCmd, HeartbeatCmd,
-                         CompleteCmd, FailCmd, CancelCmd, RedriveCmd, AdvanceClockCmd,
-                         AdvanceClockCmd, QueueSettingsCmd, ReopenCmd>());
+    rc::state::check(
+        initial, sut,
+        rc::state::gen::execOneOfWithArgs<EnqueueBatchCmd, EnqueueBatchCmd, LeaseCmd, LeaseCmd,
+                                          HeartbeatCmd, CompleteCmd, FailCmd, CancelCmd, RedriveCmd,
+                                          AdvanceClockCmd, AdvanceClockCmd, QueueSettingsCmd,
+                                          ReopenCmd>());
   });
   EXPECT_TRUE(ok);
 }

@@ -36,9 +36,17 @@ void DelayBounds(const RetryPolicy& p, int attempt, int64_t previous, int64_t* l
   for (int i = 1; i < attempt && e < cap; ++i) e = static_cast<int64_t>(e * p.multiplier);
   e = std::min(e, cap);
   switch (p.jitter) {
-    case JitterMode::kNone: *lo = *hi = e; break;
-    case JitterMode::kFull: *lo = 0; *hi = e; break;
-    case JitterMode::kEqual: *lo = (e + 1) / 2; *hi = e; break;
+    case JitterMode::kNone:
+      *lo = *hi = e;
+      break;
+    case JitterMode::kFull:
+      *lo = 0;
+      *hi = e;
+      break;
+    case JitterMode::kEqual:
+      *lo = (e + 1) / 2;
+      *hi = e;
+      break;
     case JitterMode::kDecorrelated:
       *lo = base;
       *hi = std::max(base, std::min(cap, 3 * (previous > 0 ? previous : base)));
@@ -48,11 +56,16 @@ void DelayBounds(const RetryPolicy& p, int attempt, int64_t previous, int64_t* l
 
 JobState Model::Visible(const MJob& j) const {
   switch (j.st) {
-    case St::kWaiting: return j.run_at <= now ? JobState::kAvailable : JobState::kScheduled;
-    case St::kRunning: return JobState::kRunning;
-    case St::kCompleted: return JobState::kCompleted;
-    case St::kDead: return JobState::kDead;
-    case St::kCancelled: return JobState::kCancelled;
+    case St::kWaiting:
+      return j.run_at <= now ? JobState::kAvailable : JobState::kScheduled;
+    case St::kRunning:
+      return JobState::kRunning;
+    case St::kCompleted:
+      return JobState::kCompleted;
+    case St::kDead:
+      return JobState::kDead;
+    case St::kCancelled:
+      return JobState::kCancelled;
   }
   return JobState::kScheduled;
 }
@@ -187,10 +200,16 @@ Expect Model::Fail(JobId id, FencingToken token, bool retryable, int64_t* delay)
 Expect Model::Cancel(JobId id) {
   MJob& j = jobs.at(id);
   switch (j.st) {
-    case St::kWaiting: j.st = St::kCancelled; return Expect::kOk;
-    case St::kRunning: j.cancel_requested = true; return Expect::kOk;
-    case St::kCancelled: return Expect::kOk;
-    default: return Expect::kInvalidState;
+    case St::kWaiting:
+      j.st = St::kCancelled;
+      return Expect::kOk;
+    case St::kRunning:
+      j.cancel_requested = true;
+      return Expect::kOk;
+    case St::kCancelled:
+      return Expect::kOk;
+    default:
+      return Expect::kInvalidState;
   }
 }
 

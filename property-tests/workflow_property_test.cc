@@ -85,7 +85,8 @@ TEST(WorkflowPropertyTest, StepsRespectDependenciesAndTheWorkflowAgreesWithItsSt
       switch (*rc::gen::inRange(0, 8)) {
         case 0:
         case 1: {  // lease
-          auto jobs = h->Lease({.queue = "wf", .max_jobs = *rc::gen::inRange(1, 4),
+          auto jobs = h->Lease({.queue = "wf",
+                                .max_jobs = *rc::gen::inRange(1, 4),
                                 .visibility_timeout = Millis(5000)});
           RC_ASSERT(jobs.ok());
           for (const LeasedJob& j : *jobs) {
@@ -170,14 +171,18 @@ TEST(WorkflowPropertyTest, StepsRespectDependenciesAndTheWorkflowAgreesWithItsSt
         if (s.state == StepState::kReleased) RC_ASSERT(s.job_id != 0);
       }
       switch (wf->state) {
-        case WorkflowState::kCompleted: RC_ASSERT(all_resolved && !cancelled); break;
+        case WorkflowState::kCompleted:
+          RC_ASSERT(all_resolved && !cancelled);
+          break;
         case WorkflowState::kRunning:
           RC_ASSERT(!all_resolved && !cancelled && !any_dead_blocking);
           break;
         case WorkflowState::kFailed:
           RC_ASSERT(any_blocked && !cancelled);
           break;
-        case WorkflowState::kCancelled: RC_ASSERT(cancelled); break;
+        case WorkflowState::kCancelled:
+          RC_ASSERT(cancelled);
+          break;
       }
     }
   });

@@ -23,8 +23,8 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "jobs", "job_index", "dead_letters", "idempotency", "queues", "app",
-    "workflows", "schedules"};
+    "jobs",    "job_index", "dead_letters", "idempotency",
+    "queues",  "app",       "workflows",    "schedules"};
 
 constexpr std::string_view kSchemaKey = "schema_version";
 
@@ -33,8 +33,7 @@ constexpr std::string_view kSchemaKey = "schema_version";
 // NewCompactOnDeletionCollectorFactory compacts an SST file once a sliding
 // window of 128 entries holds 64 deletions, before tombstones pile up.
 bool SeesQueueStyleDeletes(Cf cf) {
-  return cf == Cf::kJobs || cf == Cf::kJobIndex || cf == Cf::kDeadLetters ||
-         cf == Cf::kIdempotency;
+  return cf == Cf::kJobs || cf == Cf::kJobIndex || cf == Cf::kDeadLetters || cf == Cf::kIdempotency;
 }
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
@@ -52,7 +51,7 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
   // Data on the upper levels is young and mostly rewritten or deleted soon
   // (a job is written at enqueue, lease and completion); compressing it
   // costs CPU that the sequencer needs. Lower levels are compressed.
-  cf_options.compression_per_level = {rocksdb::kNoCompression, rocksdb::kNoCompression,
+  cf_options.compression_per_level = {rocksdb::kNoCompression,  rocksdb::kNoCompression,
                                       rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
                                       rocksdb::kLZ4Compression, rocksdb::kLZ4Compression,
                                       rocksdb::kLZ4Compression};
@@ -87,12 +86,12 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     descriptors.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), options, cache));
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, descriptors,
-                                        &store->handles_, &raw);
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &store->handles_, &raw);
   if (!s.ok()) {
-    return WithReason(absl::UnavailableError(absl::StrCat(
-                          "open store at '", options.path, "': ", s.ToString())),
-                      kReasonStorageFailed);
+    return WithReason(
+        absl::UnavailableError(absl::StrCat("open store at '", options.path, "': ", s.ToString())),
+        kReasonStorageFailed);
   }
   store->db_.reset(raw);
   if (absl::Status schema = store->CheckSchema(); !schema.ok()) return schema;
@@ -116,12 +115,11 @@ absl::Status Store::CheckSchema() {
       return WithReason(absl::DataLossError("schema_version does not parse"), kReasonStorageFailed);
     }
     if (version > kSchemaVersion) {
-      return WithReason(
-          absl::FailedPreconditionError(absl::StrCat(
-              "data directory has schema version ", version,
-              ", newer than this build understands (", kSchemaVersion,
-              "); run a newer ratchet or restore a matching backup")),
-          kReasonSchemaTooNew);
+      return WithReason(absl::FailedPreconditionError(
+                            absl::StrCat("data directory has schema version ", version,
+                                         ", newer than this build understands (", kSchemaVersion,
+                                         "); run a newer ratchet or restore a matching backup")),
+                        kReasonSchemaTooNew);
     }
     return absl::OkStatus();
   }
@@ -132,9 +130,8 @@ absl::Status Store::CheckSchema() {
 
 absl::Status Store::Commit(Batch& batch) {
   if (failed_.load()) {
-    return WithReason(absl::UnavailableError(
-                          "store refused the write: an earlier write failed; "
-                          "reopen the engine to recover"),
+    return WithReason(absl::UnavailableError("store refused the write: an earlier write failed; "
+                                             "reopen the engine to recover"),
                       kReasonStorageFailed);
   }
   rocksdb::WriteOptions write_options;

@@ -6,8 +6,7 @@
 
 namespace ratchet::server {
 
-UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline)
-    : deadlines_(deadlines) {
+UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline) : deadlines_(deadlines) {
   deadlines_->Add(this, deadline);
 }
 

@@ -63,8 +63,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   void OnDone() override;
 
   CallDeadlines* const deadlines_;
-  const std::shared_ptr<std::atomic<bool>> cancelled_ =
-      std::make_shared<std::atomic<bool>>(false);
+  const std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   std::atomic<int> refs_{2};
   std::multimap<SteadyTime, UnaryCall*>::iterator entry_;  // guarded by deadlines_->mu_
 

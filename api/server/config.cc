@@ -1,16 +1,16 @@
 #include "config.h"
 
+#include <toml++/toml.h>
+
+#include <CLI/CLI.hpp>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <limits>
 
-#include <CLI/CLI.hpp>
-#include <toml++/toml.h>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/ascii.h"
 #include "ratchet/base/status.h"
 
 namespace ratchet::server {
@@ -30,8 +30,7 @@ absl::StatusOr<int64_t> ParseInt(const std::string& text, int64_t min, int64_t m
     return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not an integer"));
   }
   if (v < min || v > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
+    return absl::InvalidArgumentError(absl::StrCat(v, " is out of range [", min, ", ", max, "]"));
   }
   return v;
 }
@@ -45,8 +44,7 @@ Setting IntSetting(std::string name, std::string help, T* field, int64_t min, in
           }};
 }
 
-Setting MillisSetting(std::string name, std::string help, Millis* field, int64_t min,
-                      int64_t max) {
+Setting MillisSetting(std::string name, std::string help, Millis* field, int64_t min, int64_t max) {
   return {name, help, [=](const std::string& text) -> absl::Status {
             RATCHET_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, min, max));
             *field = Millis(v);
@@ -67,10 +65,10 @@ std::vector<Setting> Settings(Config* c) {
   return {
       StringSetting("listen", "host:port to serve gRPC on", &c->server.listen, true),
       StringSetting("data_dir", "RocksDB data directory", &c->data_dir, true),
-      IntSetting("max_message_bytes", "largest gRPC message, bytes",
-                 &c->server.max_message_bytes, 1024, 1 << 30),
-      IntSetting("max_payload_bytes", "largest job payload or result, bytes",
-                 &c->max_payload_bytes, 1, 64 << 20),
+      IntSetting("max_message_bytes", "largest gRPC message, bytes", &c->server.max_message_bytes,
+                 1024, 1 << 30),
+      IntSetting("max_payload_bytes", "largest job payload or result, bytes", &c->max_payload_bytes,
+                 1, 64 << 20),
       MillisSetting("call_timeout_ms", "server-side deadline of every call, ms",
                     &c->server.call_timeout, 100, kDay),
       MillisSetting("max_lease_wait_ms", "longest Lease long-poll wait, ms",
@@ -99,9 +97,7 @@ std::string FlagName(const std::string& name) {
   return "--" + absl::StrReplaceAll(name, {{"_", "-"}});
 }
 
-std::string EnvName(const std::string& name) {
-  return "RATCHET_" + absl::AsciiStrToUpper(name);
-}
+std::string EnvName(const std::string& name) { return "RATCHET_" + absl::AsciiStrToUpper(name); }
 
 absl::Status Apply(const Setting& s, const std::string& value, const std::string& source) {
   absl::Status st = s.set(value);

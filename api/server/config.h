@@ -25,8 +25,8 @@ struct Config {
   std::string data_dir = "./ratchet-data";  // the embedded default
   ServerOptions server;                     // listen address, limits
   size_t max_payload_bytes = 1 << 20;       // payload and result limit, bytes
-  Millis shutdown_grace{5000};  // time for calls in flight on SIGTERM/SIGINT
-  std::string log_level = "info";  // trace|debug|info|warn|error|off
+  Millis shutdown_grace{5000};              // time for calls in flight on SIGTERM/SIGINT
+  std::string log_level = "info";           // trace|debug|info|warn|error|off
   // When set, the bound port is written here once serving (for port 0).
   std::string port_file;
 };

@@ -13,10 +13,18 @@ absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& p, absl::string_vie
   out.multiplier = p.multiplier();
   switch (p.jitter()) {
     case pb::JITTER_UNSPECIFIED:
-    case pb::JITTER_FULL: out.jitter = JitterMode::kFull; break;
-    case pb::JITTER_NONE: out.jitter = JitterMode::kNone; break;
-    case pb::JITTER_EQUAL: out.jitter = JitterMode::kEqual; break;
-    case pb::JITTER_DECORRELATED: out.jitter = JitterMode::kDecorrelated; break;
+    case pb::JITTER_FULL:
+      out.jitter = JitterMode::kFull;
+      break;
+    case pb::JITTER_NONE:
+      out.jitter = JitterMode::kNone;
+      break;
+    case pb::JITTER_EQUAL:
+      out.jitter = JitterMode::kEqual;
+      break;
+    case pb::JITTER_DECORRELATED:
+      out.jitter = JitterMode::kDecorrelated;
+      break;
     default:
       return InvalidArgument(absl::StrCat(field, ".jitter"),
                              absl::StrCat("unknown value ", p.jitter()));
@@ -46,16 +54,24 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
 
 absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field) {
   switch (state) {
-    case pb::JOB_STATE_SCHEDULED: return JobState::kScheduled;
-    case pb::JOB_STATE_AVAILABLE: return JobState::kAvailable;
-    case pb::JOB_STATE_RUNNING: return JobState::kRunning;
-    case pb::JOB_STATE_COMPLETED: return JobState::kCompleted;
-    case pb::JOB_STATE_DEAD: return JobState::kDead;
-    case pb::JOB_STATE_CANCELLED: return JobState::kCancelled;
+    case pb::JOB_STATE_SCHEDULED:
+      return JobState::kScheduled;
+    case pb::JOB_STATE_AVAILABLE:
+      return JobState::kAvailable;
+    case pb::JOB_STATE_RUNNING:
+      return JobState::kRunning;
+    case pb::JOB_STATE_COMPLETED:
+      return JobState::kCompleted;
+    case pb::JOB_STATE_DEAD:
+      return JobState::kDead;
+    case pb::JOB_STATE_CANCELLED:
+      return JobState::kCancelled;
     case pb::JOB_STATE_UNSPECIFIED:
-      return InvalidArgument(field, "is required (scheduled, available, running, "
-                                    "completed, dead or cancelled)");
-    default: return InvalidArgument(field, absl::StrCat("unknown value ", state));
+      return InvalidArgument(field,
+                             "is required (scheduled, available, running, "
+                             "completed, dead or cancelled)");
+    default:
+      return InvalidArgument(field, absl::StrCat("unknown value ", state));
   }
 }
 
@@ -76,7 +92,9 @@ CompleteRequest FromProto(const pb::CompleteRequest& req) {
 }
 
 FailRequest FromProto(const pb::FailRequest& req) {
-  return FailRequest{.id = req.job_id(), .token = req.fencing_token(), .error = req.error(),
+  return FailRequest{.id = req.job_id(),
+                     .token = req.fencing_token(),
+                     .error = req.error(),
                      .retryable = !req.non_retryable()};
 }
 
@@ -113,12 +131,18 @@ absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* s) {
 
 pb::JobState ToProto(JobState state) {
   switch (state) {
-    case JobState::kScheduled: return pb::JOB_STATE_SCHEDULED;
-    case JobState::kAvailable: return pb::JOB_STATE_AVAILABLE;
-    case JobState::kRunning: return pb::JOB_STATE_RUNNING;
-    case JobState::kCompleted: return pb::JOB_STATE_COMPLETED;
-    case JobState::kDead: return pb::JOB_STATE_DEAD;
-    case JobState::kCancelled: return pb::JOB_STATE_CANCELLED;
+    case JobState::kScheduled:
+      return pb::JOB_STATE_SCHEDULED;
+    case JobState::kAvailable:
+      return pb::JOB_STATE_AVAILABLE;
+    case JobState::kRunning:
+      return pb::JOB_STATE_RUNNING;
+    case JobState::kCompleted:
+      return pb::JOB_STATE_COMPLETED;
+    case JobState::kDead:
+      return pb::JOB_STATE_DEAD;
+    case JobState::kCancelled:
+      return pb::JOB_STATE_CANCELLED;
   }
   return pb::JOB_STATE_UNSPECIFIED;
 }
@@ -128,10 +152,18 @@ void ToProto(const RetryPolicy& p, pb::RetryPolicy* out) {
   *out->mutable_max_backoff() = ToProtoDuration(p.max_backoff);
   out->set_multiplier(p.multiplier);
   switch (p.jitter) {
-    case JitterMode::kNone: out->set_jitter(pb::JITTER_NONE); break;
-    case JitterMode::kFull: out->set_jitter(pb::JITTER_FULL); break;
-    case JitterMode::kEqual: out->set_jitter(pb::JITTER_EQUAL); break;
-    case JitterMode::kDecorrelated: out->set_jitter(pb::JITTER_DECORRELATED); break;
+    case JitterMode::kNone:
+      out->set_jitter(pb::JITTER_NONE);
+      break;
+    case JitterMode::kFull:
+      out->set_jitter(pb::JITTER_FULL);
+      break;
+    case JitterMode::kEqual:
+      out->set_jitter(pb::JITTER_EQUAL);
+      break;
+    case JitterMode::kDecorrelated:
+      out->set_jitter(pb::JITTER_DECORRELATED);
+      break;
   }
 }
 

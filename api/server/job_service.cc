@@ -34,16 +34,16 @@ grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext*,
     if (!job.ok()) return call->Reject(job.status());
     jobs.push_back(std::move(*job));
   }
-  ctx_->engine().EnqueueBatchAsync(
-      std::move(jobs), [call, resp](absl::StatusOr<std::vector<EnqueueResult>> r) {
-        call->Reply(r.status(), [&] {
-          for (const EnqueueResult& e : *r) {
-            v1::EnqueueResponse* out = resp->add_results();
-            out->set_job_id(e.id);
-            out->set_duplicate(e.duplicate);
-          }
-        });
-      });
+  ctx_->engine().EnqueueBatchAsync(std::move(jobs),
+                                   [call, resp](absl::StatusOr<std::vector<EnqueueResult>> r) {
+                                     call->Reply(r.status(), [&] {
+                                       for (const EnqueueResult& e : *r) {
+                                         v1::EnqueueResponse* out = resp->add_results();
+                                         out->set_job_id(e.id);
+                                         out->set_duplicate(e.duplicate);
+                                       }
+                                     });
+                                   });
   return call;
 }
 
@@ -63,8 +63,10 @@ grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
   UnaryCall* call = ctx_->StartCall();
   auto state = FromProto(req->state(), "state");
   if (!state.ok()) return call->Reject(state.status());
-  ListRequest list{.queue = req->queue(), .state = *state,
-                   .limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
+  ListRequest list{.queue = req->queue(),
+                   .state = *state,
+                   .limit = req->limit() == 0 ? 100 : req->limit(),
+                   .cursor = req->cursor()};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     absl::StatusOr<ListResult> r = ctx_->engine().List(list);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });
@@ -76,13 +78,13 @@ grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext*,
                                                 const v1::CancelJobRequest* req,
                                                 v1::CancelJobResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->engine().CancelAsync(req->job_id(), [call, resp, id = req->job_id()](
-                                                absl::StatusOr<JobState> r) {
-    if (r.ok()) {
-      spdlog::info("event=job_cancel job_id={} state={}", id, JobStateName(*r));
-    }
-    call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
-  });
+  ctx_->engine().CancelAsync(
+      req->job_id(), [call, resp, id = req->job_id()](absl::StatusOr<JobState> r) {
+        if (r.ok()) {
+          spdlog::info("event=job_cancel job_id={} state={}", id, JobStateName(*r));
+        }
+        call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+      });
   return call;
 }
 

@@ -14,19 +14,16 @@ class JobService final : public ratchet::v1::JobService::CallbackService {
   // `ctx` is not owned and must outlive the service.
   explicit JobService(ServiceContext* ctx) : ctx_(ctx) {}
 
-  grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext*,
-                                    const v1::EnqueueRequest* req,
+  grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext*, const v1::EnqueueRequest* req,
                                     v1::EnqueueResponse* resp) override;
   grpc::ServerUnaryReactor* EnqueueBatch(grpc::CallbackServerContext*,
                                          const v1::EnqueueBatchRequest* req,
                                          v1::EnqueueBatchResponse* resp) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext*, const v1::GetJobRequest* req,
                                    v1::Job* resp) override;
-  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext*,
-                                     const v1::ListJobsRequest* req,
+  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext*, const v1::ListJobsRequest* req,
                                      v1::ListJobsResponse* resp) override;
-  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext*,
-                                      const v1::CancelJobRequest* req,
+  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext*, const v1::CancelJobRequest* req,
                                       v1::CancelJobResponse* resp) override;
 
  private:

@@ -1,14 +1,13 @@
 // ratchetd: serves one Ratchet engine over gRPC until SIGTERM or SIGINT.
 // See config.h for the settings and docs/api.md for the API.
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/synchronization/mutex.h"
 #include "config.h"
@@ -46,7 +45,8 @@ int main(int argc, char** argv) {
   // several percent of ratchetd's CPU; turn it off in the daemon.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto config = ratchet::server::LoadConfig(args, [](const char* name) { return std::getenv(name); });
+  auto config =
+      ratchet::server::LoadConfig(args, [](const char* name) { return std::getenv(name); });
   if (!config.ok()) {
     if (config.status().code() == absl::StatusCode::kCancelled) {  // --help
       std::printf("%s", std::string(config.status().message()).c_str());
@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("event=shutdown_started signal={} grace_ms={}", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-               config->shutdown_grace.count());
+  spdlog::info("event=shutdown_started signal={} grace_ms={}",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_grace.count());
   (*server)->Shutdown(config->shutdown_grace);
   server->reset();
   spdlog::info("event=server_stopped");

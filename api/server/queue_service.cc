@@ -86,8 +86,10 @@ grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerCont
                                                         const v1::ListDeadLettersRequest* req,
                                                         v1::ListJobsResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ListRequest list{.queue = req->queue(), .state = JobState::kDead,
-                   .limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
+  ListRequest list{.queue = req->queue(),
+                   .state = JobState::kDead,
+                   .limit = req->limit() == 0 ? 100 : req->limit(),
+                   .cursor = req->cursor()};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     auto r = ctx_->engine().List(list);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });
@@ -95,9 +97,9 @@ grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerCont
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(
-    grpc::CallbackServerContext*, const v1::RedriveDeadLettersRequest* req,
-    v1::BulkResponse* resp) {
+grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(grpc::CallbackServerContext*,
+                                                           const v1::RedriveDeadLettersRequest* req,
+                                                           v1::BulkResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   RedriveRequest redrive{.filter = FromProto(req->filter()),
                          .reset_attempts = req->reset_attempts()};

@@ -18,8 +18,7 @@ class QueueService final : public ratchet::v1::QueueService::CallbackService {
   grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext*,
                                        const v1::ListQueuesRequest* req,
                                        v1::ListQueuesResponse* resp) override;
-  grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext*,
-                                     const v1::GetQueueRequest* req,
+  grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext*, const v1::GetQueueRequest* req,
                                      v1::QueueInfo* resp) override;
   grpc::ServerUnaryReactor* UpdateQueue(grpc::CallbackServerContext*,
                                         const v1::UpdateQueueRequest* req,
@@ -42,8 +41,7 @@ class QueueService final : public ratchet::v1::QueueService::CallbackService {
 
  private:
   // Pause or resume, then answer with the queue's info.
-  grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused,
-                                      v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused, v1::QueueInfo* resp);
 
   ServiceContext* const ctx_;
   const QueueSettings defaults_;

@@ -10,8 +10,8 @@ template <typename Change>
 grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change change,
                                                          v1::ScheduleInfo* resp) {
   return ctx_->Blocking(
-      [this, id = std::move(id), change = std::move(change)]() mutable
-      -> absl::StatusOr<ScheduleInfo> {
+      [this, id = std::move(id),
+       change = std::move(change)]() mutable -> absl::StatusOr<ScheduleInfo> {
         absl::Status s = change();
         if (!s.ok()) return s;
         return ctx_->engine().GetSchedule(id);
@@ -66,7 +66,8 @@ grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* ScheduleService::GetSchedule(grpc::CallbackServerContext*,
                                                        const v1::GetScheduleRequest* req,
                                                        v1::ScheduleInfo* resp) {
-  return ChangeThenGet(req->id(), [] { return absl::OkStatus(); }, resp);
+  return ChangeThenGet(
+      req->id(), [] { return absl::OkStatus(); }, resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::ListSchedules(grpc::CallbackServerContext*,
@@ -81,15 +82,15 @@ grpc::ServerUnaryReactor* ScheduleService::ListSchedules(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(grpc::CallbackServerContext*,
                                                          const v1::PauseScheduleRequest* req,
                                                          v1::ScheduleInfo* resp) {
-  return ChangeThenGet(req->id(), [this, id = req->id()] { return ctx_->engine().PauseSchedule(id); },
-                       resp);
+  return ChangeThenGet(
+      req->id(), [this, id = req->id()] { return ctx_->engine().PauseSchedule(id); }, resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerContext*,
                                                           const v1::ResumeScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return ChangeThenGet(req->id(),
-                       [this, id = req->id()] { return ctx_->engine().ResumeSchedule(id); }, resp);
+  return ChangeThenGet(
+      req->id(), [this, id = req->id()] { return ctx_->engine().ResumeSchedule(id); }, resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerContext*,

@@ -10,11 +10,11 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "job_service.h"
 #include "queue_service.h"
-#include "schedule_service.h"
-#include "workflow_service.h"
 #include "ratchet/base/status.h"
+#include "schedule_service.h"
 #include "service_context.h"
 #include "worker_service.h"
+#include "workflow_service.h"
 
 namespace ratchet::server {
 

@@ -4,11 +4,10 @@
 #define RATCHET_API_SERVER_SERVICE_CONTEXT_H_
 
 #include <atomic>
-#include <chrono>
-#include <utility>
-
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <utility>
 
 #include "call.h"
 #include "grpcpp/support/server_callback.h"

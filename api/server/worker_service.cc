@@ -1,9 +1,9 @@
 #include "worker_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
-
-#include <spdlog/spdlog.h>
 
 #include "convert.h"
 #include "ratchet/api/status_codec.h"
@@ -29,7 +29,8 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
   if (r.ok() && r->state == JobState::kDead) {
     spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={}", id, r->queue,
                  r->worker_id);
-  } else if (r.ok() && r->state == JobState::kScheduled && spdlog::should_log(spdlog::level::debug)) {
+  } else if (r.ok() && r->state == JobState::kScheduled &&
+             spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={}", id, r->queue,
                   r->worker_id);
   } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
@@ -59,14 +60,13 @@ grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* cont
                                                v1::LeaseResponse* resp) {
   LeaseRequest lease;
   UnaryCall* call = StartLease(*context, *req, &lease);
-  ctx_->engine().LeaseAsync(
-      std::move(lease), [call, resp, worker = req->worker_id()](
-                            absl::StatusOr<std::vector<LeasedJob>> r) {
-        if (r.ok()) LogLeased(*r, worker);
-        call->Reply(r.status(), [&] {
-          for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
-        });
-      });
+  ctx_->engine().LeaseAsync(std::move(lease), [call, resp, worker = req->worker_id()](
+                                                  absl::StatusOr<std::vector<LeasedJob>> r) {
+    if (r.ok()) LogLeased(*r, worker);
+    call->Reply(r.status(), [&] {
+      for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
+    });
+  });
   return call;
 }
 
@@ -88,7 +88,8 @@ grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext*,
                                                   v1::CompleteResponse*) {
   UnaryCall* call = ctx_->StartCall();
   ctx_->engine().CompleteAsync(FromProto(*req), [call, id = req->job_id()](absl::Status s) {
-    if (ReasonOf(s) == kReasonLeaseLost) spdlog::info("event=stale_complete_rejected job_id={}", id);
+    if (ReasonOf(s) == kReasonLeaseLost)
+      spdlog::info("event=stale_complete_rejected job_id={}", id);
     call->Reply(s, [] {});
   });
   return call;
@@ -101,18 +102,18 @@ grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerConte
   std::vector<CompleteRequest> items;
   items.reserve(req->items_size());
   for (const auto& item : req->items()) items.push_back(FromProto(item));
-  ctx_->engine().CompleteBatchAsync(
-      std::move(items), [call, resp](absl::StatusOr<std::vector<absl::Status>> r) {
-        call->Reply(r.status(), [&] {
-          for (const absl::Status& s : *r) *resp->add_statuses() = ToRpcStatus(s);
-        });
-      });
+  ctx_->engine().CompleteBatchAsync(std::move(items),
+                                    [call, resp](absl::StatusOr<std::vector<absl::Status>> r) {
+                                      call->Reply(r.status(), [&] {
+                                        for (const absl::Status& s : *r)
+                                          *resp->add_statuses() = ToRpcStatus(s);
+                                      });
+                                    });
   return call;
 }
 
 grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext*,
-                                              const v1::FailRequest* req,
-                                              v1::FailResponse* resp) {
+                                              const v1::FailRequest* req, v1::FailResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   ctx_->engine().FailAsync(FromProto(*req),
                            [call, resp, id = req->job_id()](absl::StatusOr<FailResult> r) {
@@ -132,45 +133,44 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext*,
     items.push_back(FromProto(item));
     ids.push_back(item.job_id());
   }
-  ctx_->engine().FailBatchAsync(
-      std::move(items), [call, resp, ids = std::move(ids)](
-                            absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
-        if (r.ok()) {
-          for (size_t i = 0; i < r->size(); ++i) LogFail(ids[i], (*r)[i]);
-        }
-        call->Reply(r.status(), [&] {
-          for (const auto& item : *r) {
-            v1::FailBatchItem* out = resp->add_items();
-            *out->mutable_status() = ToRpcStatus(item.status());
-            if (item.ok()) ToProto(*item, out->mutable_result());
-          }
-        });
-      });
+  ctx_->engine().FailBatchAsync(std::move(items),
+                                [call, resp, ids = std::move(ids)](
+                                    absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
+                                  if (r.ok()) {
+                                    for (size_t i = 0; i < r->size(); ++i) LogFail(ids[i], (*r)[i]);
+                                  }
+                                  call->Reply(r.status(), [&] {
+                                    for (const auto& item : *r) {
+                                      v1::FailBatchItem* out = resp->add_items();
+                                      *out->mutable_status() = ToRpcStatus(item.status());
+                                      if (item.ok()) ToProto(*item, out->mutable_result());
+                                    }
+                                  });
+                                });
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(
-    grpc::CallbackServerContext* context, const v1::CompleteAndLeaseRequest* req,
-    v1::CompleteAndLeaseResponse* resp) {
+grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerContext* context,
+                                                          const v1::CompleteAndLeaseRequest* req,
+                                                          v1::CompleteAndLeaseResponse* resp) {
   LeaseRequest lease;
   UnaryCall* call = StartLease(*context, req->lease(), &lease);
   Engine* engine = &ctx_->engine();
-  engine->CompleteAsync(
-      FromProto(req->complete()),
-      [engine, call, resp, lease = std::move(lease)](absl::Status s) mutable {
-        // Lease even when the completion failed (e.g. LEASE_LOST): the
-        // worker wants its next job either way, and learns of the failure
-        // from `completion`.
-        std::string worker = lease.worker_id;
-        engine->LeaseAsync(std::move(lease), [call, resp, worker, completion = ToRpcStatus(s)](
-                                                 absl::StatusOr<std::vector<LeasedJob>> r) {
-          if (r.ok()) LogLeased(*r, worker);
-          call->Reply(r.status(), [&] {
-            *resp->mutable_completion() = completion;
-            for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
-          });
-        });
+  engine->CompleteAsync(FromProto(req->complete()), [engine, call, resp, lease = std::move(lease)](
+                                                        absl::Status s) mutable {
+    // Lease even when the completion failed (e.g. LEASE_LOST): the
+    // worker wants its next job either way, and learns of the failure
+    // from `completion`.
+    std::string worker = lease.worker_id;
+    engine->LeaseAsync(std::move(lease), [call, resp, worker, completion = ToRpcStatus(s)](
+                                             absl::StatusOr<std::vector<LeasedJob>> r) {
+      if (r.ok()) LogLeased(*r, worker);
+      call->Reply(r.status(), [&] {
+        *resp->mutable_completion() = completion;
+        for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
       });
+    });
+  });
   return call;
 }
 

@@ -14,22 +14,18 @@ class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
   // `ctx` is not owned and must outlive the service.
   explicit WorkerService(ServiceContext* ctx) : ctx_(ctx) {}
 
-  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context,
-                                  const v1::LeaseRequest* req,
+  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context, const v1::LeaseRequest* req,
                                   v1::LeaseResponse* resp) override;
-  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*,
-                                      const v1::HeartbeatRequest* req,
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest* req,
                                       v1::HeartbeatResponse* resp) override;
-  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext*,
-                                     const v1::CompleteRequest* req,
+  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext*, const v1::CompleteRequest* req,
                                      v1::CompleteResponse* resp) override;
   grpc::ServerUnaryReactor* CompleteBatch(grpc::CallbackServerContext*,
                                           const v1::CompleteBatchRequest* req,
                                           v1::CompleteBatchResponse* resp) override;
   grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext*, const v1::FailRequest* req,
                                  v1::FailResponse* resp) override;
-  grpc::ServerUnaryReactor* FailBatch(grpc::CallbackServerContext*,
-                                      const v1::FailBatchRequest* req,
+  grpc::ServerUnaryReactor* FailBatch(grpc::CallbackServerContext*, const v1::FailBatchRequest* req,
                                       v1::FailBatchResponse* resp) override;
   grpc::ServerUnaryReactor* CompleteAndLease(grpc::CallbackServerContext* context,
                                              const v1::CompleteAndLeaseRequest* req,

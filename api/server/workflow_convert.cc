@@ -15,10 +15,12 @@ absl::StatusOr<StepOptions> FromProto(const pb::StepOptions& o, absl::string_vie
   if (o.has_priority()) out.priority = o.priority();
   if (o.has_max_attempts()) out.max_attempts = o.max_attempts();
   if (o.has_retry_policy()) {
-    RATCHET_ASSIGN_OR_RETURN(out.retry_policy,
-                             server::FromProto(o.retry_policy(), absl::StrCat(field, ".retry_policy")));
+    RATCHET_ASSIGN_OR_RETURN(
+        out.retry_policy,
+        server::FromProto(o.retry_policy(), absl::StrCat(field, ".retry_policy")));
   }
-  if (o.has_visibility_timeout()) out.visibility_timeout = FromProtoDuration(o.visibility_timeout());
+  if (o.has_visibility_timeout())
+    out.visibility_timeout = FromProtoDuration(o.visibility_timeout());
   return out;
 }
 
@@ -35,7 +37,8 @@ absl::StatusOr<WorkflowSpec> FromProto(const pb::SubmitWorkflowRequest& req) {
     step.name = s.name();
     step.job_type = s.job_type();
     step.payload = s.payload();
-    RATCHET_ASSIGN_OR_RETURN(step.options, FromProto(s.options(), absl::StrCat("steps[", i, "].options")));
+    RATCHET_ASSIGN_OR_RETURN(step.options,
+                             FromProto(s.options(), absl::StrCat("steps[", i, "].options")));
     step.depends_on.assign(s.depends_on().begin(), s.depends_on().end());
     step.continue_on_failure = s.continue_on_failure();
     out.steps.push_back(std::move(step));
@@ -58,12 +61,18 @@ absl::StatusOr<StartWorkflowRequest> FromProto(const pb::StartWorkflowRequest& r
 absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
                                                        absl::string_view field) {
   switch (state) {
-    case pb::WORKFLOW_STATE_UNSPECIFIED: return std::optional<WorkflowState>();
-    case pb::WORKFLOW_RUNNING: return WorkflowState::kRunning;
-    case pb::WORKFLOW_COMPLETED: return WorkflowState::kCompleted;
-    case pb::WORKFLOW_FAILED: return WorkflowState::kFailed;
-    case pb::WORKFLOW_CANCELLED: return WorkflowState::kCancelled;
-    default: return InvalidArgument(field, absl::StrCat("unknown value ", state));
+    case pb::WORKFLOW_STATE_UNSPECIFIED:
+      return std::optional<WorkflowState>();
+    case pb::WORKFLOW_RUNNING:
+      return WorkflowState::kRunning;
+    case pb::WORKFLOW_COMPLETED:
+      return WorkflowState::kCompleted;
+    case pb::WORKFLOW_FAILED:
+      return WorkflowState::kFailed;
+    case pb::WORKFLOW_CANCELLED:
+      return WorkflowState::kCancelled;
+    default:
+      return InvalidArgument(field, absl::StrCat("unknown value ", state));
   }
 }
 
@@ -87,18 +96,32 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   if (s.has_jitter()) out.jitter = FromProtoDuration(s.jitter());
   switch (s.missed()) {
     case pb::MISSED_RUN_POLICY_UNSPECIFIED:
-    case pb::MISSED_RUN_ONCE: out.missed = MissedRunPolicy::kRunOnce; break;
-    case pb::MISSED_SKIP: out.missed = MissedRunPolicy::kSkip; break;
-    case pb::MISSED_RUN_ALL: out.missed = MissedRunPolicy::kRunAll; break;
-    default: return InvalidArgument("missed", absl::StrCat("unknown value ", s.missed()));
+    case pb::MISSED_RUN_ONCE:
+      out.missed = MissedRunPolicy::kRunOnce;
+      break;
+    case pb::MISSED_SKIP:
+      out.missed = MissedRunPolicy::kSkip;
+      break;
+    case pb::MISSED_RUN_ALL:
+      out.missed = MissedRunPolicy::kRunAll;
+      break;
+    default:
+      return InvalidArgument("missed", absl::StrCat("unknown value ", s.missed()));
   }
   if (s.has_catchup_window()) out.catchup_window = FromProtoDuration(s.catchup_window());
   switch (s.overlap()) {
     case pb::OVERLAP_POLICY_UNSPECIFIED:
-    case pb::OVERLAP_ALLOW: out.overlap = OverlapPolicy::kAllow; break;
-    case pb::OVERLAP_SKIP: out.overlap = OverlapPolicy::kSkip; break;
-    case pb::OVERLAP_BUFFER_ONE: out.overlap = OverlapPolicy::kBufferOne; break;
-    default: return InvalidArgument("overlap", absl::StrCat("unknown value ", s.overlap()));
+    case pb::OVERLAP_ALLOW:
+      out.overlap = OverlapPolicy::kAllow;
+      break;
+    case pb::OVERLAP_SKIP:
+      out.overlap = OverlapPolicy::kSkip;
+      break;
+    case pb::OVERLAP_BUFFER_ONE:
+      out.overlap = OverlapPolicy::kBufferOne;
+      break;
+    default:
+      return InvalidArgument("overlap", absl::StrCat("unknown value ", s.overlap()));
   }
   out.paused = s.paused();
   out.queue = s.queue();
@@ -106,7 +129,8 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   out.payload = s.payload();
   if (s.has_priority()) out.priority = s.priority();
   if (s.has_max_attempts()) out.max_attempts = s.max_attempts();
-  if (s.has_visibility_timeout()) out.visibility_timeout = FromProtoDuration(s.visibility_timeout());
+  if (s.has_visibility_timeout())
+    out.visibility_timeout = FromProtoDuration(s.visibility_timeout());
   return out;
 }
 
@@ -155,7 +179,7 @@ void ToProto(const ScheduleInfo& info, pb::ScheduleInfo* out) {
   if (s.start_at) *o->mutable_start_at() = ToProtoTime(*s.start_at);
   if (s.end_at) *o->mutable_end_at() = ToProtoTime(*s.end_at);
   *o->mutable_jitter() = ToProtoDuration(s.jitter);
-  o->set_missed(s.missed == MissedRunPolicy::kSkip      ? pb::MISSED_SKIP
+  o->set_missed(s.missed == MissedRunPolicy::kSkip     ? pb::MISSED_SKIP
                 : s.missed == MissedRunPolicy::kRunAll ? pb::MISSED_RUN_ALL
                                                        : pb::MISSED_RUN_ONCE);
   *o->mutable_catchup_window() = ToProtoDuration(s.catchup_window);
@@ -168,7 +192,8 @@ void ToProto(const ScheduleInfo& info, pb::ScheduleInfo* out) {
   o->set_payload(s.payload);
   o->set_priority(s.priority);
   if (s.max_attempts) o->set_max_attempts(*s.max_attempts);
-  if (s.visibility_timeout) *o->mutable_visibility_timeout() = ToProtoDuration(*s.visibility_timeout);
+  if (s.visibility_timeout)
+    *o->mutable_visibility_timeout() = ToProtoDuration(*s.visibility_timeout);
   *out->mutable_created_at() = ToProtoTime(info.created_at);
   *out->mutable_updated_at() = ToProtoTime(info.updated_at);
   if (info.next_tick) *out->mutable_next_tick() = ToProtoTime(*info.next_tick);

@@ -95,8 +95,8 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
                                                       const v1::RecordStepRequest* req,
                                                       v1::RecordStepResponse*) {
-  RecordStepRequest record{req->job_id(), req->fencing_token(),
-                           {req->entry().name(), req->entry().result(), {}}};
+  RecordStepRequest record{
+      req->job_id(), req->fencing_token(), {req->entry().name(), req->entry().result(), {}}};
   return ctx_->Blocking(
       [this, record = std::move(record)]() mutable {
         return AsDone(ctx_->engine().RecordStep(std::move(record)));

@@ -28,8 +28,7 @@ class WorkflowService final : public ratchet::v1::WorkflowService::CallbackServi
   grpc::ServerUnaryReactor* CancelWorkflow(grpc::CallbackServerContext*,
                                            const v1::CancelWorkflowRequest* req,
                                            v1::CancelWorkflowResponse* resp) override;
-  grpc::ServerUnaryReactor* SendEvent(grpc::CallbackServerContext*,
-                                      const v1::SendEventRequest* req,
+  grpc::ServerUnaryReactor* SendEvent(grpc::CallbackServerContext*, const v1::SendEventRequest* req,
                                       v1::SendEventResponse* resp) override;
   grpc::ServerUnaryReactor* RecordStep(grpc::CallbackServerContext*,
                                        const v1::RecordStepRequest* req,

@@ -21,13 +21,17 @@ absl::StatusOr<v1::JobState> ParseState(const std::string& text) {
   v1::JobState s;
   if (!v1::JobState_Parse("JOB_STATE_" + absl::AsciiStrToUpper(text), &s) ||
       s == v1::JOB_STATE_UNSPECIFIED) {
-    return InvalidArgument("--state", absl::StrCat("'", text, "' is not one of scheduled, "
-                                                   "available, running, completed, dead, cancelled"));
+    return InvalidArgument("--state",
+                           absl::StrCat("'", text,
+                                        "' is not one of scheduled, "
+                                        "available, running, completed, dead, cancelled"));
   }
   return s;
 }
 
-std::string Time(const google::protobuf::Timestamp& t) { return FormatTime(t.seconds(), t.nanos()); }
+std::string Time(const google::protobuf::Timestamp& t) {
+  return FormatTime(t.seconds(), t.nanos());
+}
 
 std::string Ms(const google::protobuf::Duration& d) {
   return absl::StrCat(FromProtoDuration(d).count(), "ms");
@@ -71,8 +75,8 @@ void PrintJob(const v1::Job& j) {
 }
 
 void PrintQueues(const std::vector<v1::QueueInfo>& queues) {
-  Table t({"QUEUE", "PAUSED", "SCHEDULED", "AVAILABLE", "RUNNING", "COMPLETED", "CANCELLED",
-           "DEAD", "CONCURRENCY", "MAX_ATTEMPTS", "VISIBILITY"});
+  Table t({"QUEUE", "PAUSED", "SCHEDULED", "AVAILABLE", "RUNNING", "COMPLETED", "CANCELLED", "DEAD",
+           "CONCURRENCY", "MAX_ATTEMPTS", "VISIBILITY"});
   for (const auto& q : queues) {
     t.Add({q.name(), q.settings().paused() ? "yes" : "no", std::to_string(q.scheduled()),
            std::to_string(q.available()), std::to_string(q.running()),
@@ -239,7 +243,8 @@ void Commands::RegisterQueues(CLI::App& app) {
       req.set_queue(queue_);
       if (concurrency_) req.set_concurrency_limit(*concurrency_);
       if (max_attempts_) req.set_max_attempts(*max_attempts_);
-      if (visibility_ms_) *req.mutable_visibility_timeout() = ToProtoDuration(Millis(*visibility_ms_));
+      if (visibility_ms_)
+        *req.mutable_visibility_timeout() = ToProtoDuration(Millis(*visibility_ms_));
       if (completed_retention_ms_) {
         *req.mutable_completed_retention() = ToProtoDuration(Millis(*completed_retention_ms_));
       }
@@ -250,7 +255,8 @@ void Commands::RegisterQueues(CLI::App& app) {
         // A retry policy is replaced whole: start from the current one.
         RATCHET_ASSIGN_OR_RETURN(auto current, c.GetQueue(queue_));
         v1::RetryPolicy p = current.settings().retry_policy();
-        if (initial_backoff_ms_) *p.mutable_initial_backoff() = ToProtoDuration(Millis(*initial_backoff_ms_));
+        if (initial_backoff_ms_)
+          *p.mutable_initial_backoff() = ToProtoDuration(Millis(*initial_backoff_ms_));
         if (max_backoff_ms_) *p.mutable_max_backoff() = ToProtoDuration(Millis(*max_backoff_ms_));
         if (multiplier_) p.set_multiplier(*multiplier_);
         if (!jitter_.empty()) {
@@ -301,9 +307,9 @@ void Commands::RegisterDeadLetters(CLI::App& app) {
     });
   });
   for (bool redrive : {true, false}) {
-    CLI::App* cmd = dlq->add_subcommand(redrive ? "redrive" : "purge",
-                                        redrive ? "move dead jobs back to available"
-                                                : "delete dead jobs");
+    CLI::App* cmd =
+        dlq->add_subcommand(redrive ? "redrive" : "purge",
+                            redrive ? "move dead jobs back to available" : "delete dead jobs");
     cmd->add_option("queue", queue_)->required();
     cmd->add_option("--job-id", job_id_, "only this job");
     cmd->add_option("--job-type", job_type_, "only jobs of this type");

@@ -3,13 +3,12 @@
 #ifndef RATCHET_CLIENT_CLI_COMMANDS_H_
 #define RATCHET_CLIENT_CLI_COMMANDS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/status.h"
 #include "ratchet/client/client.h"
@@ -35,8 +34,8 @@ class Commands {
   void RegisterJobs(CLI::App& app);
   void RegisterQueues(CLI::App& app);
   void RegisterDeadLetters(CLI::App& app);
-  void RegisterWorkflows(CLI::App& app);   // workflow_commands.cc
-  void RegisterSchedules(CLI::App& app);   // schedule_commands.cc
+  void RegisterWorkflows(CLI::App& app);  // workflow_commands.cc
+  void RegisterSchedules(CLI::App& app);  // schedule_commands.cc
   // Reads --payload or --payload-file into `out`.
   absl::Status ReadPayload(std::string* out) const;
 

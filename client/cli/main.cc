@@ -8,11 +8,10 @@
 // Global: --server host:port (or RATCHET_SERVER; default 127.0.0.1:7070),
 // --json (protobuf JSON on stdout instead of tables), --timeout-ms.
 // Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
 
 #include "commands.h"
 #include "output.h"
@@ -25,7 +24,8 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("RATCHET_SERVER")) g.server = env;
   app.add_option("--server", g.server, "ratchetd address host:port (RATCHET_SERVER)");
   app.add_flag("--json", g.json, "print JSON instead of tables");
-  app.add_option("--timeout-ms", g.timeout_ms, "deadline per attempt, ms")->check(CLI::PositiveNumber);
+  app.add_option("--timeout-ms", g.timeout_ms, "deadline per attempt, ms")
+      ->check(CLI::PositiveNumber);
 
   ratchet::cli::Commands commands(&g);
   commands.Register(app);

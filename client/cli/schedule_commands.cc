@@ -11,7 +11,9 @@
 namespace ratchet::cli {
 namespace {
 
-std::string Time(const google::protobuf::Timestamp& t) { return FormatTime(t.seconds(), t.nanos()); }
+std::string Time(const google::protobuf::Timestamp& t) {
+  return FormatTime(t.seconds(), t.nanos());
+}
 
 std::string Policy(const std::string& enum_name, size_t prefix) {
   return absl::AsciiStrToLower(enum_name.substr(prefix));
@@ -58,13 +60,16 @@ void Commands::RegisterSchedules(CLI::App& app) {
 
   auto define = [this](CLI::App* cmd) {
     cmd->add_option("id", schedule_id_, "schedule id")->required();
-    cmd->add_option("spec", spec_, "cron (\"0 3 * * *\"), @hourly/@daily/@weekly, or "
-                                   "\"@every 15m\"")->required();
+    cmd->add_option("spec", spec_,
+                    "cron (\"0 3 * * *\"), @hourly/@daily/@weekly, or "
+                    "\"@every 15m\"")
+        ->required();
     cmd->add_option("queue", queue_, "queue of the jobs it enqueues")->required();
     cmd->add_option("type", job_type_, "job type")->required();
     cmd->add_option("--tz", time_zone_, "IANA time zone (default UTC)");
     auto* payload = cmd->add_option("--payload", payload_, "payload bytes");
-    cmd->add_option("--payload-file", payload_file_, "read the payload from a file")->excludes(payload);
+    cmd->add_option("--payload-file", payload_file_, "read the payload from a file")
+        ->excludes(payload);
     cmd->add_option("--missed", missed_, "skip, run_once (default) or run_all");
     cmd->add_option("--catchup-ms", catchup_ms_, "run_all/run_once window, ms (default 24 h)");
     cmd->add_option("--overlap", overlap_, "allow (default), skip or buffer_one");
@@ -84,14 +89,16 @@ void Commands::RegisterSchedules(CLI::App& app) {
     if (!missed_.empty()) {
       v1::MissedRunPolicy p;
       if (!v1::MissedRunPolicy_Parse("MISSED_" + absl::AsciiStrToUpper(missed_), &p)) {
-        return InvalidArgument("--missed", absl::StrCat("'", missed_, "' is not skip, run_once or run_all"));
+        return InvalidArgument("--missed",
+                               absl::StrCat("'", missed_, "' is not skip, run_once or run_all"));
       }
       s.set_missed(p);
     }
     if (!overlap_.empty()) {
       v1::OverlapPolicy p;
       if (!v1::OverlapPolicy_Parse("OVERLAP_" + absl::AsciiStrToUpper(overlap_), &p)) {
-        return InvalidArgument("--overlap", absl::StrCat("'", overlap_, "' is not allow, skip or buffer_one"));
+        return InvalidArgument("--overlap",
+                               absl::StrCat("'", overlap_, "' is not allow, skip or buffer_one"));
       }
       s.set_overlap(p);
     }
@@ -153,10 +160,10 @@ void Commands::RegisterSchedules(CLI::App& app) {
     const char* help;
     absl::StatusOr<v1::ScheduleInfo> (Client::*call)(const std::string&, CallOptions);
   };
-  for (const ById& cmd : {ById{"get", "show a schedule", &Client::GetSchedule},
-                          ById{"pause", "stop firing until resumed", &Client::PauseSchedule},
-                          ById{"resume", "fire again (missed ticks per its policy)",
-                               &Client::ResumeSchedule}}) {
+  for (const ById& cmd :
+       {ById{"get", "show a schedule", &Client::GetSchedule},
+        ById{"pause", "stop firing until resumed", &Client::PauseSchedule},
+        ById{"resume", "fire again (missed ticks per its policy)", &Client::ResumeSchedule}}) {
     CLI::App* sub = sc->add_subcommand(cmd.name, cmd.help);
     sub->add_option("id", schedule_id_, "schedule id")->required();
     sub->callback([this, show, call = cmd.call] {

@@ -22,9 +22,13 @@ std::string StateName(v1::WorkflowState s) {
   return Lower(v1::WorkflowState_Name(s), sizeof("WORKFLOW_") - 1);
 }
 
-std::string StepStateName(v1::StepState s) { return Lower(v1::StepState_Name(s), sizeof("STEP_") - 1); }
+std::string StepStateName(v1::StepState s) {
+  return Lower(v1::StepState_Name(s), sizeof("STEP_") - 1);
+}
 
-std::string Time(const google::protobuf::Timestamp& t) { return FormatTime(t.seconds(), t.nanos()); }
+std::string Time(const google::protobuf::Timestamp& t) {
+  return FormatTime(t.seconds(), t.nanos());
+}
 
 void PrintWorkflow(const v1::Workflow& w) {
   std::printf("workflow %llu %s (%s) %s  queue=%s created=%s finished=%s\n",
@@ -35,7 +39,8 @@ void PrintWorkflow(const v1::Workflow& w) {
   if (w.kind() == "code") {
     std::printf("main job %llu; events: %s\n", static_cast<unsigned long long>(w.main_job_id()),
                 w.events().empty() ? "-" : absl::StrJoin(w.events(), ", ").c_str());
-    if (w.state() == v1::WORKFLOW_COMPLETED) std::printf("result: %s\n", w.result().substr(0, 200).c_str());
+    if (w.state() == v1::WORKFLOW_COMPLETED)
+      std::printf("result: %s\n", w.result().substr(0, 200).c_str());
   }
   Table t({"STEP", "STATE", "JOB", "ATTEMPTS", "DEPENDS_ON", "RESULT"});
   for (const v1::StepInfo& s : w.steps()) {
@@ -51,7 +56,8 @@ absl::StatusOr<v1::WorkflowState> ParseWorkflowState(const std::string& text) {
   if (text.empty() || text == "all") return v1::WORKFLOW_STATE_UNSPECIFIED;
   v1::WorkflowState s;
   if (!v1::WorkflowState_Parse("WORKFLOW_" + absl::AsciiStrToUpper(text), &s)) {
-    return InvalidArgument("--state", absl::StrCat("'", text, "' is not one of running, "
+    return InvalidArgument("--state", absl::StrCat("'", text,
+                                                   "' is not one of running, "
                                                    "completed, failed, cancelled, all"));
   }
   return s;
@@ -64,9 +70,10 @@ void Commands::RegisterWorkflows(CLI::App& app) {
   wf->require_subcommand(1);
 
   CLI::App* submit = wf->add_subcommand("submit", "submit a DAG workflow from a JSON file");
-  submit->add_option("file", file_,
-                     "SubmitWorkflowRequest as JSON: {name, queue, idempotencyKey, steps: "
-                     "[{name, jobType, payload (base64), dependsOn: [..]}]}")
+  submit
+      ->add_option("file", file_,
+                   "SubmitWorkflowRequest as JSON: {name, queue, idempotencyKey, steps: "
+                   "[{name, jobType, payload (base64), dependsOn: [..]}]}")
       ->required();
   submit->callback([this] {
     Run([this](Client& c) -> absl::Status {
@@ -92,7 +99,8 @@ void Commands::RegisterWorkflows(CLI::App& app) {
   start->add_option("type", job_type_, "job type of the workflow code")->required();
   start->add_option("--name", name_, "workflow name (default: the type)");
   auto* payload = start->add_option("--payload", payload_, "payload bytes");
-  start->add_option("--payload-file", payload_file_, "read the payload from a file")->excludes(payload);
+  start->add_option("--payload-file", payload_file_, "read the payload from a file")
+      ->excludes(payload);
   start->add_option("--event", events_, "an event name it accepts (repeatable)");
   start->add_option("--key", key_, "idempotency key");
   start->callback([this] {

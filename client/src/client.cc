@@ -112,7 +112,6 @@ absl::Status Client::Run(bool retry, const CallOptions& call, Millis deadline,
   return status;
 }
 
-
 absl::StatusOr<v1::EnqueueResponse> Client::Enqueue(v1::JobSpec job, CallOptions call) {
   v1::EnqueueRequest req;
   if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
@@ -122,7 +121,7 @@ absl::StatusOr<v1::EnqueueResponse> Client::Enqueue(v1::JobSpec job, CallOptions
 }
 
 absl::StatusOr<v1::EnqueueBatchResponse> Client::EnqueueBatch(std::vector<v1::JobSpec> jobs,
-                                                               CallOptions call) {
+                                                              CallOptions call) {
   v1::EnqueueBatchRequest req;
   for (v1::JobSpec& job : jobs) {
     if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
@@ -169,8 +168,8 @@ absl::Status Client::Complete(const v1::CompleteRequest& req, CallOptions call) 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<absl::Status>> Client::CompleteBatch(
-    const v1::CompleteBatchRequest& req, CallOptions call) {
+absl::StatusOr<std::vector<absl::Status>> Client::CompleteBatch(const v1::CompleteBatchRequest& req,
+                                                                CallOptions call) {
   RATCHET_CALL(v1::CompleteBatchResponse, workers_, CompleteBatch, req, true, Deadline(call));
   std::vector<absl::Status> out;
   out.reserve(resp.statuses_size());
@@ -229,8 +228,8 @@ absl::StatusOr<v1::QueueInfo> Client::ResumeQueue(const std::string& queue, Call
   return resp;
 }
 
-absl::StatusOr<v1::ListJobsResponse> Client::ListDeadLetters(
-    const v1::ListDeadLettersRequest& req, CallOptions call) {
+absl::StatusOr<v1::ListJobsResponse> Client::ListDeadLetters(const v1::ListDeadLettersRequest& req,
+                                                             CallOptions call) {
   RATCHET_CALL(v1::ListJobsResponse, queues_, ListDeadLetters, req, true, Deadline(call));
   return resp;
 }

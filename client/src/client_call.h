@@ -4,12 +4,12 @@
 #ifndef RATCHET_CLIENT_SRC_CLIENT_CALL_H_
 #define RATCHET_CLIENT_SRC_CLIENT_CALL_H_
 
-#define RATCHET_CALL(R, stub, method, req, retry, deadline)                         \
-  R resp;                                                                            \
-  absl::Status status = Run(retry, call, deadline, [&](grpc::ClientContext* context) {     \
-    resp.Clear();                                                                     \
-    return stub->method(context, req, &resp);                                         \
-  });                                                                                 \
+#define RATCHET_CALL(R, stub, method, req, retry, deadline)                            \
+  R resp;                                                                              \
+  absl::Status status = Run(retry, call, deadline, [&](grpc::ClientContext* context) { \
+    resp.Clear();                                                                      \
+    return stub->method(context, req, &resp);                                          \
+  });                                                                                  \
   if (!status.ok()) return status;
 
 #endif  // RATCHET_CLIENT_SRC_CLIENT_CALL_H_

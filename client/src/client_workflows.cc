@@ -6,14 +6,14 @@
 namespace ratchet {
 
 absl::StatusOr<v1::SubmitWorkflowResponse> Client::SubmitWorkflow(v1::SubmitWorkflowRequest req,
-                                                                   CallOptions call) {
+                                                                  CallOptions call) {
   if (req.idempotency_key().empty()) req.set_idempotency_key(NewIdempotencyKey());
   RATCHET_CALL(v1::SubmitWorkflowResponse, workflows_, SubmitWorkflow, req, true, Deadline(call));
   return resp;
 }
 
 absl::StatusOr<v1::SubmitWorkflowResponse> Client::StartWorkflow(v1::StartWorkflowRequest req,
-                                                                  CallOptions call) {
+                                                                 CallOptions call) {
   if (req.idempotency_key().empty()) req.set_idempotency_key(NewIdempotencyKey());
   RATCHET_CALL(v1::SubmitWorkflowResponse, workflows_, StartWorkflow, req, true, Deadline(call));
   return resp;
@@ -26,8 +26,8 @@ absl::StatusOr<v1::Workflow> Client::GetWorkflow(uint64_t workflow_id, CallOptio
   return resp;
 }
 
-absl::StatusOr<v1::ListWorkflowsResponse> Client::ListWorkflows(
-    const v1::ListWorkflowsRequest& req, CallOptions call) {
+absl::StatusOr<v1::ListWorkflowsResponse> Client::ListWorkflows(const v1::ListWorkflowsRequest& req,
+                                                                CallOptions call) {
   RATCHET_CALL(v1::ListWorkflowsResponse, workflows_, ListWorkflows, req, true, Deadline(call));
   return resp;
 }

@@ -158,9 +158,8 @@ void Worker::RunJob(const std::shared_ptr<Running>& running) {
   HandlerResult result;
   auto it = handlers_.find(ctx.job().job_type());
   if (it == handlers_.end()) {
-    result = HandlerResult::RetryableError(
-        absl::StrCat("no handler for job type ", ctx.job().job_type(), " on worker ",
-                     options_.worker_id));
+    result = HandlerResult::RetryableError(absl::StrCat(
+        "no handler for job type ", ctx.job().job_type(), " on worker ", options_.worker_id));
   } else {
     try {
       result = it->second(ctx);
@@ -206,14 +205,16 @@ void Worker::RegisterWorkflow(const std::string& job_type, WorkflowFunction fn) 
     ClientJournal journal(client_, job);
     WorkflowOutcome out = RunWorkflow(durable, &journal, SystemClock::Default(), fn);
     switch (out.kind) {
-      case WorkflowOutcome::Kind::kCompleted: return HandlerResult::Success(std::move(out.result));
+      case WorkflowOutcome::Kind::kCompleted:
+        return HandlerResult::Success(std::move(out.result));
       case WorkflowOutcome::Kind::kSuspended: {
         HandlerResult r;
         r.kind = HandlerResult::Kind::kSuspend;
         r.suspension = std::move(out.suspension);
         return r;
       }
-      case WorkflowOutcome::Kind::kFailed: break;
+      case WorkflowOutcome::Kind::kFailed:
+        break;
     }
     std::string message(out.error.message());
     if (absl::IsInvalidArgument(out.error) || absl::IsFailedPrecondition(out.error)) {

@@ -12,6 +12,7 @@
 // Re-running is safe: each run has its own id, and every job's idempotency
 // key is (run id, SHA-256 of the path), so a retried enqueue never doubles a
 // file within a run.
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,8 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "file_digest.h"
@@ -136,7 +135,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   auto client = ratchet::Client::Connect({.target = flags.server});
-  if (!client.ok()) return std::fprintf(stderr, "digest: %s\n", client.status().ToString().c_str()), 1;
+  if (!client.ok())
+    return std::fprintf(stderr, "digest: %s\n", client.status().ToString().c_str()), 1;
   ratchet::Client& c = **client;
   if (absl::Status s = ConfigureQueue(c, flags.queue); !s.ok()) {
     std::fprintf(stderr, "digest: cannot reach ratchetd at %s: %s\n", flags.server.c_str(),
@@ -144,18 +144,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto before = c.GetQueue(flags.queue);
-  if (!before.ok()) return std::fprintf(stderr, "digest: %s\n", before.status().ToString().c_str()), 1;
+  if (!before.ok())
+    return std::fprintf(stderr, "digest: %s\n", before.status().ToString().c_str()), 1;
 
   std::string run_id = std::to_string(
-      std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch()).count());
+      std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   std::vector<std::string> vanished = MakeVanishedFiles(flags, run_id);
   std::vector<std::string> files = ListFiles(flags);
   files.insert(files.end(), vanished.begin(), vanished.end());
   for (const std::string& path : vanished) fs::remove(path);  // gone before any worker reads it
 
   std::atomic<uint64_t> retries{0}, bytes{0};
-  ratchet::Worker worker(&c, {.queue = flags.queue, .concurrency = flags.workers,
-                              .lease_batch = 64, .lease_wait = Millis(1000)});
+  ratchet::Worker worker(&c, {.queue = flags.queue,
+                              .concurrency = flags.workers,
+                              .lease_batch = 64,
+                              .lease_wait = Millis(1000)});
   worker.Register(kJobType, [&](ratchet::JobContext& job) {
     thread_local std::mt19937_64 rng(std::random_device{}());
     if (std::uniform_real_distribution<double>(0, 1)(rng) < flags.transient_error_rate) {
@@ -170,7 +174,8 @@ int main(int argc, char** argv) {
   });
 
   auto start = std::chrono::steady_clock::now();
-  if (absl::Status s = worker.Start(); !s.ok()) return std::fprintf(stderr, "digest: %s\n", s.ToString().c_str()), 1;
+  if (absl::Status s = worker.Start(); !s.ok())
+    return std::fprintf(stderr, "digest: %s\n", s.ToString().c_str()), 1;
   auto added = Produce(c, flags, run_id, files);
   if (!added.ok()) {
     std::fprintf(stderr, "digest: enqueue failed: %s\n", added.status().ToString().c_str());

@@ -21,10 +21,10 @@ absl::Status InvalidArgument(absl::string_view field, absl::string_view problem)
 }
 
 absl::Status PayloadTooLarge(size_t size_bytes, size_t limit_bytes) {
-  return WithReason(absl::InvalidArgumentError(absl::StrCat(
-                        "payload: ", size_bytes, " bytes exceeds the limit of ",
-                        limit_bytes, " bytes")),
-                    kReasonPayloadTooLarge);
+  return WithReason(
+      absl::InvalidArgumentError(absl::StrCat(
+          "payload: ", size_bytes, " bytes exceeds the limit of ", limit_bytes, " bytes")),
+      kReasonPayloadTooLarge);
 }
 
 absl::Status LeaseLost(absl::string_view message) {

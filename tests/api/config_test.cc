@@ -36,10 +36,10 @@ TEST(ConfigTest, FlagsOverrideFileAndEnvironmentOverridesFlags) {
   auto c = Load({"--config", path, "--data-dir", "/from/flag", "--max-lease-wait-ms", "500"},
                 {{"RATCHET_MAX_LEASE_WAIT_MS", "700"}});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->server.listen, "0.0.0.0:1");           // file only
-  EXPECT_EQ(c->data_dir, "/from/flag");               // flag beats file
-  EXPECT_EQ(c->server.max_lease_wait, Millis(700));   // env beats flag
-  EXPECT_EQ(c->server.call_timeout, Millis(2000));    // file only
+  EXPECT_EQ(c->server.listen, "0.0.0.0:1");          // file only
+  EXPECT_EQ(c->data_dir, "/from/flag");              // flag beats file
+  EXPECT_EQ(c->server.max_lease_wait, Millis(700));  // env beats flag
+  EXPECT_EQ(c->server.call_timeout, Millis(2000));   // file only
 }
 
 TEST(ConfigTest, ConfigFileFromEnvironment) {

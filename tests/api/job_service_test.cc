@@ -77,8 +77,7 @@ TEST_F(JobServiceTest, UnknownJitterValueNamesTheField) {
   job.mutable_retry_policy()->set_jitter(static_cast<v1::Jitter>(42));
   auto r = client().Enqueue(job);
   EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
-  EXPECT_NE(r.status().message().find("job.retry_policy.jitter"), std::string::npos)
-      << r.status();
+  EXPECT_NE(r.status().message().find("job.retry_policy.jitter"), std::string::npos) << r.status();
 }
 
 TEST_F(JobServiceTest, DelayedJobIsScheduled) {

@@ -99,8 +99,8 @@ TEST_F(ServerTest, ServerDeadlineEndsACallStuckOnTheDisk) {
   v1::EnqueueRequest req;
   *req.mutable_job() = job;
   req.mutable_job()->set_idempotency_key("k");
-  auto stub = v1::JobService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(port()), grpc::InsecureChannelCredentials()));
+  auto stub = v1::JobService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port()),
+                                                          grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;  // no client deadline: the server's applies
   v1::EnqueueResponse resp;
   auto start = steady_clock::now();

@@ -96,8 +96,8 @@ TEST_F(WorkerServiceTest, ServerCapsTheWait) {
 TEST_F(WorkerServiceTest, WaitEndsBeforeTheClientDeadline) {
   // A 4 s wait under a 500 ms deadline: the server answers empty before the
   // client's deadline instead of letting the call fail.
-  auto stub = v1::WorkerService::NewStub(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(port()), grpc::InsecureChannelCredentials()));
+  auto stub = v1::WorkerService::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port()),
+                                                             grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + Millis(500));
   v1::LeaseResponse resp;
@@ -128,8 +128,7 @@ TEST_F(WorkerServiceTest, HeartbeatExtendsAndStaleTokenIsLeaseLost) {
   EXPECT_FALSE(r->cancel_requested());
 
   hb.set_fencing_token(job.fencing_token() + 1000);
-  EXPECT_STATUS(client().Heartbeat(hb).status(), StatusCode::kFailedPrecondition,
-                kReasonLeaseLost);
+  EXPECT_STATUS(client().Heartbeat(hb).status(), StatusCode::kFailedPrecondition, kReasonLeaseLost);
 }
 
 TEST_F(WorkerServiceTest, HeartbeatReportsCancelRequest) {
@@ -160,8 +159,7 @@ TEST_F(WorkerServiceTest, StaleWorkerCannotCompleteAReleasedJob) {
   ASSERT_TRUE(again.ok() && again->jobs_size() == 1) << again.status();
   v1::LeasedJob fresh = again->jobs(0);
   EXPECT_GT(fresh.fencing_token(), stale.fencing_token());
-  EXPECT_STATUS(client().Complete(Done(stale)), StatusCode::kFailedPrecondition,
-                kReasonLeaseLost);
+  EXPECT_STATUS(client().Complete(Done(stale)), StatusCode::kFailedPrecondition, kReasonLeaseLost);
   ASSERT_TRUE(client().Complete(Done(fresh, "fresh")).ok());
   EXPECT_EQ(client().GetJob(id)->result(), "fresh");
 }
@@ -176,8 +174,8 @@ TEST_F(WorkerServiceTest, CompleteUnknownJobIsNotFound) {
 TEST_F(WorkerServiceTest, OversizedResultIsPayloadTooLarge) {
   Enqueue();
   v1::LeasedJob job = LeaseOne();
-  EXPECT_STATUS(client().Complete(Done(job, std::string(2000, 'r'))),
-                StatusCode::kInvalidArgument, kReasonPayloadTooLarge);
+  EXPECT_STATUS(client().Complete(Done(job, std::string(2000, 'r'))), StatusCode::kInvalidArgument,
+                kReasonPayloadTooLarge);
 }
 
 TEST_F(WorkerServiceTest, CompleteBatchAnswersEachItem) {
@@ -273,8 +271,7 @@ TEST_F(WorkerServiceTest, CompleteAndLeaseDoesBothInOneCall) {
   req.mutable_complete()->set_fencing_token(first.fencing_token() + 1000);
   r = client().CompleteAndLease(req);
   ASSERT_TRUE(r.ok());
-  EXPECT_STATUS(FromRpcStatus(r->completion()), StatusCode::kFailedPrecondition,
-                kReasonLeaseLost);
+  EXPECT_STATUS(FromRpcStatus(r->completion()), StatusCode::kFailedPrecondition, kReasonLeaseLost);
 }
 
 }  // namespace

@@ -177,8 +177,7 @@ TEST_F(WorkflowServiceTest, SchedulesOverGrpc) {
   EXPECT_STATUS(tz.status(), absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT");
   EXPECT_NE(tz.status().message().find("time_zone"), std::string::npos) << tz.status();
   ASSERT_TRUE(client().DeleteSchedule("nightly").ok());
-  EXPECT_STATUS(client().GetSchedule("nightly").status(), absl::StatusCode::kNotFound,
-                "NOT_FOUND");
+  EXPECT_STATUS(client().GetSchedule("nightly").status(), absl::StatusCode::kNotFound, "NOT_FOUND");
 }
 
 }  // namespace

@@ -14,8 +14,8 @@ struct CliRun {
 class CliTest : public ServerFixture {
  protected:
   CliRun Cli(const std::string& args) {
-    CommandResult r = RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" +
-                                 std::to_string(port()) + " " + args);
+    CommandResult r = RunCommand(std::string(RATCHET_CLI_PATH) +
+                                 " --server 127.0.0.1:" + std::to_string(port()) + " " + args);
     return {r.exit_code, r.output};
   }
 };
@@ -93,8 +93,9 @@ TEST_F(CliTest, DeadLetterListRedrivePurge) {
 }
 
 TEST_F(CliTest, SchedulesListShowsTheNextTick) {
-  CliRun r = Cli("schedules create nightly \"30 2 * * *\" reports build --tz America/New_York "
-                 "--missed run_all --overlap skip");
+  CliRun r =
+      Cli("schedules create nightly \"30 2 * * *\" reports build --tz America/New_York "
+          "--missed run_all --overlap skip");
   ASSERT_EQ(r.code, 0) << r.out;
   r = Cli("schedules list");
   EXPECT_EQ(r.out.rfind("ID       SPEC", 0), 0u) << r.out;
@@ -119,7 +120,8 @@ TEST_F(CliTest, WorkflowsSubmitGetListCancel) {
   FILE* f = std::fopen(file.c_str(), "w");
   std::fputs(R"({"name": "etl", "queue": "wf", "steps": [
       {"name": "extract", "jobType": "x"},
-      {"name": "load", "jobType": "y", "dependsOn": ["extract"]}]})", f);
+      {"name": "load", "jobType": "y", "dependsOn": ["extract"]}]})",
+             f);
   std::fclose(f);
   CliRun r = Cli("workflows submit " + file);
   ASSERT_EQ(r.out, "submitted workflow 1\n");

@@ -15,8 +15,8 @@ namespace {
 namespace exp = grpc::experimental;
 
 struct Drops {
-  std::string method;        // e.g. "/ratchet.v1.JobService/Enqueue"
-  std::atomic<int> left{0};  // answers still to lose
+  std::string method;         // e.g. "/ratchet.v1.JobService/Enqueue"
+  std::atomic<int> left{0};   // answers still to lose
   std::atomic<int> calls{0};  // attempts seen for `method`
 };
 
@@ -24,8 +24,10 @@ class LoseResponse : public exp::Interceptor {
  public:
   explicit LoseResponse(bool lose) : lose_(lose) {}
   void Intercept(exp::InterceptorBatchMethods* methods) override {
-    if (lose_ && methods->QueryInterceptionHookPoint(exp::InterceptionHookPoints::POST_RECV_STATUS)) {
-      *methods->GetRecvStatus() = grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: answer lost");
+    if (lose_ &&
+        methods->QueryInterceptionHookPoint(exp::InterceptionHookPoints::POST_RECV_STATUS)) {
+      *methods->GetRecvStatus() =
+          grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected: answer lost");
     }
     methods->Proceed();
   }
@@ -55,8 +57,10 @@ class ClientTest : public ServerFixture {
     auto channel = exp::CreateCustomChannelWithInterceptors(
         "127.0.0.1:" + std::to_string(port()), grpc::InsecureChannelCredentials(),
         grpc::ChannelArguments(), std::move(factories));
-    return *Client::Connect({.initial_backoff = Millis(10), .max_backoff = Millis(50),
-                             .random = std::make_shared<SeededRandom>(7), .channel = channel});
+    return *Client::Connect({.initial_backoff = Millis(10),
+                             .max_backoff = Millis(50),
+                             .random = std::make_shared<SeededRandom>(7),
+                             .channel = channel});
   }
 };
 

@@ -4,6 +4,7 @@
 // come from RATCHET_CRASH_CYCLES (default 50); the seed from
 // RATCHET_CRASH_SEED (printed on every failure).
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +15,6 @@
 #include <random>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
 #include "ratchet/engine/engine.h"
 #include "spdlog/spdlog.h"
 #include "temp_dir.h"
@@ -24,9 +23,9 @@ namespace ratchet {
 namespace {
 
 struct AckLog {
-  std::map<JobId, std::string> enqueued;   // id -> idempotency key
-  std::map<JobId, FencingToken> leased;    // id -> highest leased token
-  std::map<JobId, FencingToken> completed;  // id -> completing token
+  std::map<JobId, std::string> enqueued;              // id -> idempotency key
+  std::map<JobId, FencingToken> leased;               // id -> highest leased token
+  std::map<JobId, FencingToken> completed;            // id -> completing token
   std::map<JobId, std::vector<FencingToken>> failed;  // id -> tokens whose attempt failed
   FencingToken max_token = 0;
 };
@@ -98,8 +97,8 @@ void Verify(Engine& engine, const AckLog& log, uint64_t seed) {
   }
   for (const auto& [id, token] : log.completed) {
     auto job = engine.Get(id);
-    ASSERT_EQ(job->state, JobState::kCompleted) << "seed " << seed << ": completion of " << id
-                                                << " lost";
+    ASSERT_EQ(job->state, JobState::kCompleted)
+        << "seed " << seed << ": completion of " << id << " lost";
     ASSERT_EQ(job->token, token);
   }
 }

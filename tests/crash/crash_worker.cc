@@ -30,8 +30,8 @@ void Ack(const std::string& line) {
 void Traffic(ratchet::Engine* engine, uint64_t seed, int thread) {
   ratchet::SeededRandom random(seed * 1000 + thread);
   for (uint64_t n = 0;; ++n) {
-    std::string key = "s" + std::to_string(seed) + "-t" + std::to_string(thread) + "-" +
-                      std::to_string(n);
+    std::string key =
+        "s" + std::to_string(seed) + "-t" + std::to_string(thread) + "-" + std::to_string(n);
     ratchet::EnqueueRequest req{"q", "crash", "payload-" + key, key};
     req.retry_policy = ratchet::RetryPolicy{ratchet::Millis(1), ratchet::Millis(5), 2.0,
                                             ratchet::JitterMode::kFull};

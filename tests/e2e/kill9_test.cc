@@ -40,7 +40,7 @@ int EnvInt(const char* name, int fallback) {
 // What producers and workers observed, for the final check.
 struct Ledger {
   absl::Mutex mu;
-  std::map<std::string, uint64_t> acked ABSL_GUARDED_BY(mu);  // key -> job id
+  std::map<std::string, uint64_t> acked ABSL_GUARDED_BY(mu);            // key -> job id
   std::map<uint64_t, std::set<uint64_t>> accepted ABSL_GUARDED_BY(mu);  // job -> tokens
   int id_mismatches ABSL_GUARDED_BY(mu) = 0;
   std::atomic<int> stale_rejected{0};
@@ -120,8 +120,8 @@ TEST(Kill9Test, AcknowledgedWorkSurvivesSigkillOfTheServer) {
   TempDir dir;
   const int port = FreePort();
   RatchetdProcess server(RATCHETD_PATH, dir.Sub("data"), port, {"--shutdown-grace-ms", "200"});
-  auto client = Client::Connect({.target = "127.0.0.1:" + std::to_string(port),
-                                 .deadline = Millis(2000), .max_attempts = 3});
+  auto client = Client::Connect(
+      {.target = "127.0.0.1:" + std::to_string(port), .deadline = Millis(2000), .max_attempts = 3});
   ASSERT_TRUE(client.ok());
 
   Ledger ledger;
@@ -189,17 +189,18 @@ TEST(Kill9Test, AcknowledgedWorkSurvivesSigkillOfTheServer) {
     const auto& tokens = ledger.accepted[id];
     // A completion may have committed with its answer lost in a kill, so a
     // job can have no recorded token; it can never have two.
-    EXPECT_LE(tokens.size(), 1u) << "job " << id << " accepted completions from "
-                                 << tokens.size() << " tokens";
+    EXPECT_LE(tokens.size(), 1u) << "job " << id << " accepted completions from " << tokens.size()
+                                 << " tokens";
     if (!tokens.empty()) {
       EXPECT_EQ(*tokens.begin(), job.fencing_token()) << "job " << id;
       EXPECT_EQ(job.result(), "done-by-token-" + std::to_string(job.fencing_token()));
     }
   }
-  std::printf("kill9: %d cycles, %zu acknowledged enqueues, %zu jobs completed, "
-              "%d stale completions attempted, %d rejected as LEASE_LOST\n",
-              cycles, ledger.acked.size(), jobs.size(), ledger.stale_attempts.load(),
-              ledger.stale_rejected.load());
+  std::printf(
+      "kill9: %d cycles, %zu acknowledged enqueues, %zu jobs completed, "
+      "%d stale completions attempted, %d rejected as LEASE_LOST\n",
+      cycles, ledger.acked.size(), jobs.size(), ledger.stale_attempts.load(),
+      ledger.stale_rejected.load());
   EXPECT_GT(ledger.acked.size(), 0u);
   server.Stop(SIGTERM);
 }

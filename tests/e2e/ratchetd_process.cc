@@ -41,11 +41,10 @@ RatchetdProcess::~RatchetdProcess() {
 
 bool RatchetdProcess::Start() {
   std::filesystem::remove(port_file_);
-  std::vector<std::string> args = {binary_,
-                                   "--listen", "127.0.0.1:" + std::to_string(port_),
-                                   "--data-dir", data_dir_,
-                                   "--port-file", port_file_,
-                                   "--log-level", "warn"};
+  std::vector<std::string> args = {
+      binary_,      "--listen",    "127.0.0.1:" + std::to_string(port_),
+      "--data-dir", data_dir_,     "--port-file",
+      port_file_,   "--log-level", "warn"};
   args.insert(args.end(), extra_.begin(), extra_.end());
   pid_ = fork();
   if (pid_ == 0) {

@@ -110,7 +110,8 @@ TEST(WorkflowKill9Test, EveryStepsEffectHappensOnceAndWorkflowsFinish) {
   RatchetdProcess server(RATCHETD_PATH, dir.Sub("data"), port, {"--shutdown-grace-ms", "200"});
   ASSERT_TRUE(server.Start()) << "see " << server.log_path();
   auto client = Client::Connect({.target = "127.0.0.1:" + std::to_string(port),
-                                 .deadline = Millis(2000), .max_attempts = 10,
+                                 .deadline = Millis(2000),
+                                 .max_attempts = 10,
                                  .max_backoff = Millis(500)});
   ASSERT_TRUE(client.ok());
   Client& c = **client;
@@ -134,7 +135,9 @@ TEST(WorkflowKill9Test, EveryStepsEffectHappensOnceAndWorkflowsFinish) {
   }
 
   ExternalService service;
-  WorkerOptions options{.queue = "wf", .concurrency = 4, .lease_wait = Millis(200),
+  WorkerOptions options{.queue = "wf",
+                        .concurrency = 4,
+                        .lease_wait = Millis(200),
                         .visibility_timeout = Millis(1500)};
   std::vector<std::unique_ptr<Worker>> workers;
   for (int w = 0; w < 2; ++w) {
@@ -149,7 +152,8 @@ TEST(WorkflowKill9Test, EveryStepsEffectHappensOnceAndWorkflowsFinish) {
         service.Violation(step + " leased with " + std::to_string(j.inputs_size()) + " inputs");
       }
       for (const auto& in : j.inputs()) {
-        if (in.state() != v1::STEP_COMPLETED || !service.Applied(StepKey(j.workflow_id(), in.step()))) {
+        if (in.state() != v1::STEP_COMPLETED ||
+            !service.Applied(StepKey(j.workflow_id(), in.step()))) {
           service.Violation(step + " started before " + in.step() + " completed");
         }
       }
@@ -213,9 +217,10 @@ TEST(WorkflowKill9Test, EveryStepsEffectHappensOnceAndWorkflowsFinish) {
     }
   }
   for (const std::string& v : service.violations()) ADD_FAILURE() << v;
-  std::printf("workflow kill9: %d cycles, %zu DAG + %zu code-first workflows completed, "
-              "%zu step effects from %d calls (repeats were deduplicated by token)\n",
-              cycles, dags.size(), codes.size(), applied.size(), service.calls());
+  std::printf(
+      "workflow kill9: %d cycles, %zu DAG + %zu code-first workflows completed, "
+      "%zu step effects from %d calls (repeats were deduplicated by token)\n",
+      cycles, dags.size(), codes.size(), applied.size(), service.calls());
   server.Stop(SIGTERM);
 }
 

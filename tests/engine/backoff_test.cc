@@ -53,7 +53,8 @@ TEST(BackoffTest, DecorrelatedJitterGrowsFromThePreviousDelay) {
   Millis prev(0);
   for (int attempt = 1; attempt < 50; ++attempt) {
     Millis d = RetryDelay(p, attempt, prev, random);
-    Millis expected_hi = std::max(Millis(100), std::min(Millis(10000), (prev.count() ? prev : Millis(100)) * 3));
+    Millis expected_hi =
+        std::max(Millis(100), std::min(Millis(10000), (prev.count() ? prev : Millis(100)) * 3));
     EXPECT_GE(d, Millis(100));
     EXPECT_LE(d, expected_hi);
     prev = d;

@@ -87,7 +87,8 @@ TEST(DurableWorkflowTest, RecordStepIsFencedByTheLease) {
   absl::Status stale = h->RecordStep({job->id, job->token + 100, {"x", "1", {}}});
   EXPECT_EQ(ReasonOf(stale), kReasonLeaseLost) << stale;
   EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "1", {}}}).ok());
-  EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "2", {}}}).ok()) << "a repeat is acknowledged";
+  EXPECT_TRUE(h->RecordStep({job->id, job->token, {"x", "2", {}}}).ok())
+      << "a repeat is acknowledged";
   auto wf = h->GetWorkflow(job->workflow_id);
   ASSERT_TRUE(wf.ok());
   ASSERT_EQ(wf->steps.size(), 1u);

@@ -157,8 +157,7 @@ TEST(EnqueueTest, BatchIsAllOrNothing) {
   batch[2].priority = -1;
   auto r = h->EnqueueBatch(batch);
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("jobs[2].priority"), absl::string_view::npos)
-      << r.status();
+  EXPECT_NE(r.status().message().find("jobs[2].priority"), absl::string_view::npos) << r.status();
   EXPECT_EQ(h->Get(1).status().code(), absl::StatusCode::kNotFound);
   batch[2].priority = 1;
   auto ok = h->EnqueueBatch(batch);

@@ -75,10 +75,14 @@ INSTANTIATE_TEST_SUITE_P(WalFaults, FaultInjectionTest,
                                            WalFault::kNoSpace),
                          [](const auto& info) {
                            switch (info.param) {
-                             case WalFault::kAppendIoError: return std::string("AppendIoError");
-                             case WalFault::kSyncIoError: return std::string("SyncIoError");
-                             case WalFault::kNoSpace: return std::string("DiskFull");
-                             default: return std::string("None");
+                             case WalFault::kAppendIoError:
+                               return std::string("AppendIoError");
+                             case WalFault::kSyncIoError:
+                               return std::string("SyncIoError");
+                             case WalFault::kNoSpace:
+                               return std::string("DiskFull");
+                             default:
+                               return std::string("None");
                            }
                          });
 

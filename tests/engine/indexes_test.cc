@@ -22,9 +22,9 @@ TEST(IndexesTest, PromoteDueMovesOnlyJobsWhoseRunAtHasPassed) {
 TEST(IndexesTest, RemoveForgetsAJobInEveryLiveState) {
   Indexes idx;
   QueueState* q = idx.AddQueue("q", QueueSettings{});
-  idx.AddWaiting(1, q, 0, 100);   // stays scheduled
-  idx.AddWaiting(2, q, 0, 0);     // promoted to ready
-  idx.AddWaiting(3, q, 0, 0);     // leased
+  idx.AddWaiting(1, q, 0, 100);  // stays scheduled
+  idx.AddWaiting(2, q, 0, 0);    // promoted to ready
+  idx.AddWaiting(3, q, 0, 0);    // leased
   idx.PromoteDue(q, 50);
   idx.StartLease(3, 1000, 7);
   idx.Remove(1);

@@ -1,8 +1,8 @@
 // Long-poll Lease: a lease with `wait` parks on the engine and is answered
 // when a job becomes available or when the wait ends.
-#include <future>
-
 #include <gtest/gtest.h>
+
+#include <future>
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"

@@ -1,12 +1,12 @@
 // The sequencer applies group N+1 while group N is being written. These
 // tests use small groups so operations read through in-flight batches.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <future>
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "engine_harness.h"
 #include "fault_injection_fs.h"
@@ -31,11 +31,10 @@ TEST(PipelineTest, OperationsSeeEveryEarlierOperationAcrossGroups) {
   constexpr int kJobs = 200;
   std::atomic<int> enqueued{0};
   for (int i = 0; i < kJobs; ++i) {
-    h->EnqueueAsync({"q", "t", "p" + std::to_string(i), ""},
-                    [&](absl::StatusOr<EnqueueResult> r) {
-                      ASSERT_TRUE(r.ok());
-                      enqueued++;
-                    });
+    h->EnqueueAsync({"q", "t", "p" + std::to_string(i), ""}, [&](absl::StatusOr<EnqueueResult> r) {
+      ASSERT_TRUE(r.ok());
+      enqueued++;
+    });
   }
   // Submitted after all enqueues without waiting for them: applied after
   // them, so it must see every one, though most are still in flight.

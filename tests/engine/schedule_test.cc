@@ -114,7 +114,8 @@ TEST(ScheduleTest, MissedRunPolicies) {
   EXPECT_EQ(info.fired, 5);
 
   auto windowed = DownFiveAndAHalfHours(MissedRunPolicy::kRunAll, Millis(2 * kHour), &info);
-  EXPECT_EQ(windowed, (std::vector<std::string>{Key(kStartMs + 4 * kHour), Key(kStartMs + 5 * kHour)}));
+  EXPECT_EQ(windowed,
+            (std::vector<std::string>{Key(kStartMs + 4 * kHour), Key(kStartMs + 5 * kHour)}));
   EXPECT_EQ(info.skipped_missed, 3);
 }
 
@@ -131,7 +132,8 @@ TEST(ScheduleTest, PausedTicksFollowTheMissedRunPolicyOnResume) {
 }
 
 TEST(ScheduleTest, OverlapSkipAndBufferOne) {
-  for (OverlapPolicy overlap : {OverlapPolicy::kAllow, OverlapPolicy::kSkip, OverlapPolicy::kBufferOne}) {
+  for (OverlapPolicy overlap :
+       {OverlapPolicy::kAllow, OverlapPolicy::kSkip, OverlapPolicy::kBufferOne}) {
     SCOPED_TRACE(OverlapPolicyName(overlap));
     EngineHarness h;
     ScheduleSpec spec = Hourly();

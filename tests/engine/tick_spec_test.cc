@@ -115,7 +115,8 @@ TEST(TickSpecTest, ShorthandsListsRangesAndSteps) {
             Utc(2026_y / May / 1, hours(4)));
   EXPECT_EQ(Parse("@weekly").Next(Utc(2026_y / May / 1, hours(0)), 0),
             Utc(2026_y / May / 3, hours(0)));  // Sunday
-  auto ticks = Ticks(Parse("5,10-12/2 9 * jan-mar mon-fri"), Utc(2026_y / January / 5, hours(0)), 3);
+  auto ticks =
+      Ticks(Parse("5,10-12/2 9 * jan-mar mon-fri"), Utc(2026_y / January / 5, hours(0)), 3);
   EXPECT_EQ(ticks[0], Utc(2026_y / January / 5, hours(9), minutes(5)));
   EXPECT_EQ(ticks[1], Utc(2026_y / January / 5, hours(9), minutes(10)));
   EXPECT_EQ(ticks[2], Utc(2026_y / January / 5, hours(9), minutes(12)));

@@ -25,10 +25,13 @@ TEST(ValidationTest, ErrorsNameTheFieldWithItsPrefix) {
 
 TEST(ValidationTest, RetryPolicyBoundsAreChecked) {
   EXPECT_TRUE(ValidateRetryPolicy("p", RetryPolicy{}).ok());
-  EXPECT_FALSE(ValidateRetryPolicy("p", RetryPolicy{Millis(0), Millis(10), 2, JitterMode::kNone}).ok());
-  EXPECT_FALSE(ValidateRetryPolicy("p", RetryPolicy{Millis(1), Millis(10), 0.5, JitterMode::kNone}).ok());
   EXPECT_FALSE(
-      ValidateRetryPolicy("p", RetryPolicy{Millis(1), Millis(10), 2, static_cast<JitterMode>(9)}).ok());
+      ValidateRetryPolicy("p", RetryPolicy{Millis(0), Millis(10), 2, JitterMode::kNone}).ok());
+  EXPECT_FALSE(
+      ValidateRetryPolicy("p", RetryPolicy{Millis(1), Millis(10), 0.5, JitterMode::kNone}).ok());
+  EXPECT_FALSE(
+      ValidateRetryPolicy("p", RetryPolicy{Millis(1), Millis(10), 2, static_cast<JitterMode>(9)})
+          .ok());
 }
 
 }  // namespace

@@ -59,8 +59,7 @@ void ExpectInvalid(EngineHarness& h, WorkflowSpec spec, const std::string& fragm
 
 TEST(WorkflowTest, BadDefinitionsAreRejectedNamingTheProblem) {
   EngineHarness h;
-  ExpectInvalid(h, Spec({Step("a", {"c"}), Step("b", {"a"}), Step("c", {"b"})}),
-                "cycle: ");
+  ExpectInvalid(h, Spec({Step("a", {"c"}), Step("b", {"a"}), Step("c", {"b"})}), "cycle: ");
   ExpectInvalid(h, Spec({Step("a", {"nope"})}), "steps[0].depends_on[0]: unknown step 'nope'");
   ExpectInvalid(h, Spec({Step("a"), Step("a")}), "steps[1].name: duplicate step name 'a'");
   ExpectInvalid(h, Spec({Step("a", {"a"})}), "cannot depend on itself");

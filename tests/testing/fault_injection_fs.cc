@@ -93,8 +93,7 @@ IOStatus FaultInjectionFs::NewWritableFile(const std::string& fname,
   return s;
 }
 
-IOStatus FaultInjectionFs::ReuseWritableFile(const std::string& fname,
-                                             const std::string& old_fname,
+IOStatus FaultInjectionFs::ReuseWritableFile(const std::string& fname, const std::string& old_fname,
                                              const rocksdb::FileOptions& options,
                                              std::unique_ptr<rocksdb::FSWritableFile>* result,
                                              IODebugContext* dbg) {

@@ -39,8 +39,7 @@ class FaultInjectionFs : public rocksdb::FileSystemWrapper {
   int injected() const { return injected_.load(); }
   void CountInjection() { injected_.fetch_add(1); }
 
-  rocksdb::IOStatus NewWritableFile(const std::string& fname,
-                                    const rocksdb::FileOptions& options,
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
                                     std::unique_ptr<rocksdb::FSWritableFile>* result,
                                     rocksdb::IODebugContext* dbg) override;
   rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,

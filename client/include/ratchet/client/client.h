@@ -43,7 +43,7 @@
 namespace grpc {
 class Channel;
 class ClientContext;
-}
+}  // namespace grpc
 
 namespace ratchet {
 
@@ -85,7 +85,7 @@ class CallCanceller {
 };
 
 struct CallOptions {
-  std::optional<Millis> deadline;  // per attempt; default ClientOptions::deadline
+  std::optional<Millis> deadline;      // per attempt; default ClientOptions::deadline
   CallCanceller* canceller = nullptr;  // not owned; outlives the call
 };
 

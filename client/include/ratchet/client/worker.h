@@ -45,7 +45,7 @@ struct HandlerResult {
   // see RegisterWorkflow.
   enum class Kind { kSuccess, kRetryableError, kNonRetryableError, kSuspend };
   Kind kind = Kind::kSuccess;
-  std::string value;  // the result on success, else the error message
+  std::string value;      // the result on success, else the error message
   Suspension suspension;  // kSuspend
 
   static HandlerResult Success(std::string result = "") {
@@ -92,10 +92,10 @@ class JobContext {
 using Handler = std::function<HandlerResult(JobContext& job)>;
 
 struct WorkerOptions {
-  std::string queue;      // required
-  std::string worker_id;  // recorded on leased jobs; default "<hostname>-<pid>"
-  int concurrency = 4;    // handlers running at once, 1..1000
-  int lease_batch = 0;    // most jobs per Lease; 0 = concurrency
+  std::string queue;        // required
+  std::string worker_id;    // recorded on leased jobs; default "<hostname>-<pid>"
+  int concurrency = 4;      // handlers running at once, 1..1000
+  int lease_batch = 0;      // most jobs per Lease; 0 = concurrency
   Millis lease_wait{5000};  // long-poll wait per Lease
   // Lease length to ask for; default: the job's own, else the queue's.
   std::optional<Millis> visibility_timeout;
@@ -103,10 +103,10 @@ struct WorkerOptions {
 
 struct WorkerStats {
   uint64_t completed = 0;
-  uint64_t suspended = 0;       // code-first workflow runs that now wait
-  uint64_t failed = 0;          // retryable and non-retryable failures reported
-  uint64_t lease_lost = 0;      // outcomes or heartbeats rejected as stale
-  uint64_t report_errors = 0;   // outcomes that could not be reported
+  uint64_t suspended = 0;      // code-first workflow runs that now wait
+  uint64_t failed = 0;         // retryable and non-retryable failures reported
+  uint64_t lease_lost = 0;     // outcomes or heartbeats rejected as stale
+  uint64_t report_errors = 0;  // outcomes that could not be reported
 };
 
 class Worker {

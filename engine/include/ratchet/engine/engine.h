@@ -54,17 +54,17 @@ struct EngineOptions {
   // File system to run RocksDB on (fault injection); null is POSIX.
   std::shared_ptr<rocksdb::FileSystem> file_system;
 
-  size_t max_payload_bytes = 1 << 20;  // payload and result limit (1 MiB)
-  Millis idempotency_window{24 * 3600000};  // how long keys are remembered
+  size_t max_payload_bytes = 1 << 20;               // payload and result limit (1 MiB)
+  Millis idempotency_window{24 * 3600000};          // how long keys are remembered
   Millis max_schedule_ahead{366LL * 24 * 3600000};  // furthest run_at from now
   Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
   Millis max_lease_wait{60000};                     // longest long-poll Lease wait
-  int max_lease_jobs = 1000;   // max_jobs limit per Lease
-  int max_batch_jobs = 10000;  // jobs per EnqueueBatch
+  int max_lease_jobs = 1000;                        // max_jobs limit per Lease
+  int max_batch_jobs = 10000;                       // jobs per EnqueueBatch
   // Total payload, result and application-value bytes of one request
   // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
   size_t max_request_bytes = 64 << 20;
-  int max_errors_kept = 10;    // attempt errors kept per job
+  int max_errors_kept = 10;       // attempt errors kept per job
   int max_workflow_steps = 1000;  // steps of a DAG workflow, journal entries of a code-first one
   // A due schedule tick older than this counts as missed (MissedRunPolicy).
   Millis schedule_misfire_grace{60000};
@@ -283,8 +283,7 @@ class Engine {
   // Same semantics and errors as the blocking form; `cb` is invoked exactly
   // once, on an engine thread, after the write is durable (or failed).
   void EnqueueAsync(EnqueueRequest req, Callback<EnqueueResult> cb);
-  void EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
-                         Callback<std::vector<EnqueueResult>> cb);
+  void EnqueueBatchAsync(std::vector<EnqueueRequest> reqs, Callback<std::vector<EnqueueResult>> cb);
   void LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
   void HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb);
   void CompleteAsync(CompleteRequest req, StatusCallback cb);

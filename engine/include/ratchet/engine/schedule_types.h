@@ -40,7 +40,7 @@ struct ScheduleSpec {
   // "@midnight"), "@weekly", "@monthly", "@yearly" (or "@annually"), or
   // "@every <n><unit>" with unit ms, s, m, h or d (at least 1 s).
   std::string spec;
-  std::string time_zone = "UTC";  // IANA name, e.g. "America/New_York"
+  std::string time_zone = "UTC";      // IANA name, e.g. "America/New_York"
   std::optional<TimePoint> start_at;  // no tick before it
   std::optional<TimePoint> end_at;    // no tick after it
   // Each fired job becomes available at tick + a uniform random delay in
@@ -68,9 +68,9 @@ struct ScheduleInfo {
   std::optional<TimePoint> last_tick;  // the last tick that fired
   JobId last_job_id = 0;
   std::optional<TimePoint> buffered_tick;  // buffer_one: waiting to fire
-  int64_t fired = 0;            // ticks fired (not counting TriggerSchedule)
-  int64_t skipped_missed = 0;   // ticks dropped by the missed-run policy
-  int64_t skipped_overlap = 0;  // ticks dropped by the overlap policy
+  int64_t fired = 0;                       // ticks fired (not counting TriggerSchedule)
+  int64_t skipped_missed = 0;              // ticks dropped by the missed-run policy
+  int64_t skipped_overlap = 0;             // ticks dropped by the overlap policy
 };
 
 struct TriggerResult {

@@ -56,9 +56,9 @@ struct RetryPolicy {
 // Per-queue settings, persisted. A queue is created with the engine's
 // default settings on its first enqueue.
 struct QueueSettings {
-  int concurrency_limit = 0;  // max running jobs; 0 means unlimited
-  RetryPolicy retry_policy;   // default for jobs that bring none
-  int max_attempts = 25;      // default for jobs that bring none; >= 1
+  int concurrency_limit = 0;                 // max running jobs; 0 means unlimited
+  RetryPolicy retry_policy;                  // default for jobs that bring none
+  int max_attempts = 25;                     // default for jobs that bring none; >= 1
   Millis visibility_timeout{30000};          // default lease length
   Millis completed_retention{24 * 3600000};  // completed and cancelled jobs
   Millis dead_retention{7 * 24 * 3600000};   // dead-lettered jobs
@@ -73,10 +73,10 @@ struct EnqueueRequest {
   // printable ASCII bytes. A repeat with the same job type and payload returns
   // the first job's id; with other content it fails ALREADY_EXISTS.
   std::string idempotency_key;
-  std::optional<TimePoint> run_at;  // absolute start time; exclusive with delay
-  std::optional<Millis> delay;      // relative start time; >= 0
-  int priority = 100;               // 0..1000; lower is leased first
-  std::optional<int> max_attempts;  // >= 1; default from the queue
+  std::optional<TimePoint> run_at;           // absolute start time; exclusive with delay
+  std::optional<Millis> delay;               // relative start time; >= 0
+  int priority = 100;                        // 0..1000; lower is leased first
+  std::optional<int> max_attempts;           // >= 1; default from the queue
   std::optional<RetryPolicy> retry_policy;   // default from the queue
   std::optional<Millis> visibility_timeout;  // default from the queue
 };
@@ -102,8 +102,8 @@ struct LeaseRequest {
   Millis wait{0};
   // Optional. When set and true while the lease is parked, the caller has
   // gone (e.g. its RPC was cancelled): the wait ends empty at the engine's
-  // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller can flip it
-  // from any thread.
+  // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller
+  // can flip it from any thread.
   std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 
@@ -123,7 +123,7 @@ const char* StepStateName(StepState state);
 
 // The outcome of a step that a leased step depends on.
 struct StepOutput {
-  std::string step;  // the step's name
+  std::string step;                         // the step's name
   StepState state = StepState::kCompleted;  // kCompleted, or kFailed for a
                                             // continue_on_failure step
   std::string result;
@@ -198,9 +198,9 @@ struct FailRequest {
 
 struct FailResult {
   JobState state = JobState::kScheduled;  // kScheduled (retry), kDead or kCancelled
-  std::optional<TimePoint> retry_at;       // set when state == kScheduled
-  std::string queue;      // the job's queue (for logs and metrics)
-  std::string worker_id;  // the worker that held the failed attempt
+  std::optional<TimePoint> retry_at;      // set when state == kScheduled
+  std::string queue;                      // the job's queue (for logs and metrics)
+  std::string worker_id;                  // the worker that held the failed attempt
 };
 
 struct AttemptError {
@@ -223,16 +223,16 @@ struct Job {
   RetryPolicy retry_policy;
   Millis visibility_timeout{0};
   TimePoint created_at;
-  TimePoint run_at;               // when it becomes (or became) available
-  TimePoint lease_deadline;       // meaningful while running
-  FencingToken token = 0;         // the current or last lease's token
+  TimePoint run_at;          // when it becomes (or became) available
+  TimePoint lease_deadline;  // meaningful while running
+  FencingToken token = 0;    // the current or last lease's token
   std::string worker_id;
   bool cancel_requested = false;
-  TimePoint finished_at;          // meaningful when terminal
+  TimePoint finished_at;  // meaningful when terminal
   std::string result;
   std::vector<AttemptError> errors;  // the most recent, oldest first
-  WorkflowId workflow_id = 0;  // the workflow it belongs to, if any
-  std::string schedule_id;     // the schedule that fired it, if any
+  WorkflowId workflow_id = 0;        // the workflow it belongs to, if any
+  std::string schedule_id;           // the schedule that fired it, if any
 };
 
 struct ListRequest {
@@ -288,12 +288,12 @@ struct QueueInfo {
 
 // Counters since Open, for benchmarks and metrics. Monotonic.
 struct EngineStats {
-  uint64_t commits = 0;        // synced WriteBatches written
-  uint64_t operations = 0;     // operations applied (including rejected ones)
-  uint64_t entries = 0;        // puts and deletes written
-  uint64_t bytes = 0;          // WriteBatch bytes written
-  uint64_t commit_micros = 0;  // time spent in synced writes (the fsync wait)
-  uint64_t live_jobs = 0;      // scheduled, available and running jobs now
+  uint64_t commits = 0;               // synced WriteBatches written
+  uint64_t operations = 0;            // operations applied (including rejected ones)
+  uint64_t entries = 0;               // puts and deletes written
+  uint64_t bytes = 0;                 // WriteBatch bytes written
+  uint64_t commit_micros = 0;         // time spent in synced writes (the fsync wait)
+  uint64_t live_jobs = 0;             // scheduled, available and running jobs now
   uint64_t rocksdb_memory_bytes = 0;  // memtables + block cache + table readers
 };
 

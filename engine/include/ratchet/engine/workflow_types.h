@@ -27,7 +27,7 @@ enum class WorkflowKind : uint8_t { kDag = 0, kCode = 1 };
 
 // Job options of one step; unset fields come from the step's queue.
 struct StepOptions {
-  std::string queue;  // "" means the workflow's queue
+  std::string queue;   // "" means the workflow's queue
   int priority = 100;  // 0..1000; lower is leased first
   std::optional<int> max_attempts;
   std::optional<RetryPolicy> retry_policy;
@@ -101,10 +101,10 @@ struct Workflow {
   std::string queue;
   std::string idempotency_key;
   TimePoint created_at;
-  TimePoint finished_at;  // meaningful when not running
-  std::string error;      // why it failed
-  JobId main_job_id = 0;  // code-first
-  std::string result;     // code-first: the main job's result
+  TimePoint finished_at;            // meaningful when not running
+  std::string error;                // why it failed
+  JobId main_job_id = 0;            // code-first
+  std::string result;               // code-first: the main job's result
   std::vector<std::string> events;  // code-first: declared event names
   std::vector<StepInfo> steps;
 };

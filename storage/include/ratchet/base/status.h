@@ -23,10 +23,10 @@
 #define RATCHET_BASE_STATUS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace ratchet {
 
@@ -60,9 +60,9 @@ absl::Status InvalidState(absl::string_view message);
 }  // namespace ratchet
 
 // Propagates a non-OK absl::Status from `expr`.
-#define RATCHET_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::absl::Status ratchet_status_ = (expr);       \
+#define RATCHET_RETURN_IF_ERROR(expr)                  \
+  do {                                                 \
+    ::absl::Status ratchet_status_ = (expr);           \
     if (!ratchet_status_.ok()) return ratchet_status_; \
   } while (0)
 

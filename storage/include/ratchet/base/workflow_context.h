@@ -59,7 +59,7 @@ class WorkflowJournal {
 // Why a run stopped without finishing: wait until `until` (or the event).
 struct Suspension {
   TimePoint until;
-  std::string awaiting_event;  // "" for a timer
+  std::string awaiting_event;                               // "" for a timer
   std::vector<std::pair<std::string, std::string>> record;  // to journal with it
 };
 
@@ -109,8 +109,8 @@ using WorkflowFunction = std::function<absl::StatusOr<std::string>(WorkflowConte
 // How one run ended.
 struct WorkflowOutcome {
   enum class Kind { kCompleted, kFailed, kSuspended } kind = Kind::kCompleted;
-  std::string result;   // kCompleted
-  absl::Status error;   // kFailed; retryable unless INVALID_ARGUMENT or FAILED_PRECONDITION
+  std::string result;     // kCompleted
+  absl::Status error;     // kFailed; retryable unless INVALID_ARGUMENT or FAILED_PRECONDITION
   Suspension suspension;  // kSuspended
 };
 

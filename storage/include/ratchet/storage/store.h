@@ -39,15 +39,15 @@ namespace ratchet::storage {
 
 // The column families. See docs/consistency.md for what each key holds.
 enum class Cf : int {
-  kMeta = 0,      // schema version and id/token high-water marks
-  kJobs,          // job id -> JobRecord
-  kJobIndex,      // finished (completed/cancelled) jobs by queue, state, time
-  kDeadLetters,   // dead-lettered jobs by queue and time (the DLQ index)
-  kIdempotency,   // (queue, idempotency key) -> job id, plus an expiry index
-  kQueues,        // queue name -> QueueSettings
-  kApp,           // the embedding application's own keyspace (outbox)
-  kWorkflows,     // workflows, their steps, journals, events and indexes
-  kSchedules,     // schedule id -> ScheduleRecord
+  kMeta = 0,     // schema version and id/token high-water marks
+  kJobs,         // job id -> JobRecord
+  kJobIndex,     // finished (completed/cancelled) jobs by queue, state, time
+  kDeadLetters,  // dead-lettered jobs by queue and time (the DLQ index)
+  kIdempotency,  // (queue, idempotency key) -> job id, plus an expiry index
+  kQueues,       // queue name -> QueueSettings
+  kApp,          // the embedding application's own keyspace (outbox)
+  kWorkflows,    // workflows, their steps, journals, events and indexes
+  kSchedules,    // schedule id -> ScheduleRecord
   kCount,
 };
 
