@@ -1,14 +1,15 @@
 // The `ratchet` CLI's subcommands: each parses its arguments (CLI11), makes
-// one or a few Client calls and prints the outcome.
+// one or a few Client calls and prints the outcome. Each family (jobs,
+// queues, dead letters, workflows, schedules) binds its arguments to its own
+// options struct, in its own file.
 #ifndef RATCHET_CLIENT_CLI_COMMANDS_H_
 #define RATCHET_CLIENT_CLI_COMMANDS_H_
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
-#include <optional>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "ratchet/client/client.h"
@@ -21,45 +22,56 @@ struct Globals {
   int64_t timeout_ms = 10000;
 };
 
-class Commands {
+// Runs the one subcommand the command line names and keeps its exit code.
+class Runner {
  public:
-  explicit Commands(const Globals* globals) : g_(globals) {}
-  // Adds every subcommand to `app`; each runs from its parse callback.
-  void Register(CLI::App& app);
+  // The body of a subcommand, against a connected client; `json` is true
+  // for --json (print protobuf JSON instead of tables).
+  using Body = std::function<absl::Status(Client& client, bool json)>;
+
+  // `globals` is not owned and outlives the runner; it is read only once the
+  // command line is parsed.
+  explicit Runner(const Globals* globals) : g_(globals) {}
+  // Makes `cmd`'s parse callback connect and run `body`.
+  void Bind(CLI::App* cmd, Body body);
+  // The same for `body(client, *options, json)`, where `options` holds the
+  // arguments `cmd` parses into; the callback keeps it alive.
+  template <typename Options>
+  void Bind(CLI::App* cmd, std::shared_ptr<Options> options,
+            absl::Status (*body)(Client&, const Options&, bool json)) {
+    Bind(cmd, [options, body](Client& c, bool json) { return body(c, *options, json); });
+  }
+  // 0, or 1 when the body failed (its error is on stderr).
   int exit_code() const { return exit_code_; }
 
  private:
-  // Connects and runs `body`; records its status as the exit code.
-  void Run(const std::function<absl::Status(Client&)>& body);
-  void RegisterJobs(CLI::App& app);
-  void RegisterQueues(CLI::App& app);
-  void RegisterDeadLetters(CLI::App& app);
-  void RegisterWorkflows(CLI::App& app);  // workflow_commands.cc
-  void RegisterSchedules(CLI::App& app);  // schedule_commands.cc
-  // Reads --payload or --payload-file into `out`.
-  absl::Status ReadPayload(std::string* out) const;
+  void Run(const Body& body);
 
   const Globals* g_;
   int exit_code_ = 0;
-
-  // Arguments shared by subcommands (only one subcommand runs).
-  std::string queue_, job_type_, payload_, payload_file_, key_, state_ = "available", cursor_;
-  uint64_t job_id_ = 0;
-  int limit_ = 0;
-  std::optional<int64_t> delay_ms_;
-  std::optional<int> priority_, max_attempts_, concurrency_;
-  std::optional<int64_t> visibility_ms_, completed_retention_ms_, dead_retention_ms_;
-  std::optional<int64_t> initial_backoff_ms_, max_backoff_ms_;
-  std::optional<double> multiplier_;
-  std::string jitter_;
-  bool reset_attempts_ = false;
-  // Workflows and schedules.
-  std::string workflow_state_ = "all";
-  std::string name_, file_, event_, schedule_id_, spec_, time_zone_ = "UTC", missed_, overlap_;
-  std::vector<std::string> events_;
-  std::optional<int64_t> jitter_ms_, catchup_ms_;
-  std::string start_at_, end_at_;
 };
+
+// --payload and --payload-file, of which a command takes at most one.
+struct PayloadOptions {
+  std::string bytes;
+  std::string file;
+
+  void AddTo(CLI::App* cmd);
+  // The payload: the file's contents when --payload-file is given.
+  absl::Status Read(std::string* out) const;
+};
+
+// Adds the command `name` of a family; it needs one of its subcommands.
+CLI::App* AddFamily(CLI::App& app, const std::string& name, const std::string& help);
+
+// Adds every subcommand to `app`, the families in this order. `runner`
+// outlives the app's parse.
+void RegisterCommands(CLI::App& app, Runner& runner);
+void RegisterJobCommands(CLI::App& app, Runner& runner);         // job_commands.cc
+void RegisterQueueCommands(CLI::App& app, Runner& runner);       // queue_commands.cc
+void RegisterDeadLetterCommands(CLI::App& app, Runner& runner);  // dlq_commands.cc
+void RegisterWorkflowCommands(CLI::App& app, Runner& runner);    // workflow_commands.cc
+void RegisterScheduleCommands(CLI::App& app, Runner& runner);    // schedule_commands.cc
 
 }  // namespace ratchet::cli
 

@@ -27,12 +27,12 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", g.timeout_ms, "deadline per attempt, ms")
       ->check(CLI::PositiveNumber);
 
-  ratchet::cli::Commands commands(&g);
-  commands.Register(app);
+  ratchet::cli::Runner runner(&g);
+  ratchet::cli::RegisterCommands(app, runner);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  return commands.exit_code();
+  return runner.exit_code();
 }

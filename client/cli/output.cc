@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -47,14 +48,41 @@ void PrintError(const absl::Status& status) {
                std::string(status.message()).c_str());
 }
 
-std::string FormatTime(int64_t seconds, int32_t nanos) {
-  if (seconds == 0 && nanos == 0) return "-";
-  std::time_t t = static_cast<std::time_t>(seconds);
+std::string FormatTime(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0 && t.nanos() == 0) return "-";
+  std::time_t seconds = static_cast<std::time_t>(t.seconds());
   std::tm tm{};
-  gmtime_r(&t, &tm);
+  gmtime_r(&seconds, &tm);
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return absl::StrCat(buf, ".", absl::StrFormat("%03d", nanos / 1000000), "Z");
+  return absl::StrCat(buf, ".", absl::StrFormat("%03d", t.nanos() / 1000000), "Z");
+}
+
+std::string EnumWord(const std::string& name, size_t prefix_len) {
+  return absl::AsciiStrToLower(name.substr(prefix_len));
+}
+
+std::string JobStateName(v1::JobState s) {
+  return EnumWord(v1::JobState_Name(s), sizeof("JOB_STATE_") - 1);
+}
+
+void PrintAccepted(const google::protobuf::Message& response, bool json, const char* verb,
+                   const char* noun, bool duplicate, uint64_t id) {
+  if (json) return PrintJson(response);
+  std::printf("%s %s %llu\n", duplicate ? "duplicate of" : verb, noun,
+              static_cast<unsigned long long>(id));
+}
+
+void PrintJobs(const v1::ListJobsResponse& page) {
+  Table table({"ID", "TYPE", "STATE", "ATTEMPTS", "RUN_AT", "WORKER", "LAST_ERROR"});
+  for (const v1::Job& j : page.jobs()) {
+    table.Add({std::to_string(j.id()), j.job_type(), JobStateName(j.state()),
+               absl::StrCat(j.attempts(), "/", j.max_attempts()), FormatTime(j.run_at()),
+               j.worker_id().empty() ? "-" : j.worker_id(),
+               j.errors().empty() ? "-" : j.errors().rbegin()->message().substr(0, 60)});
+  }
+  table.Print();
+  if (!page.next_cursor().empty()) std::printf("next cursor: %s\n", page.next_cursor().c_str());
 }
 
 }  // namespace ratchet::cli

@@ -1,7 +1,10 @@
 // `ratchet workflows ...`: submit (a JSON SubmitWorkflowRequest), start,
 // get, list, cancel and send-event.
+#include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -14,27 +17,37 @@
 namespace ratchet::cli {
 namespace {
 
-std::string Lower(const std::string& enum_name, size_t prefix) {
-  return absl::AsciiStrToLower(enum_name.substr(prefix));
-}
+// The arguments of the workflow commands (only one runs).
+struct WorkflowOptions {
+  std::string file;  // submit
+  // start
+  std::string queue;
+  std::string job_type;
+  std::string name;
+  std::vector<std::string> events;
+  std::string key;
+  PayloadOptions payload;  // start, send-event
+  uint64_t workflow_id = 0;
+  std::string event;  // send-event
+  // list
+  std::string state = "all";
+  int limit = 0;
+  std::string cursor;
+};
 
 std::string StateName(v1::WorkflowState s) {
-  return Lower(v1::WorkflowState_Name(s), sizeof("WORKFLOW_") - 1);
+  return EnumWord(v1::WorkflowState_Name(s), sizeof("WORKFLOW_") - 1);
 }
 
 std::string StepStateName(v1::StepState s) {
-  return Lower(v1::StepState_Name(s), sizeof("STEP_") - 1);
-}
-
-std::string Time(const google::protobuf::Timestamp& t) {
-  return FormatTime(t.seconds(), t.nanos());
+  return EnumWord(v1::StepState_Name(s), sizeof("STEP_") - 1);
 }
 
 void PrintWorkflow(const v1::Workflow& w) {
   std::printf("workflow %llu %s (%s) %s  queue=%s created=%s finished=%s\n",
               static_cast<unsigned long long>(w.id()), w.name().c_str(), w.kind().c_str(),
-              StateName(w.state()).c_str(), w.queue().c_str(), Time(w.created_at()).c_str(),
-              Time(w.finished_at()).c_str());
+              StateName(w.state()).c_str(), w.queue().c_str(), FormatTime(w.created_at()).c_str(),
+              FormatTime(w.finished_at()).c_str());
   if (!w.error().empty()) std::printf("error: %s\n", w.error().c_str());
   if (w.kind() == "code") {
     std::printf("main job %llu; events: %s\n", static_cast<unsigned long long>(w.main_job_id()),
@@ -52,6 +65,17 @@ void PrintWorkflow(const v1::Workflow& w) {
   t.Print();
 }
 
+void PrintWorkflows(const v1::ListWorkflowsResponse& r) {
+  Table t({"ID", "NAME", "KIND", "STATE", "CREATED", "FINISHED", "ERROR"});
+  for (const v1::Workflow& w : r.workflows()) {
+    t.Add({std::to_string(w.id()), w.name(), w.kind(), StateName(w.state()),
+           FormatTime(w.created_at()), FormatTime(w.finished_at()),
+           w.error().empty() ? "-" : w.error().substr(0, 60)});
+  }
+  t.Print();
+  if (!r.next_cursor().empty()) std::printf("next cursor: %s\n", r.next_cursor().c_str());
+}
+
 absl::StatusOr<v1::WorkflowState> ParseWorkflowState(const std::string& text) {
   if (text.empty() || text == "all") return v1::WORKFLOW_STATE_UNSPECIFIED;
   v1::WorkflowState s;
@@ -63,128 +87,116 @@ absl::StatusOr<v1::WorkflowState> ParseWorkflowState(const std::string& text) {
   return s;
 }
 
+absl::StatusOr<v1::SubmitWorkflowRequest> ReadSubmitRequest(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return InvalidArgument("file", "cannot read " + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  v1::SubmitWorkflowRequest req;
+  auto parsed = google::protobuf::util::JsonStringToMessage(ss.str(), &req);
+  if (!parsed.ok()) {
+    return InvalidArgument("file", absl::StrCat(file, ": ", parsed.message().as_string()));
+  }
+  return req;
+}
+
+absl::Status Submit(Client& c, const WorkflowOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto req, ReadSubmitRequest(o.file));
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.SubmitWorkflow(std::move(req)));
+  PrintAccepted(r, json, "submitted", "workflow", r.duplicate(), r.workflow_id());
+  return absl::OkStatus();
+}
+
+absl::Status Start(Client& c, const WorkflowOptions& o, bool json) {
+  v1::StartWorkflowRequest req;
+  req.set_name(o.name.empty() ? o.job_type : o.name);
+  req.set_queue(o.queue);
+  req.set_job_type(o.job_type);
+  RATCHET_RETURN_IF_ERROR(o.payload.Read(req.mutable_payload()));
+  for (const std::string& e : o.events) req.add_events(e);
+  req.set_idempotency_key(o.key);
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.StartWorkflow(std::move(req)));
+  PrintAccepted(r, json, "started", "workflow", r.duplicate(), r.workflow_id());
+  return absl::OkStatus();
+}
+
+absl::Status Get(Client& c, const WorkflowOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto w, c.GetWorkflow(o.workflow_id));
+  json ? PrintJson(w) : PrintWorkflow(w);
+  return absl::OkStatus();
+}
+
+absl::Status List(Client& c, const WorkflowOptions& o, bool json) {
+  v1::ListWorkflowsRequest req;
+  RATCHET_ASSIGN_OR_RETURN(auto state, ParseWorkflowState(o.state));
+  req.set_state(state);
+  req.set_limit(o.limit);
+  req.set_cursor(o.cursor);
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.ListWorkflows(req));
+  json ? PrintJson(r) : PrintWorkflows(r);
+  return absl::OkStatus();
+}
+
+absl::Status Cancel(Client& c, const WorkflowOptions& o, bool) {
+  RATCHET_ASSIGN_OR_RETURN(auto state, c.CancelWorkflow(o.workflow_id));
+  std::printf("workflow %llu is %s\n", static_cast<unsigned long long>(o.workflow_id),
+              StateName(state).c_str());
+  return absl::OkStatus();
+}
+
+absl::Status SendEvent(Client& c, const WorkflowOptions& o, bool) {
+  v1::SendEventRequest req;
+  req.set_workflow_id(o.workflow_id);
+  req.set_name(o.event);
+  RATCHET_RETURN_IF_ERROR(o.payload.Read(req.mutable_payload()));
+  RATCHET_RETURN_IF_ERROR(c.SendEvent(req));
+  std::printf("sent event %s to workflow %llu\n", o.event.c_str(),
+              static_cast<unsigned long long>(o.workflow_id));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
-void Commands::RegisterWorkflows(CLI::App& app) {
-  CLI::App* wf = app.add_subcommand("workflows", "DAG and code-first workflows");
-  wf->require_subcommand(1);
+void RegisterWorkflowCommands(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<WorkflowOptions>();
+  CLI::App* wf = AddFamily(app, "workflows", "DAG and code-first workflows");
 
   CLI::App* submit = wf->add_subcommand("submit", "submit a DAG workflow from a JSON file");
   submit
-      ->add_option("file", file_,
+      ->add_option("file", o->file,
                    "SubmitWorkflowRequest as JSON: {name, queue, idempotencyKey, steps: "
                    "[{name, jobType, payload (base64), dependsOn: [..]}]}")
       ->required();
-  submit->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      std::ifstream in(file_);
-      if (!in) return InvalidArgument("file", "cannot read " + file_);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      v1::SubmitWorkflowRequest req;
-      auto parsed = google::protobuf::util::JsonStringToMessage(ss.str(), &req);
-      if (!parsed.ok()) {
-        return InvalidArgument("file", absl::StrCat(file_, ": ", parsed.message().as_string()));
-      }
-      RATCHET_ASSIGN_OR_RETURN(auto r, c.SubmitWorkflow(std::move(req)));
-      if (g_->json) return PrintJson(r), absl::OkStatus();
-      std::printf("%s %llu\n", r.duplicate() ? "duplicate of workflow" : "submitted workflow",
-                  static_cast<unsigned long long>(r.workflow_id()));
-      return absl::OkStatus();
-    });
-  });
+  runner.Bind(submit, o, Submit);
 
   CLI::App* start = wf->add_subcommand("start", "start a code-first workflow");
-  start->add_option("queue", queue_, "queue of its main job")->required();
-  start->add_option("type", job_type_, "job type of the workflow code")->required();
-  start->add_option("--name", name_, "workflow name (default: the type)");
-  auto* payload = start->add_option("--payload", payload_, "payload bytes");
-  start->add_option("--payload-file", payload_file_, "read the payload from a file")
-      ->excludes(payload);
-  start->add_option("--event", events_, "an event name it accepts (repeatable)");
-  start->add_option("--key", key_, "idempotency key");
-  start->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      v1::StartWorkflowRequest req;
-      req.set_name(name_.empty() ? job_type_ : name_);
-      req.set_queue(queue_);
-      req.set_job_type(job_type_);
-      RATCHET_RETURN_IF_ERROR(ReadPayload(req.mutable_payload()));
-      for (const std::string& e : events_) req.add_events(e);
-      req.set_idempotency_key(key_);
-      RATCHET_ASSIGN_OR_RETURN(auto r, c.StartWorkflow(std::move(req)));
-      if (g_->json) return PrintJson(r), absl::OkStatus();
-      std::printf("%s %llu\n", r.duplicate() ? "duplicate of workflow" : "started workflow",
-                  static_cast<unsigned long long>(r.workflow_id()));
-      return absl::OkStatus();
-    });
-  });
+  start->add_option("queue", o->queue, "queue of its main job")->required();
+  start->add_option("type", o->job_type, "job type of the workflow code")->required();
+  start->add_option("--name", o->name, "workflow name (default: the type)");
+  o->payload.AddTo(start);
+  start->add_option("--event", o->events, "an event name it accepts (repeatable)");
+  start->add_option("--key", o->key, "idempotency key");
+  runner.Bind(start, o, Start);
 
   CLI::App* get = wf->add_subcommand("get", "show a workflow and its steps");
-  get->add_option("id", job_id_, "workflow id")->required();
-  get->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      RATCHET_ASSIGN_OR_RETURN(auto w, c.GetWorkflow(job_id_));
-      if (g_->json) return PrintJson(w), absl::OkStatus();
-      PrintWorkflow(w);
-      return absl::OkStatus();
-    });
-  });
+  get->add_option("id", o->workflow_id, "workflow id")->required();
+  runner.Bind(get, o, Get);
 
   CLI::App* list = wf->add_subcommand("list", "list workflows");
-  list->add_option("--state", workflow_state_, "running, completed, failed, cancelled or all");
-  list->add_option("--limit", limit_, "at most this many (1..1000, default 100)");
-  list->add_option("--cursor", cursor_, "next cursor of a previous page");
-  list->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      v1::ListWorkflowsRequest req;
-      RATCHET_ASSIGN_OR_RETURN(auto state, ParseWorkflowState(workflow_state_));
-      req.set_state(state);
-      req.set_limit(limit_);
-      req.set_cursor(cursor_);
-      RATCHET_ASSIGN_OR_RETURN(auto r, c.ListWorkflows(req));
-      if (g_->json) return PrintJson(r), absl::OkStatus();
-      Table t({"ID", "NAME", "KIND", "STATE", "CREATED", "FINISHED", "ERROR"});
-      for (const v1::Workflow& w : r.workflows()) {
-        t.Add({std::to_string(w.id()), w.name(), w.kind(), StateName(w.state()),
-               Time(w.created_at()), Time(w.finished_at()),
-               w.error().empty() ? "-" : w.error().substr(0, 60)});
-      }
-      t.Print();
-      if (!r.next_cursor().empty()) std::printf("next cursor: %s\n", r.next_cursor().c_str());
-      return absl::OkStatus();
-    });
-  });
+  list->add_option("--state", o->state, "running, completed, failed, cancelled or all");
+  list->add_option("--limit", o->limit, "at most this many (1..1000, default 100)");
+  list->add_option("--cursor", o->cursor, "next cursor of a previous page");
+  runner.Bind(list, o, List);
 
   CLI::App* cancel = wf->add_subcommand("cancel", "cancel a workflow");
-  cancel->add_option("id", job_id_, "workflow id")->required();
-  cancel->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      RATCHET_ASSIGN_OR_RETURN(auto state, c.CancelWorkflow(job_id_));
-      std::printf("workflow %llu is %s\n", static_cast<unsigned long long>(job_id_),
-                  StateName(state).c_str());
-      return absl::OkStatus();
-    });
-  });
+  cancel->add_option("id", o->workflow_id, "workflow id")->required();
+  runner.Bind(cancel, o, Cancel);
 
   CLI::App* send = wf->add_subcommand("send-event", "deliver an event to a workflow");
-  send->add_option("id", job_id_, "workflow id")->required();
-  send->add_option("event", event_, "event name")->required();
-  auto* event_payload = send->add_option("--payload", payload_, "payload bytes");
-  send->add_option("--payload-file", payload_file_, "read the payload from a file")
-      ->excludes(event_payload);
-  send->callback([this] {
-    Run([this](Client& c) -> absl::Status {
-      v1::SendEventRequest req;
-      req.set_workflow_id(job_id_);
-      req.set_name(event_);
-      RATCHET_RETURN_IF_ERROR(ReadPayload(req.mutable_payload()));
-      RATCHET_RETURN_IF_ERROR(c.SendEvent(req));
-      std::printf("sent event %s to workflow %llu\n", event_.c_str(),
-                  static_cast<unsigned long long>(job_id_));
-      return absl::OkStatus();
-    });
-  });
+  send->add_option("id", o->workflow_id, "workflow id")->required();
+  send->add_option("event", o->event, "event name")->required();
+  o->payload.AddTo(send);
+  runner.Bind(send, o, SendEvent);
 }
 
 }  // namespace ratchet::cli

@@ -14,6 +14,10 @@
 namespace ratchet {
 namespace {
 
+using JobStub = v1::JobService::Stub;
+using WorkerStub = v1::WorkerService::Stub;
+using QueueStub = v1::QueueService::Stub;
+
 bool Retryable(const absl::Status& s) {
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
@@ -94,10 +98,10 @@ void CallCanceller::End() {
   context_ = nullptr;
 }
 
-absl::Status Client::Run(bool retry, const CallOptions& call, Millis deadline,
+absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
                          absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) {
   absl::Status status;
-  int attempts = retry ? options_.max_attempts : 1;
+  int attempts = retry == Retry::kSafe ? options_.max_attempts : 1;
   for (int i = 1; i <= attempts; ++i) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline);
@@ -116,8 +120,7 @@ absl::StatusOr<v1::EnqueueResponse> Client::Enqueue(v1::JobSpec job, CallOptions
   v1::EnqueueRequest req;
   if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
   *req.mutable_job() = std::move(job);
-  RATCHET_CALL(v1::EnqueueResponse, jobs_, Enqueue, req, true, Deadline(call));
-  return resp;
+  return Call(*jobs_, &JobStub::Enqueue, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::EnqueueBatchResponse> Client::EnqueueBatch(std::vector<v1::JobSpec> jobs,
@@ -127,50 +130,46 @@ absl::StatusOr<v1::EnqueueBatchResponse> Client::EnqueueBatch(std::vector<v1::Jo
     if (job.idempotency_key().empty()) job.set_idempotency_key(NewIdempotencyKey());
     *req.add_jobs() = std::move(job);
   }
-  RATCHET_CALL(v1::EnqueueBatchResponse, jobs_, EnqueueBatch, req, true, Deadline(call));
-  return resp;
+  return Call(*jobs_, &JobStub::EnqueueBatch, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::Job> Client::GetJob(uint64_t job_id, CallOptions call) {
   v1::GetJobRequest req;
   req.set_job_id(job_id);
-  RATCHET_CALL(v1::Job, jobs_, GetJob, req, true, Deadline(call));
-  return resp;
+  return Call(*jobs_, &JobStub::GetJob, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::ListJobsResponse> Client::ListJobs(const v1::ListJobsRequest& req,
                                                       CallOptions call) {
-  RATCHET_CALL(v1::ListJobsResponse, jobs_, ListJobs, req, true, Deadline(call));
-  return resp;
+  return Call(*jobs_, &JobStub::ListJobs, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::JobState> Client::CancelJob(uint64_t job_id, CallOptions call) {
   v1::CancelJobRequest req;
   req.set_job_id(job_id);
-  RATCHET_CALL(v1::CancelJobResponse, jobs_, CancelJob, req, true, Deadline(call));
+  RATCHET_ASSIGN_OR_RETURN(v1::CancelJobResponse resp,
+                           Call(*jobs_, &JobStub::CancelJob, req, Retry::kSafe, call));
   return resp.state();
 }
 
 absl::StatusOr<v1::LeaseResponse> Client::Lease(const v1::LeaseRequest& req, CallOptions call) {
-  RATCHET_CALL(v1::LeaseResponse, workers_, Lease, req, false,
-               Deadline(call) + FromProtoDuration(req.wait()));
-  return resp;
+  return Call(*workers_, &WorkerStub::Lease, req, Retry::kNever, call,
+              FromProtoDuration(req.wait()));
 }
 
 absl::StatusOr<v1::HeartbeatResponse> Client::Heartbeat(const v1::HeartbeatRequest& req,
                                                         CallOptions call) {
-  RATCHET_CALL(v1::HeartbeatResponse, workers_, Heartbeat, req, true, Deadline(call));
-  return resp;
+  return Call(*workers_, &WorkerStub::Heartbeat, req, Retry::kSafe, call);
 }
 
 absl::Status Client::Complete(const v1::CompleteRequest& req, CallOptions call) {
-  RATCHET_CALL(v1::CompleteResponse, workers_, Complete, req, true, Deadline(call));
-  return absl::OkStatus();
+  return Call(*workers_, &WorkerStub::Complete, req, Retry::kSafe, call).status();
 }
 
 absl::StatusOr<std::vector<absl::Status>> Client::CompleteBatch(const v1::CompleteBatchRequest& req,
                                                                 CallOptions call) {
-  RATCHET_CALL(v1::CompleteBatchResponse, workers_, CompleteBatch, req, true, Deadline(call));
+  RATCHET_ASSIGN_OR_RETURN(v1::CompleteBatchResponse resp,
+                           Call(*workers_, &WorkerStub::CompleteBatch, req, Retry::kSafe, call));
   std::vector<absl::Status> out;
   out.reserve(resp.statuses_size());
   for (const auto& s : resp.statuses()) out.push_back(FromRpcStatus(s));
@@ -178,72 +177,63 @@ absl::StatusOr<std::vector<absl::Status>> Client::CompleteBatch(const v1::Comple
 }
 
 absl::StatusOr<v1::FailResponse> Client::Fail(const v1::FailRequest& req, CallOptions call) {
-  RATCHET_CALL(v1::FailResponse, workers_, Fail, req, true, Deadline(call));
-  return resp;
+  return Call(*workers_, &WorkerStub::Fail, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::FailBatchResponse> Client::FailBatch(const v1::FailBatchRequest& req,
                                                         CallOptions call) {
-  RATCHET_CALL(v1::FailBatchResponse, workers_, FailBatch, req, true, Deadline(call));
-  return resp;
+  return Call(*workers_, &WorkerStub::FailBatch, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::CompleteAndLeaseResponse> Client::CompleteAndLease(
     const v1::CompleteAndLeaseRequest& req, CallOptions call) {
-  RATCHET_CALL(v1::CompleteAndLeaseResponse, workers_, CompleteAndLease, req, false,
-               Deadline(call) + FromProtoDuration(req.lease().wait()));
-  return resp;
+  return Call(*workers_, &WorkerStub::CompleteAndLease, req, Retry::kNever, call,
+              FromProtoDuration(req.lease().wait()));
 }
 
 absl::StatusOr<std::vector<v1::QueueInfo>> Client::ListQueues(CallOptions call) {
   v1::ListQueuesRequest req;
-  RATCHET_CALL(v1::ListQueuesResponse, queues_, ListQueues, req, true, Deadline(call));
+  RATCHET_ASSIGN_OR_RETURN(v1::ListQueuesResponse resp,
+                           Call(*queues_, &QueueStub::ListQueues, req, Retry::kSafe, call));
   return std::vector<v1::QueueInfo>(resp.queues().begin(), resp.queues().end());
 }
 
 absl::StatusOr<v1::QueueInfo> Client::GetQueue(const std::string& queue, CallOptions call) {
   v1::GetQueueRequest req;
   req.set_queue(queue);
-  RATCHET_CALL(v1::QueueInfo, queues_, GetQueue, req, true, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::GetQueue, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::QueueInfo> Client::UpdateQueue(const v1::UpdateQueueRequest& req,
                                                   CallOptions call) {
-  RATCHET_CALL(v1::QueueInfo, queues_, UpdateQueue, req, true, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::UpdateQueue, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::QueueInfo> Client::PauseQueue(const std::string& queue, CallOptions call) {
   v1::PauseQueueRequest req;
   req.set_queue(queue);
-  RATCHET_CALL(v1::QueueInfo, queues_, PauseQueue, req, true, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::PauseQueue, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::QueueInfo> Client::ResumeQueue(const std::string& queue, CallOptions call) {
   v1::ResumeQueueRequest req;
   req.set_queue(queue);
-  RATCHET_CALL(v1::QueueInfo, queues_, ResumeQueue, req, true, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::ResumeQueue, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::ListJobsResponse> Client::ListDeadLetters(const v1::ListDeadLettersRequest& req,
                                                              CallOptions call) {
-  RATCHET_CALL(v1::ListJobsResponse, queues_, ListDeadLetters, req, true, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::ListDeadLetters, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::BulkResponse> Client::RedriveDeadLetters(
     const v1::RedriveDeadLettersRequest& req, CallOptions call) {
-  RATCHET_CALL(v1::BulkResponse, queues_, RedriveDeadLetters, req, false, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::RedriveDeadLetters, req, Retry::kNever, call);
 }
 
 absl::StatusOr<v1::BulkResponse> Client::PurgeDeadLetters(const v1::PurgeDeadLettersRequest& req,
                                                           CallOptions call) {
-  RATCHET_CALL(v1::BulkResponse, queues_, PurgeDeadLetters, req, false, Deadline(call));
-  return resp;
+  return Call(*queues_, &QueueStub::PurgeDeadLetters, req, Retry::kNever, call);
 }
 
 }  // namespace ratchet

@@ -170,12 +170,22 @@ class Client {
  private:
   explicit Client(ClientOptions options);
 
+  // Whether a call is safe to repeat (see "Retries" above).
+  enum class Retry { kSafe, kNever };
+
+  // One unary RPC, `(stub.*method)(context, req, &response)`, through Run
+  // with a fresh response per attempt. Each attempt's deadline is
+  // Deadline(call) plus `long_poll` (the server-side wait of a Lease).
+  // Defined in src/client_call.h, the only place that instantiates it.
+  template <typename Stub, typename Req, typename Resp>
+  absl::StatusOr<Resp> Call(Stub& stub,
+                            grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
+                            const Req& req, Retry retry, const CallOptions& call,
+                            Millis long_poll = Millis(0));
   // Runs `attempt` (one RPC with a fresh context whose deadline is `deadline`)
-  // until it succeeds, fails with a code that is not retried, `retry` is
-  // false, or the attempts are used up.
-  // One call: attempts of `attempt` with a deadline each, retried when
-  // `retry` and the error is UNAVAILABLE or DEADLINE_EXCEEDED.
-  absl::Status Run(bool retry, const CallOptions& call, Millis deadline,
+  // until it succeeds, fails with a code other than UNAVAILABLE or
+  // DEADLINE_EXCEEDED, `retry` is kNever, or the attempts are used up.
+  absl::Status Run(Retry retry, const CallOptions& call, Millis deadline,
                    absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt);
   Millis Deadline(const CallOptions& call) const;
   Millis RetryDelay(int attempt);

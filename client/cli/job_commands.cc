@@ -1,0 +1,146 @@
+// `ratchet enqueue | get | list | cancel`: one job at a time, or a page of a
+// queue's jobs in one state.
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "output.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::cli {
+namespace {
+
+// The arguments of the job commands (only one runs).
+struct JobOptions {
+  std::string queue;
+  std::string job_type;
+  PayloadOptions payload;
+  std::string key;
+  std::optional<int64_t> delay_ms;
+  std::optional<int> priority;
+  std::optional<int> max_attempts;
+  uint64_t job_id = 0;
+  std::string state = "available";
+  int limit = 0;
+  std::string cursor;
+};
+
+absl::StatusOr<v1::JobState> ParseState(const std::string& text) {
+  v1::JobState s;
+  if (!v1::JobState_Parse("JOB_STATE_" + absl::AsciiStrToUpper(text), &s) ||
+      s == v1::JOB_STATE_UNSPECIFIED) {
+    return InvalidArgument("--state",
+                           absl::StrCat("'", text,
+                                        "' is not one of scheduled, "
+                                        "available, running, completed, dead, cancelled"));
+  }
+  return s;
+}
+
+void PrintJob(const v1::Job& j) {
+  Table t({"FIELD", "VALUE"});
+  t.Add({"id", std::to_string(j.id())});
+  t.Add({"queue", j.queue()});
+  t.Add({"type", j.job_type()});
+  t.Add({"state", JobStateName(j.state())});
+  t.Add({"attempts", absl::StrCat(j.attempts(), "/", j.max_attempts())});
+  t.Add({"priority", std::to_string(j.priority())});
+  t.Add({"idempotency_key", j.idempotency_key()});
+  t.Add({"created_at", FormatTime(j.created_at())});
+  t.Add({"run_at", FormatTime(j.run_at())});
+  t.Add({"lease_deadline", FormatTime(j.lease_deadline())});
+  t.Add({"fencing_token", std::to_string(j.fencing_token())});
+  t.Add({"worker_id", j.worker_id()});
+  t.Add({"cancel_requested", j.cancel_requested() ? "yes" : "no"});
+  t.Add({"finished_at", FormatTime(j.finished_at())});
+  t.Add({"payload_bytes", std::to_string(j.payload().size())});
+  t.Add({"result", j.result().substr(0, 200)});
+  for (const auto& e : j.errors()) {
+    t.Add({absl::StrCat("error[attempt ", e.attempt(), "]"),
+           absl::StrCat(FormatTime(e.at()), " ", e.message().substr(0, 200))});
+  }
+  t.Print();
+}
+
+absl::Status Enqueue(Client& c, const JobOptions& o, bool json) {
+  v1::JobSpec job;
+  job.set_queue(o.queue);
+  job.set_job_type(o.job_type);
+  RATCHET_RETURN_IF_ERROR(o.payload.Read(job.mutable_payload()));
+  job.set_idempotency_key(o.key);
+  if (o.delay_ms) *job.mutable_delay() = ToProtoDuration(Millis(*o.delay_ms));
+  if (o.priority) job.set_priority(*o.priority);
+  if (o.max_attempts) job.set_max_attempts(*o.max_attempts);
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.Enqueue(std::move(job)));
+  PrintAccepted(r, json, "enqueued", "job", r.duplicate(), r.job_id());
+  return absl::OkStatus();
+}
+
+absl::Status Get(Client& c, const JobOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto job, c.GetJob(o.job_id));
+  json ? PrintJson(job) : PrintJob(job);
+  return absl::OkStatus();
+}
+
+absl::Status List(Client& c, const JobOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(v1::JobState state, ParseState(o.state));
+  v1::ListJobsRequest req;
+  req.set_queue(o.queue);
+  req.set_state(state);
+  req.set_limit(o.limit);
+  req.set_cursor(o.cursor);
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.ListJobs(req));
+  json ? PrintJson(r) : PrintJobs(r);
+  return absl::OkStatus();
+}
+
+absl::Status Cancel(Client& c, const JobOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto state, c.CancelJob(o.job_id));
+  if (json) {
+    v1::CancelJobResponse r;
+    r.set_state(state);
+    PrintJson(r);
+  } else {
+    std::printf("job %llu: %s\n", static_cast<unsigned long long>(o.job_id),
+                state == v1::JOB_STATE_RUNNING ? "cancel requested (running)"
+                                               : JobStateName(state).c_str());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterJobCommands(CLI::App& app, Runner& runner) {
+  auto o = std::make_shared<JobOptions>();
+
+  CLI::App* enqueue = app.add_subcommand("enqueue", "enqueue one job");
+  enqueue->add_option("queue", o->queue, "queue name")->required();
+  enqueue->add_option("type", o->job_type, "job type")->required();
+  o->payload.AddTo(enqueue);
+  enqueue->add_option("--key", o->key, "idempotency key (default: a random one)");
+  enqueue->add_option("--delay-ms", o->delay_ms, "start no earlier than this from now, ms");
+  enqueue->add_option("--priority", o->priority, "0..1000, lower first (default 100)");
+  enqueue->add_option("--max-attempts", o->max_attempts, "attempts before dead-lettering");
+  runner.Bind(enqueue, o, Enqueue);
+
+  CLI::App* get = app.add_subcommand("get", "show one job");
+  get->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(get, o, Get);
+
+  CLI::App* list = app.add_subcommand("list", "list the jobs of a queue in one state");
+  list->add_option("queue", o->queue, "queue name")->required();
+  list->add_option("--state", o->state, "scheduled|available|running|completed|dead|cancelled");
+  list->add_option("--limit", o->limit, "jobs per page, 1..1000 (default 100)");
+  list->add_option("--cursor", o->cursor, "next cursor of a previous page");
+  runner.Bind(list, o, List);
+
+  CLI::App* cancel = app.add_subcommand("cancel", "cancel a job (running: request it)");
+  cancel->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(cancel, o, Cancel);
+}
+
+}  // namespace ratchet::cli
