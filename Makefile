@@ -3,7 +3,18 @@ BUILD_DIR ?= build
 JOBS ?= 2
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run stop bench soak clean
+# The sanitizer build (make sanitize): clang-14 with AddressSanitizer and
+# UndefinedBehaviorSanitizer, -Wthread-safety and -Werror, no benchmarks, in its
+# own build directory. libstdc++ (clang's default here) as the Debian-built
+# gRPC, protobuf and RocksDB use.
+SAN_BUILD_DIR ?= build-clang
+SAN_CMAKE_FLAGS ?=
+SAN_CONFIG = -DCMAKE_CXX_COMPILER=clang++-14 \
+  -DRATCHET_SANITIZE=address,undefined -DRATCHET_THREAD_SAFETY=ON -DRATCHET_WERROR=ON \
+  -DRATCHET_BUILD_BENCH=OFF
+
+.PHONY: all deps configure build build-tests test run stop bench soak clean \
+  format-check tidy sanitize sanitize-build
 
 all: build
 
@@ -13,18 +24,25 @@ deps:
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
 
+# Everything: libraries, ratchetd, the CLI, examples, tests and benchmarks.
 build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Everything the tests need (all but the benchmarks).
+build-tests: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchet_tests
+
 # Every test in make test: unit, property, integration and crash labels.
-test: build
+test: build-tests
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -LE soak
 
 # The main job on real input: starts ratchetd (127.0.0.1:7070, data in
 # ./ratchet-data) in the background, digests every file of /usr/share/doc and
 # /usr/share/common-licenses through it, and prints a summary. ratchetd stays
 # up for `./build/client/ratchet` to inspect; `make stop` stops it.
-run: build
+# Builds only what it runs: ratchetd, the ratchet CLI and the digest example.
+run: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchetd ratchet digest
 	./deploy/ratchetd.sh start $(BUILD_DIR)
 	./$(BUILD_DIR)/examples/digest --transient-error-rate 0.02 --vanished 2
 	@echo
@@ -35,14 +53,37 @@ run: build
 stop:
 	./deploy/ratchetd.sh stop
 
-bench: build
+bench: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchet_benchmarks
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
 	./$(BUILD_DIR)/bench/workflow_bench
 
 # Long runs: 100x the property sequences and more crash cycles.
-soak: build
+soak: build-tests
 	cd $(BUILD_DIR) && ctest --output-on-failure -L soak
 
+# House rules (issue 9).
+# Every tracked *.cc/*.h must be clang-format-14 clean (.clang-format).
+format-check: deps
+	./.ci/format-check.sh
+
+# clang-tidy-14 (.clang-tidy) over the project's .cc files, with the flags of
+# $(BUILD_DIR)/compile_commands.json; builds first for the generated headers.
+tidy: build-tests
+	JOBS=$(JOBS) ./.ci/tidy.sh $(BUILD_DIR)
+
+# clang-14 + ASan + UBSan + -Wthread-safety -Werror in $(SAN_BUILD_DIR); runs the
+# unit and integration tests and a short property run (.ci/sanitize-tests.sh).
+# (The build directory ignores itself for git, as meson's do.)
+sanitize-build: deps
+	mkdir -p $(SAN_BUILD_DIR) && echo '*' >$(SAN_BUILD_DIR)/.gitignore
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(SAN_BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(SAN_CONFIG) $(SAN_CMAKE_FLAGS)
+	cmake --build $(SAN_BUILD_DIR) -j $(JOBS) --target ratchet_tests
+
+sanitize: sanitize-build
+	JOBS=$(JOBS) ./.ci/sanitize-tests.sh $(SAN_BUILD_DIR)
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)

@@ -2,12 +2,49 @@
 
 # Partial aggregate initialisation of request structs is intended usage.
 set(RATCHET_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wno-missing-field-initializers)
+
+# RATCHET_THREAD_SAFETY: Clang's -Wthread-safety, which checks the
+# ABSL_GUARDED_BY / ABSL_EXCLUSIVE_LOCKS_REQUIRED annotations. GCC has no such
+# analysis (and ignores the attributes), so the option does nothing there.
+if(RATCHET_THREAD_SAFETY)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    list(APPEND RATCHET_WARNINGS -Wthread-safety)
+  else()
+    message(STATUS "RATCHET_THREAD_SAFETY: ${CMAKE_CXX_COMPILER_ID} has no -Wthread-safety; ignored")
+  endif()
+endif()
+
 if(RATCHET_WERROR)
   list(APPEND RATCHET_WARNINGS -Werror)
 endif()
+
+# RATCHET_SANITIZE: a comma (or semicolon) separated list of sanitizers, e.g.
+# "address,undefined". Applies to every target, the tests and their libraries
+# included (the Debian-built dependencies stay uninstrumented). UBSan is made
+# fatal (-fno-sanitize-recover) so that a report fails the test that hit it.
 if(RATCHET_SANITIZE)
-  add_compile_options(-fsanitize=${RATCHET_SANITIZE} -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=${RATCHET_SANITIZE})
+  string(REPLACE "," ";" _ratchet_sanitizers "${RATCHET_SANITIZE}")
+  list(TRANSFORM _ratchet_sanitizers STRIP)
+  list(REMOVE_ITEM _ratchet_sanitizers "")
+  list(REMOVE_DUPLICATES _ratchet_sanitizers)
+  foreach(_s IN LISTS _ratchet_sanitizers)
+    if(NOT _s MATCHES "^(address|undefined|thread|leak)$")
+      message(FATAL_ERROR "RATCHET_SANITIZE: unknown sanitizer '${_s}' "
+        "(expected a comma list of address, undefined, thread, leak)")
+    endif()
+  endforeach()
+  if("thread" IN_LIST _ratchet_sanitizers AND
+     ("address" IN_LIST _ratchet_sanitizers OR "leak" IN_LIST _ratchet_sanitizers))
+    message(FATAL_ERROR "RATCHET_SANITIZE: thread cannot be combined with address or leak")
+  endif()
+  list(JOIN _ratchet_sanitizers "," _ratchet_sanitize_flag)
+  add_compile_options(-fsanitize=${_ratchet_sanitize_flag} -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=${_ratchet_sanitize_flag})
+  if("undefined" IN_LIST _ratchet_sanitizers)
+    add_compile_options(-fno-sanitize-recover=undefined)
+    add_link_options(-fno-sanitize-recover=undefined)
+  endif()
+  message(STATUS "RATCHET_SANITIZE: -fsanitize=${_ratchet_sanitize_flag}")
 endif()
 
 # ratchet_cc_library(NAME n SRCS ... DEPS ... [PUBLIC_INCLUDE dir])
@@ -44,4 +81,25 @@ function(ratchet_cc_binary)
   add_executable(${R_NAME} ${R_SRCS})
   target_compile_options(${R_NAME} PRIVATE ${RATCHET_WARNINGS})
   target_link_libraries(${R_NAME} PRIVATE ${R_DEPS})
+endfunction()
+
+# ratchet_collect_targets(OUT dir...): every buildable target defined in the
+# given source directories and their subdirectories.
+function(ratchet_collect_targets out)
+  set(result "")
+  foreach(dir IN LISTS ARGN)
+    get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+    foreach(t IN LISTS targets)
+      get_target_property(type ${t} TYPE)
+      if(type MATCHES "^(EXECUTABLE|STATIC_LIBRARY|SHARED_LIBRARY|MODULE_LIBRARY|OBJECT_LIBRARY)$")
+        list(APPEND result ${t})
+      endif()
+    endforeach()
+    get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+    if(subdirs)
+      ratchet_collect_targets(sub ${subdirs})
+      list(APPEND result ${sub})
+    endif()
+  endforeach()
+  set(${out} ${result} PARENT_SCOPE)
 endfunction()

@@ -12,6 +12,10 @@ packages=(
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libssl-dev
   libhowardhinnant-date-dev tzdata libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
+  # House rules (make format-check, make tidy, make sanitize): clang-14 with its
+  # sanitizer runtimes, llvm-14 for llvm-symbolizer, clang-format-14, clang-tidy-14;
+  # git lists the tracked files, jq reads compile_commands.json and ctest's JSON.
+  git jq clang-14 libclang-rt-14-dev llvm-14 clang-format-14 clang-tidy-14
 )
 
 missing=()
