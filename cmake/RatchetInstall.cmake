@@ -5,12 +5,13 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set_target_properties(ratchet_base PROPERTIES EXPORT_NAME base)
-install(TARGETS ratchet_client ratchet_api ratchet_api_proto ratchet_base
+install(TARGETS ratchet_client ratchet_api ratchet_api_proto ratchet_base ratchet_durable
   EXPORT ratchetTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(DIRECTORY client/include/ api/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(DIRECTORY client/include/ api/include/ engine/durable/include/
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY storage/include/ratchet/base DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ratchet)
 install(DIRECTORY ${PROJECT_BINARY_DIR}/api/proto/gen/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
   FILES_MATCHING PATTERN "*.h")

@@ -295,7 +295,7 @@ struct AdvanceClockCmd : Command {
     Model m = m0;
     m.Advance(ms);
     sut.h.clock().Advance(Millis(ms));
-    RC_ASSERT(sut.h->Tick().ok());  // lease expiry happens here (or on any call)
+    RC_ASSERT(sut.h->RunMaintenance().ok());  // lease expiry happens here (or on any call)
     CheckAllJobs(m, sut);
   }
   void show(std::ostream& os) const override { os << "AdvanceClock(" << ms << ")"; }

@@ -136,7 +136,7 @@ TEST(WorkflowPropertyTest, StepsRespectDependenciesAndTheWorkflowAgreesWithItsSt
         }
         case 6:
           h.clock().Advance(Millis(*rc::gen::element<int64_t>(200, 6000)));
-          RC_ASSERT(h->Tick().ok());
+          RC_ASSERT(h->RunMaintenance().ok());
           if (held.size() > 0 && *rc::gen::arbitrary<bool>()) held.clear();
           break;
         case 7:
@@ -243,7 +243,7 @@ TEST(SchedulePropertyTest, RunAllFiresExactlyTheTicksInsideTheWindowOnce) {
       // A run_all catch-up fires at most max_fires_per_pass ticks per pass;
       // the next passes (at the same instant) fire the rest.
       for (int pass = 0; pass < 10; ++pass) {
-        RC_ASSERT(h->Tick().ok());
+        RC_ASSERT(h->RunMaintenance().ok());
         auto info = h->GetSchedule("s");
         RC_ASSERT(info.ok());
         if (!info->next_tick || *info->next_tick > h.clock().Now()) break;

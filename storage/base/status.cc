@@ -21,10 +21,18 @@ absl::Status InvalidArgument(absl::string_view field, absl::string_view problem)
 }
 
 absl::Status PayloadTooLarge(size_t size_bytes, size_t limit_bytes) {
+  return PayloadTooLarge("payload", size_bytes, limit_bytes);
+}
+
+absl::Status PayloadTooLarge(absl::string_view field, size_t size_bytes, size_t limit_bytes) {
   return WithReason(
       absl::InvalidArgumentError(absl::StrCat(
-          "payload: ", size_bytes, " bytes exceeds the limit of ", limit_bytes, " bytes")),
+          field, ": ", size_bytes, " bytes exceeds the limit of ", limit_bytes, " bytes")),
       kReasonPayloadTooLarge);
+}
+
+absl::Status IdempotencyConflict(absl::string_view message) {
+  return WithReason(absl::AlreadyExistsError(message), kReasonIdempotencyConflict);
 }
 
 absl::Status LeaseLost(absl::string_view message) {

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "ratchet/base/workflow_context.h"
 #include "ratchet/client/client.h"
+#include "ratchet/durable/workflow_context.h"
 
 namespace ratchet {
 

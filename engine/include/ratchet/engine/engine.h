@@ -33,60 +33,12 @@
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/base/status.h"
+#include "ratchet/engine/engine_options.h"
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
 #include "ratchet/engine/workflow_types.h"
 
-namespace rocksdb {
-class FileSystem;
-}
-
 namespace ratchet {
-
-struct EngineOptions {
-  // RocksDB data directory; created if missing. The embedded default.
-  std::string data_dir = "./ratchet-data";
-  // Time source for every time-based decision. Not owned; must outlive the
-  // engine. Null means SystemClock::Default().
-  Clock* clock = nullptr;
-  // Randomness for backoff jitter. Null means a randomly seeded source.
-  std::shared_ptr<Random> random;
-  // File system to run RocksDB on (fault injection); null is POSIX.
-  std::shared_ptr<rocksdb::FileSystem> file_system;
-
-  size_t max_payload_bytes = 1 << 20;               // payload and result limit (1 MiB)
-  Millis idempotency_window{24 * 3600000};          // how long keys are remembered
-  Millis max_schedule_ahead{366LL * 24 * 3600000};  // furthest run_at from now
-  Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
-  Millis max_lease_wait{60000};                     // longest long-poll Lease wait
-  int max_lease_jobs = 1000;                        // max_jobs limit per Lease
-  int max_batch_jobs = 10000;                       // jobs per EnqueueBatch
-  // Total payload, result and application-value bytes of one request
-  // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
-  size_t max_request_bytes = 64 << 20;
-  int max_errors_kept = 10;       // attempt errors kept per job
-  int max_workflow_steps = 1000;  // steps of a DAG workflow, journal entries of a code-first one
-  // A due schedule tick older than this counts as missed (MissedRunPolicy).
-  Millis schedule_misfire_grace{60000};
-  // Ticks one schedule fires per engine pass (run_all catch-up continues in
-  // the next pass, milliseconds later).
-  int max_fires_per_pass = 1000;
-  QueueSettings default_queue_settings;  // for queues created implicitly
-
-  // Group commit: most operations and bytes merged into one synced batch.
-  int max_group_ops = 4096;
-  size_t max_group_bytes = 32 << 20;
-
-  // The retention sweeper runs this often and deletes at most
-  // sweep_batch_keys keys per run, so it never holds the sequencer for long.
-  Millis sweep_interval{1000};
-  int sweep_batch_keys = 1000;
-
-  size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
-  // Recently written records of live jobs kept in memory so a Lease soon
-  // after an Enqueue skips a RocksDB lookup. 0 disables it.
-  size_t record_cache_bytes = 16 << 20;
-};
 
 template <typename T>
 using Callback = std::function<void(absl::StatusOr<T>)>;
@@ -271,10 +223,12 @@ class Engine {
   // "schedule:<id>:manual:<now ms>"). Errors: NOT_FOUND.
   absl::StatusOr<TriggerResult> TriggerSchedule(std::string id);
 
-  // Runs due maintenance now: lease expiry and one bounded sweeper pass.
-  // The engine does this on its own timer; tests using a ManualClock call it
-  // after advancing the clock.
-  absl::Status Tick();
+  // Runs the engine's maintenance now, as its own timer does: ends expired
+  // leases (as failed attempts), fires due schedule ticks, and runs one
+  // bounded retention sweep over committed data. Tests using a ManualClock
+  // call it after advancing the clock. Errors: UNAVAILABLE if the store
+  // fails a read or the engine has failed.
+  absl::Status RunMaintenance();
 
   // A snapshot of the engine's counters. Safe from any thread; cheap.
   EngineStats Stats() const;

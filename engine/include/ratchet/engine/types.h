@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ratchet/base/clock.h"
+#include "ratchet/engine/step_types.h"
 
 namespace ratchet {
 
@@ -105,41 +106,6 @@ struct LeaseRequest {
   // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller
   // can flip it from any thread.
   std::shared_ptr<const std::atomic<bool>> abandoned;
-};
-
-// Workflow ids are assigned by the engine like job ids: from 1, increasing,
-// never reused.
-using WorkflowId = uint64_t;
-
-// The state of one step of a workflow (see workflow_types.h).
-enum class StepState : uint8_t {
-  kPending = 0,    // waiting for the steps it depends on
-  kReleased = 1,   // its job exists; the job's own state says where it is
-  kCompleted = 2,  // its job completed; the result is stored with the step
-  kFailed = 3,     // its job was dead-lettered
-  kCancelled = 4,  // cancelled with its workflow, or before it started
-};
-const char* StepStateName(StepState state);
-
-// The outcome of a step that a leased step depends on.
-struct StepOutput {
-  std::string step;                         // the step's name
-  StepState state = StepState::kCompleted;  // kCompleted, or kFailed for a
-                                            // continue_on_failure step
-  std::string result;
-};
-
-// One recorded entry of a code-first workflow's journal: a step's result, a
-// timer or a wait (see workflow_context.h for the names it uses).
-struct JournalEntry {
-  std::string name;
-  std::string result;
-  TimePoint at;  // when it was recorded
-};
-
-struct WorkflowEvent {
-  std::string name;
-  std::string payload;
 };
 
 struct LeasedJob {

@@ -1,5 +1,5 @@
 // Runs code-first workflows on the embedded engine: the bridge between a
-// leased main job and WorkflowContext (ratchet/base/workflow_context.h).
+// leased main job and WorkflowContext (ratchet/durable/workflow_context.h).
 //
 // Thread safety: RunWorkflowJob may be called from many threads at once,
 // each with its own leased job.
@@ -7,7 +7,7 @@
 #define RATCHET_ENGINE_WORKFLOW_RUNNER_H_
 
 #include "absl/status/status.h"
-#include "ratchet/base/workflow_context.h"
+#include "ratchet/durable/workflow_context.h"
 #include "ratchet/engine/engine.h"
 
 namespace ratchet {

@@ -52,7 +52,12 @@ std::string ReasonOf(const absl::Status& status);
 
 // Shorthands that build a status with its canonical reason.
 absl::Status InvalidArgument(absl::string_view field, absl::string_view problem);
+// INVALID_ARGUMENT/PAYLOAD_TOO_LARGE naming `field` ("payload", "result",
+// "jobs[2].payload") with its size and the limit, in bytes.
 absl::Status PayloadTooLarge(size_t size_bytes, size_t limit_bytes);
+absl::Status PayloadTooLarge(absl::string_view field, size_t size_bytes, size_t limit_bytes);
+// ALREADY_EXISTS/IDEMPOTENCY_CONFLICT: a key reused with other content.
+absl::Status IdempotencyConflict(absl::string_view message);
 absl::Status LeaseLost(absl::string_view message);
 absl::Status NotFound(absl::string_view message);
 absl::Status InvalidState(absl::string_view message);

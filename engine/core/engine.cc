@@ -1,0 +1,277 @@
+// The public Engine API for jobs, queues and dead letters: each call is one
+// sequencer operation (engine_calls.h), answered after it is durable.
+#include "ratchet/engine/engine.h"
+
+#include "engine_calls.h"
+#include "listing.h"
+#include "record_io.h"
+#include "schema.h"
+#include "validation.h"
+
+namespace ratchet {
+
+using internal::Call;
+using internal::CallStatus;
+using internal::Machines;
+using internal::Start;
+using internal::StartStatus;
+using storage::Batch;
+
+namespace {
+
+absl::StatusOr<EnqueueResult> First(absl::StatusOr<std::vector<EnqueueResult>> r) {
+  if (!r.ok()) return r.status();
+  return r->front();
+}
+
+// Checks the item count and bytes of a CompleteBatch / FailBatch.
+absl::Status ValidateBatch(absl::string_view field, size_t items, size_t bytes,
+                           const EngineOptions& o) {
+  if (items == 0 || items > static_cast<size_t>(o.max_lease_jobs)) {
+    return InvalidArgument(field, absl::StrCat("must hold 1..", o.max_lease_jobs, " items"));
+  }
+  return internal::ValidateRequestBytes(field, bytes, o);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  RATCHET_ASSIGN_OR_RETURN(auto impl, Impl::Open(options));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+// ---- Asynchronous API ----
+
+void Engine::EnqueueAsync(EnqueueRequest req, Callback<EnqueueResult> cb) {
+  std::vector<EnqueueRequest> reqs;
+  reqs.push_back(std::move(req));
+  Start<EnqueueResult>(
+      *impl_, Reads::kThroughGroup,
+      [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now) {
+        return First(m.jobs.Enqueue(b, now, reqs, {}, internal::FieldNames::kPlain));
+      },
+      std::move(cb));
+}
+
+void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
+                               Callback<std::vector<EnqueueResult>> cb) {
+  Start<std::vector<EnqueueResult>>(
+      *impl_, Reads::kThroughGroup,
+      [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now) {
+        return m.jobs.Enqueue(b, now, reqs, {}, internal::FieldNames::kIndexed);
+      },
+      std::move(cb));
+}
+
+void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
+  impl_->SubmitLease(std::move(req), std::move(cb));
+}
+
+void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) {
+  Start<HeartbeatResult>(
+      *impl_, Reads::kThroughGroup,
+      [req](Machines& m, Batch& b, TimePoint now) { return m.jobs.Heartbeat(b, now, req); },
+      std::move(cb));
+}
+
+void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
+  StartStatus(
+      *impl_, Reads::kThroughGroup,
+      [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+        return m.jobs.Complete(b, now, req);
+      },
+      std::move(cb));
+}
+
+void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
+                                Callback<std::vector<absl::Status>> cb) {
+  Start<std::vector<absl::Status>>(
+      *impl_, Reads::kThroughGroup,
+      [reqs = std::move(reqs)](Machines& m, Batch& b,
+                               TimePoint now) -> absl::StatusOr<std::vector<absl::Status>> {
+        size_t bytes = 0;
+        for (const CompleteRequest& r : reqs) {
+          bytes += r.result.size();
+          for (const AppWrite& w : r.effects) bytes += w.value ? w.value->size() : 0;
+        }
+        RATCHET_RETURN_IF_ERROR(
+            ValidateBatch("completions", reqs.size(), bytes, m.store.options()));
+        std::vector<absl::Status> out;
+        out.reserve(reqs.size());
+        // Each item is all-or-nothing on its own (Complete checks before it
+        // writes), and all successful items share this operation's write.
+        for (const CompleteRequest& req : reqs) out.push_back(m.jobs.Complete(b, now, req));
+        return out;
+      },
+      std::move(cb));
+}
+
+void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
+  Start<FailResult>(
+      *impl_, Reads::kThroughGroup,
+      [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+        return m.jobs.Fail(b, now, req);
+      },
+      std::move(cb));
+}
+
+void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
+                            Callback<std::vector<absl::StatusOr<FailResult>>> cb) {
+  Start<std::vector<absl::StatusOr<FailResult>>>(
+      *impl_, Reads::kThroughGroup,
+      [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now)
+          -> absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> {
+        RATCHET_RETURN_IF_ERROR(ValidateBatch("failures", reqs.size(), 0, m.store.options()));
+        std::vector<absl::StatusOr<FailResult>> out;
+        out.reserve(reqs.size());
+        for (const FailRequest& req : reqs) out.push_back(m.jobs.Fail(b, now, req));
+        return out;
+      },
+      std::move(cb));
+}
+
+void Engine::CancelAsync(JobId id, Callback<JobState> cb) {
+  Start<JobState>(
+      *impl_, Reads::kThroughGroup,
+      [id](Machines& m, Batch& b, TimePoint now) { return m.jobs.Cancel(b, now, id); },
+      std::move(cb));
+}
+
+// ---- Blocking API ----
+
+absl::StatusOr<EnqueueResult> Engine::Enqueue(EnqueueRequest req) {
+  return internal::Await<EnqueueResult>([&](auto cb) { EnqueueAsync(std::move(req), cb); });
+}
+
+absl::StatusOr<std::vector<EnqueueResult>> Engine::EnqueueBatch(std::vector<EnqueueRequest> reqs) {
+  return internal::Await<std::vector<EnqueueResult>>(
+      [&](auto cb) { EnqueueBatchAsync(std::move(reqs), cb); });
+}
+
+absl::StatusOr<std::vector<LeasedJob>> Engine::Lease(LeaseRequest req) {
+  return internal::Await<std::vector<LeasedJob>>([&](auto cb) { LeaseAsync(std::move(req), cb); });
+}
+
+absl::StatusOr<HeartbeatResult> Engine::Heartbeat(HeartbeatRequest req) {
+  return internal::Await<HeartbeatResult>([&](auto cb) { HeartbeatAsync(req, cb); });
+}
+
+absl::Status Engine::Complete(CompleteRequest req) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                      return m.jobs.Complete(b, now, req);
+                    });
+}
+
+absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(std::vector<CompleteRequest> reqs) {
+  return internal::Await<std::vector<absl::Status>>(
+      [&](auto cb) { CompleteBatchAsync(std::move(reqs), cb); });
+}
+
+absl::StatusOr<FailResult> Engine::Fail(FailRequest req) {
+  return internal::Await<FailResult>([&](auto cb) { FailAsync(std::move(req), cb); });
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> Engine::FailBatch(
+    std::vector<FailRequest> reqs) {
+  return internal::Await<std::vector<absl::StatusOr<FailResult>>>(
+      [&](auto cb) { FailBatchAsync(std::move(reqs), cb); });
+}
+
+absl::StatusOr<JobState> Engine::Cancel(JobId id) {
+  return internal::Await<JobState>([&](auto cb) { CancelAsync(id, cb); });
+}
+
+absl::StatusOr<Job> Engine::Get(JobId id) {
+  RATCHET_ASSIGN_OR_RETURN(
+      internal::JobRecord r,
+      internal::ReadRecord<internal::JobRecord>(impl_->store(), storage::Cf::kJobs,
+                                                internal::JobKey(id), absl::StrCat("job ", id)));
+  return internal::ToJob(r, impl_->clock()->Now());
+}
+
+absl::StatusOr<ListResult> Engine::List(ListRequest req) {
+  if (IsTerminal(req.state)) {
+    return internal::ListFinished(impl_->store(), req, impl_->clock()->Now());
+  }
+  return Call<ListResult>(*impl_, Reads::kThroughGroup,
+                          [req](Machines& m, Batch& b, TimePoint now) {
+                            return internal::ListLive(m.store, b, now, req);
+                          });
+}
+
+absl::StatusOr<BulkResult> Engine::Redrive(RedriveRequest req) {
+  return Call<BulkResult>(*impl_, Reads::kCommitted, [req](Machines& m, Batch& b, TimePoint now) {
+    return m.dead_letters.Redrive(b, now, req);
+  });
+}
+
+absl::StatusOr<BulkResult> Engine::Purge(DeadLetterFilter filter) {
+  return Call<BulkResult>(*impl_, Reads::kCommitted, [filter](Machines& m, Batch& b, TimePoint) {
+    return m.dead_letters.Purge(b, filter);
+  });
+}
+
+absl::Status Engine::UpdateQueue(std::string queue, QueueSettings settings) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [queue = std::move(queue), settings](Machines& m, Batch& b, TimePoint) {
+                      return m.queues.UpdateQueue(b, queue, settings);
+                    });
+}
+
+absl::Status Engine::PauseQueue(std::string queue) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [queue = std::move(queue)](Machines& m, Batch& b, TimePoint) {
+                      return m.queues.SetPaused(b, queue, true);
+                    });
+}
+
+absl::Status Engine::ResumeQueue(std::string queue) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [queue = std::move(queue)](Machines& m, Batch& b, TimePoint) {
+                      return m.queues.SetPaused(b, queue, false);
+                    });
+}
+
+absl::StatusOr<QueueInfo> Engine::GetQueue(std::string queue) {
+  return Call<QueueInfo>(*impl_, Reads::kThroughGroup,
+                         [queue = std::move(queue)](Machines& m, Batch&, TimePoint now) {
+                           return m.queues.GetQueue(now, queue);
+                         });
+}
+
+absl::StatusOr<std::vector<QueueInfo>> Engine::ListQueues() {
+  return Call<std::vector<QueueInfo>>(
+      *impl_, Reads::kThroughGroup,
+      [](Machines& m, Batch&, TimePoint now) -> absl::StatusOr<std::vector<QueueInfo>> {
+        return m.queues.ListQueues(now);
+      });
+}
+
+absl::StatusOr<std::vector<EnqueueResult>> Engine::CommitOutbox(OutboxTxn txn) {
+  return Call<std::vector<EnqueueResult>>(
+      *impl_, Reads::kThroughGroup, [txn = std::move(txn)](Machines& m, Batch& b, TimePoint now) {
+        return m.jobs.Enqueue(b, now, txn.enqueues, txn.writes, internal::FieldNames::kIndexed);
+      });
+}
+
+absl::StatusOr<std::optional<std::string>> Engine::ReadApp(std::string key) {
+  if (key.empty() || key.size() > internal::kMaxAppKeyBytes) {
+    return InvalidArgument("key", "must be 1..1024 bytes");
+  }
+  return impl_->store().Get(storage::Cf::kApp, key);
+}
+
+absl::Status Engine::RunMaintenance() {
+  return CallStatus(*impl_, Reads::kCommitted,
+                    [impl = impl_.get()](Machines&, Batch& b, TimePoint now) {
+                      return impl->RunMaintenance(b, now);
+                    });
+}
+
+EngineStats Engine::Stats() const { return impl_->Stats(); }
+
+}  // namespace ratchet

@@ -1,0 +1,124 @@
+// The public Engine API for workflows and schedules: each call is one
+// sequencer operation (engine_calls.h), answered after it is durable.
+#include "engine_calls.h"
+#include "ratchet/engine/engine.h"
+
+namespace ratchet {
+
+using internal::Call;
+using internal::CallStatus;
+using internal::Machines;
+using internal::ScheduleMachine;
+using storage::Batch;
+
+absl::StatusOr<WorkflowSubmitResult> Engine::SubmitWorkflow(WorkflowSpec spec) {
+  return Call<WorkflowSubmitResult>(*impl_, Reads::kThroughGroup,
+                                    [spec = std::move(spec)](Machines& m, Batch& b, TimePoint now) {
+                                      return m.workflows.SubmitWorkflow(b, now, spec);
+                                    });
+}
+
+absl::StatusOr<WorkflowSubmitResult> Engine::StartWorkflow(StartWorkflowRequest req) {
+  return Call<WorkflowSubmitResult>(*impl_, Reads::kThroughGroup,
+                                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                                      return m.workflows.StartWorkflow(b, now, req);
+                                    });
+}
+
+absl::StatusOr<Workflow> Engine::GetWorkflow(WorkflowId id) {
+  return Call<Workflow>(*impl_, Reads::kThroughGroup, [id](Machines& m, Batch& b, TimePoint now) {
+    return m.workflows.GetWorkflow(b, now, id);
+  });
+}
+
+absl::StatusOr<WorkflowListResult> Engine::ListWorkflows(WorkflowListRequest req) {
+  return Call<WorkflowListResult>(*impl_, Reads::kThroughGroup,
+                                  [req = std::move(req)](Machines& m, Batch& b, TimePoint) {
+                                    return m.workflows.ListWorkflows(b, req);
+                                  });
+}
+
+absl::StatusOr<WorkflowState> Engine::CancelWorkflow(WorkflowId id) {
+  return Call<WorkflowState>(*impl_, Reads::kThroughGroup,
+                             [id](Machines& m, Batch& b, TimePoint now) {
+                               return m.workflows.CancelWorkflow(b, now, id);
+                             });
+}
+
+absl::Status Engine::SendEvent(SendEventRequest req) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                      return m.code_workflows.SendEvent(b, now, req);
+                    });
+}
+
+absl::Status Engine::RecordStep(RecordStepRequest req) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                      return m.code_workflows.RecordStep(b, now, req);
+                    });
+}
+
+absl::Status Engine::Suspend(SuspendRequest req) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                      return m.code_workflows.Suspend(b, now, req);
+                    });
+}
+
+absl::Status Engine::CreateSchedule(ScheduleSpec spec) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [spec = std::move(spec)](Machines& m, Batch& b, TimePoint now) {
+                      return m.schedules.Define(b, now, spec, ScheduleMachine::Write::kCreate);
+                    });
+}
+
+absl::Status Engine::UpdateSchedule(ScheduleSpec spec) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [spec = std::move(spec)](Machines& m, Batch& b, TimePoint now) {
+                      return m.schedules.Define(b, now, spec, ScheduleMachine::Write::kUpdate);
+                    });
+}
+
+absl::Status Engine::DeleteSchedule(std::string id) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [id = std::move(id)](Machines& m, Batch& b, TimePoint) {
+                      return m.schedules.DeleteSchedule(b, id);
+                    });
+}
+
+absl::Status Engine::PauseSchedule(std::string id) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
+                      return m.schedules.SetPaused(b, now, id, true);
+                    });
+}
+
+absl::Status Engine::ResumeSchedule(std::string id) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
+                      return m.schedules.SetPaused(b, now, id, false);
+                    });
+}
+
+absl::StatusOr<ScheduleInfo> Engine::GetSchedule(std::string id) {
+  return Call<ScheduleInfo>(*impl_, Reads::kThroughGroup,
+                            [id = std::move(id)](Machines& m, Batch& b, TimePoint) {
+                              return m.schedules.GetSchedule(b, id);
+                            });
+}
+
+absl::StatusOr<std::vector<ScheduleInfo>> Engine::ListSchedules() {
+  return Call<std::vector<ScheduleInfo>>(
+      *impl_, Reads::kThroughGroup,
+      [](Machines& m, Batch& b, TimePoint) { return m.schedules.ListSchedules(b); });
+}
+
+absl::StatusOr<TriggerResult> Engine::TriggerSchedule(std::string id) {
+  return Call<TriggerResult>(*impl_, Reads::kThroughGroup,
+                             [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
+                               return m.schedules.TriggerSchedule(b, now, id);
+                             });
+}
+
+}  // namespace ratchet

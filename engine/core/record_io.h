@@ -1,0 +1,45 @@
+// Reading engine records: one place for "load a record; NOT_FOUND if it is
+// missing; DATA_LOSS if it does not parse". `Source` is a storage::Batch
+// (reads through the pending group, sequencer thread only) or a
+// storage::Store (committed data, any thread).
+#ifndef RATCHET_ENGINE_CORE_RECORD_IO_H_
+#define RATCHET_ENGINE_CORE_RECORD_IO_H_
+
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "ratchet/storage/store.h"
+
+namespace ratchet::internal {
+
+// The record of type `Record` at `key` of `cf`, or nullopt if absent.
+// Errors: DATA_LOSS naming `what` if the value does not parse; UNAVAILABLE
+// on a read error.
+template <typename Record, typename Source>
+absl::StatusOr<std::optional<Record>> FindRecord(Source& source, storage::Cf cf,
+                                                 std::string_view key, absl::string_view what) {
+  RATCHET_ASSIGN_OR_RETURN(std::optional<std::string> value, source.Get(cf, key));
+  if (!value) return std::optional<Record>();
+  Record r;
+  if (!r.ParseFromString(*value)) {
+    return absl::DataLossError(absl::StrCat(what, ": stored record does not parse"));
+  }
+  return std::optional<Record>(std::move(r));
+}
+
+// As FindRecord, but NOT_FOUND ("<what> not found") if absent.
+template <typename Record, typename Source>
+absl::StatusOr<Record> ReadRecord(Source& source, storage::Cf cf, std::string_view key,
+                                  absl::string_view what) {
+  RATCHET_ASSIGN_OR_RETURN(std::optional<Record> r, FindRecord<Record>(source, cf, key, what));
+  if (!r) return NotFound(absl::StrCat(what, " not found"));
+  return std::move(*r);
+}
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_CORE_RECORD_IO_H_

@@ -1,0 +1,193 @@
+#include "schema.h"
+
+#include <openssl/evp.h>
+
+#include "ratchet/storage/keys.h"
+
+namespace ratchet::internal {
+
+using storage::KeyBuilder;
+using storage::KeyReader;
+
+std::string JobKey(JobId id) { return KeyBuilder().U64(id).Build(); }
+
+JobId JobIdFromKey(std::string_view key) {
+  uint64_t id = 0;
+  KeyReader(key).U64(&id);
+  return id;
+}
+
+std::string FinishedKey(const JobRecord& r) {
+  return KeyBuilder()
+      .Str(r.queue())
+      .U8(static_cast<uint8_t>(StateOf(r)))
+      .I64(r.finished_at_ms())
+      .U64(r.id())
+      .Build();
+}
+
+std::string FinishedPrefix(std::string_view queue, JobState state) {
+  return KeyBuilder().Str(queue).U8(static_cast<uint8_t>(state)).Build();
+}
+
+std::string DeadKey(const JobRecord& r) {
+  return KeyBuilder().Str(r.queue()).I64(r.finished_at_ms()).U64(r.id()).Build();
+}
+
+std::string DeadPrefix(std::string_view queue) { return KeyBuilder().Str(queue).Build(); }
+
+JobId JobIdFromIndexKey(std::string_view key) {
+  if (key.size() < 8) return 0;
+  return JobIdFromKey(key.substr(key.size() - 8));
+}
+
+std::string IdempotencyKey(std::string_view queue, std::string_view key) {
+  return KeyBuilder().U8('k').Str(queue).Raw(key).Build();
+}
+
+std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
+                                 std::string_view key) {
+  return KeyBuilder().U8('e').I64(expires_at_ms).Str(queue).Raw(key).Build();
+}
+
+std::string IdempotencyExpiryPrefix() { return KeyBuilder().U8('e').Build(); }
+
+std::string WorkflowKey(WorkflowId id) { return KeyBuilder().U8('w').U64(id).Build(); }
+
+std::string StepKey(WorkflowId id, int index) {
+  return KeyBuilder().U8('s').U64(id).U64(static_cast<uint64_t>(index)).Build();
+}
+
+std::string JournalKey(WorkflowId id, int seq) {
+  return KeyBuilder().U8('c').U64(id).U64(static_cast<uint64_t>(seq)).Build();
+}
+
+std::string EventKey(WorkflowId id, std::string_view name) {
+  return KeyBuilder().U8('e').U64(id).Raw(name).Build();
+}
+
+std::string WorkflowIdempotencyKey(std::string_view key) {
+  return KeyBuilder().U8('k').Raw(key).Build();
+}
+
+std::string WorkflowExpiryKey(int64_t expires_at_ms, WorkflowId id) {
+  return KeyBuilder().U8('f').I64(expires_at_ms).U64(id).Build();
+}
+
+std::string ContentFingerprint(std::string_view job_type, std::string_view payload) {
+  // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
+  std::string input = EncodeU64(job_type.size());
+  input.append(job_type);
+  input.append(payload);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(input.data(), input.size(), digest, &len, EVP_sha256(), nullptr);
+  return std::string(reinterpret_cast<char*>(digest), len);
+}
+
+std::string EncodeU64(uint64_t v) { return KeyBuilder().U64(v).Build(); }
+
+uint64_t DecodeU64(std::string_view s) {
+  uint64_t v = 0;
+  KeyReader(s).U64(&v);
+  return v;
+}
+
+void ToRecord(const RetryPolicy& p, records::RetryPolicyRecord* r) {
+  r->set_initial_backoff_ms(p.initial_backoff.count());
+  r->set_max_backoff_ms(p.max_backoff.count());
+  r->set_multiplier(p.multiplier);
+  r->set_jitter(static_cast<int>(p.jitter));
+}
+
+RetryPolicy FromRecord(const records::RetryPolicyRecord& r) {
+  RetryPolicy p;
+  p.initial_backoff = Millis(r.initial_backoff_ms());
+  p.max_backoff = Millis(r.max_backoff_ms());
+  p.multiplier = r.multiplier();
+  p.jitter = static_cast<JitterMode>(r.jitter());
+  return p;
+}
+
+QueueRecord ToRecord(const QueueSettings& s) {
+  QueueRecord r;
+  r.set_concurrency_limit(s.concurrency_limit);
+  ToRecord(s.retry_policy, r.mutable_retry());
+  r.set_max_attempts(s.max_attempts);
+  r.set_visibility_timeout_ms(s.visibility_timeout.count());
+  r.set_completed_retention_ms(s.completed_retention.count());
+  r.set_dead_retention_ms(s.dead_retention.count());
+  r.set_paused(s.paused);
+  return r;
+}
+
+QueueSettings FromRecord(const QueueRecord& r) {
+  QueueSettings s;
+  s.concurrency_limit = r.concurrency_limit();
+  s.retry_policy = FromRecord(r.retry());
+  s.max_attempts = r.max_attempts();
+  s.visibility_timeout = Millis(r.visibility_timeout_ms());
+  s.completed_retention = Millis(r.completed_retention_ms());
+  s.dead_retention = Millis(r.dead_retention_ms());
+  s.paused = r.paused();
+  return s;
+}
+
+JobState VisibleState(const JobRecord& r, TimePoint now) {
+  const JobState state = StateOf(r);
+  if (state == JobState::kScheduled && r.run_at_ms() <= ToUnixMs(now)) {
+    return JobState::kAvailable;
+  }
+  return state;
+}
+
+Job ToJob(const JobRecord& r, TimePoint now) {
+  Job j;
+  j.id = r.id();
+  j.queue = r.queue();
+  j.job_type = r.job_type();
+  j.payload = r.payload();
+  j.idempotency_key = r.idempotency_key();
+  j.state = VisibleState(r, now);
+  j.priority = r.priority();
+  j.attempts = r.attempts();
+  j.max_attempts = r.max_attempts();
+  j.retry_policy = FromRecord(r.retry());
+  j.visibility_timeout = Millis(r.visibility_timeout_ms());
+  j.created_at = FromUnixMs(r.created_at_ms());
+  j.run_at = FromUnixMs(r.run_at_ms());
+  j.lease_deadline = FromUnixMs(r.lease_deadline_ms());
+  j.token = r.token();
+  j.worker_id = r.worker_id();
+  j.cancel_requested = r.cancel_requested();
+  j.finished_at = FromUnixMs(r.finished_at_ms());
+  j.result = r.result();
+  for (const auto& e : r.errors()) {
+    j.errors.push_back({e.attempt(), FromUnixMs(e.at_ms()), e.message()});
+  }
+  j.workflow_id = r.workflow_id();
+  j.schedule_id = r.schedule_id();
+  return j;
+}
+
+LeasedJob ToLeasedJob(const JobRecord& r) {
+  LeasedJob l;
+  l.id = r.id();
+  l.queue = r.queue();
+  l.job_type = r.job_type();
+  l.payload = r.payload();
+  l.idempotency_key = r.idempotency_key();
+  l.attempt = r.attempts();
+  l.max_attempts = r.max_attempts();
+  l.lease_deadline = FromUnixMs(r.lease_deadline_ms());
+  l.token = r.token();
+  l.workflow_id = r.workflow_id();
+  l.step_name = r.step_name();
+  for (const auto& in : r.inputs()) {
+    l.inputs.push_back({in.step(), StateOf(in), in.result()});
+  }
+  l.schedule_id = r.schedule_id();
+  return l;
+}
+
+}  // namespace ratchet::internal

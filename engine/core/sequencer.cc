@@ -1,0 +1,332 @@
+#include "sequencer.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "spdlog/spdlog.h"
+#include "validation.h"
+
+namespace ratchet {
+
+namespace {
+constexpr int kMaxExpiriesPerGroup = 1000;
+constexpr int kMaxSchedulesPerGroup = 1000;
+constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOptions& options) {
+  RATCHET_RETURN_IF_ERROR(internal::ValidateOptions(options));
+  storage::StoreOptions store_options;
+  store_options.path = options.data_dir;
+  store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.file_system = options.file_system;
+  RATCHET_ASSIGN_OR_RETURN(auto store, storage::Store::Open(store_options));
+  std::unique_ptr<Impl> impl(new Impl(options, std::move(store)));
+  auto started = std::chrono::steady_clock::now();
+  RATCHET_RETURN_IF_ERROR(impl->machines_->Recover());
+  spdlog::info(
+      "ratchet engine opened data_dir={} live_jobs={} recovery_ms={}", options.data_dir,
+      impl->machines_->store.indexes().live_jobs(),
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count());
+  impl->live_jobs_.store(impl->machines_->store.indexes().live_jobs());
+  impl->callbacks_ = std::thread([raw = impl.get()] { raw->CallbackLoop(); });
+  impl->writer_ = std::thread([raw = impl.get()] { raw->WriterLoop(); });
+  impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
+  return impl;
+}
+
+Engine::Impl::Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store)
+    : options_(options),
+      clock_(options.clock ? options.clock : SystemClock::Default()),
+      random_(options.random ? options.random : std::shared_ptr<Random>(NewDefaultRandom())),
+      store_(std::move(store)),
+      machines_(std::make_unique<internal::Machines>(store_.get(), options_, random_.get())),
+      building_(std::make_unique<Group>(store_.get())),
+      previous_(std::make_unique<Group>(store_.get())),
+      next_sweep_(clock_->Now()) {}
+
+Engine::Impl::~Impl() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  {
+    absl::MutexLock lock(&writer_mu_);
+    writer_stopping_ = true;
+  }
+  if (writer_.joinable()) writer_.join();
+  {
+    absl::MutexLock lock(&callbacks_mu_);
+    callbacks_stopping_ = true;
+  }
+  if (callbacks_.joinable()) callbacks_.join();  // after running every posted callback
+}
+
+void Engine::Impl::PostCompletions(std::vector<Completion> done, const absl::Status& status) {
+  absl::MutexLock lock(&callbacks_mu_);
+  posted_.push_back({std::move(done), status});
+}
+
+void Engine::Impl::CallbackLoop() {
+  pthread_setname_np(pthread_self(), "ratchet-cb");
+  while (true) {
+    Posted next;
+    {
+      absl::MutexLock lock(&callbacks_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(callbacks_mu_) {
+        return !posted_.empty() || callbacks_stopping_;
+      };
+      callbacks_mu_.Await(absl::Condition(&ready));
+      if (posted_.empty()) return;  // stopping, and everything has run
+      next = std::move(posted_.front());
+      posted_.pop_front();
+    }
+    for (Completion& c : next.done) c(next.status);
+    operations_.fetch_add(next.done.size(), std::memory_order_relaxed);
+  }
+}
+
+void Engine::Impl::Push(Op op) {
+  absl::MutexLock lock(&mu_);
+  inbox_.push_back(std::move(op));
+}
+
+absl::Duration Engine::Impl::TimeToNextMaintenance() {
+  TimePoint now = clock_->Now();
+  TimePoint next = next_sweep_;
+  if (auto timer = machines_->NextTimer()) next = std::min(next, FromUnixMs(*timer));
+  for (const auto& [queue, waiting] : waiters_) {
+    for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
+    if (auto run_at = machines_->jobs.NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
+  }
+  auto wait = absl::FromChrono(next - now);
+  return std::clamp(wait, absl::Milliseconds(1), kMaxIdleWait);
+}
+
+void Engine::Impl::Loop() {
+  pthread_setname_np(pthread_self(), "ratchet-seq");
+  while (true) {
+    std::deque<Op> ops;
+    absl::Duration wait = TimeToNextMaintenance();
+    {
+      absl::MutexLock lock(&mu_);
+      auto has_work = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !inbox_.empty() || stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&has_work), wait);
+      if (inbox_.empty() && stopping_) break;
+      size_t n = std::min(inbox_.size(), static_cast<size_t>(options_.max_group_ops));
+      std::move(inbox_.begin(), inbox_.begin() + n, std::back_inserter(ops));
+      inbox_.erase(inbox_.begin(), inbox_.begin() + n);
+    }
+    RunGroup(ops);
+  }
+  DropWaiters(
+      WithReason(absl::UnavailableError("the engine is shutting down"), kReasonEngineClosed));
+  HandOff();
+  WaitWriterIdle().IgnoreError();  // the failure, if any, was delivered to callers
+}
+
+absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
+  RATCHET_RETURN_IF_ERROR(machines_->jobs.ExpireLeases(batch, now, kMaxExpiriesPerGroup));
+  RATCHET_RETURN_IF_ERROR(machines_->schedules.FireDueSchedules(batch, now, kMaxSchedulesPerGroup));
+  next_sweep_ = now + options_.sweep_interval;
+  return machines_->Sweep(batch, now, options_.sweep_batch_keys).status();
+}
+
+void Engine::Impl::RunGroup(std::deque<Op>& ops) {
+  const TimePoint now = clock_->Now();
+  storage::Batch* batch = &building_->batch;
+  if (now >= next_sweep_) {
+    // The sweeper scans committed data: let everything in flight land first.
+    HandOff();
+    if (WaitWriterIdle().ok()) {
+      absl::Status s = RunMaintenance(building_->batch, now);
+      if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
+      HandOff();
+    }
+  } else {
+    // Expired leases end before any operation of this group looks at them.
+    absl::Status s = machines_->jobs.ExpireLeases(*batch, now, kMaxExpiriesPerGroup);
+    if (!s.ok()) spdlog::warn("ratchet lease expiry failed: {}", s.ToString());
+    s = machines_->schedules.FireDueSchedules(*batch, now, kMaxSchedulesPerGroup);
+    if (!s.ok()) spdlog::warn("ratchet schedule firing failed: {}", s.ToString());
+  }
+  for (Op& op : ops) {
+    if (op.reads == Reads::kCommitted) {
+      HandOff();
+      WaitWriterIdle().IgnoreError();  // a failure is reported through apply(nullptr)
+    }
+    bool failed;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      failed = !failed_.ok();
+    }
+    building_->completions.push_back(op.apply(failed ? nullptr : &building_->batch, now));
+    if (building_->batch.ByteSize() >= options_.max_group_bytes) HandOff();
+  }
+  ServeWaiters(now);
+  HandOff();
+}
+
+void Engine::Impl::SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
+  Push({[this, req = std::move(req), cb = std::move(cb)](storage::Batch* batch,
+                                                         TimePoint now) mutable -> Completion {
+          if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
+          auto result = machines_->jobs.Lease(*batch, now, req);
+          if (result.ok() && result->empty() && req.wait.count() > 0) {
+            TimePoint deadline = now + req.wait;
+            waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
+            return [](const absl::Status&) {};  // answered by ServeWaiters
+          }
+          return Deliver(std::move(cb), std::move(result));
+        },
+        Reads::kThroughGroup});
+}
+
+void Engine::Impl::ServeWaiters(TimePoint now) {
+  absl::Status failed;
+  {
+    absl::MutexLock lock(&writer_mu_);
+    failed = failed_;
+  }
+  if (!failed.ok()) {
+    DropWaiters(failed);
+    return;
+  }
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    std::deque<LeaseWaiter>& waiting = it->second;
+    auto gone = [](const LeaseWaiter& w) { return w.req.abandoned && w.req.abandoned->load(); };
+    while (!waiting.empty() && gone(waiting.front())) {
+      building_->completions.push_back([cb = std::move(waiting.front().cb)](const absl::Status&) {
+        cb(std::vector<LeasedJob>());
+      });
+      waiting.pop_front();
+    }
+    while (!waiting.empty() && !gone(waiting.front()) && machines_->jobs.CanLease(it->first, now)) {
+      LeaseWaiter w = std::move(waiting.front());
+      waiting.pop_front();
+      building_->completions.push_back(
+          Deliver(std::move(w.cb), machines_->jobs.Lease(building_->batch, now, w.req)));
+    }
+    // Waits that are over end empty, as a Lease with nothing to lease.
+    for (auto w = waiting.begin(); w != waiting.end();) {
+      if (w->deadline > now && !gone(*w)) {
+        ++w;
+        continue;
+      }
+      building_->completions.push_back(
+          Deliver<std::vector<LeasedJob>>(std::move(w->cb), std::vector<LeasedJob>()));
+      w = waiting.erase(w);
+    }
+    if (waiting.empty()) {
+      waiters_.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Engine::Impl::DropWaiters(const absl::Status& status) {
+  for (auto& [queue, waiting] : waiters_) {
+    for (LeaseWaiter& w : waiting) {
+      building_->completions.push_back(
+          [cb = std::move(w.cb), status](const absl::Status&) { cb(status); });
+    }
+  }
+  waiters_.clear();
+}
+
+absl::Status Engine::Impl::WaitWriterIdle() {
+  absl::MutexLock lock(&writer_mu_);
+  writer_mu_.Await(absl::Condition(
+      +[](Group** in_flight) { return *in_flight == nullptr; }, &in_flight_));
+  return failed_;
+}
+
+void Engine::Impl::HandOff() {
+  Group& group = *building_;
+  if (group.batch.Count() == 0 && group.completions.empty()) return;
+  absl::Status failed = WaitWriterIdle();
+  if (!failed.ok() || group.batch.Count() == 0) {
+    // Nothing to write (reads, rejections), or the engine has failed: every
+    // earlier group's callbacks are posted, so these answer in order.
+    PostCompletions(std::move(group.completions), failed);
+    group.completions.clear();
+    group.batch.Clear();
+    return;
+  }
+  machines_->FinishBatch(group.batch);
+  live_jobs_.store(machines_->store.indexes().live_jobs(), std::memory_order_relaxed);
+  group.batch.set_base(nullptr);  // its base is durable: the writer was idle
+  {
+    absl::MutexLock lock(&writer_mu_);
+    in_flight_ = building_.get();
+  }
+  std::swap(building_, previous_);
+  building_->batch.Clear();
+  building_->batch.set_base(&previous_->batch);
+}
+
+void Engine::Impl::WriterLoop() {
+  pthread_setname_np(pthread_self(), "ratchet-wal");
+  while (true) {
+    Group* group;
+    {
+      absl::MutexLock lock(&writer_mu_);
+      writer_mu_.Await(absl::Condition(
+          +[](Impl* impl) ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl->writer_mu_) {
+            return impl->in_flight_ != nullptr || impl->writer_stopping_;
+          },
+          this));
+      if (in_flight_ == nullptr) return;
+      group = in_flight_;
+    }
+    Commit(*group);
+    absl::MutexLock lock(&writer_mu_);
+    in_flight_ = nullptr;
+  }
+}
+
+void Engine::Impl::Commit(Group& group) {
+  bytes_.fetch_add(group.batch.ByteSize(), std::memory_order_relaxed);
+  entries_.fetch_add(group.batch.Count(), std::memory_order_relaxed);
+  commits_.fetch_add(1, std::memory_order_relaxed);
+  auto started = std::chrono::steady_clock::now();
+  absl::Status commit = store_->Commit(group.batch);
+  commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::steady_clock::now() - started)
+                               .count(),
+                           std::memory_order_relaxed);
+  if (!commit.ok()) {
+    spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
+                  commit.ToString());
+    commit =
+        WithReason(absl::UnavailableError(absl::StrCat(
+                       "the engine stopped after a storage write failed (", commit.message(),
+                       "); the outcome of operations in flight is unknown; reopen the engine")),
+                   kReasonStorageFailed);
+    absl::MutexLock lock(&writer_mu_);
+    failed_ = commit;
+  }
+  PostCompletions(std::move(group.completions), commit);
+  group.completions.clear();
+}
+
+EngineStats Engine::Impl::Stats() const {
+  EngineStats s;
+  s.commits = commits_.load(std::memory_order_relaxed);
+  s.operations = operations_.load(std::memory_order_relaxed);
+  s.entries = entries_.load(std::memory_order_relaxed);
+  s.bytes = bytes_.load(std::memory_order_relaxed);
+  s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
+  s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
+  s.rocksdb_memory_bytes = store_->MemoryUsageBytes();
+  return s;
+}
+
+}  // namespace ratchet

@@ -1,0 +1,183 @@
+// Engine::Impl: the sequencer, the writer and the callback threads.
+//
+// The sequencer thread owns the Machines (every domain's state machine and
+// in-memory indexes). Callers push
+// operations into an inbox; the sequencer takes up to max_group_ops of them
+// and applies each, in order, to one batch (a group). It then hands the
+// group to the writer thread, which commits it with one synced write (group
+// commit) and only then runs the group's callbacks, in order. An operation
+// is never split across groups.
+//
+// Pipelining: while the writer fsyncs group N, the sequencer applies group
+// N+1, reading through group N's batch (Batch::set_base). Group N+1 is handed
+// over only after group N is durable, so acknowledgements stay in order, and
+// if group N fails, group N+1 (built on N's effects) is never written: its
+// callers get the same UNAVAILABLE. Operations that read committed data
+// directly (dead-letter scans, the sweeper) first wait until nothing is in
+// flight. No lock is held during a commit.
+#ifndef RATCHET_ENGINE_CORE_SEQUENCER_H_
+#define RATCHET_ENGINE_CORE_SEQUENCER_H_
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "machines.h"
+#include "ratchet/engine/engine.h"
+#include "ratchet/storage/store.h"
+
+namespace ratchet {
+
+// What an operation reads from the store.
+enum class Reads {
+  // Through the group being built (read-your-writes): the usual case.
+  kThroughGroup,
+  // Committed data only: the group built so far is committed first. For
+  // scans of committed indexes (dead letters, the sweeper).
+  kCommitted,
+};
+
+class Engine::Impl {
+ public:
+  // Delivers an operation's outcome once its batch's commit status is known.
+  using Completion = std::function<void(const absl::Status& commit)>;
+  // Applies an operation. `batch` is null when the engine has failed: the
+  // operation must not run and its Completion reports the failure.
+  using Apply = std::function<Completion(storage::Batch* batch, TimePoint now)>;
+
+  static absl::StatusOr<std::unique_ptr<Impl>> Open(const EngineOptions& options);
+  ~Impl();
+
+  // Queues `fn(batch, now) -> StatusOr<T>` to run on the sequencer; `cb`
+  // gets its result after the commit.
+  template <typename T, typename Fn>
+  void Submit(Reads reads, Fn fn, Callback<T> cb) {
+    Push({[fn = std::move(fn), cb = std::move(cb)](storage::Batch* batch,
+                                                   TimePoint now) mutable -> Completion {
+            if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
+            return Deliver(std::move(cb), fn(*batch, now));
+          },
+          reads});
+  }
+
+  // A Completion that hands `result` to `cb` if the commit succeeded, and
+  // the commit's error otherwise.
+  template <typename T>
+  static Completion Deliver(Callback<T> cb, absl::StatusOr<T> result) {
+    return [cb = std::move(cb), result = std::move(result)](const absl::Status& commit) mutable {
+      if (commit.ok()) {
+        cb(std::move(result));
+      } else {
+        cb(commit);
+      }
+    };
+  }
+
+  // Queues a Lease; with req.wait > 0 and nothing to lease, the request is
+  // parked on the sequencer and answered when a job becomes available or
+  // the wait ends (long poll).
+  void SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
+
+  // Sequencer-only accessors (use inside Submit'ed functions).
+  internal::Machines& machines() { return *machines_; }
+  // Safe from any thread.
+  const storage::Store& store() const { return *store_; }
+  Clock* clock() const { return clock_; }
+  const EngineOptions& options() const { return options_; }
+
+  EngineStats Stats() const;
+
+  // Sequencer-only: lease expiry, schedule firing and a sweeper pass, as
+  // in the timer.
+  absl::Status RunMaintenance(storage::Batch& batch, TimePoint now);
+
+ private:
+  struct Op {
+    Apply apply;
+    Reads reads = Reads::kThroughGroup;
+  };
+
+  // A parked long-poll Lease.
+  struct LeaseWaiter {
+    LeaseRequest req;
+    TimePoint deadline;
+    Callback<std::vector<LeasedJob>> cb;
+  };
+
+  // A batch and the callbacks to run once its fate is known.
+  struct Group {
+    explicit Group(storage::Store* store) : batch(store) {}
+    storage::Batch batch;
+    std::vector<Completion> completions;
+  };
+
+  Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store);
+  void Push(Op op);
+  void Loop();
+  void RunGroup(std::deque<Op>& ops);
+  // Sequencer: hands the building group to the writer (after the previous
+  // one is durable) and starts a new group reading through it.
+  void HandOff();
+  // Sequencer: waits until no group is in flight; returns the failure, if any.
+  absl::Status WaitWriterIdle();
+  void WriterLoop();
+  void Commit(Group& group);
+  // Queues a group's callbacks for the callback thread, which runs them in
+  // order: the writer goes on to the next fsync without waiting for them.
+  void PostCompletions(std::vector<Completion> done, const absl::Status& status);
+  void CallbackLoop();
+  absl::Duration TimeToNextMaintenance();
+  // Sequencer: leases to parked waiters whose queue has jobs now, and ends
+  // the waits that are over. Their answers join the building group.
+  void ServeWaiters(TimePoint now);
+  // Sequencer: answers every parked waiter with `status` (shutdown, failure).
+  void DropWaiters(const absl::Status& status);
+
+  // Constant after construction.
+  const EngineOptions options_;
+  Clock* const clock_;
+  std::shared_ptr<Random> random_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<internal::Machines> machines_;
+
+  absl::Mutex mu_;
+  std::deque<Op> inbox_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Sequencer thread only.
+  std::unique_ptr<Group> building_;  // being applied to
+  std::unique_ptr<Group> previous_;  // in flight, or committed
+  // Parked long-poll leases per queue, first come first served.
+  absl::flat_hash_map<std::string, std::deque<LeaseWaiter>> waiters_;
+  TimePoint next_sweep_;
+
+  absl::Mutex writer_mu_;
+  Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
+  bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
+  absl::Status failed_ ABSL_GUARDED_BY(writer_mu_);  // non-OK once a commit failed
+
+  struct Posted {
+    std::vector<Completion> done;
+    absl::Status status;
+  };
+  absl::Mutex callbacks_mu_;
+  std::deque<Posted> posted_ ABSL_GUARDED_BY(callbacks_mu_);
+  bool callbacks_stopping_ ABSL_GUARDED_BY(callbacks_mu_) = false;
+
+  std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0},
+      commit_micros_{0};
+
+  std::thread callbacks_;
+  std::thread writer_;
+  std::thread thread_;  // last: started after everything above exists
+};
+
+}  // namespace ratchet
+
+#endif  // RATCHET_ENGINE_CORE_SEQUENCER_H_

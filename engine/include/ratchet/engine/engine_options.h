@@ -1,0 +1,68 @@
+// EngineOptions: how an Engine is opened. Every field has its default in
+// the initialiser; units are in the type (std::chrono) or the name (_bytes).
+// Options are read once at Engine::Open and cannot change while it is open.
+#ifndef RATCHET_ENGINE_ENGINE_OPTIONS_H_
+#define RATCHET_ENGINE_ENGINE_OPTIONS_H_
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "ratchet/base/clock.h"
+#include "ratchet/base/random.h"
+#include "ratchet/engine/types.h"
+
+namespace rocksdb {
+class FileSystem;
+}
+
+namespace ratchet {
+
+struct EngineOptions {
+  // RocksDB data directory; created if missing. The embedded default.
+  std::string data_dir = "./ratchet-data";
+  // Time source for every time-based decision. Not owned; must outlive the
+  // engine. Null means SystemClock::Default().
+  Clock* clock = nullptr;
+  // Randomness for backoff jitter. Null means a randomly seeded source.
+  std::shared_ptr<Random> random;
+  // File system to run RocksDB on (fault injection); null is POSIX.
+  std::shared_ptr<rocksdb::FileSystem> file_system;
+
+  size_t max_payload_bytes = 1 << 20;               // payload and result limit (1 MiB)
+  Millis idempotency_window{24 * 3600000};          // how long keys are remembered
+  Millis max_schedule_ahead{366LL * 24 * 3600000};  // furthest run_at from now
+  Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
+  Millis max_lease_wait{60000};                     // longest long-poll Lease wait
+  int max_lease_jobs = 1000;                        // max_jobs limit per Lease
+  int max_batch_jobs = 10000;                       // jobs per EnqueueBatch
+  // Total payload, result and application-value bytes of one request
+  // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
+  size_t max_request_bytes = 64 << 20;
+  int max_errors_kept = 10;       // attempt errors kept per job
+  int max_workflow_steps = 1000;  // steps of a DAG workflow, journal entries of a code-first one
+  // A due schedule tick older than this counts as missed (MissedRunPolicy).
+  Millis schedule_misfire_grace{60000};
+  // Ticks one schedule fires per engine pass (run_all catch-up continues in
+  // the next pass, milliseconds later).
+  int max_fires_per_pass = 1000;
+  QueueSettings default_queue_settings;  // for queues created implicitly
+
+  // Group commit: most operations and bytes merged into one synced batch.
+  int max_group_ops = 4096;
+  size_t max_group_bytes = 32 << 20;
+
+  // The retention sweeper runs this often and deletes at most
+  // sweep_batch_keys keys per run, so it never holds the sequencer for long.
+  Millis sweep_interval{1000};
+  int sweep_batch_keys = 1000;
+
+  size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
+  // Recently written records of live jobs kept in memory so a Lease soon
+  // after an Enqueue skips a RocksDB lookup. 0 disables it.
+  size_t record_cache_bytes = 16 << 20;
+};
+
+}  // namespace ratchet
+
+#endif  // RATCHET_ENGINE_ENGINE_OPTIONS_H_

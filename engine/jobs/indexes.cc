@@ -1,0 +1,100 @@
+#include "indexes.h"
+
+namespace ratchet::internal {
+
+QueueState* Indexes::FindQueue(absl::string_view name) const {
+  auto it = queues_.find(name);
+  return it == queues_.end() ? nullptr : it->second.get();
+}
+
+QueueState* Indexes::AddQueue(std::string name, QueueSettings settings) {
+  auto q = std::make_unique<QueueState>();
+  q->name = name;
+  q->settings = settings;
+  QueueState* raw = q.get();
+  queues_[std::move(name)] = std::move(q);
+  return raw;
+}
+
+std::vector<QueueState*> Indexes::Queues() {
+  std::vector<QueueState*> out;
+  for (auto& [name, q] : queues_) out.push_back(q.get());
+  std::sort(out.begin(), out.end(), [](QueueState* a, QueueState* b) { return a->name < b->name; });
+  return out;
+}
+
+JobMeta* Indexes::Find(JobId id) {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const JobMeta* Indexes::Find(JobId id) const {
+  auto it = jobs_.find(id);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+void Indexes::AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms) {
+  jobs_[id] = JobMeta{q, run_at_ms, 0, priority, false, false};
+  q->scheduled.insert({run_at_ms, id});
+}
+
+void Indexes::AddRunning(JobId id, QueueState* q, int32_t priority, int64_t deadline_ms,
+                         FencingToken token, bool cancel_requested) {
+  jobs_[id] = JobMeta{q, deadline_ms, token, priority, true, cancel_requested};
+  q->running.insert({deadline_ms, id});
+  leases_.insert({deadline_ms, id});
+}
+
+void Indexes::StartLease(JobId id, int64_t deadline_ms, FencingToken token) {
+  JobMeta& m = jobs_.at(id);
+  Unlink(id, m);
+  m.running = true;
+  m.time_ms = deadline_ms;
+  m.token = token;
+  m.queue->running.insert({deadline_ms, id});
+  leases_.insert({deadline_ms, id});
+}
+
+void Indexes::ExtendLease(JobId id, int64_t deadline_ms) {
+  JobMeta& m = jobs_.at(id);
+  Unlink(id, m);
+  m.time_ms = deadline_ms;
+  m.queue->running.insert({deadline_ms, id});
+  leases_.insert({deadline_ms, id});
+}
+
+void Indexes::Remove(JobId id) {
+  auto it = jobs_.find(id);
+  if (it == jobs_.end()) return;
+  Unlink(id, it->second);
+  jobs_.erase(it);
+}
+
+void Indexes::Unlink(JobId id, const JobMeta& m) {
+  if (m.running) {
+    m.queue->running.erase({m.time_ms, id});
+    leases_.erase({m.time_ms, id});
+  } else if (m.queue->scheduled.erase({m.time_ms, id}) == 0) {
+    m.queue->ready.erase({m.priority, m.time_ms, id});
+  }
+}
+
+void Indexes::PromoteDue(QueueState* q, int64_t now_ms) {
+  while (!q->scheduled.empty() && q->scheduled.begin()->at_ms <= now_ms) {
+    TimedKey k = *q->scheduled.begin();
+    q->scheduled.erase(q->scheduled.begin());
+    q->ready.insert({jobs_.at(k.id).priority, k.at_ms, k.id});
+  }
+}
+
+std::optional<JobId> Indexes::FirstExpired(int64_t now_ms) const {
+  if (leases_.empty() || leases_.begin()->at_ms > now_ms) return std::nullopt;
+  return leases_.begin()->id;
+}
+
+std::optional<int64_t> Indexes::NextDeadline() const {
+  if (leases_.empty()) return std::nullopt;
+  return leases_.begin()->at_ms;
+}
+
+}  // namespace ratchet::internal

@@ -1,0 +1,99 @@
+// In-memory indexes over the live (non-terminal) jobs, rebuilt from RocksDB
+// at open. One owner: only the sequencer thread touches them, so they hold no
+// lock. Terminal jobs are not indexed here; they live only in RocksDB.
+//
+// Memory per live job: one JobMeta slot in a flat hash map (~40 bytes at the
+// map's load factor) plus one B-tree entry of 16-24 bytes.
+#ifndef RATCHET_ENGINE_JOBS_INDEXES_H_
+#define RATCHET_ENGINE_JOBS_INDEXES_H_
+
+#include <compare>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "ratchet/engine/types.h"
+
+namespace ratchet::internal {
+
+// Lease order: priority, then run_at, then id (FIFO within a priority).
+struct ReadyKey {
+  int32_t priority;
+  int64_t run_at_ms;
+  JobId id;
+  auto operator<=>(const ReadyKey&) const = default;
+};
+
+// Time order with id as tie-breaker: scheduled by run_at, leases by deadline.
+struct TimedKey {
+  int64_t at_ms;
+  JobId id;
+  auto operator<=>(const TimedKey&) const = default;
+};
+
+struct QueueState {
+  std::string name;
+  QueueSettings settings;
+  absl::btree_set<ReadyKey> ready;      // available: run_at <= now
+  absl::btree_set<TimedKey> scheduled;  // run_at, not yet moved to ready
+  absl::btree_set<TimedKey> running;    // lease deadline
+  // Finished jobs on disk, by state; rebuilt at open from the index keys.
+  int64_t completed = 0, cancelled = 0, dead = 0;
+  int64_t& FinishedCount(JobState state) {
+    return state == JobState::kCompleted ? completed : state == JobState::kDead ? dead : cancelled;
+  }
+};
+
+struct JobMeta {
+  QueueState* queue = nullptr;
+  int64_t time_ms = 0;  // run_at while waiting, lease deadline while running
+  FencingToken token = 0;
+  int32_t priority = 0;
+  bool running = false;
+  bool cancel_requested = false;
+};
+
+class Indexes {
+ public:
+  // Queues are owned by the indexes and never removed while the engine is open.
+  QueueState* FindQueue(absl::string_view name) const;
+  QueueState* AddQueue(std::string name, QueueSettings settings);
+  std::vector<QueueState*> Queues();
+
+  JobMeta* Find(JobId id);
+  const JobMeta* Find(JobId id) const;
+  size_t live_jobs() const { return jobs_.size(); }
+
+  // Adds a waiting (scheduled or available) job.
+  void AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms);
+  // Adds a running job with its lease.
+  void AddRunning(JobId id, QueueState* q, int32_t priority, int64_t deadline_ms,
+                  FencingToken token, bool cancel_requested);
+  // Moves a waiting job to running.
+  void StartLease(JobId id, int64_t deadline_ms, FencingToken token);
+  void ExtendLease(JobId id, int64_t deadline_ms);
+  // Forgets the job in whatever live state it is.
+  void Remove(JobId id);
+
+  // Moves `q`'s scheduled jobs with run_at <= now into ready.
+  void PromoteDue(QueueState* q, int64_t now_ms);
+  // The running job with the earliest deadline at or before now, if any.
+  std::optional<JobId> FirstExpired(int64_t now_ms) const;
+  // Earliest lease deadline, if any lease is held.
+  std::optional<int64_t> NextDeadline() const;
+
+ private:
+  void Unlink(JobId id, const JobMeta& m);
+
+  absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
+  absl::flat_hash_map<JobId, JobMeta> jobs_;
+  absl::btree_set<TimedKey> leases_;  // all queues, by deadline
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_JOBS_INDEXES_H_

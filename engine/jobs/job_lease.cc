@@ -1,0 +1,312 @@
+// JobMachine: leases and the end of attempts (complete, fail, expiry,
+// cancel), and the job changes workflows ask for (park, wake, cancel).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "job_machine.h"
+#include "ratchet/base/invariant.h"
+#include "ratchet/base/status.h"
+#include "ratchet/engine/backoff.h"
+#include "spdlog/spdlog.h"
+#include "validation.h"
+
+namespace ratchet::internal {
+
+using storage::Cf;
+
+namespace {
+
+constexpr size_t kMaxErrorBytes = 4096;
+
+FailResult WithJob(FailResult result, const JobRecord& r) {
+  result.queue = r.queue();
+  result.worker_id = r.worker_id();
+  return result;
+}
+
+void ApplyWrites(storage::Batch& batch, const std::vector<AppWrite>& writes) {
+  for (const AppWrite& w : writes) {
+    if (w.value) {
+      batch.Put(Cf::kApp, w.key, *w.value);
+    } else {
+      batch.Delete(Cf::kApp, w.key);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, TimePoint now,
+                                                         const LeaseRequest& req) {
+  RATCHET_RETURN_IF_ERROR(ValidateLease(req, jobs_.options()));
+  Indexes& indexes = jobs_.indexes();
+  QueueState* q = indexes.FindQueue(req.queue);
+  if (!q || q->settings.paused) return std::vector<LeasedJob>();
+  indexes.PromoteDue(q, ToUnixMs(now));
+  int64_t n = req.max_jobs;
+  if (q->settings.concurrency_limit > 0) {
+    n = std::min<int64_t>(n,
+                          q->settings.concurrency_limit - static_cast<int64_t>(q->running.size()));
+  }
+  // Load every record (and what its observers attach, e.g. a code-first
+  // main job's journal) before changing anything, so a read error leaves no
+  // half-applied lease behind.
+  std::vector<JobRecord> picked;
+  std::vector<LeasedJob> out;
+  for (auto it = q->ready.begin(); it != q->ready.end() && static_cast<int64_t>(picked.size()) < n;
+       ++it) {
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, it->id));
+    LeasedJob attached;
+    for (JobObserver* o : jobs_.observers()) {
+      RATCHET_RETURN_IF_ERROR(o->OnJobLeasing(batch, r, &attached));
+    }
+    picked.push_back(std::move(r));
+    out.push_back(std::move(attached));
+  }
+  for (size_t i = 0; i < picked.size(); ++i) {
+    JobRecord& r = picked[i];
+    Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
+                                                    ? Millis(r.visibility_timeout_ms())
+                                                    : q->settings.visibility_timeout);
+    SetState(r, JobState::kRunning);
+    r.set_attempts(r.attempts() + 1);
+    r.set_token(jobs_.NextToken());
+    r.set_lease_deadline_ms(ToUnixMs(now + vt));
+    r.set_lease_length_ms(vt.count());
+    r.set_worker_id(req.worker_id);
+    jobs_.Save(batch, r);
+    indexes.StartLease(r.id(), r.lease_deadline_ms(), r.token());
+    RATCHET_INVARIANT(indexes.Find(r.id()) && indexes.Find(r.id())->running &&
+                          indexes.Find(r.id())->token == r.token(),
+                      "a leased job is in the live index, running under its new token");
+    LeasedJob leased = ToLeasedJob(r);
+    leased.journal = std::move(out[i].journal);
+    leased.events = std::move(out[i].events);
+    out[i] = std::move(leased);
+  }
+  return out;
+}
+
+bool JobMachine::CanLease(const std::string& queue, TimePoint now) {
+  QueueState* q = jobs_.indexes().FindQueue(queue);
+  if (!q || q->settings.paused) return false;
+  jobs_.indexes().PromoteDue(q, ToUnixMs(now));
+  if (q->ready.empty()) return false;
+  return q->settings.concurrency_limit == 0 ||
+         static_cast<int64_t>(q->running.size()) < q->settings.concurrency_limit;
+}
+
+std::optional<int64_t> JobMachine::NextRunAt(const std::string& queue) {
+  QueueState* q = jobs_.indexes().FindQueue(queue);
+  if (!q || q->scheduled.empty()) return std::nullopt;
+  return q->scheduled.begin()->at_ms;
+}
+
+absl::Status JobMachine::CheckLease(const JobRecord& r, FencingToken token, TimePoint now,
+                                    absl::string_view op) const {
+  const JobMeta* m = jobs_.indexes().Find(r.id());
+  if (m && m->running && m->token == token) return absl::OkStatus();
+  const JobState state = VisibleState(r, now);
+  if (state == JobState::kRunning) {
+    return LeaseLost(absl::StrCat(op, ": job ", r.id(), ": fencing token ", token,
+                                  " does not hold the lease (current token ", r.token(), ")"));
+  }
+  return LeaseLost(absl::StrCat(op, ": job ", r.id(), " is ", JobStateName(state), "; token ",
+                                token, " holds no lease"));
+}
+
+absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, TimePoint now,
+                                                      const HeartbeatRequest& req) {
+  if (req.extension) {
+    RATCHET_RETURN_IF_ERROR(
+        ValidateDuration("extension", *req.extension, jobs_.options().max_visibility_timeout));
+  }
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
+  Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
+  r.set_lease_deadline_ms(ToUnixMs(now + ext));
+  jobs_.Save(batch, r);
+  jobs_.indexes().ExtendLease(req.id, r.lease_deadline_ms());
+  return HeartbeatResult{FromUnixMs(r.lease_deadline_ms()), r.cancel_requested()};
+}
+
+void JobMachine::FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state) {
+  RATCHET_INVARIANT(IsTerminal(state), "a job finishes in a terminal state");
+  RATCHET_INVARIANT(jobs_.indexes().Find(r.id()) != nullptr, "only a live job can finish");
+  SetState(r, state);
+  r.set_finished_at_ms(ToUnixMs(now));
+  jobs_.Save(batch, r);
+  if (state == JobState::kDead) {
+    batch.Put(Cf::kDeadLetters, DeadKey(r), "");
+  } else {
+    batch.Put(Cf::kJobIndex, FinishedKey(r), "");
+  }
+  if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) q->FinishedCount(state)++;
+  jobs_.indexes().Remove(r.id());
+}
+
+void JobMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state) {
+  FinishQuietly(batch, now, r, state);
+  for (JobObserver* o : jobs_.observers()) {
+    absl::Status s = o->OnJobFinished(batch, now, r);
+    // Only a RocksDB read error gets here; the job's own change still applies.
+    if (!s.ok()) spdlog::error("job {} owner update failed: {}", r.id(), s.ToString());
+  }
+}
+
+absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
+                                  const CompleteRequest& req) {
+  const EngineOptions& o = jobs_.options();
+  if (req.result.size() > o.max_payload_bytes) {
+    return PayloadTooLarge("result", req.result.size(), o.max_payload_bytes);
+  }
+  for (size_t i = 0; i < req.effects.size(); ++i) {
+    RATCHET_RETURN_IF_ERROR(ValidateAppWrite(absl::StrCat("effects[", i, "]."), req.effects[i], o));
+  }
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  if (absl::Status fenced = CheckLease(r, req.token, now, "complete"); !fenced.ok()) {
+    // Idempotent repeat of the completion that used this token.
+    if (StateOf(r) == JobState::kCompleted && r.token() == req.token) return absl::OkStatus();
+    return fenced;
+  }
+  r.set_result(req.result);
+  Finish(batch, now, r, JobState::kCompleted);
+  ApplyWrites(batch, req.effects);
+  return absl::OkStatus();
+}
+
+void JobMachine::Requeue(const JobRecord& r) {
+  Indexes& indexes = jobs_.indexes();
+  RATCHET_INVARIANT(indexes.Find(r.id()) != nullptr, "only a live job can be requeued");
+  QueueState* q = indexes.Find(r.id())->queue;
+  indexes.Remove(r.id());
+  indexes.AddWaiting(r.id(), q, r.priority(), r.run_at_ms());
+}
+
+FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                           absl::string_view error, bool retryable) {
+  auto* e = r.add_errors();
+  e->set_attempt(r.attempts());
+  e->set_at_ms(ToUnixMs(now));
+  e->set_message(std::string(error.substr(0, kMaxErrorBytes)));
+  int excess = r.errors_size() - jobs_.options().max_errors_kept;
+  if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
+  r.set_failed_token(r.token());
+  if (r.cancel_requested()) {
+    Finish(batch, now, r, JobState::kCancelled);
+    return {JobState::kCancelled, std::nullopt};
+  }
+  if (!retryable || r.attempts() >= r.max_attempts()) {
+    Finish(batch, now, r, JobState::kDead);
+    return {JobState::kDead, std::nullopt};
+  }
+  Millis delay =
+      RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()), random_);
+  r.set_last_backoff_ms(delay.count());
+  SetState(r, JobState::kScheduled);
+  r.set_run_at_ms(ToUnixMs(now + delay));
+  jobs_.Save(batch, r);
+  Requeue(r);
+  return {JobState::kScheduled, FromUnixMs(r.run_at_ms())};
+}
+
+absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now,
+                                            const FailRequest& req) {
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  absl::Status fenced = CheckLease(r, req.token, now, "fail");
+  if (fenced.ok()) {
+    return WithJob(EndAttemptInFailure(batch, now, r, req.error, req.retryable), r);
+  }
+  // A repeat of the Fail that ended this token's attempt is acknowledged
+  // with that Fail's outcome: dead, cancelled, or a retry at run_at (the
+  // job may have been leased again since; run_at is unchanged by leasing).
+  if (req.token != 0 && r.failed_token() == req.token) {
+    const JobState state = StateOf(r);
+    if (state == JobState::kDead || state == JobState::kCancelled) {
+      return WithJob(FailResult{state, std::nullopt}, r);
+    }
+    return WithJob(FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())}, r);
+  }
+  return fenced;
+}
+
+absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int max_jobs) {
+  for (int i = 0; i < max_jobs; ++i) {
+    std::optional<JobId> id = jobs_.indexes().FirstExpired(ToUnixMs(now));
+    if (!id) break;
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, *id));
+    EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<JobState> JobMachine::Cancel(storage::Batch& batch, TimePoint now, JobId id) {
+  JobMeta* m = jobs_.indexes().Find(id);
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, id));
+  if (m && m->running) {
+    if (!r.cancel_requested()) {
+      r.set_cancel_requested(true);
+      jobs_.Save(batch, r);
+      m->cancel_requested = true;
+    }
+    return JobState::kRunning;
+  }
+  if (m) {
+    Finish(batch, now, r, JobState::kCancelled);
+    return JobState::kCancelled;
+  }
+  const JobState state = StateOf(r);
+  if (state == JobState::kCancelled) return state;
+  return InvalidState(absl::StrCat("cancel: job ", id, " is ", JobStateName(state),
+                                   "; only scheduled, available or running jobs can be "
+                                   "cancelled"));
+}
+
+absl::StatusOr<bool> JobMachine::CancelForOwner(storage::Batch& batch, TimePoint now, JobId id,
+                                                IfRunning if_running) {
+  JobMeta* m = jobs_.indexes().Find(id);
+  if (!m) return false;  // already terminal
+  if (m->running && if_running == IfRunning::kLeave) return false;
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, id));
+  if (m->running) {
+    if (!r.cancel_requested()) {
+      r.set_cancel_requested(true);
+      jobs_.Save(batch, r);
+      m->cancel_requested = true;
+    }
+    return false;
+  }
+  FinishQuietly(batch, now, r, JobState::kCancelled);
+  return true;
+}
+
+void JobMachine::Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
+                      const std::string& awaiting_event) {
+  if (r.cancel_requested()) {
+    Finish(batch, now, r, JobState::kCancelled);
+    return;
+  }
+  SetState(r, JobState::kScheduled);
+  r.set_attempts(std::max(0, r.attempts() - 1));  // a suspension is not a failed attempt
+  r.set_run_at_ms(ToUnixMs(std::max(wake, now)));
+  r.set_awaiting_event(awaiting_event);
+  r.set_worker_id("");
+  jobs_.Save(batch, r);
+  Requeue(r);
+}
+
+absl::Status JobMachine::WakeNow(storage::Batch& batch, TimePoint now, JobId id,
+                                 const std::string& awaiting_event) {
+  const JobMeta* m = jobs_.indexes().Find(id);
+  if (!m || m->running) return absl::OkStatus();
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, id));
+  if (r.awaiting_event() != awaiting_event || r.run_at_ms() <= ToUnixMs(now)) {
+    return absl::OkStatus();
+  }
+  r.set_run_at_ms(ToUnixMs(now));
+  jobs_.Save(batch, r);
+  Requeue(r);
+  return absl::OkStatus();
+}
+
+}  // namespace ratchet::internal

@@ -1,0 +1,130 @@
+// JobMachine: enqueue. Leasing and the end of attempts live in
+// job_lease.cc.
+#include "job_machine.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "validation.h"
+
+namespace ratchet::internal {
+
+using storage::Cf;
+
+absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
+    storage::Batch& batch, TimePoint now, const std::vector<EnqueueRequest>& reqs,
+    FieldNames names) {
+  std::vector<EnqueuePlan> plans(reqs.size());
+  // (queue, key) -> (request index, fingerprint) for keys earlier in this call.
+  absl::flat_hash_map<std::string, std::pair<int, std::string>> seen;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const EnqueueRequest& req = reqs[i];
+    std::string prefix = names == FieldNames::kIndexed ? absl::StrCat("jobs[", i, "].") : "";
+    RATCHET_RETURN_IF_ERROR(ValidateEnqueue(prefix, req, jobs_.options(), now));
+    if (req.idempotency_key.empty()) continue;
+    std::string fingerprint = ContentFingerprint(req.job_type, req.payload);
+    std::string ikey = IdempotencyKey(req.queue, req.idempotency_key);
+    auto conflict = [&](std::string existing) {
+      return IdempotencyConflict(absl::StrCat(prefix, "idempotency_key: '", req.idempotency_key,
+                                              "' in queue '", req.queue, "' already belongs to ",
+                                              existing, " with a different job_type or payload"));
+    };
+    if (auto it = seen.find(ikey); it != seen.end()) {
+      if (it->second.second != fingerprint) {
+        return conflict(absl::StrCat("jobs[", it->second.first, "]"));
+      }
+      plans[i].duplicate_of = it->second.first;
+      continue;
+    }
+    RATCHET_ASSIGN_OR_RETURN(auto stored, batch.Get(Cf::kIdempotency, ikey));
+    IdempotencyRecord rec;
+    if (stored && rec.ParseFromString(*stored) && rec.expires_at_ms() > ToUnixMs(now)) {
+      if (rec.fingerprint() != fingerprint) return conflict(absl::StrCat("job ", rec.job_id()));
+      plans[i].existing = rec.job_id();
+      continue;
+    }
+    seen[ikey] = {static_cast<int>(i), fingerprint};
+    plans[i].fingerprint = std::move(fingerprint);
+  }
+  return plans;
+}
+
+JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
+                         const std::string& fingerprint, const JobOrigin* origin) {
+  QueueState* q = jobs_.EnsureQueue(batch, req.queue);
+  const JobId id = jobs_.NextJobId();
+  TimePoint run_at = req.run_at ? *req.run_at : now + req.delay.value_or(Millis(0));
+  JobRecord r;
+  r.set_id(id);
+  r.set_queue(req.queue);
+  r.set_job_type(req.job_type);
+  r.set_payload(req.payload);
+  r.set_idempotency_key(req.idempotency_key);
+  SetState(r, JobState::kScheduled);
+  r.set_priority(req.priority);
+  r.set_max_attempts(req.max_attempts.value_or(q->settings.max_attempts));
+  ToRecord(req.retry_policy.value_or(q->settings.retry_policy), r.mutable_retry());
+  r.set_visibility_timeout_ms(req.visibility_timeout ? req.visibility_timeout->count() : 0);
+  r.set_created_at_ms(ToUnixMs(now));
+  r.set_run_at_ms(ToUnixMs(run_at));
+  if (origin) {
+    r.set_workflow_id(origin->workflow_id);
+    r.set_step_index(origin->step_index);
+    r.set_step_name(origin->step_name);
+    for (const StepOutputRecord& in : origin->inputs) *r.add_inputs() = in;
+    r.set_schedule_id(origin->schedule_id);
+    r.set_schedule_tick_ms(origin->schedule_tick_ms);
+  }
+  jobs_.Save(batch, r);
+  if (!req.idempotency_key.empty()) {
+    IdempotencyRecord rec;
+    rec.set_job_id(id);
+    rec.set_fingerprint(fingerprint);
+    rec.set_expires_at_ms(ToUnixMs(now + jobs_.options().idempotency_window));
+    batch.Put(Cf::kIdempotency, IdempotencyKey(req.queue, req.idempotency_key),
+              rec.SerializeAsString());
+    batch.Put(Cf::kIdempotency,
+              IdempotencyExpiryKey(rec.expires_at_ms(), req.queue, req.idempotency_key), "");
+  }
+  jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms());
+  return id;
+}
+
+absl::StatusOr<std::vector<EnqueueResult>> JobMachine::Enqueue(
+    storage::Batch& batch, TimePoint now, const std::vector<EnqueueRequest>& reqs,
+    const std::vector<AppWrite>& app_writes, FieldNames names) {
+  if (reqs.size() > static_cast<size_t>(jobs_.options().max_batch_jobs)) {
+    return InvalidArgument("jobs", absl::StrCat(reqs.size(), " jobs exceeds the limit of ",
+                                                jobs_.options().max_batch_jobs));
+  }
+  size_t bytes = 0;
+  for (const EnqueueRequest& r : reqs) bytes += r.payload.size();
+  for (size_t i = 0; i < app_writes.size(); ++i) {
+    RATCHET_RETURN_IF_ERROR(
+        ValidateAppWrite(absl::StrCat("writes[", i, "]."), app_writes[i], jobs_.options()));
+    bytes += app_writes[i].value ? app_writes[i].value->size() : 0;
+  }
+  RATCHET_RETURN_IF_ERROR(ValidateRequestBytes("jobs", bytes, jobs_.options()));
+  RATCHET_ASSIGN_OR_RETURN(auto plans, PlanEnqueue(batch, now, reqs, names));
+  // Everything is checked; from here on the operation cannot fail.
+  std::vector<EnqueueResult> results(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (plans[i].existing != 0) {
+      results[i] = {plans[i].existing, true};
+    } else if (plans[i].duplicate_of >= 0) {
+      results[i] = {results[plans[i].duplicate_of].id, true};
+    } else {
+      results[i] = {Insert(batch, now, reqs[i], plans[i].fingerprint), false};
+    }
+  }
+  for (const AppWrite& w : app_writes) {
+    if (w.value) {
+      batch.Put(Cf::kApp, w.key, *w.value);
+    } else {
+      batch.Delete(Cf::kApp, w.key);
+    }
+  }
+  return results;
+}
+
+}  // namespace ratchet::internal

@@ -1,0 +1,128 @@
+// JobMachine: the job lifecycle on the sequencer. Enqueue (with idempotency
+// keys), lease with fencing tokens, heartbeat, complete, fail with backoff,
+// lease expiry and cancel. docs/consistency.md gives each operation's keys.
+//
+// Contract of every operation: it validates and checks everything first and
+// returns an error before touching any state, so a rejected request leaves
+// both the batch and the indexes unchanged. An accepted operation appends
+// all of its writes to `batch` (one atomic write) and updates the indexes
+// as if the batch will commit; if the commit fails, the engine is poisoned
+// and the indexes are thrown away with it.
+//
+// Fencing: an attempt may end, or be extended, only with the job's current
+// token (CheckLease, the one fencing check). Tokens come from one monotonic
+// counter persisted with each lease.
+//
+// Thread safety: sequencer thread only.
+#ifndef RATCHET_ENGINE_JOBS_JOB_MACHINE_H_
+#define RATCHET_ENGINE_JOBS_JOB_MACHINE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "job_store.h"
+#include "ratchet/base/random.h"
+#include "ratchet/engine/types.h"
+
+namespace ratchet::internal {
+
+// Where a job inserted by the engine itself comes from (a workflow step, a
+// code-first workflow's main job, or a schedule tick). Stored on the job so
+// its JobObservers recognise it.
+struct JobOrigin {
+  WorkflowId workflow_id = 0;
+  int step_index = 0;  // -1: a code-first workflow's main job
+  std::string step_name;
+  std::vector<StepOutputRecord> inputs;
+  std::string schedule_id;
+  int64_t schedule_tick_ms = 0;
+};
+
+// How Enqueue names the fields of a request in its errors.
+enum class FieldNames {
+  kPlain,    // "queue" (Enqueue)
+  kIndexed,  // "jobs[3].queue" (EnqueueBatch, CommitOutbox)
+};
+
+class JobMachine {
+ public:
+  // What PlanEnqueue decided for one request.
+  struct EnqueuePlan {
+    JobId existing = 0;       // duplicate of a stored job
+    int duplicate_of = -1;    // duplicate of an earlier request in the same call
+    std::string fingerprint;  // of a keyed job to insert
+  };
+
+  // `jobs` and `random` are borrowed and must outlive this object.
+  JobMachine(JobStore* jobs, Random* random) : jobs_(*jobs), random_(*random) {}
+
+  // Enqueues all or none, and applies `app_writes`, in one write.
+  absl::StatusOr<std::vector<EnqueueResult>> Enqueue(storage::Batch& batch, TimePoint now,
+                                                     const std::vector<EnqueueRequest>& reqs,
+                                                     const std::vector<AppWrite>& app_writes,
+                                                     FieldNames names);
+  absl::StatusOr<std::vector<LeasedJob>> Lease(storage::Batch& batch, TimePoint now,
+                                               const LeaseRequest& req);
+  // True if a Lease on `queue` now would lease at least one job.
+  bool CanLease(const std::string& queue, TimePoint now);
+  // When the earliest scheduled job of `queue` becomes available, if any.
+  std::optional<int64_t> NextRunAt(const std::string& queue);
+  absl::StatusOr<HeartbeatResult> Heartbeat(storage::Batch& batch, TimePoint now,
+                                            const HeartbeatRequest& req);
+  absl::Status Complete(storage::Batch& batch, TimePoint now, const CompleteRequest& req);
+  absl::StatusOr<FailResult> Fail(storage::Batch& batch, TimePoint now, const FailRequest& req);
+  absl::StatusOr<JobState> Cancel(storage::Batch& batch, TimePoint now, JobId id);
+  // Ends up to `max_jobs` expired leases as failed attempts ("lease expired").
+  absl::Status ExpireLeases(storage::Batch& batch, TimePoint now, int max_jobs);
+
+  // ---- For the owners of engine-made jobs (workflows, schedules). ----
+
+  // Validates `reqs` and resolves their idempotency keys; changes nothing.
+  absl::StatusOr<std::vector<EnqueuePlan>> PlanEnqueue(storage::Batch& batch, TimePoint now,
+                                                       const std::vector<EnqueueRequest>& reqs,
+                                                       FieldNames names);
+  // Inserts a validated job. `fingerprint` is PlanEnqueue's, for a keyed job.
+  JobId Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
+               const std::string& fingerprint, const JobOrigin* origin = nullptr);
+  // OK if `token` holds `r`'s current lease; FAILED_PRECONDITION/LEASE_LOST
+  // naming `op`, the job and why otherwise. The one fencing check.
+  absl::Status CheckLease(const JobRecord& r, FencingToken token, TimePoint now,
+                          absl::string_view op) const;
+  // True while the job is scheduled, available or running.
+  bool IsLive(JobId id) const { return jobs_.indexes().Find(id) != nullptr; }
+  // What CancelForOwner does to a running job.
+  enum class IfRunning { kLeave, kRequestCancel };
+  // Cancels a waiting job for its owner, without telling the observers; a
+  // running one is left alone or gets a cancel request. Returns true if the
+  // job ended now (false also for a job that had already ended).
+  absl::StatusOr<bool> CancelForOwner(storage::Batch& batch, TimePoint now, JobId id,
+                                      IfRunning if_running);
+  // Ends a running job's attempt without counting it and makes it wait
+  // until `wake` (a code-first workflow's durable sleep or event wait).
+  // A job whose cancellation was requested is cancelled instead.
+  void Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
+            const std::string& awaiting_event);
+  // Makes a parked (waiting) job available now. No-op for other jobs.
+  absl::Status WakeNow(storage::Batch& batch, TimePoint now, JobId id,
+                       const std::string& awaiting_event);
+
+ private:
+  // The Fail path shared by Fail and lease expiry.
+  FailResult EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                 absl::string_view error, bool retryable);
+  // Ends a job in a terminal state and tells the observers.
+  void Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
+  // Ends a job in a terminal state; the observers are not told.
+  void FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
+  // Moves a live job back to waiting until `run_at_ms`, in the indexes.
+  void Requeue(const JobRecord& r);
+
+  JobStore& jobs_;
+  Random& random_;
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_JOBS_JOB_MACHINE_H_

@@ -1,0 +1,78 @@
+// JobStore: the job domain's state, shared by the classes of engine/jobs:
+// the jobs column family behind a write-through record cache, the in-memory
+// indexes of queues and live jobs, the job id and fencing token counters,
+// and the registered JobObservers.
+//
+// Thread safety: sequencer thread only, like everything it holds.
+// Record access: Save and Delete are the only writers of the jobs column
+// family, so the record cache is always coherent with the pending batch.
+#ifndef RATCHET_ENGINE_JOBS_JOB_STORE_H_
+#define RATCHET_ENGINE_JOBS_JOB_STORE_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "indexes.h"
+#include "job_observer.h"
+#include "ratchet/engine/engine_options.h"
+#include "ratchet/storage/store.h"
+#include "record_cache.h"
+#include "schema.h"
+
+namespace ratchet::internal {
+
+class JobStore {
+ public:
+  // `store` is borrowed and must outlive this object.
+  JobStore(storage::Store* store, const EngineOptions& options);
+
+  // Rebuilds queues, live-job indexes, finished counts and counters from
+  // the store (job_recovery.cc). Call once, before anything else.
+  // Errors: DATA_LOSS naming the record that does not parse; UNAVAILABLE.
+  absl::Status Recover();
+
+  // Writes the id and token high-water marks if they moved. Called once per
+  // group, just before its commit.
+  void FinishBatch(storage::Batch& batch);
+
+  // The job's record as of the pending batch. Errors: NOT_FOUND; DATA_LOSS.
+  absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
+  void Save(storage::Batch& batch, const JobRecord& r);
+  void Delete(storage::Batch& batch, JobId id);
+
+  // The queue, created with the default settings (and stored) if new.
+  QueueState* EnsureQueue(storage::Batch& batch, const std::string& name);
+
+  // The queue's settings, or the defaults for a queue not yet created.
+  QueueSettings SettingsOf(const std::string& name) const;
+
+  JobId NextJobId();
+  FencingToken NextToken();
+
+  // Observers are borrowed and must outlive this object.
+  void AddObserver(JobObserver* observer) { observers_.push_back(observer); }
+  const std::vector<JobObserver*>& observers() const { return observers_; }
+
+  Indexes& indexes() { return indexes_; }
+  const Indexes& indexes() const { return indexes_; }
+  storage::Store& store() { return *store_; }
+  const EngineOptions& options() const { return options_; }
+
+ private:
+  absl::Status RecoverJobs();
+  absl::Status CountFinished();
+
+  storage::Store* const store_;
+  const EngineOptions& options_;
+  Indexes indexes_;
+  RecordCache cache_;
+  std::vector<JobObserver*> observers_;
+  JobId next_job_id_ = 1;
+  FencingToken next_token_ = 1;
+  bool counters_dirty_ = false;
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_JOBS_JOB_STORE_H_

@@ -1,0 +1,63 @@
+#include "queue_admin.h"
+
+#include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "validation.h"
+
+namespace ratchet::internal {
+
+using storage::Cf;
+
+absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& name,
+                                     const QueueSettings& settings) {
+  RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
+  RATCHET_RETURN_IF_ERROR(ValidateQueueSettings(settings, jobs_.options()));
+  QueueState* q = jobs_.EnsureQueue(batch, name);
+  q->settings = settings;
+  batch.Put(Cf::kQueues, name, ToRecord(settings).SerializeAsString());
+  return absl::OkStatus();
+}
+
+absl::Status QueueAdmin::SetPaused(storage::Batch& batch, const std::string& name, bool paused) {
+  RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
+  QueueState* q = jobs_.EnsureQueue(batch, name);
+  q->settings.paused = paused;
+  batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
+  return absl::OkStatus();
+}
+
+namespace {
+
+QueueInfo InfoOf(QueueState* q, int64_t now_ms) {
+  QueueInfo info;
+  info.name = q->name;
+  info.settings = q->settings;
+  info.scheduled = static_cast<int64_t>(q->scheduled.size());
+  info.available = static_cast<int64_t>(q->ready.size());
+  info.running = static_cast<int64_t>(q->running.size());
+  info.completed = q->completed;
+  info.cancelled = q->cancelled;
+  info.dead = q->dead;
+  return info;
+}
+
+}  // namespace
+
+absl::StatusOr<QueueInfo> QueueAdmin::GetQueue(TimePoint now, const std::string& name) {
+  RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
+  QueueState* q = jobs_.indexes().FindQueue(name);
+  if (!q) return NotFound(absl::StrCat("queue '", name, "' not found"));
+  jobs_.indexes().PromoteDue(q, ToUnixMs(now));
+  return InfoOf(q, ToUnixMs(now));
+}
+
+std::vector<QueueInfo> QueueAdmin::ListQueues(TimePoint now) {
+  std::vector<QueueInfo> out;
+  for (QueueState* q : jobs_.indexes().Queues()) {
+    jobs_.indexes().PromoteDue(q, ToUnixMs(now));
+    out.push_back(InfoOf(q, ToUnixMs(now)));
+  }
+  return out;
+}
+
+}  // namespace ratchet::internal

@@ -1,0 +1,36 @@
+// QueueAdmin: queue settings (limits, retries, retention, pause) and the
+// per-queue counts. Queues are created implicitly by the first enqueue or
+// settings change; their settings live in the queues column family.
+//
+// Thread safety: sequencer thread only.
+#ifndef RATCHET_ENGINE_JOBS_QUEUE_ADMIN_H_
+#define RATCHET_ENGINE_JOBS_QUEUE_ADMIN_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "job_store.h"
+
+namespace ratchet::internal {
+
+class QueueAdmin {
+ public:
+  // `jobs` is borrowed and must outlive this object.
+  explicit QueueAdmin(JobStore* jobs) : jobs_(*jobs) {}
+
+  // Replaces the queue's settings. Errors: INVALID_ARGUMENT naming the field.
+  absl::Status UpdateQueue(storage::Batch& batch, const std::string& name,
+                           const QueueSettings& settings);
+  absl::Status SetPaused(storage::Batch& batch, const std::string& name, bool paused);
+  // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
+  absl::StatusOr<QueueInfo> GetQueue(TimePoint now, const std::string& name);
+  std::vector<QueueInfo> ListQueues(TimePoint now);
+
+ private:
+  JobStore& jobs_;
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_JOBS_QUEUE_ADMIN_H_

@@ -1,0 +1,42 @@
+// Input validation at the engine's edge. Every check returns INVALID_ARGUMENT
+// naming the field (with `prefix`, e.g. "jobs[3].") and the limit, before any
+// state is touched.
+#ifndef RATCHET_ENGINE_JOBS_VALIDATION_H_
+#define RATCHET_ENGINE_JOBS_VALIDATION_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "ratchet/engine/engine_options.h"
+#include "ratchet/engine/types.h"
+
+namespace ratchet::internal {
+
+inline constexpr size_t kMaxNameBytes = 128;
+inline constexpr size_t kMaxIdempotencyKeyBytes = 256;
+inline constexpr size_t kMaxAppKeyBytes = 1024;
+inline constexpr int kMaxPriority = 1000;
+inline constexpr int kMaxAttemptsLimit = 10000;
+inline constexpr int kMaxListLimit = 1000;
+inline constexpr int kMaxBulkLimit = 10000;
+
+// Queue and job-type names: 1..128 bytes of [A-Za-z0-9_.:-].
+absl::Status ValidateName(absl::string_view field, absl::string_view name);
+absl::Status ValidateRetryPolicy(absl::string_view field, const RetryPolicy& p);
+absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
+                             const EngineOptions& o, TimePoint now);
+absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w, const EngineOptions& o);
+absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
+absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);
+absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o);
+absl::Status ValidateFilter(const DeadLetterFilter& f);
+// Rejects a request whose bytes (payloads, results, app values) exceed
+// EngineOptions::max_request_bytes, naming `field`.
+absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o);
+// Checks EngineOptions at Open; the field names are the option names.
+absl::Status ValidateOptions(const EngineOptions& o);
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_JOBS_VALIDATION_H_

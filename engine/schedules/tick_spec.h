@@ -1,0 +1,64 @@
+// TickSpec: when a schedule ticks. Parses a schedule spec (5-field cron, an
+// @ shorthand, or "@every <duration>") in an IANA time zone and computes the
+// next tick after a given instant.
+//
+// Cron semantics follow Vixie cron (crontab(5)): fields minute (0-59), hour
+// (0-23), day of month (1-31), month (1-12 or JAN-DEC), day of week (0-7 or
+// SUN-SAT, 0 and 7 both Sunday); '*', lists, ranges and /steps. When both
+// day fields are restricted (neither starts with '*') a day matches if
+// either does. Times are wall-clock times in the schedule's zone, resolved
+// through Howard Hinnant's date/tz library on the system tz database:
+// - a wall time inside a spring-forward gap fires once, at the first valid
+//   instant after the gap (the transition itself);
+// - an ambiguous wall time in a fall-back overlap fires once, at its first
+//   (earlier) occurrence.
+// Both rules keep the wall-time -> instant map non-decreasing, so ticks
+// are strictly increasing instants and no tick repeats.
+//
+// Thread safety: an immutable value after Parse; safe to share.
+#ifndef RATCHET_ENGINE_SCHEDULES_TICK_SPEC_H_
+#define RATCHET_ENGINE_SCHEDULES_TICK_SPEC_H_
+
+#include <bitset>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace date {
+class time_zone;
+}
+
+namespace ratchet::internal {
+
+class TickSpec {
+ public:
+  // Errors: INVALID_ARGUMENT naming the field ("spec" or "time_zone") and
+  // the problem (an out-of-range value, an unknown zone, ...).
+  static absl::StatusOr<TickSpec> Parse(const std::string& spec, const std::string& time_zone);
+
+  // The first tick strictly after `after_ms` (Unix ms). Interval specs tick
+  // at anchor_ms + k * interval for k >= 0. nullopt if there is none in the
+  // next 10 years (e.g. "0 0 30 2 *").
+  std::optional<int64_t> Next(int64_t after_ms, int64_t anchor_ms) const;
+
+  bool is_interval() const { return interval_ms_ > 0; }
+
+ private:
+  std::optional<int64_t> NextCron(int64_t after_ms) const;
+  bool DayMatches(unsigned dom, unsigned dow) const;
+
+  int64_t interval_ms_ = 0;
+  std::bitset<60> minute_;
+  std::bitset<24> hour_;
+  std::bitset<32> dom_;
+  std::bitset<13> month_;
+  std::bitset<7> dow_;
+  bool dom_star_ = true, dow_star_ = true;
+  const date::time_zone* zone_ = nullptr;
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_SCHEDULES_TICK_SPEC_H_

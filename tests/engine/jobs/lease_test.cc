@@ -1,0 +1,264 @@
+#include <gtest/gtest.h>
+
+#include "engine_harness.h"
+#include "ratchet/engine/engine.h"
+
+namespace ratchet {
+namespace {
+
+using testing::EngineHarness;
+
+JobId EnqueueWith(EngineHarness& h, int priority, int max_attempts = 3) {
+  EnqueueRequest r;
+  r.queue = "q";
+  r.job_type = "t";
+  r.priority = priority;
+  r.max_attempts = max_attempts;
+  r.retry_policy = RetryPolicy{Millis(1000), Millis(60000), 2.0, JitterMode::kNone};
+  return h->Enqueue(r)->id;
+}
+
+std::vector<LeasedJob> LeaseN(EngineHarness& h, int n, Millis vt = Millis(30000)) {
+  auto r = h->Lease(LeaseRequest{"q", n, vt, "worker-1"});
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : std::vector<LeasedJob>{};
+}
+
+TEST(LeaseTest, LeasesByPriorityThenFifo) {
+  EngineHarness h;
+  JobId low1 = EnqueueWith(h, 5);
+  JobId high = EnqueueWith(h, 1);
+  JobId low2 = EnqueueWith(h, 5);
+  auto jobs = LeaseN(h, 3);
+  ASSERT_EQ(jobs.size(), 3u);
+  EXPECT_EQ(jobs[0].id, high);
+  EXPECT_EQ(jobs[1].id, low1);
+  EXPECT_EQ(jobs[2].id, low2);
+}
+
+TEST(LeaseTest, EachLeaseGetsAFreshIncreasingTokenAndAnAttempt) {
+  EngineHarness h;
+  EnqueueWith(h, 1);
+  EnqueueWith(h, 1);
+  auto jobs = LeaseN(h, 2, Millis(1000));
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_LT(jobs[0].token, jobs[1].token);
+  EXPECT_EQ(jobs[0].attempt, 1);
+  EXPECT_EQ(jobs[0].lease_deadline, h.clock().Now() + Millis(1000));
+}
+
+TEST(LeaseTest, IdsAndTokensAreNeverReissuedEvenAfterTheirJobsArePruned) {
+  EngineHarness h;
+  QueueSettings s;
+  s.completed_retention = Millis(1000);
+  ASSERT_TRUE(h->UpdateQueue("q", s).ok());
+  JobId first_id = EnqueueWith(h, 1);
+  LeasedJob first = LeaseN(h, 1)[0];
+  ASSERT_TRUE(h->Complete({first_id, first.token, "", {}}).ok());
+  // Prune the job: no record on disk still carries its id or token, so only
+  // the persisted high-water marks can prevent their reuse.
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_EQ(h->Get(first_id).status().code(), absl::StatusCode::kNotFound);
+  h.Reopen();
+  JobId second_id = EnqueueWith(h, 1);
+  EXPECT_GT(second_id, first_id) << "job id reused after reopen";
+  EXPECT_GT(LeaseN(h, 1)[0].token, first.token) << "fencing token reissued after reopen";
+}
+
+TEST(LeaseTest, NeverExceedsConcurrencyLimit) {
+  EngineHarness h;
+  for (int i = 0; i < 5; ++i) EnqueueWith(h, 1);
+  QueueSettings s;
+  s.concurrency_limit = 2;
+  ASSERT_TRUE(h->UpdateQueue("q", s).ok());
+  EXPECT_EQ(LeaseN(h, 5).size(), 2u);
+  EXPECT_EQ(LeaseN(h, 5).size(), 0u);
+  EXPECT_EQ(h->GetQueue("q")->running, 2);
+}
+
+TEST(LeaseTest, PausedQueueLeasesNothingUntilResumed) {
+  EngineHarness h;
+  EnqueueWith(h, 1);
+  ASSERT_TRUE(h->PauseQueue("q").ok());
+  EXPECT_TRUE(LeaseN(h, 1).empty());
+  h.Reopen();
+  EXPECT_TRUE(LeaseN(h, 1).empty()) << "pause not persisted";
+  ASSERT_TRUE(h->ResumeQueue("q").ok());
+  EXPECT_EQ(LeaseN(h, 1).size(), 1u);
+}
+
+TEST(LeaseTest, CompleteIsIdempotentAndStaleTokenIsLeaseLost) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  ASSERT_TRUE(h->Complete({id, job.token, "done", {}}).ok());
+  EXPECT_TRUE(h->Complete({id, job.token, "done", {}}).ok()) << "repeat must be OK";
+  auto stale = h->Complete({id, job.token - 1, "x", {}});
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ReasonOf(stale), kReasonLeaseLost);
+  auto got = h->Get(id);
+  EXPECT_EQ(got->state, JobState::kCompleted);
+  EXPECT_EQ(got->result, "done");
+}
+
+TEST(LeaseTest, StaleWorkerCannotCompleteAfterExpiryAndReLease) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob old_lease = LeaseN(h, 1, Millis(1000))[0];
+  h.clock().Advance(Millis(1000));  // deadline reached: the lease expires
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  h.clock().Advance(Millis(1000));  // past the 1 s retry backoff
+  LeasedJob new_lease = LeaseN(h, 1)[0];
+  ASSERT_EQ(new_lease.id, id);
+  EXPECT_EQ(new_lease.attempt, 2);
+  auto s = h->Complete({id, old_lease.token, "late", {}});
+  EXPECT_EQ(ReasonOf(s), kReasonLeaseLost) << s;
+  EXPECT_TRUE(h->Complete({id, new_lease.token, "ok", {}}).ok());
+  auto job = h->Get(id);
+  EXPECT_EQ(job->errors.size(), 1u);
+  EXPECT_EQ(job->errors[0].message, "lease expired");
+}
+
+TEST(LeaseTest, HeartbeatExtendsTheLease) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1, Millis(1000))[0];
+  h.clock().Advance(Millis(900));
+  auto hb = h->Heartbeat({id, job.token, Millis(5000)});
+  ASSERT_TRUE(hb.ok()) << hb.status();
+  EXPECT_EQ(hb->lease_deadline, h.clock().Now() + Millis(5000));
+  h.clock().Advance(Millis(4000));
+  EXPECT_TRUE(h->Complete({id, job.token, "", {}}).ok()) << "extended lease expired";
+}
+
+TEST(LeaseTest, HeartbeatWithStaleTokenIsLeaseLost) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  auto hb = h->Heartbeat({id, job.token + 1, std::nullopt});
+  EXPECT_EQ(ReasonOf(hb.status()), kReasonLeaseLost);
+  EXPECT_EQ(h->Heartbeat({999, 1, std::nullopt}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LeaseTest, FailSchedulesRetryAfterBackoffThenDeadLettersAtExhaustion) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1, /*max_attempts=*/2);
+  LeasedJob a1 = LeaseN(h, 1)[0];
+  auto f1 = h->Fail({id, a1.token, "boom 1", true});
+  ASSERT_TRUE(f1.ok());
+  EXPECT_EQ(f1->state, JobState::kScheduled);
+  EXPECT_EQ(*f1->retry_at, h.clock().Now() + Millis(1000));
+  EXPECT_TRUE(LeaseN(h, 1).empty()) << "leased during backoff";
+  h.clock().Advance(Millis(1000));
+  LeasedJob a2 = LeaseN(h, 1)[0];
+  auto f2 = h->Fail({id, a2.token, "boom 2", true});
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(f2->state, JobState::kDead);
+  auto job = h->Get(id);
+  EXPECT_EQ(job->state, JobState::kDead);
+  EXPECT_EQ(job->attempts, 2);
+  ASSERT_EQ(job->errors.size(), 2u);
+  EXPECT_EQ(job->errors[1].attempt, 2);
+  EXPECT_EQ(job->errors[1].message, "boom 2");
+}
+
+TEST(LeaseTest, RepeatedFailIsAcknowledgedWithoutEffect) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  auto first = h->Fail({id, job.token, "boom", true});
+  auto again = h->Fail({id, job.token, "boom", true});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->retry_at, first->retry_at);
+  EXPECT_EQ(h->Get(id)->errors.size(), 1u);
+  // Still the same answer after the job was leased again by someone else.
+  h.clock().Advance(Millis(1000));
+  LeasedJob next = LeaseN(h, 1)[0];
+  auto late = h->Fail({id, job.token, "boom", true});
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->state, JobState::kScheduled);
+  EXPECT_EQ(h->Get(id)->token, next.token) << "the repeat touched the new lease";
+}
+
+TEST(LeaseTest, FailBatchAnswersEachItem) {
+  EngineHarness h;
+  JobId a = EnqueueWith(h, 1);
+  JobId b = EnqueueWith(h, 1);
+  auto jobs = LeaseN(h, 2);
+  auto r = h->FailBatch({{a, jobs[0].token, "x", true}, {b, jobs[1].token + 7, "y", true}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE((*r)[0].ok());
+  EXPECT_EQ((*r)[0]->state, JobState::kScheduled);
+  EXPECT_EQ(ReasonOf((*r)[1].status()), kReasonLeaseLost);
+  EXPECT_EQ(h->Get(b)->state, JobState::kRunning);
+}
+
+TEST(LeaseTest, NonRetryableFailureGoesStraightToDeadLetters) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1, 10);
+  LeasedJob job = LeaseN(h, 1)[0];
+  EXPECT_EQ(h->Fail({id, job.token, "bad input", false})->state, JobState::kDead);
+}
+
+TEST(LeaseTest, CancelRunningJobIsSeenOnHeartbeatAndEndsCancelled) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  EXPECT_EQ(*h->Cancel(id), JobState::kRunning);
+  EXPECT_TRUE(h->Heartbeat({id, job.token, std::nullopt})->cancel_requested);
+  EXPECT_EQ(h->Fail({id, job.token, "stopped", true})->state, JobState::kCancelled);
+  EXPECT_EQ(h->Get(id)->state, JobState::kCancelled);
+}
+
+TEST(LeaseTest, CancelWaitingJobAndRejectCompletedOne) {
+  EngineHarness h;
+  JobId waiting = EnqueueWith(h, 1);
+  EXPECT_EQ(*h->Cancel(waiting), JobState::kCancelled);
+  EXPECT_TRUE(LeaseN(h, 1).empty());
+  JobId done = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  ASSERT_TRUE(h->Complete({done, job.token, "", {}}).ok());
+  EXPECT_EQ(ReasonOf(h->Cancel(done).status()), kReasonInvalidState);
+  EXPECT_EQ(h->Cancel(4242).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LeaseTest, RunningLeaseSurvivesReopenAndStillExpires) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1, Millis(2000))[0];
+  h.Reopen();
+  EXPECT_EQ(h->Get(id)->state, JobState::kRunning);
+  EXPECT_TRUE(h->Heartbeat({id, job.token, Millis(2000)}).ok());
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(h->Get(id)->state, JobState::kScheduled);
+}
+
+TEST(LeaseTest, InvalidLeaseRequestNamesTheField) {
+  EngineHarness h;
+  auto r = h->Lease(LeaseRequest{"q", 0, std::nullopt, "w"});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("max_jobs"), absl::string_view::npos);
+}
+
+TEST(LeaseTest, ListShowsJobsPerStateWithPagination) {
+  EngineHarness h;
+  for (int i = 0; i < 5; ++i) EnqueueWith(h, 1);
+  LeaseN(h, 1);
+  ListRequest req{"q", JobState::kAvailable, 2, ""};
+  std::vector<JobId> seen;
+  do {
+    auto page = h->List(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (auto& j : page->jobs) seen.push_back(j.id);
+    req.cursor = page->next_cursor;
+  } while (!req.cursor.empty());
+  EXPECT_EQ(seen, (std::vector<JobId>{2, 3, 4, 5}));
+  EXPECT_EQ(h->List({"q", JobState::kRunning, 10, ""})->jobs.size(), 1u);
+  EXPECT_EQ(h->List({"q", JobState::kAvailable, 10, "zz"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ratchet

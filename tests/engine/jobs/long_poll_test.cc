@@ -1,0 +1,132 @@
+// Long-poll Lease: a lease with `wait` parks on the engine and is answered
+// when a job becomes available or when the wait ends.
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "engine_harness.h"
+#include "ratchet/engine/engine.h"
+
+namespace ratchet {
+namespace {
+
+using testing::EngineHarness;
+using LeaseResult = absl::StatusOr<std::vector<LeasedJob>>;
+
+std::future<LeaseResult> LeaseAsync(EngineHarness& h, Millis wait, const std::string& worker) {
+  auto promise = std::make_shared<std::promise<LeaseResult>>();
+  auto future = promise->get_future();
+  LeaseRequest req{"q", 1, Millis(30000), worker};
+  req.wait = wait;
+  h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+bool Ready(std::future<LeaseResult>& f) {
+  return f.wait_for(std::chrono::milliseconds(200)) == std::future_status::ready;
+}
+
+TEST(LongPollTest, WaitingLeaseIsAnsweredByTheNextEnqueue) {
+  EngineHarness h;
+  auto waiting = LeaseAsync(h, Millis(10000), "w1");
+  EXPECT_FALSE(Ready(waiting)) << "returned before any job existed";
+  JobId id = h.Enqueue("q");
+  ASSERT_TRUE(Ready(waiting));
+  auto r = waiting.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].id, id);
+  EXPECT_EQ(h->Get(id)->worker_id, "w1");
+}
+
+TEST(LongPollTest, WaitEndsEmptyAtItsDeadline) {
+  EngineHarness h;
+  auto waiting = LeaseAsync(h, Millis(5000), "w1");
+  EXPECT_FALSE(Ready(waiting));
+  h.clock().Advance(Millis(5000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(Ready(waiting));
+  auto r = waiting.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->empty());
+}
+
+TEST(LongPollTest, ScheduledJobBecomingDueWakesTheWaiter) {
+  EngineHarness h;
+  EnqueueRequest req{"q", "t", "later", ""};
+  req.delay = Millis(2000);
+  JobId id = h->Enqueue(req)->id;
+  auto waiting = LeaseAsync(h, Millis(10000), "w1");
+  EXPECT_FALSE(Ready(waiting));
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(Ready(waiting));
+  EXPECT_EQ(waiting.get()->at(0).id, id);
+}
+
+TEST(LongPollTest, WaitersAreServedInArrivalOrderWithinTheConcurrencyLimit) {
+  EngineHarness h;
+  QueueSettings s;
+  s.concurrency_limit = 1;
+  ASSERT_TRUE(h->UpdateQueue("q", s).ok());
+  auto first = LeaseAsync(h, Millis(10000), "first");
+  auto second = LeaseAsync(h, Millis(10000), "second");
+  h.Enqueue("q");
+  h.Enqueue("q");
+  ASSERT_TRUE(Ready(first));
+  auto job = first.get()->at(0);
+  EXPECT_FALSE(Ready(second)) << "served beyond the concurrency limit";
+  ASSERT_TRUE(h->Complete({job.id, job.token, "", {}}).ok());
+  ASSERT_TRUE(Ready(second)) << "completion freed a slot but the waiter was not woken";
+  EXPECT_EQ(second.get()->size(), 1u);
+}
+
+TEST(LongPollTest, ResumeWakesWaitersOfAPausedQueue) {
+  EngineHarness h;
+  ASSERT_TRUE(h->PauseQueue("q").ok());
+  h.Enqueue("q");
+  auto waiting = LeaseAsync(h, Millis(10000), "w1");
+  EXPECT_FALSE(Ready(waiting));
+  ASSERT_TRUE(h->ResumeQueue("q").ok());
+  ASSERT_TRUE(Ready(waiting));
+  EXPECT_EQ(waiting.get()->size(), 1u);
+}
+
+TEST(LongPollTest, ClosingTheEngineAnswersWaitersWithEngineClosed) {
+  EngineHarness h;
+  auto waiting = LeaseAsync(h, Millis(10000), "w1");
+  EXPECT_FALSE(Ready(waiting));
+  h.Close();
+  ASSERT_TRUE(Ready(waiting));
+  EXPECT_EQ(ReasonOf(waiting.get().status()), kReasonEngineClosed);
+}
+
+TEST(LongPollTest, AbandonedWaiterGetsNoJob) {
+  EngineHarness h;
+  auto abandoned = std::make_shared<std::atomic<bool>>(false);
+  auto promise = std::make_shared<std::promise<LeaseResult>>();
+  auto gone = promise->get_future();
+  LeaseRequest req{"q", 1, Millis(30000), "gone"};
+  req.wait = Millis(10000);
+  req.abandoned = abandoned;
+  h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
+  auto present = LeaseAsync(h, Millis(10000), "present");
+  abandoned->store(true);  // the first caller's RPC was cancelled
+  JobId id = h.Enqueue("q");
+  ASSERT_TRUE(Ready(gone));
+  EXPECT_TRUE(gone.get()->empty()) << "a job was leased to a caller that left";
+  ASSERT_TRUE(Ready(present));
+  EXPECT_EQ(present.get()->at(0).id, id);
+}
+
+TEST(LongPollTest, WaitOverTheLimitIsRejected) {
+  EngineHarness h;
+  LeaseRequest req{"q", 1, std::nullopt, "w"};
+  req.wait = h.options().max_lease_wait + Millis(1);
+  auto r = h->Lease(req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("wait"), absl::string_view::npos);
+}
+
+}  // namespace
+}  // namespace ratchet

@@ -1,0 +1,246 @@
+// Schedules on the embedded engine with an injected clock: exactly one job
+// per tick, restarts, missed-run policies, overlap policies, pause, clock
+// jumps, jitter, trigger-now and bad input.
+#include <gtest/gtest.h>
+
+#include "engine_harness.h"
+#include "ratchet/engine/engine.h"
+
+namespace ratchet {
+namespace {
+
+using testing::EngineHarness;
+using testing::kStartMs;
+
+constexpr int64_t kHour = 3600000;
+
+ScheduleSpec Hourly(MissedRunPolicy missed = MissedRunPolicy::kRunOnce) {
+  ScheduleSpec s;
+  s.id = "report";
+  s.spec = "0 * * * *";
+  s.queue = "sched";
+  s.job_type = "report";
+  s.payload = "p";
+  s.missed = missed;
+  return s;
+}
+
+// The idempotency keys of the jobs in "sched" that are not finished, in
+// lease order.
+std::vector<std::string> Fired(EngineHarness& h) {
+  std::vector<std::string> keys;
+  for (JobState state : {JobState::kAvailable, JobState::kScheduled, JobState::kRunning}) {
+    auto page = h->List({"sched", state, 1000, ""});
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) continue;
+    for (const Job& j : page->jobs) keys.push_back(j.idempotency_key);
+  }
+  return keys;
+}
+
+std::string Key(int64_t tick_ms) { return "schedule:report:" + std::to_string(tick_ms); }
+
+void AdvanceAndTick(EngineHarness& h, int64_t ms) {
+  h.clock().Advance(Millis(ms));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+}
+
+TEST(ScheduleTest, EachTickFiresExactlyOnce) {
+  EngineHarness h;
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  auto info = h->GetSchedule("report");
+  ASSERT_TRUE(info.ok());
+  ASSERT_TRUE(info->next_tick);
+  EXPECT_EQ(ToUnixMs(*info->next_tick), kStartMs + kHour);
+  AdvanceAndTick(h, kHour - 1);
+  EXPECT_TRUE(Fired(h).empty());
+  AdvanceAndTick(h, 1);
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(Fired(h), std::vector<std::string>{Key(kStartMs + kHour)});
+  auto job = h->Get(h->GetSchedule("report")->last_job_id);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->schedule_id, "report");
+  AdvanceAndTick(h, kHour);
+  EXPECT_EQ(Fired(h).size(), 2u);
+  EXPECT_EQ(h->GetSchedule("report")->fired, 2);
+}
+
+TEST(ScheduleTest, ATickFiresOnceAcrossRestartAndABackwardClockJump) {
+  EngineHarness h(/*in_memory=*/false);
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  AdvanceAndTick(h, kHour);
+  ASSERT_EQ(Fired(h).size(), 1u);
+  h.Reopen();
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(Fired(h).size(), 1u);
+  h.clock().Advance(Millis(-kHour / 2));  // the clock steps back 30 minutes
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  AdvanceAndTick(h, kHour / 2);
+  EXPECT_EQ(Fired(h).size(), 1u) << "the 01:00 tick must not fire again";
+  AdvanceAndTick(h, kHour);
+  EXPECT_EQ(Fired(h).size(), 2u);
+}
+
+// The engine is down from 00:00 to 05:30: ticks 01:00..05:00 are missed.
+std::vector<std::string> DownFiveAndAHalfHours(MissedRunPolicy policy, Millis window,
+                                               ScheduleInfo* info) {
+  EngineHarness h(/*in_memory=*/false);
+  ScheduleSpec spec = Hourly(policy);
+  spec.catchup_window = window;
+  EXPECT_TRUE(h->CreateSchedule(spec).ok());
+  h.Close();
+  h.clock().Advance(Millis(5 * kHour + kHour / 2));
+  h.Reopen();
+  EXPECT_TRUE(h->RunMaintenance().ok());
+  EXPECT_TRUE(h->RunMaintenance().ok());
+  *info = *h->GetSchedule("report");
+  return Fired(h);
+}
+
+TEST(ScheduleTest, MissedRunPolicies) {
+  ScheduleInfo info;
+  EXPECT_TRUE(DownFiveAndAHalfHours(MissedRunPolicy::kSkip, Millis(24 * kHour), &info).empty());
+  EXPECT_EQ(info.skipped_missed, 5);
+  EXPECT_EQ(ToUnixMs(*info.next_tick), kStartMs + 6 * kHour);
+
+  auto once = DownFiveAndAHalfHours(MissedRunPolicy::kRunOnce, Millis(24 * kHour), &info);
+  EXPECT_EQ(once, std::vector<std::string>{Key(kStartMs + 5 * kHour)});
+  EXPECT_EQ(info.skipped_missed, 4);
+
+  auto all = DownFiveAndAHalfHours(MissedRunPolicy::kRunAll, Millis(24 * kHour), &info);
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 5; ++i) expected.push_back(Key(kStartMs + i * kHour));
+  EXPECT_EQ(all, expected);
+  EXPECT_EQ(info.fired, 5);
+
+  auto windowed = DownFiveAndAHalfHours(MissedRunPolicy::kRunAll, Millis(2 * kHour), &info);
+  EXPECT_EQ(windowed,
+            (std::vector<std::string>{Key(kStartMs + 4 * kHour), Key(kStartMs + 5 * kHour)}));
+  EXPECT_EQ(info.skipped_missed, 3);
+}
+
+TEST(ScheduleTest, PausedTicksFollowTheMissedRunPolicyOnResume) {
+  EngineHarness h;
+  ASSERT_TRUE(h->CreateSchedule(Hourly(MissedRunPolicy::kRunAll)).ok());
+  ASSERT_TRUE(h->PauseSchedule("report").ok());
+  EXPECT_FALSE(h->GetSchedule("report")->next_tick);
+  AdvanceAndTick(h, 3 * kHour);
+  EXPECT_TRUE(Fired(h).empty());
+  ASSERT_TRUE(h->ResumeSchedule("report").ok());
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(Fired(h).size(), 3u);
+}
+
+TEST(ScheduleTest, OverlapSkipAndBufferOne) {
+  for (OverlapPolicy overlap :
+       {OverlapPolicy::kAllow, OverlapPolicy::kSkip, OverlapPolicy::kBufferOne}) {
+    SCOPED_TRACE(OverlapPolicyName(overlap));
+    EngineHarness h;
+    ScheduleSpec spec = Hourly();
+    spec.overlap = overlap;
+    ASSERT_TRUE(h->CreateSchedule(spec).ok());
+    AdvanceAndTick(h, kHour);
+    LeasedJob running = h.LeaseOne("sched", Millis(10 * kHour));
+    AdvanceAndTick(h, kHour);  // 02:00 while the 01:00 job runs
+    AdvanceAndTick(h, kHour);  // 03:00 too
+    auto info = h->GetSchedule("report");
+    if (overlap == OverlapPolicy::kAllow) {
+      EXPECT_EQ(Fired(h).size(), 3u);
+      continue;
+    }
+    EXPECT_EQ(Fired(h).size(), 1u);
+    ASSERT_TRUE(h->Complete({running.id, running.token, "", {}}).ok());
+    info = h->GetSchedule("report");
+    if (overlap == OverlapPolicy::kSkip) {
+      EXPECT_EQ(info->skipped_overlap, 2);
+      EXPECT_TRUE(Fired(h).empty());
+    } else {
+      // One tick was kept (the latest) and fired as the job completed.
+      EXPECT_EQ(info->skipped_overlap, 1);
+      EXPECT_EQ(Fired(h), std::vector<std::string>{Key(kStartMs + 3 * kHour)});
+      EXPECT_FALSE(info->buffered_tick);
+    }
+  }
+}
+
+TEST(ScheduleTest, JitterDelaysTheJobButKeepsTheTickKey) {
+  EngineHarness h;
+  ScheduleSpec spec = Hourly();
+  spec.jitter = Millis(60000);
+  ASSERT_TRUE(h->CreateSchedule(spec).ok());
+  AdvanceAndTick(h, kHour);
+  auto page = h->List({"sched", JobState::kScheduled, 10, ""});
+  auto avail = h->List({"sched", JobState::kAvailable, 10, ""});
+  ASSERT_EQ(page->jobs.size() + avail->jobs.size(), 1u);
+  const Job& job = page->jobs.empty() ? avail->jobs[0] : page->jobs[0];
+  EXPECT_EQ(job.idempotency_key, Key(kStartMs + kHour));
+  EXPECT_GE(ToUnixMs(job.run_at), kStartMs + kHour);
+  EXPECT_LT(ToUnixMs(job.run_at), kStartMs + kHour + 60000);
+}
+
+TEST(ScheduleTest, StartAndEndBoundTheTicks) {
+  EngineHarness h;
+  ScheduleSpec spec = Hourly();
+  spec.start_at = FromUnixMs(kStartMs + 2 * kHour + 1);
+  spec.end_at = FromUnixMs(kStartMs + 4 * kHour);
+  ASSERT_TRUE(h->CreateSchedule(spec).ok());
+  EXPECT_EQ(ToUnixMs(*h->GetSchedule("report")->next_tick), kStartMs + 3 * kHour);
+  for (int i = 0; i < 10; ++i) AdvanceAndTick(h, kHour);
+  EXPECT_EQ(Fired(h).size(), 2u);  // 03:00 and 04:00
+  EXPECT_FALSE(h->GetSchedule("report")->next_tick);
+}
+
+TEST(ScheduleTest, TriggerFiresNowAndUpdateKeepsHistory) {
+  EngineHarness h;
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  auto fired = h->TriggerSchedule("report");
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(h->Get(fired->job_id)->idempotency_key,
+            "schedule:report:manual:" + std::to_string(kStartMs));
+  ScheduleSpec every = Hourly();
+  every.spec = "@every 10m";
+  ASSERT_TRUE(h->UpdateSchedule(every).ok());
+  EXPECT_EQ(ToUnixMs(*h->GetSchedule("report")->next_tick), kStartMs + 600000);
+  EXPECT_EQ(h->GetSchedule("report")->last_job_id, fired->job_id);
+  auto list = h->ListSchedules();
+  ASSERT_EQ(list->size(), 1u);
+  ASSERT_TRUE(h->DeleteSchedule("report").ok());
+  EXPECT_TRUE(h->ListSchedules()->empty());
+  EXPECT_EQ(h->GetSchedule("report").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ScheduleTest, BadInputIsRejectedNamingTheField) {
+  EngineHarness h;
+  auto expect = [&](ScheduleSpec spec, const std::string& text) {
+    absl::Status s = h->CreateSchedule(spec);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
+    EXPECT_NE(s.message().find(text), std::string::npos) << s;
+  };
+  ScheduleSpec bad = Hourly();
+  bad.spec = "0 25 * * *";
+  expect(bad, "spec: hour field: 25 is outside 0-23");
+  bad = Hourly();
+  bad.time_zone = "Europe/Atlantis";
+  expect(bad, "time_zone: unknown IANA time zone");
+  bad = Hourly();
+  bad.end_at = FromUnixMs(kStartMs);
+  bad.start_at = FromUnixMs(kStartMs + 1);
+  expect(bad, "end_at");
+  bad = Hourly();
+  bad.jitter = Millis(2 * kHour);
+  expect(bad, "jitter");
+  bad = Hourly();
+  bad.queue = "";
+  expect(bad, "queue");
+  EXPECT_TRUE(h->ListSchedules()->empty());
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  EXPECT_TRUE(h->CreateSchedule(Hourly()).ok()) << "same definition: a retried create";
+  ScheduleSpec other = Hourly();
+  other.payload = "different";
+  EXPECT_EQ(h->CreateSchedule(other).code(), absl::StatusCode::kAlreadyExists);
+  other.id = "missing";
+  EXPECT_EQ(h->UpdateSchedule(other).code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ratchet
