@@ -90,7 +90,7 @@ void Worker::LeaseLoop() {
     int free = 0;
     {
       absl::MutexLock lock(&s.mu);
-      auto has_room = [&] {
+      auto has_room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
         return stopping_.load() ||
                static_cast<int>(s.pending.size() + s.running.size()) < options_.concurrency;
       };
@@ -140,7 +140,9 @@ void Worker::HandlerLoop() {
     std::shared_ptr<Running> running;
     {
       absl::MutexLock lock(&s.mu);
-      auto ready = [&] { return !s.pending.empty() || s.leasing_done; };
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
+        return !s.pending.empty() || s.leasing_done;
+      };
       s.mu.Await(absl::Condition(&ready));
       if (s.pending.empty()) return;  // leasing is done: drain finished
       running = std::move(s.pending.front());
@@ -275,7 +277,9 @@ void Worker::HeartbeatLoop() {
     std::vector<std::shared_ptr<Running>> due;
     {
       absl::MutexLock lock(&s.mu);
-      auto done = [&] { return s.leasing_done && s.pending.empty() && s.running.empty(); };
+      auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
+        return s.leasing_done && s.pending.empty() && s.running.empty();
+      };
       if (s.mu.AwaitWithTimeout(absl::Condition(&done), absl::FromChrono(kTick))) return;
       auto now = SteadyClock::now();
       for (auto& [id, r] : s.running) {

@@ -1,6 +1,7 @@
 #include "ratchet/durable/workflow_context.h"
 
 #include <exception>
+#include <stdexcept>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -45,7 +46,11 @@ void WorkflowContext::SleepUntil(TimePoint wake) {
   int64_t wake_ms = ToUnixMs(wake);
   std::vector<std::pair<std::string, std::string>> record;
   if (const std::string* stored = Find(name)) {
-    absl::SimpleAtoi(*stored, &wake_ms);  // the first run's wake-up time stands
+    // The first run's wake-up time stands; one that does not parse is a
+    // corrupt journal, not a reason to pick a new time.
+    if (!absl::SimpleAtoi(*stored, &wake_ms)) {
+      throw std::runtime_error(absl::StrCat("journal entry ", name, " is not a time: ", *stored));
+    }
   } else {
     record.emplace_back(name, absl::StrCat(wake_ms));
   }
@@ -71,7 +76,10 @@ absl::StatusOr<std::optional<std::string>> WorkflowContext::WaitForEvent(const s
   int64_t deadline_ms = ToUnixMs(clock_->Now() + timeout);
   std::vector<std::pair<std::string, std::string>> record;
   if (const std::string* stored = Find(wait_name)) {
-    absl::SimpleAtoi(*stored, &deadline_ms);
+    if (!absl::SimpleAtoi(*stored, &deadline_ms)) {
+      return absl::DataLossError(
+          absl::StrCat("journal entry ", wait_name, " is not a time: ", *stored));
+    }
   } else {
     record.emplace_back(wait_name, absl::StrCat(deadline_ms));
   }

@@ -89,7 +89,7 @@ void Work(Client& client, Ledger& ledger, uint64_t seed, const std::atomic<bool>
       continue;
     }
     for (const v1::LeasedJob& job : leased->jobs()) {
-      bool stall = rng() % 100 < EnvInt("RATCHET_KILL9_STALL_PCT", 5);
+      bool stall = static_cast<int>(rng() % 100) < EnvInt("RATCHET_KILL9_STALL_PCT", 5);
       if (stall) {
         ledger.stale_attempts++;
         std::this_thread::sleep_for(Millis(1000));  // past the 800 ms lease
