@@ -22,6 +22,12 @@ endif()
 # "address,undefined". Applies to every target, the tests and their libraries
 # included (the Debian-built dependencies stay uninstrumented). UBSan is made
 # fatal (-fno-sanitize-recover) so that a report fails the test that hit it.
+# RATCHET_INVARIANTS: RATCHET_INVARIANT(...) assertions (ratchet/base/invariant.h)
+# are checked, not compiled away. On in Debug builds and in every sanitizer build.
+if(RATCHET_INVARIANTS OR RATCHET_SANITIZE)
+  add_compile_definitions(RATCHET_CHECK_INVARIANTS=1)
+endif()
+
 if(RATCHET_SANITIZE)
   string(REPLACE "," ";" _ratchet_sanitizers "${RATCHET_SANITIZE}")
   list(TRANSFORM _ratchet_sanitizers STRIP)

@@ -307,7 +307,10 @@ struct QueueSettingsCmd : Command {
   bool paused = *rc::gen::weightedElement<bool>({{3, false}, {1, true}});
   void apply(Model& m) const override { m.queues[queue] = {limit, paused}; }
   void run(const Model& m0, Sut& sut) const override {
-    RC_ASSERT(sut.h->UpdateQueue(queue, Sut::Settings(limit, paused)).ok());
+    // UpdateQueue never changes `paused` (so it may say the opposite);
+    // pausing is PauseQueue / ResumeQueue's.
+    RC_ASSERT(sut.h->UpdateQueue(queue, Sut::Settings(limit, !paused)).ok());
+    RC_ASSERT((paused ? sut.h->PauseQueue(queue) : sut.h->ResumeQueue(queue)).ok());
   }
   void show(std::ostream& os) const override {
     os << "UpdateQueue(" << queue << ", limit=" << limit << ", paused=" << paused << ")";

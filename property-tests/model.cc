@@ -166,7 +166,6 @@ Expect Model::Complete(JobId id, FencingToken token) {
 }
 
 void Model::EndAttempt(MJob& j, bool retryable, int64_t* delay) {
-  j.failed_token = j.token;
   *delay = -1;
   if (j.cancel_requested) {
     j.st = St::kCancelled;
@@ -190,6 +189,7 @@ Expect Model::Fail(JobId id, FencingToken token, bool retryable, int64_t* delay)
   MJob& j = jobs.at(id);
   *delay = -1;
   if (j.st == St::kRunning && j.token == token) {
+    j.failed_token = j.token;  // only a Fail marks its token; expiry does not
     EndAttempt(j, retryable, delay);
     return Expect::kOk;
   }

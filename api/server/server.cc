@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
@@ -18,12 +19,22 @@
 
 namespace ratchet::server {
 
+namespace {
+// The leased jobs' share of a message of `max_message_bytes`: all but 64 KiB
+// (or a quarter of small limits) for the response's own framing.
+size_t LeaseBytesFor(int max_message_bytes) {
+  const size_t limit = static_cast<size_t>(max_message_bytes);
+  return limit - std::min<size_t>(64 << 10, limit / 4);
+}
+}  // namespace
+
 class Server::Impl {
  public:
   Impl(const ServerOptions& options, Engine* engine)
       : context_(engine,
                  ServiceLimits{.call_timeout = options.call_timeout,
-                               .max_lease_wait = options.max_lease_wait},
+                               .max_lease_wait = options.max_lease_wait,
+                               .max_lease_bytes = LeaseBytesFor(options.max_message_bytes)},
                  options.blocking_threads),
         jobs_(&context_),
         workers_(&context_),

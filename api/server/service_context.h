@@ -19,6 +19,9 @@ namespace ratchet::server {
 struct ServiceLimits {
   Millis call_timeout{10000};    // server-side deadline of every call
   Millis max_lease_wait{30000};  // cap on a Lease's long-poll wait
+  // Bound on the leased jobs' bytes in one answer: the message limit less
+  // room for the response's own framing (LeaseRequest::max_bytes).
+  size_t max_lease_bytes = (16 << 20) - (64 << 10);
 };
 
 class ServiceContext {

@@ -52,6 +52,7 @@ UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
   }
   lease->wait = wait;
   lease->abandoned = call->cancelled();
+  lease->max_bytes = ctx_->limits().max_lease_bytes;
   return call;
 }
 

@@ -60,7 +60,9 @@ void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
                                Callback<std::vector<EnqueueResult>> cb) {
   Start<std::vector<EnqueueResult>>(
       *impl_, Reads::kThroughGroup,
-      [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now) {
+      [reqs = std::move(reqs)](Machines& m, Batch& b,
+                               TimePoint now) -> absl::StatusOr<std::vector<EnqueueResult>> {
+        if (reqs.empty()) return InvalidArgument("jobs", "must hold at least one job");
         return m.jobs.Enqueue(b, now, reqs, {}, internal::FieldNames::kIndexed);
       },
       std::move(cb));

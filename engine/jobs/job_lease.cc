@@ -17,6 +17,19 @@ using storage::Cf;
 namespace {
 
 constexpr size_t kMaxErrorBytes = 4096;
+// Per leased job, beyond its variable fields: ids, token, times, framing.
+constexpr size_t kLeasedJobOverheadBytes = 256;
+
+// The bytes a leased job adds to a Lease answer (an upper estimate of its
+// encoded size).
+size_t LeasedBytes(const JobRecord& r, const LeasedJob& attached) {
+  size_t n = kLeasedJobOverheadBytes + r.queue().size() + r.job_type().size() + r.payload().size() +
+             r.idempotency_key().size() + r.step_name().size() + r.schedule_id().size();
+  for (const StepOutputRecord& in : r.inputs()) n += 16 + in.step().size() + in.result().size();
+  for (const JournalEntry& e : attached.journal) n += 24 + e.name.size() + e.result.size();
+  for (const WorkflowEvent& e : attached.events) n += 16 + e.name.size() + e.payload.size();
+  return n;
+}
 
 FailResult WithJob(FailResult result, const JobRecord& r) {
   result.queue = r.queue();
@@ -51,6 +64,10 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
   // Load every record (and what its observers attach, e.g. a code-first
   // main job's journal) before changing anything, so a read error leaves no
   // half-applied lease behind.
+  // The answer is bounded in bytes: jobs are taken while they fit, and the
+  // first always is (a single job is bounded by the payload limits).
+  const size_t max_bytes = req.max_bytes > 0 ? req.max_bytes : jobs_.options().max_lease_bytes;
+  size_t bytes = 0;
   std::vector<JobRecord> picked;
   std::vector<LeasedJob> out;
   for (auto it = q->ready.begin(); it != q->ready.end() && static_cast<int64_t>(picked.size()) < n;
@@ -60,6 +77,9 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     for (JobObserver* o : jobs_.observers()) {
       RATCHET_RETURN_IF_ERROR(o->OnJobLeasing(batch, r, &attached));
     }
+    const size_t job_bytes = LeasedBytes(r, attached);
+    if (!picked.empty() && bytes + job_bytes > max_bytes) break;
+    bytes += job_bytes;
     picked.push_back(std::move(r));
     out.push_back(std::move(attached));
   }
@@ -105,7 +125,13 @@ std::optional<int64_t> JobMachine::NextRunAt(const std::string& queue) {
 absl::Status JobMachine::CheckLease(const JobRecord& r, FencingToken token, TimePoint now,
                                     absl::string_view op) const {
   const JobMeta* m = jobs_.indexes().Find(r.id());
-  if (m && m->running && m->token == token) return absl::OkStatus();
+  if (m && m->running && m->token == token) {
+    // A lease past its deadline is over even before expiry gets to it (at
+    // most a bounded number expire per group): it never accepts anything.
+    if (m->time_ms > ToUnixMs(now)) return absl::OkStatus();
+    return LeaseLost(absl::StrCat(op, ": job ", r.id(), ": the lease of token ", token,
+                                  " expired at ", m->time_ms, " ms"));
+  }
   const JobState state = VisibleState(r, now);
   if (state == JobState::kRunning) {
     return LeaseLost(absl::StrCat(op, ": job ", r.id(), ": fencing token ", token,
@@ -188,10 +214,9 @@ FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
   auto* e = r.add_errors();
   e->set_attempt(r.attempts());
   e->set_at_ms(ToUnixMs(now));
-  e->set_message(std::string(error.substr(0, kMaxErrorBytes)));
+  e->set_message(std::string(TruncateUtf8(error, kMaxErrorBytes)));
   int excess = r.errors_size() - jobs_.options().max_errors_kept;
   if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
-  r.set_failed_token(r.token());
   if (r.cancel_requested()) {
     Finish(batch, now, r, JobState::kCancelled);
     return {JobState::kCancelled, std::nullopt};
@@ -212,9 +237,13 @@ FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
 
 absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now,
                                             const FailRequest& req) {
+  RATCHET_RETURN_IF_ERROR(ValidateUtf8("error", req.error));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
   absl::Status fenced = CheckLease(r, req.token, now, "fail");
   if (fenced.ok()) {
+    // Only a Fail marks its token (lease expiry does not), so a late Fail
+    // after expiry is LEASE_LOST rather than a silent repeat.
+    r.set_failed_token(r.token());
     return WithJob(EndAttemptInFailure(batch, now, r, req.error, req.retryable), r);
   }
   // A repeat of the Fail that ended this token's attempt is acknowledged

@@ -24,7 +24,7 @@ namespace ratchet::internal {
 
 class JobStore {
  public:
-  // `store` is borrowed and must outlive this object.
+  // `store` is borrowed and must outlive this object; `options` is copied.
   JobStore(storage::Store* store, const EngineOptions& options);
 
   // Rebuilds queues, live-job indexes, finished counts and counters from
@@ -64,7 +64,7 @@ class JobStore {
   absl::Status CountFinished();
 
   storage::Store* const store_;
-  const EngineOptions& options_;
+  const EngineOptions options_;  // a copy: read on every operation
   Indexes indexes_;
   RecordCache cache_;
   std::vector<JobObserver*> observers_;

@@ -13,8 +13,10 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
   RATCHET_RETURN_IF_ERROR(ValidateQueueSettings(settings, jobs_.options()));
   QueueState* q = jobs_.EnsureQueue(batch, name);
+  const bool paused = q->settings.paused;  // only PauseQueue / ResumeQueue change it
   q->settings = settings;
-  batch.Put(Cf::kQueues, name, ToRecord(settings).SerializeAsString());
+  q->settings.paused = paused;
+  batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
   return absl::OkStatus();
 }
 

@@ -34,6 +34,14 @@ absl::Status ValidateFilter(const DeadLetterFilter& f);
 // Rejects a request whose bytes (payloads, results, app values) exceed
 // EngineOptions::max_request_bytes, naming `field`.
 absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o);
+// INVALID_ARGUMENT naming `field` unless `text` is valid UTF-8 (RFC 3629:
+// shortest form, no surrogates, at most U+10FFFF). Every string that reaches
+// a proto3 `string` field of a record must pass, or the record stops parsing.
+absl::Status ValidateUtf8(absl::string_view field, absl::string_view text);
+// The longest prefix of the valid UTF-8 `text` with at most `max_bytes`
+// bytes that ends on a character boundary.
+absl::string_view TruncateUtf8(absl::string_view text, size_t max_bytes);
+
 // Checks EngineOptions at Open; the field names are the option names.
 absl::Status ValidateOptions(const EngineOptions& o);
 

@@ -18,6 +18,7 @@ absl::Status ValidateEntry(absl::string_view field, const JournalEntry& e, const
   if (e.name.empty() || e.name.size() > 256) {
     return InvalidArgument(absl::StrCat(field, ".name"), "must be 1..256 bytes");
   }
+  RATCHET_RETURN_IF_ERROR(ValidateUtf8(absl::StrCat(field, ".name"), e.name));
   if (e.result.size() > o.max_payload_bytes) {
     return PayloadTooLarge(absl::StrCat(field, ".result"), e.result.size(), o.max_payload_bytes);
   }
@@ -146,9 +147,11 @@ absl::Status CodeWorkflows::SendEvent(storage::Batch& batch, TimePoint now,
     return InvalidState(
         absl::StrCat("send event: workflow ", wf.id(), " is ", WorkflowStateName(StateOf(wf))));
   }
+  // Wake the main job if it is suspended waiting for this event. First, as
+  // it reads (and may fail) before it writes: nothing is half-written.
+  RATCHET_RETURN_IF_ERROR(jobs_.WakeNow(batch, now, wf.main_job_id(), req.name));
   batch.Put(Cf::kWorkflows, key, req.payload);
-  // Wake the main job if it is suspended waiting for this event.
-  return jobs_.WakeNow(batch, now, wf.main_job_id(), req.name);
+  return absl::OkStatus();
 }
 
 absl::Status CodeWorkflows::OnJobLeasing(storage::Batch& batch, const JobRecord& r,

@@ -135,6 +135,11 @@ absl::Status WorkflowMachine::Recover() {
           parse_status = absl::DataLossError("a workflow record does not parse");
           return false;
         }
+        if (r.state() < 0 || r.state() > static_cast<int>(WorkflowState::kCancelled)) {
+          parse_status = absl::DataLossError(
+              absl::StrCat("workflow ", r.id(), " has an unknown state ", r.state()));
+          return false;
+        }
         IndexWorkflow(r.id(), std::nullopt, StateOf(r));
         next_workflow_id_ = std::max<WorkflowId>(next_workflow_id_, r.id() + 1);
         return true;
@@ -146,21 +151,27 @@ absl::StatusOr<int> WorkflowMachine::Sweep(storage::Batch& batch, TimePoint now,
   int deleted = 0;
   std::string prefix(kWorkflowExpiryPrefix);
   std::string end = KeyBuilder().Raw(prefix).I64(ToUnixMs(now) + 1).Build();
-  std::vector<WorkflowId> expired;
+  std::vector<std::pair<int64_t, WorkflowId>> expired;  // (expires at, id)
   RATCHET_RETURN_IF_ERROR(store_.store().ForEach(Cf::kWorkflows, prefix, end,
                                                  [&](std::string_view key, std::string_view) {
                                                    KeyReader reader(key.substr(prefix.size()));
                                                    int64_t at = 0;
                                                    uint64_t id = 0;
                                                    if (reader.I64(&at) && reader.U64(&id)) {
-                                                     expired.push_back(id);
+                                                     expired.emplace_back(at, id);
                                                    }
                                                    return expired.size() < 100;
                                                  }));
-  for (WorkflowId id : expired) {
+  for (const auto& [at, id] : expired) {
     if (deleted >= max_keys) break;
     RATCHET_ASSIGN_OR_RETURN(auto wf, FindWorkflow(batch, id));
     if (!wf) continue;
+    if (StateOf(*wf) == WorkflowState::kRunning) {
+      // A stale expiry entry of a workflow that runs again: never delete it.
+      batch.Delete(Cf::kWorkflows, WorkflowExpiryKey(at, id));
+      ++deleted;
+      continue;
+    }
     DeleteWorkflowKeys(batch, *wf);
     by_state_[static_cast<int>(StateOf(*wf))].erase(id);
     deleted += 2 + wf->step_count() + wf->journal_names_size() + wf->events_size();

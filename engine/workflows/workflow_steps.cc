@@ -251,14 +251,30 @@ absl::StatusOr<WorkflowState> WorkflowMachine::CancelWorkflow(storage::Batch& ba
                                      " is completed; only running or failed workflows can be "
                                      "cancelled"));
   }
+  // Read everything first, so a read error leaves nothing half-written.
+  std::vector<StepRecord> steps;
+  if (KindOf(wf) == WorkflowKind::kDag) {
+    for (int i = 0; i < wf.step_count(); ++i) {
+      RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, id, i));
+      steps.push_back(std::move(step));
+    }
+  }
+  for (JobId job : {wf.main_job_id()}) {
+    if (job != 0 && jobs_.IsLive(job)) RATCHET_RETURN_IF_ERROR(store_.Load(batch, job).status());
+  }
+  for (const StepRecord& step : steps) {
+    if (StateOf(step) == StepState::kReleased && jobs_.IsLive(step.job_id())) {
+      RATCHET_RETURN_IF_ERROR(store_.Load(batch, step.job_id()).status());
+    }
+  }
   EndWorkflow(batch, now, wf, WorkflowState::kCancelled);
   if (wf.main_job_id() != 0) {
     RATCHET_RETURN_IF_ERROR(
         jobs_.CancelForOwner(batch, now, wf.main_job_id(), JobMachine::IfRunning::kRequestCancel)
             .status());
   }
-  for (int i = 0; i < wf.step_count() && KindOf(wf) == WorkflowKind::kDag; ++i) {
-    RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, id, i));
+  for (int i = 0; i < static_cast<int>(steps.size()); ++i) {
+    StepRecord& step = steps[i];
     auto s = StateOf(step);
     bool cancel =
         s == StepState::kPending || (s == StepState::kCancelled && step.cancelled_by_failure());

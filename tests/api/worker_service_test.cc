@@ -51,6 +51,32 @@ class WorkerServiceTest : public ServerFixture {
   }
 };
 
+// Regression (issue 10): 20 jobs of 1 MiB leased at once all went RUNNING in
+// an answer over the 16 MiB message limit; no worker received them, and they
+// were dead-lettered without ever running. The answer is now bounded.
+TEST_F(WorkerServiceTest, LeaseAnswerFitsTheMessageLimitAndLeavesTheRestAvailable) {
+  Stop();
+  configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
+  Start();
+  const std::string payload(1 << 20, 'p');
+  for (int i = 0; i < 20; ++i) {
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type("t");
+    job.set_payload(payload);
+    ASSERT_TRUE(client().Enqueue(job).ok());
+  }
+  int leased = 0;
+  for (int call = 0; call < 20 && leased < 20; ++call) {
+    auto r = client().Lease(LeaseReq(20));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_GE(r->jobs_size(), 1);
+    EXPECT_LT(r->ByteSizeLong(), size_t{16} << 20);
+    leased += r->jobs_size();
+  }
+  EXPECT_EQ(leased, 20) << "every job reached a worker";
+}
+
 TEST_F(WorkerServiceTest, LeaseReturnsJobWithTokenAndAttempt) {
   uint64_t id = Enqueue();
   v1::LeasedJob job = LeaseOne();

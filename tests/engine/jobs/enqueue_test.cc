@@ -166,6 +166,14 @@ TEST(EnqueueTest, BatchIsAllOrNothing) {
   EXPECT_EQ((*ok)[0].id, 1u);
 }
 
+// Regression (issue 10): an empty EnqueueBatch used to answer OK.
+TEST(EnqueueTest, BatchWithNoJobsIsInvalid) {
+  EngineHarness h;
+  auto r = h->EnqueueBatch({});
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_NE(r.status().message().find("jobs"), absl::string_view::npos);
+}
+
 TEST(EnqueueTest, BatchOverTheRequestByteLimitIsRejected) {
   EngineHarness h(true, 42, [](EngineOptions& o) {
     o.max_payload_bytes = 1000;

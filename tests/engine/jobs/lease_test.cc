@@ -120,6 +120,100 @@ TEST(LeaseTest, StaleWorkerCannotCompleteAfterExpiryAndReLease) {
   EXPECT_EQ(job->errors[0].message, "lease expired");
 }
 
+// Regression (issue 10): at most 1,000 leases expire per group, so a lease
+// past its deadline could still look held; it must not accept anything.
+TEST(LeaseTest, LeasePastItsDeadlineAcceptsNothingWhenManyExpireAtOnce) {
+  EngineHarness h;
+  std::vector<EnqueueRequest> batch(1500, EnqueueRequest{.queue = "q", .job_type = "t"});
+  ASSERT_TRUE(h->EnqueueBatch(batch).ok());
+  std::vector<LeasedJob> leased = LeaseN(h, 1000, Millis(1000));
+  for (const LeasedJob& j : LeaseN(h, 500, Millis(1000))) leased.push_back(j);
+  ASSERT_EQ(leased.size(), 1500u);
+  h.clock().Advance(Millis(1000));  // every deadline reached
+  const LeasedJob& last = leased.back();
+  auto done = h->Complete({last.id, last.token, "late", {}});
+  EXPECT_EQ(ReasonOf(done), kReasonLeaseLost) << done;
+  const LeasedJob& other = leased[1400];
+  auto hb = h->Heartbeat({other.id, other.token, Millis(60000)});
+  EXPECT_EQ(ReasonOf(hb.status()), kReasonLeaseLost) << "a late heartbeat revived the lease";
+  auto failed = h->Fail({leased[1300].id, leased[1300].token, "late", true});
+  EXPECT_EQ(ReasonOf(failed.status()), kReasonLeaseLost);
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  for (const LeasedJob* j : std::vector<const LeasedJob*>{&last, &other, &leased[1300]}) {
+    auto job = h->Get(j->id);
+    EXPECT_EQ(job->state, JobState::kScheduled) << "job " << j->id;
+    ASSERT_EQ(job->errors.size(), 1u);
+    EXPECT_EQ(job->errors[0].message, "lease expired");
+  }
+}
+
+// Regression (issue 10): expiry used to mark the token as failed, so a late
+// Fail answered OK and its error text and retryable flag were dropped.
+TEST(LeaseTest, FailAfterTheLeaseExpiredIsLeaseLost) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1, Millis(1000))[0];
+  h.clock().Advance(Millis(1000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  auto late = h->Fail({id, job.token, "worker error", false});
+  EXPECT_EQ(ReasonOf(late.status()), kReasonLeaseLost) << late.status();
+  auto got = h->Get(id);
+  EXPECT_EQ(got->state, JobState::kScheduled);
+  ASSERT_EQ(got->errors.size(), 1u);
+  EXPECT_EQ(got->errors[0].message, "lease expired");
+}
+
+// Regression (issue 10): the stored error was cut at byte 4,096, inside a
+// multi-byte character; the record then no longer parsed (Get, List and
+// Lease answered DATA_LOSS and the engine could not reopen).
+TEST(LeaseTest, LongErrorIsCutOnACharacterBoundaryAndTheJobStaysReadable) {
+  EngineHarness h(/*in_memory=*/false);
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  std::string error(4095, 'e');
+  error += "\u00e9";        // bytes 4,095 and 4,096: the limit falls inside it
+  error.resize(4133, 'x');  // the 4,133-byte error of the report
+  ASSERT_TRUE(h->Fail({id, job.token, error, true}).ok());
+  auto got = h->Get(id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->errors.size(), 1u);
+  EXPECT_EQ(got->errors[0].message, error.substr(0, 4095));
+  h.Reopen();
+  EXPECT_TRUE(h->Get(id).ok());
+}
+
+TEST(LeaseTest, FailWithAnErrorThatIsNotUtf8IsRejectedAndChangesNothing) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  auto bad = h->Fail({id, job.token, std::string("broken \xC3("), true});
+  EXPECT_TRUE(absl::IsInvalidArgument(bad.status())) << bad.status();
+  EXPECT_NE(bad.status().message().find("error"), absl::string_view::npos);
+  EXPECT_EQ(h->Get(id)->state, JobState::kRunning);
+  EXPECT_TRUE(h->Complete({id, job.token, "", {}}).ok());
+}
+
+// Regression (issue 10): a Lease answer is bounded in bytes; it takes jobs
+// while they fit, always at least one, and leaves the rest available.
+TEST(LeaseTest, LeaseTakesOnlyTheJobsThatFitItsByteBound) {
+  EngineHarness h;
+  const std::string payload(1 << 20, 'p');
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(h->Enqueue({.queue = "q", .job_type = "t", .payload = payload}).ok());
+  }
+  std::vector<LeasedJob> first = LeaseN(h, 20);  // default bound: 8 MiB
+  ASSERT_FALSE(first.empty());
+  EXPECT_LT(first.size(), 8u);
+  EXPECT_LE(first.size() * payload.size(), h.options().max_lease_bytes);
+  auto tiny = h->Lease({.queue = "q", .max_jobs = 20, .max_bytes = 1});
+  ASSERT_TRUE(tiny.ok());
+  EXPECT_EQ(tiny->size(), 1u) << "always at least one job";
+  auto info = h->GetQueue("q");
+  EXPECT_EQ(info->running, static_cast<int64_t>(first.size() + 1));
+  EXPECT_EQ(info->available, static_cast<int64_t>(20 - first.size() - 1));
+}
+
 TEST(LeaseTest, HeartbeatExtendsTheLease) {
   EngineHarness h;
   JobId id = EnqueueWith(h, 1);

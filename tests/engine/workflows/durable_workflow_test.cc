@@ -98,6 +98,21 @@ TEST(DurableWorkflowTest, RecordStepIsFencedByTheLease) {
   EXPECT_TRUE(absl::IsInvalidArgument(h->RecordStep({plain, other.token, {"x", "1", {}}})));
 }
 
+// Regression (issue 10): a step name that is not UTF-8 was journalled, and
+// the workflow record then no longer parsed.
+TEST(DurableWorkflowTest, StepNameThatIsNotUtf8IsRejected) {
+  EngineHarness h(/*in_memory=*/false);
+  ASSERT_TRUE(h->StartWorkflow(Start()).ok());
+  auto job = LeaseMain(h);
+  ASSERT_TRUE(job);
+  absl::Status bad = h->RecordStep({job->id, job->token, {std::string("step\xFF"), "1", {}}});
+  EXPECT_TRUE(absl::IsInvalidArgument(bad)) << bad;
+  EXPECT_NE(bad.message().find("entry.name"), absl::string_view::npos) << bad;
+  EXPECT_TRUE(h->GetWorkflow(job->workflow_id).ok());
+  h.Reopen();
+  EXPECT_TRUE(h->GetWorkflow(job->workflow_id).ok());
+}
+
 TEST(DurableWorkflowTest, SleepHoldsNoWorkerAndWakesAfterReopen) {
   EngineHarness h(/*in_memory=*/false);
   auto id = h->StartWorkflow(Start());

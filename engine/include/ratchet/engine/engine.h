@@ -140,7 +140,9 @@ class Engine {
 
   // ---- Queues. ----
 
-  // Replaces a queue's settings, creating the queue if needed.
+  // Replaces a queue's settings, creating the queue if needed. It never
+  // changes whether the queue is paused (`settings.paused` is ignored): only
+  // PauseQueue and ResumeQueue do, so an update cannot resume a paused queue.
   // Errors: INVALID_ARGUMENT naming the setting and its limit.
   absl::Status UpdateQueue(std::string queue, QueueSettings settings);
   // Pause stops leasing from the queue; jobs stay available. Errors:

@@ -35,7 +35,9 @@ struct EngineOptions {
   Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
   Millis max_lease_wait{60000};                     // longest long-poll Lease wait
   int max_lease_jobs = 1000;                        // max_jobs limit per Lease
-  int max_batch_jobs = 10000;                       // jobs per EnqueueBatch
+  // Bound on the bytes of one Lease's jobs (LeaseRequest::max_bytes).
+  size_t max_lease_bytes = 8 << 20;
+  int max_batch_jobs = 10000;  // jobs per EnqueueBatch
   // Total payload, result and application-value bytes of one request
   // (EnqueueBatch, CommitOutbox, CompleteBatch), which is one atomic write.
   size_t max_request_bytes = 64 << 20;

@@ -106,6 +106,12 @@ struct LeaseRequest {
   // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller
   // can flip it from any thread.
   std::shared_ptr<const std::atomic<bool>> abandoned;
+  // Bound on the bytes of the leased jobs (payloads, inputs, journals and
+  // events, names, plus a fixed overhead per job), so the answer fits the
+  // caller's message limit; 0 means EngineOptions::max_lease_bytes. A Lease
+  // takes jobs while they fit, and always at least one: a job is never
+  // marked running in an answer that cannot be sent.
+  size_t max_bytes = 0;
 };
 
 struct LeasedJob {
