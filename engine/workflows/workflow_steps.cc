@@ -259,8 +259,11 @@ absl::StatusOr<WorkflowState> WorkflowMachine::CancelWorkflow(storage::Batch& ba
       steps.push_back(std::move(step));
     }
   }
-  for (JobId job : {wf.main_job_id()}) {
-    if (job != 0 && jobs_.IsLive(job)) RATCHET_RETURN_IF_ERROR(store_.Load(batch, job).status());
+  // The jobs CancelForOwner will change are loaded once here so that a read
+  // error comes before any write. CancelForOwner reads them again: one
+  // extra read per live step, accepted on this rare path.
+  if (jobs_.IsLive(wf.main_job_id())) {
+    RATCHET_RETURN_IF_ERROR(store_.Load(batch, wf.main_job_id()).status());
   }
   for (const StepRecord& step : steps) {
     if (StateOf(step) == StepState::kReleased && jobs_.IsLive(step.job_id())) {
