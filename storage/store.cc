@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
     db_options.env = store->env_.get();
   }
+  store->read_fault_ = options.read_fault;
   store->cache_ = rocksdb::NewLRUCache(options.block_cache_bytes);
   const auto& cache = store->cache_;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -145,6 +146,7 @@ absl::Status Store::Commit(Batch& batch) {
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view key) const {
+  if (read_fault_) RATCHET_RETURN_IF_ERROR(read_fault_(kCfNames[static_cast<int>(cf)], key));
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handles_[static_cast<int>(cf)],
                                rocksdb::Slice(key.data(), key.size()), &value);
@@ -220,7 +222,70 @@ size_t Batch::ByteSize() const { return wb_->GetDataSize(); }
 void Batch::Clear() {
   wb_->Clear();
   overlay_.clear();
+  savepoint_counts_.clear();
   base_ = nullptr;
+}
+
+void Batch::SetSavePoint() {
+  wb_->SetSavePoint();
+  savepoint_counts_.push_back(Count());
+}
+
+absl::Status Batch::PopSavePoint() {
+  if (savepoint_counts_.empty()) return absl::FailedPreconditionError("no savepoint is set");
+  RATCHET_RETURN_IF_ERROR(FromRocksDb(wb_->PopSavePoint(), "pop savepoint"));
+  savepoint_counts_.pop_back();
+  return absl::OkStatus();
+}
+
+size_t Batch::CountSinceSavePoint() const {
+  return savepoint_counts_.empty() ? Count() : Count() - savepoint_counts_.back();
+}
+
+namespace {
+// Replays a WriteBatch into a read overlay: (cf byte + key) -> value.
+class OverlayBuilder : public rocksdb::WriteBatch::Handler {
+ public:
+  OverlayBuilder(const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                 absl::flat_hash_map<std::string, std::optional<std::string>>* overlay)
+      : handles_(handles), overlay_(*overlay) {}
+
+  rocksdb::Status PutCF(uint32_t cf_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    std::optional<Cf> cf = CfOf(cf_id);
+    if (!cf) return rocksdb::Status::Corruption("unknown column family id in a batch");
+    overlay_.insert_or_assign(OverlayKey(*cf, key.ToStringView()), value.ToString());
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t cf_id, const rocksdb::Slice& key) override {
+    std::optional<Cf> cf = CfOf(cf_id);
+    if (!cf) return rocksdb::Status::Corruption("unknown column family id in a batch");
+    overlay_.insert_or_assign(OverlayKey(*cf, key.ToStringView()), std::nullopt);
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  std::optional<Cf> CfOf(uint32_t cf_id) const {
+    for (size_t i = 0; i < handles_.size(); ++i) {
+      if (handles_[i]->GetID() == cf_id) return static_cast<Cf>(i);
+    }
+    return std::nullopt;
+  }
+
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+  absl::flat_hash_map<std::string, std::optional<std::string>>& overlay_;
+};
+}  // namespace
+
+absl::Status Batch::RollbackToSavePoint() {
+  if (savepoint_counts_.empty()) return absl::FailedPreconditionError("no savepoint is set");
+  const bool wrote = CountSinceSavePoint() > 0;
+  RATCHET_RETURN_IF_ERROR(FromRocksDb(wb_->RollbackToSavePoint(), "roll back to savepoint"));
+  savepoint_counts_.pop_back();
+  if (!wrote) return absl::OkStatus();
+  overlay_.clear();
+  OverlayBuilder builder(store_->handles_, &overlay_);
+  return FromRocksDb(wb_->Iterate(&builder), "replay batch");
 }
 
 }  // namespace ratchet::storage

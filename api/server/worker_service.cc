@@ -156,22 +156,19 @@ grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerCo
                                                           v1::CompleteAndLeaseResponse* resp) {
   LeaseRequest lease;
   UnaryCall* call = StartLease(*context, req->lease(), &lease);
-  Engine* engine = &ctx_->engine();
-  engine->CompleteAsync(FromProto(req->complete()), [engine, call, resp, lease = std::move(lease)](
-                                                        absl::Status s) mutable {
-    // Lease even when the completion failed (e.g. LEASE_LOST): the
-    // worker wants its next job either way, and learns of the failure
-    // from `completion`.
-    std::string worker = lease.worker_id;
-    engine->LeaseAsync(std::move(lease), [call, resp, worker, completion = ToRpcStatus(s)](
-                                             absl::StatusOr<std::vector<LeasedJob>> r) {
-      if (r.ok()) LogLeased(*r, worker);
-      call->Reply(r.status(), [&] {
-        *resp->mutable_completion() = completion;
-        for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
+  // One engine operation: an invalid lease part writes nothing; a failed
+  // completion (e.g. LEASE_LOST) still leases, and is reported in
+  // `completion`.
+  std::string worker = lease.worker_id;
+  ctx_->engine().CompleteAndLeaseAsync(
+      FromProto(req->complete()), std::move(lease),
+      [call, resp, worker](absl::StatusOr<CompleteAndLeaseResult> r) {
+        if (r.ok()) LogLeased(r->jobs, worker);
+        call->Reply(r.status(), [&] {
+          *resp->mutable_completion() = ToRpcStatus(r->completion);
+          for (const LeasedJob& j : r->jobs) ToProto(j, resp->add_jobs());
+        });
       });
-    });
-  });
   return call;
 }
 

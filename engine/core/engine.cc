@@ -72,6 +72,11 @@ void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
   impl_->SubmitLease(std::move(req), std::move(cb));
 }
 
+void Engine::CompleteAndLeaseAsync(CompleteRequest complete, LeaseRequest lease,
+                                   Callback<CompleteAndLeaseResult> cb) {
+  impl_->SubmitCompleteAndLease(std::move(complete), std::move(lease), std::move(cb));
+}
+
 void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) {
   Start<HeartbeatResult>(
       *impl_, Reads::kThroughGroup,
@@ -105,7 +110,14 @@ void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
         out.reserve(reqs.size());
         // Each item is all-or-nothing on its own (Complete checks before it
         // writes), and all successful items share this operation's write.
-        for (const CompleteRequest& req : reqs) out.push_back(m.jobs.Complete(b, now, req));
+        // An item that fails after writing (an owner's read error) fails the
+        // whole batch, which the sequencer then rolls back.
+        for (const CompleteRequest& req : reqs) {
+          const size_t before = b.Count();
+          absl::Status s = m.jobs.Complete(b, now, req);
+          if (!s.ok() && b.Count() != before) return s;
+          out.push_back(std::move(s));
+        }
         return out;
       },
       std::move(cb));
@@ -129,7 +141,12 @@ void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
         RATCHET_RETURN_IF_ERROR(ValidateBatch("failures", reqs.size(), 0, m.store.options()));
         std::vector<absl::StatusOr<FailResult>> out;
         out.reserve(reqs.size());
-        for (const FailRequest& req : reqs) out.push_back(m.jobs.Fail(b, now, req));
+        for (const FailRequest& req : reqs) {
+          const size_t before = b.Count();
+          absl::StatusOr<FailResult> r = m.jobs.Fail(b, now, req);
+          if (!r.ok() && b.Count() != before) return r.status();  // as in CompleteBatch
+          out.push_back(std::move(r));
+        }
         return out;
       },
       std::move(cb));
@@ -151,6 +168,12 @@ absl::StatusOr<EnqueueResult> Engine::Enqueue(EnqueueRequest req) {
 absl::StatusOr<std::vector<EnqueueResult>> Engine::EnqueueBatch(std::vector<EnqueueRequest> reqs) {
   return internal::Await<std::vector<EnqueueResult>>(
       [&](auto cb) { EnqueueBatchAsync(std::move(reqs), cb); });
+}
+
+absl::StatusOr<CompleteAndLeaseResult> Engine::CompleteAndLease(CompleteRequest complete,
+                                                                LeaseRequest lease) {
+  return internal::Await<CompleteAndLeaseResult>(
+      [&](auto cb) { CompleteAndLeaseAsync(std::move(complete), std::move(lease), cb); });
 }
 
 absl::StatusOr<std::vector<LeasedJob>> Engine::Lease(LeaseRequest req) {

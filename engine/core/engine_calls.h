@@ -17,8 +17,10 @@ template <typename T, typename Fn>
 void Start(Engine::Impl& impl, Reads reads, Fn fn, Callback<T> cb) {
   impl.Submit<T>(
       reads,
-      [machines = &impl.machines(), fn = std::move(fn)](storage::Batch& b, TimePoint now) mutable {
-        return fn(*machines, b, now);
+      // impl.machines() is read when the operation runs: a rebuild after a
+      // failed operation replaces the Machines.
+      [impl = &impl, fn = std::move(fn)](storage::Batch& b, TimePoint now) mutable {
+        return fn(impl->machines(), b, now);
       },
       std::move(cb));
 }

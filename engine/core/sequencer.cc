@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/invariant.h"
 #include "ratchet/base/status.h"
 #include "spdlog/spdlog.h"
 #include "validation.h"
@@ -15,6 +16,8 @@ namespace {
 constexpr int kMaxExpiriesPerGroup = 1000;
 constexpr int kMaxSchedulesPerGroup = 1000;
 constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
+constexpr absl::Duration kMaintenanceFirstRetry = absl::Seconds(1);
+constexpr absl::Duration kMaintenanceMaxRetry = absl::Minutes(1);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOptions& options) {
@@ -23,6 +26,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
   store_options.path = options.data_dir;
   store_options.block_cache_bytes = options.block_cache_bytes;
   store_options.file_system = options.file_system;
+  store_options.read_fault = options.read_fault;
   RATCHET_ASSIGN_OR_RETURN(auto store, storage::Store::Open(store_options));
   std::unique_ptr<Impl> impl(new Impl(options, std::move(store)));
   auto started = std::chrono::steady_clock::now();
@@ -98,7 +102,10 @@ void Engine::Impl::Push(Op op) {
 absl::Duration Engine::Impl::TimeToNextMaintenance() {
   TimePoint now = clock_->Now();
   TimePoint next = next_sweep_;
-  if (auto timer = machines_->NextTimer()) next = std::min(next, FromUnixMs(*timer));
+  if (auto timer = machines_->NextTimer()) {
+    // While lease expiry and schedule firing back off, their timers wait.
+    next = std::min(next, std::max(FromUnixMs(*timer), maintenance_retry_at_));
+  }
   for (const auto& [queue, waiting] : waiters_) {
     for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
     if (auto run_at = machines_->jobs.NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
@@ -132,10 +139,81 @@ void Engine::Impl::Loop() {
 }
 
 absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
-  RATCHET_RETURN_IF_ERROR(machines_->jobs.ExpireLeases(batch, now, kMaxExpiriesPerGroup));
-  RATCHET_RETURN_IF_ERROR(machines_->schedules.FireDueSchedules(batch, now, kMaxSchedulesPerGroup));
+  RATCHET_RETURN_IF_ERROR(ExpireAndFire(batch, now));
   next_sweep_ = now + options_.sweep_interval;
-  return machines_->Sweep(batch, now, options_.sweep_batch_keys).status();
+  return AtomicallyStatus(
+      batch, [&] { return machines_->Sweep(batch, now, options_.sweep_batch_keys).status(); });
+}
+
+absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
+  // Each is its own operation: a failure writes nothing of it. After a
+  // failure that wrote, nothing more runs on the stale in-memory state; the
+  // caller rebuilds it (RebuildIfNeeded) once it holds no batch.
+  // A failing pass backs off (1 s doubling to 1 min), so a fault that
+  // persists costs one rebuild per retry, not one per group.
+  if (now < maintenance_retry_at_) return absl::OkStatus();
+  absl::Status expired = AtomicallyStatus(
+      batch, [&] { return machines_->jobs.ExpireLeases(batch, now, kMaxExpiriesPerGroup); });
+  absl::Status fired;
+  if (!rebuild_needed_) {
+    fired = AtomicallyStatus(batch, [&] {
+      return machines_->schedules.FireDueSchedules(batch, now, kMaxSchedulesPerGroup);
+    });
+  }
+  absl::Status s = expired.ok() ? fired : expired;
+  if (s.ok()) {
+    maintenance_backoff_ = absl::ZeroDuration();
+    return s;
+  }
+  maintenance_backoff_ =
+      std::clamp(maintenance_backoff_ * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
+  maintenance_retry_at_ = now + absl::ToChronoMilliseconds(maintenance_backoff_);
+  spdlog::error("ratchet lease expiry or schedule firing failed; retrying in {}: {}",
+                absl::FormatDuration(maintenance_backoff_), s.ToString());
+  return s;
+}
+
+void Engine::Impl::EndOperation(storage::Batch& batch, const absl::Status& status) {
+  if (status.ok() || batch.CountSinceSavePoint() == 0) {
+    absl::Status popped = batch.PopSavePoint();
+    RATCHET_INVARIANT(popped.ok(), "every operation runs under its own savepoint");
+    return;
+  }
+  absl::Status rolled = batch.RollbackToSavePoint();
+  RATCHET_INVARIANT(rolled.ok(), "every operation runs under its own savepoint");
+  spdlog::error(
+      "ratchet operation failed after writing; its writes are rolled back and the in-memory "
+      "state is rebuilt from the store: {}",
+      status.ToString());
+  rebuild_needed_ = true;
+}
+
+void Engine::Impl::RebuildIfNeeded() {
+  if (!rebuild_needed_) return;
+  rebuild_needed_ = false;
+  HandOff();  // the group's earlier operations, built on the current state
+  absl::Status s = WaitWriterIdle();
+  if (!s.ok()) return;  // the engine has failed already
+  auto started = std::chrono::steady_clock::now();
+  auto rebuilt = std::make_unique<internal::Machines>(store_.get(), options_, random_.get());
+  s = rebuilt->Recover();
+  spdlog::warn(
+      "ratchet in-memory state rebuilt from the store in {} ms: {}",
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count(),
+      s.ToString());
+  if (s.ok()) {
+    machines_ = std::move(rebuilt);
+  } else {
+    // The old state stays in place (stale, but whole) for the reads that
+    // still run; every operation now gets the failure.
+    absl::MutexLock lock(&writer_mu_);
+    failed_ = WithReason(
+        absl::UnavailableError(absl::StrCat(
+            "the engine stopped: its in-memory state could not be rebuilt from the store after "
+            "an operation failed (",
+            s.message(), "); reopen the engine (docs/consistency.md)")),
+        kReasonStorageFailed);
+  }
 }
 
 void Engine::Impl::RunGroup(std::deque<Op>& ops) {
@@ -149,13 +227,11 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
       if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
       HandOff();
     }
-  } else {
+  } else if (!EngineFailed()) {
     // Expired leases end before any operation of this group looks at them.
-    absl::Status s = machines_->jobs.ExpireLeases(*batch, now, kMaxExpiriesPerGroup);
-    if (!s.ok()) spdlog::warn("ratchet lease expiry failed: {}", s.ToString());
-    s = machines_->schedules.FireDueSchedules(*batch, now, kMaxSchedulesPerGroup);
-    if (!s.ok()) spdlog::warn("ratchet schedule firing failed: {}", s.ToString());
+    ExpireAndFire(*batch, now).IgnoreError();  // logged
   }
+  RebuildIfNeeded();
   for (Op& op : ops) {
     if (op.reads == Reads::kCommitted) {
       HandOff();
@@ -167,6 +243,7 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
       failed = !failed_.ok();
     }
     building_->completions.push_back(op.apply(failed ? nullptr : &building_->batch, now));
+    RebuildIfNeeded();
     if (building_->batch.ByteSize() >= options_.max_group_bytes) HandOff();
   }
   ServeWaiters(now);
@@ -177,13 +254,55 @@ void Engine::Impl::SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>
   Push({[this, req = std::move(req), cb = std::move(cb)](storage::Batch* batch,
                                                          TimePoint now) mutable -> Completion {
           if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
-          auto result = machines_->jobs.Lease(*batch, now, req);
-          if (result.ok() && result->empty() && req.wait.count() > 0) {
-            TimePoint deadline = now + req.wait;
-            waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
-            return [](const absl::Status&) {};  // answered by ServeWaiters
+          return LeaseOrPark(*batch, now, std::move(req), std::move(cb));
+        },
+        Reads::kThroughGroup});
+}
+
+Engine::Impl::Completion Engine::Impl::LeaseOrPark(storage::Batch& batch, TimePoint now,
+                                                   LeaseRequest req,
+                                                   Callback<std::vector<LeasedJob>> cb) {
+  auto result = Atomically<std::vector<LeasedJob>>(
+      batch, [&] { return machines_->jobs.Lease(batch, now, req); });
+  if (result.ok() && result->empty() && req.wait.count() > 0) {
+    TimePoint deadline = now + req.wait;
+    waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
+    return [](const absl::Status&) {};  // answered by ServeWaiters
+  }
+  return Deliver(std::move(cb), std::move(result));
+}
+
+void Engine::Impl::SubmitCompleteAndLease(CompleteRequest complete, LeaseRequest req,
+                                          Callback<CompleteAndLeaseResult> cb) {
+  Push({[this, complete = std::move(complete), req = std::move(req), cb = std::move(cb)](
+            storage::Batch* batch, TimePoint now) mutable -> Completion {
+          if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
+          // A rejected request writes nothing: the lease part is checked
+          // before the completion is applied.
+          if (absl::Status valid = internal::ValidateLease(req, options_); !valid.ok()) {
+            return Deliver(std::move(cb), absl::StatusOr<CompleteAndLeaseResult>(valid));
           }
-          return Deliver(std::move(cb), std::move(result));
+          absl::Status completion = AtomicallyStatus(
+              *batch, [&] { return machines_->jobs.Complete(*batch, now, complete); });
+          Callback<std::vector<LeasedJob>> leased(
+              [cb = std::move(cb), completion](absl::StatusOr<std::vector<LeasedJob>> r) {
+                // An error here is the group's commit failing (the outcome
+                // of the completion is unknown), the engine closing, or a
+                // read error of the lease; the caller retries, and a repeat
+                // of a completion that did land is acknowledged.
+                if (!r.ok()) {
+                  cb(r.status());
+                  return;
+                }
+                cb(CompleteAndLeaseResult{completion, std::move(*r)});
+              });
+          // After a completion that failed having written (rolled back), the
+          // in-memory state is stale until rebuilt: no lease this time.
+          if (rebuild_needed_) {
+            return Deliver(std::move(leased),
+                           absl::StatusOr<std::vector<LeasedJob>>(std::vector<LeasedJob>()));
+          }
+          return LeaseOrPark(*batch, now, std::move(req), std::move(leased));
         },
         Reads::kThroughGroup});
 }
@@ -211,7 +330,10 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
       LeaseWaiter w = std::move(waiting.front());
       waiting.pop_front();
       building_->completions.push_back(
-          Deliver(std::move(w.cb), machines_->jobs.Lease(building_->batch, now, w.req)));
+          Deliver(std::move(w.cb), Atomically<std::vector<LeasedJob>>(building_->batch, [&] {
+                    return machines_->jobs.Lease(building_->batch, now, w.req);
+                  })));
+      RebuildIfNeeded();
     }
     // Waits that are over end empty, as a Lease with nothing to lease.
     for (auto w = waiting.begin(); w != waiting.end();) {
@@ -239,6 +361,11 @@ void Engine::Impl::DropWaiters(const absl::Status& status) {
     }
   }
   waiters_.clear();
+}
+
+bool Engine::Impl::EngineFailed() {
+  absl::MutexLock lock(&writer_mu_);
+  return !failed_.ok();
 }
 
 absl::Status Engine::Impl::WaitWriterIdle() {

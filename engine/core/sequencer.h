@@ -58,12 +58,32 @@ class Engine::Impl {
   // gets its result after the commit.
   template <typename T, typename Fn>
   void Submit(Reads reads, Fn fn, Callback<T> cb) {
-    Push({[fn = std::move(fn), cb = std::move(cb)](storage::Batch* batch,
-                                                   TimePoint now) mutable -> Completion {
+    Push({[this, fn = std::move(fn), cb = std::move(cb)](storage::Batch* batch,
+                                                         TimePoint now) mutable -> Completion {
             if (batch == nullptr) return [cb](const absl::Status& s) { cb(s); };
-            return Deliver(std::move(cb), fn(*batch, now));
+            return Deliver(std::move(cb), Atomically<T>(*batch, [&] { return fn(*batch, now); }));
           },
           reads});
+  }
+
+  // Runs `fn` -> absl::StatusOr<T> (or absl::Status) as one operation of
+  // the building group: if it fails, everything it wrote to `batch` is
+  // rolled back, and if it had written anything, the in-memory state (which
+  // it may have changed too) is rebuilt from the store before the next
+  // operation runs (RebuildIfNeeded). A rejected operation changes nothing.
+  template <typename T, typename Fn>
+  absl::StatusOr<T> Atomically(storage::Batch& batch, Fn&& fn) {
+    batch.SetSavePoint();
+    absl::StatusOr<T> result = fn();
+    EndOperation(batch, result.status());
+    return result;
+  }
+  template <typename Fn>
+  absl::Status AtomicallyStatus(storage::Batch& batch, Fn&& fn) {
+    batch.SetSavePoint();
+    absl::Status result = fn();
+    EndOperation(batch, result);
+    return result;
   }
 
   // A Completion that hands `result` to `cb` if the commit succeeded, and
@@ -83,6 +103,10 @@ class Engine::Impl {
   // parked on the sequencer and answered when a job becomes available or
   // the wait ends (long poll).
   void SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
+  // Queues Complete then Lease as one operation (Engine::CompleteAndLease):
+  // the lease request is validated before anything is written.
+  void SubmitCompleteAndLease(CompleteRequest complete, LeaseRequest req,
+                              Callback<CompleteAndLeaseResult> cb);
 
   // Sequencer-only accessors (use inside Submit'ed functions).
   internal::Machines& machines() { return *machines_; }
@@ -96,6 +120,8 @@ class Engine::Impl {
   // Sequencer-only: lease expiry, schedule firing and a sweeper pass, as
   // in the timer.
   absl::Status RunMaintenance(storage::Batch& batch, TimePoint now);
+  // Sequencer-only: lease expiry, then schedule firing, each one operation.
+  absl::Status ExpireAndFire(storage::Batch& batch, TimePoint now);
 
  private:
   struct Op {
@@ -119,6 +145,15 @@ class Engine::Impl {
 
   Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store);
   void Push(Op op);
+  // Sequencer: closes the savepoint Atomically opened. On failure with
+  // writes, rolls them back and marks the in-memory state for a rebuild.
+  void EndOperation(storage::Batch& batch, const absl::Status& status);
+  // Sequencer, between operations (no batch reference held: it hands the
+  // group off): if an operation failed after writing, commits what the group
+  // holds before it, then rebuilds every domain's in-memory state from the
+  // store (Machines::Recover). If that fails, the engine fails as after a
+  // storage write failure: every later operation gets the error.
+  void RebuildIfNeeded();
   void Loop();
   void RunGroup(std::deque<Op>& ops);
   // Sequencer: hands the building group to the writer (after the previous
@@ -126,6 +161,8 @@ class Engine::Impl {
   void HandOff();
   // Sequencer: waits until no group is in flight; returns the failure, if any.
   absl::Status WaitWriterIdle();
+  // True once a commit (or a rebuild) has failed.
+  bool EngineFailed();
   void WriterLoop();
   void Commit(Group& group);
   // Queues a group's callbacks for the callback thread, which runs them in
@@ -133,6 +170,10 @@ class Engine::Impl {
   void PostCompletions(std::vector<Completion> done, const absl::Status& status);
   void CallbackLoop();
   absl::Duration TimeToNextMaintenance();
+  // Sequencer: leases for `req` now, or parks it (long poll) when nothing
+  // is available and req.wait > 0; the Completion answers `cb`.
+  Completion LeaseOrPark(storage::Batch& batch, TimePoint now, LeaseRequest req,
+                         Callback<std::vector<LeasedJob>> cb);
   // Sequencer: leases to parked waiters whose queue has jobs now, and ends
   // the waits that are over. Their answers join the building group.
   void ServeWaiters(TimePoint now);
@@ -156,6 +197,11 @@ class Engine::Impl {
   // Parked long-poll leases per queue, first come first served.
   absl::flat_hash_map<std::string, std::deque<LeaseWaiter>> waiters_;
   TimePoint next_sweep_;
+  bool rebuild_needed_ = false;  // an operation failed after writing
+  // Lease expiry and schedule firing after a failed pass: not before
+  // maintenance_retry_at_, with backoff doubling from 1 s to 1 min.
+  TimePoint maintenance_retry_at_{};
+  absl::Duration maintenance_backoff_ = absl::ZeroDuration();
 
   absl::Mutex writer_mu_;
   Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;

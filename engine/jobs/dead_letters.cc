@@ -7,7 +7,6 @@
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 #include "record_io.h"
-#include "spdlog/spdlog.h"
 #include "validation.h"
 
 namespace ratchet::internal {
@@ -95,10 +94,9 @@ absl::StatusOr<BulkResult> DeadLetters::Redrive(storage::Batch& batch, TimePoint
     jobs_.Save(batch, r);
     jobs_.indexes().AddWaiting(r.id(), jobs_.EnsureQueue(batch, r.queue()), r.priority(),
                                r.run_at_ms());
-    for (JobObserver* o : jobs_.observers()) {
-      absl::Status s = o->OnJobRedriven(batch, now, r);
-      if (!s.ok()) spdlog::error("job {} owner redrive update failed: {}", r.id(), s.ToString());
-    }
+    // An owner that cannot follow fails the whole redrive (rolled back).
+    for (JobObserver* o : jobs_.observers())
+      RATCHET_RETURN_IF_ERROR(o->OnJobRedriven(batch, now, r));
   }
   return BulkResult{static_cast<int>(records.size()), more};
 }

@@ -7,7 +7,6 @@
 #include "ratchet/base/invariant.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/backoff.h"
-#include "spdlog/spdlog.h"
 #include "validation.h"
 
 namespace ratchet::internal {
@@ -171,13 +170,13 @@ void JobMachine::FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& 
   jobs_.indexes().Remove(r.id());
 }
 
-void JobMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state) {
+absl::Status JobMachine::Finish(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                JobState state) {
   FinishQuietly(batch, now, r, state);
-  for (JobObserver* o : jobs_.observers()) {
-    absl::Status s = o->OnJobFinished(batch, now, r);
-    // Only a RocksDB read error gets here; the job's own change still applies.
-    if (!s.ok()) spdlog::error("job {} owner update failed: {}", r.id(), s.ToString());
-  }
+  // An owner that cannot follow (a read error, a record that does not
+  // parse) fails the whole operation: the sequencer rolls it back.
+  for (JobObserver* o : jobs_.observers()) RATCHET_RETURN_IF_ERROR(o->OnJobFinished(batch, now, r));
+  return absl::OkStatus();
 }
 
 absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
@@ -196,7 +195,7 @@ absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
     return fenced;
   }
   r.set_result(req.result);
-  Finish(batch, now, r, JobState::kCompleted);
+  RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kCompleted));
   ApplyWrites(batch, req.effects);
   return absl::OkStatus();
 }
@@ -209,8 +208,9 @@ void JobMachine::Requeue(const JobRecord& r) {
   indexes.AddWaiting(r.id(), q, r.priority(), r.run_at_ms());
 }
 
-FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
-                                           absl::string_view error, bool retryable) {
+absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
+                                                           JobRecord& r, absl::string_view error,
+                                                           bool retryable) {
   auto* e = r.add_errors();
   e->set_attempt(r.attempts());
   e->set_at_ms(ToUnixMs(now));
@@ -218,12 +218,12 @@ FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
   int excess = r.errors_size() - jobs_.options().max_errors_kept;
   if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
   if (r.cancel_requested()) {
-    Finish(batch, now, r, JobState::kCancelled);
-    return {JobState::kCancelled, std::nullopt};
+    RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kCancelled));
+    return FailResult{JobState::kCancelled, std::nullopt};
   }
   if (!retryable || r.attempts() >= r.max_attempts()) {
-    Finish(batch, now, r, JobState::kDead);
-    return {JobState::kDead, std::nullopt};
+    RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kDead));
+    return FailResult{JobState::kDead, std::nullopt};
   }
   Millis delay =
       RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()), random_);
@@ -232,7 +232,7 @@ FailResult JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
   r.set_run_at_ms(ToUnixMs(now + delay));
   jobs_.Save(batch, r);
   Requeue(r);
-  return {JobState::kScheduled, FromUnixMs(r.run_at_ms())};
+  return FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())};
 }
 
 absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now,
@@ -244,7 +244,9 @@ absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now
     // Only a Fail marks its token (lease expiry does not), so a late Fail
     // after expiry is LEASE_LOST rather than a silent repeat.
     r.set_failed_token(r.token());
-    return WithJob(EndAttemptInFailure(batch, now, r, req.error, req.retryable), r);
+    RATCHET_ASSIGN_OR_RETURN(FailResult result,
+                             EndAttemptInFailure(batch, now, r, req.error, req.retryable));
+    return WithJob(std::move(result), r);
   }
   // A repeat of the Fail that ended this token's attempt is acknowledged
   // with that Fail's outcome: dead, cancelled, or a retry at run_at (the
@@ -264,7 +266,8 @@ absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int 
     std::optional<JobId> id = jobs_.indexes().FirstExpired(ToUnixMs(now));
     if (!id) break;
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, *id));
-    EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true);
+    RATCHET_RETURN_IF_ERROR(
+        EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true).status());
   }
   return absl::OkStatus();
 }
@@ -281,7 +284,7 @@ absl::StatusOr<JobState> JobMachine::Cancel(storage::Batch& batch, TimePoint now
     return JobState::kRunning;
   }
   if (m) {
-    Finish(batch, now, r, JobState::kCancelled);
+    RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kCancelled));
     return JobState::kCancelled;
   }
   const JobState state = StateOf(r);
@@ -309,12 +312,9 @@ absl::StatusOr<bool> JobMachine::CancelForOwner(storage::Batch& batch, TimePoint
   return true;
 }
 
-void JobMachine::Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
-                      const std::string& awaiting_event) {
-  if (r.cancel_requested()) {
-    Finish(batch, now, r, JobState::kCancelled);
-    return;
-  }
+absl::Status JobMachine::Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
+                              const std::string& awaiting_event) {
+  if (r.cancel_requested()) return Finish(batch, now, r, JobState::kCancelled);
   SetState(r, JobState::kScheduled);
   r.set_attempts(std::max(0, r.attempts() - 1));  // a suspension is not a failed attempt
   r.set_run_at_ms(ToUnixMs(std::max(wake, now)));
@@ -322,6 +322,7 @@ void JobMachine::Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePo
   r.set_worker_id("");
   jobs_.Save(batch, r);
   Requeue(r);
+  return absl::OkStatus();
 }
 
 absl::Status JobMachine::WakeNow(storage::Batch& batch, TimePoint now, JobId id,

@@ -3,6 +3,7 @@
 #include "job_machine.h"
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
 #include "validation.h"
@@ -98,7 +99,17 @@ absl::StatusOr<std::vector<EnqueueResult>> JobMachine::Enqueue(
                                                 jobs_.options().max_batch_jobs));
   }
   size_t bytes = 0;
-  for (const EnqueueRequest& r : reqs) bytes += r.payload.size();
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    bytes += reqs[i].payload.size();
+    // Schedule ticks key their jobs "schedule:<id>:<tick>": a caller's key
+    // must never collide with (and so block or impersonate) a tick.
+    if (absl::StartsWith(reqs[i].idempotency_key, kScheduleKeyPrefix)) {
+      return InvalidArgument(
+          absl::StrCat(names == FieldNames::kIndexed ? absl::StrCat("jobs[", i, "].") : "",
+                       "idempotency_key"),
+          absl::StrCat("the prefix '", kScheduleKeyPrefix, "' is reserved for schedule ticks"));
+    }
+  }
   for (size_t i = 0; i < app_writes.size(); ++i) {
     RATCHET_RETURN_IF_ERROR(
         ValidateAppWrite(absl::StrCat("writes[", i, "]."), app_writes[i], jobs_.options()));

@@ -46,6 +46,10 @@ enum class FieldNames {
   kIndexed,  // "jobs[3].queue" (EnqueueBatch, CommitOutbox)
 };
 
+// The idempotency-key prefix of the jobs schedule ticks enqueue
+// ("schedule:<id>:<tick ms>"); Enqueue rejects callers' keys that use it.
+inline constexpr char kScheduleKeyPrefix[] = "schedule:";
+
 class JobMachine {
  public:
   // What PlanEnqueue decided for one request.
@@ -102,18 +106,21 @@ class JobMachine {
   // Ends a running job's attempt without counting it and makes it wait
   // until `wake` (a code-first workflow's durable sleep or event wait).
   // A job whose cancellation was requested is cancelled instead.
-  void Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
-            const std::string& awaiting_event);
+  // Errors: an observer's, on cancellation (see Finish).
+  absl::Status Park(storage::Batch& batch, TimePoint now, JobRecord& r, TimePoint wake,
+                    const std::string& awaiting_event);
   // Makes a parked (waiting) job available now. No-op for other jobs.
   absl::Status WakeNow(storage::Batch& batch, TimePoint now, JobId id,
                        const std::string& awaiting_event);
 
  private:
   // The Fail path shared by Fail and lease expiry.
-  FailResult EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
-                                 absl::string_view error, bool retryable);
-  // Ends a job in a terminal state and tells the observers.
-  void Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
+  absl::StatusOr<FailResult> EndAttemptInFailure(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                                 absl::string_view error, bool retryable);
+  // Ends a job in a terminal state and tells the observers. Errors: the
+  // first observer's (a read error, a record that does not parse); the
+  // caller fails, and the sequencer rolls the operation back.
+  absl::Status Finish(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
   // Ends a job in a terminal state; the observers are not told.
   void FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
   // Moves a live job back to waiting until `run_at_ms`, in the indexes.

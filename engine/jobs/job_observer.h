@@ -22,7 +22,8 @@ class JobObserver {
   virtual ~JobObserver() = default;
 
   // `r` has just ended (kCompleted, kDead or kCancelled) in `batch`.
-  // Errors are logged by the caller; the job's own change still applies.
+  // An error fails the caller's whole operation: the sequencer rolls back
+  // everything it wrote (the job's own change too).
   virtual absl::Status OnJobFinished(storage::Batch& batch, TimePoint now, const JobRecord& r) = 0;
 
   // `r`, dead until now, has been made available again in `batch`.

@@ -1,5 +1,6 @@
 // ScheduleMachine: firing schedules. Each tick enqueues one job whose
-// idempotency key is "schedule:<id>:<tick ms>", in the same write as the
+// idempotency key is "schedule:<id>:<tick ms>" (a prefix callers may not
+// use), in the same write as the
 // schedule's cursor moving past the tick: a tick fires at most once across
 // crashes, restarts and clock jumps (docs/schedules.md).
 #include <algorithm>
@@ -16,6 +17,9 @@ namespace {
 // Ticks before the catch-up window are counted one by one up to this many;
 // beyond it the cursor jumps to the window (the count is then a lower bound).
 constexpr int kMaxCountedTicks = 1000;
+// A schedule whose fire failed is retried after 1 s, doubling up to 5 min.
+constexpr int64_t kFailedFireFirstRetryMs = 1000;
+constexpr int64_t kFailedFireMaxRetryMs = 5 * 60 * 1000;
 }  // namespace
 
 std::optional<int64_t> ScheduleMachine::NextDue() const {
@@ -29,6 +33,10 @@ absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint 
   for (int i = 0; i < max_schedules && !due_.empty() && due_.begin()->first <= now_ms; ++i) {
     std::string id = due_.begin()->second;
     absl::StatusOr<ScheduleRecord> loaded = LoadSchedule(batch, id);
+    if (absl::IsUnavailable(loaded.status())) {
+      PostponeFailed(id, now_ms, loaded.status());  // a read error: retried
+      continue;
+    }
     if (!loaded.ok()) {
       // A record that does not parse must not stop every other schedule:
       // drop it from the due index (until an update or a restart) and say so.
@@ -36,15 +44,35 @@ absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint 
                     std::string(loaded.status().message()));
       due_.erase(due_.begin());
       next_.erase(id);
-      if (absl::IsUnavailable(loaded.status())) return loaded.status();
       continue;
     }
     ScheduleRecord& rec = *loaded;
-    RATCHET_RETURN_IF_ERROR(EvaluateSchedule(batch, now, rec));
+    // A fire that fails (bad job, read error) writes nothing: EvaluateSchedule
+    // plans every enqueue before it writes. It never holds up the schedules
+    // due after it, and is retried later, with backoff.
+    absl::Status fired = EvaluateSchedule(batch, now, rec);
+    if (!fired.ok()) {
+      PostponeFailed(id, now_ms, fired);
+      continue;
+    }
+    failures_.erase(id);
     SaveSchedule(batch, rec);
     IndexSchedule(rec);
   }
   return absl::OkStatus();
+}
+
+void ScheduleMachine::PostponeFailed(const std::string& id, int64_t now_ms,
+                                     const absl::Status& error) {
+  int& failures = failures_[id];
+  failures = std::min(failures + 1, 30);
+  const int64_t delay =
+      std::min<int64_t>(kFailedFireMaxRetryMs, kFailedFireFirstRetryMs << (failures - 1));
+  spdlog::error("schedule_fire_failed schedule_id={} failures={} retry_in_ms={} error=\"{}\"", id,
+                failures, delay, error.ToString());
+  if (auto it = next_.find(id); it != next_.end()) due_.erase({it->second, id});
+  next_[id] = now_ms + delay;
+  due_.insert({now_ms + delay, id});
 }
 
 absl::Status ScheduleMachine::EvaluateSchedule(storage::Batch& batch, TimePoint now,
@@ -97,46 +125,63 @@ absl::Status ScheduleMachine::EvaluateSchedule(storage::Batch& batch, TimePoint 
                    MissedRunPolicyName(missed));
     }
   }
-  for (int64_t tick : fire) RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, tick, Fire::kTick));
+  RATCHET_RETURN_IF_ERROR(FireTicks(batch, now, rec, fire, Fire::kTick));
   rec.set_cursor_ms(std::max(rec.cursor_ms(), due.back()));
   return absl::OkStatus();
 }
 
-absl::Status ScheduleMachine::FireTick(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,
-                                       int64_t tick_ms, Fire fire) {
+absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,
+                                        const std::vector<int64_t>& ticks, Fire fire) {
   const bool manual = fire == Fire::kManual;
   const auto overlap = OverlapOf(rec);
-  const bool busy = rec.last_job_id() != 0 && jobs_.IsLive(rec.last_job_id());
-  if (!manual && busy && overlap != OverlapPolicy::kAllow) {
-    if (overlap == OverlapPolicy::kBufferOne && rec.buffered_tick_ms() == 0) {
-      rec.set_buffered_tick_ms(tick_ms);
-      return absl::OkStatus();
+  // Decided on a copy, applied only once every enqueue has been planned
+  // (validated, idempotency checked): a failure writes nothing.
+  ScheduleRecord next = rec;
+  bool busy = next.last_job_id() != 0 && jobs_.IsLive(next.last_job_id());
+  std::vector<EnqueueRequest> reqs;
+  std::vector<int64_t> fired;
+  for (int64_t tick_ms : ticks) {
+    if (!manual && busy && overlap != OverlapPolicy::kAllow) {
+      if (overlap == OverlapPolicy::kBufferOne && next.buffered_tick_ms() == 0) {
+        next.set_buffered_tick_ms(tick_ms);
+        continue;
+      }
+      if (overlap == OverlapPolicy::kBufferOne) {
+        next.set_buffered_tick_ms(std::max(next.buffered_tick_ms(), tick_ms));  // keep the latest
+      }
+      next.set_skipped_overlap(next.skipped_overlap() + 1);
+      continue;
     }
-    if (overlap == OverlapPolicy::kBufferOne) {
-      rec.set_buffered_tick_ms(std::max(rec.buffered_tick_ms(), tick_ms));  // keep the latest
+    EnqueueRequest req = JobOf(SpecOf(next));
+    // "schedule:<id>:<tick>" ends in digits and "schedule:<id>:<ms>:manual"
+    // does not, and the last ':' ends the id: no two ids or kinds share a key.
+    req.idempotency_key = manual
+                              ? absl::StrCat(kScheduleKeyPrefix, next.id(), ":", tick_ms, ":manual")
+                              : absl::StrCat(kScheduleKeyPrefix, next.id(), ":", tick_ms);
+    if (next.jitter_ms() > 0) {
+      req.run_at = now + Millis(random_.UniformInt(0, next.jitter_ms() - 1));
     }
-    rec.set_skipped_overlap(rec.skipped_overlap() + 1);
-    return absl::OkStatus();
+    reqs.push_back(std::move(req));
+    fired.push_back(tick_ms);
+    busy = true;  // the job this tick enqueues is live
   }
-  EnqueueRequest req = JobOf(SpecOf(rec));
-  req.idempotency_key = manual ? absl::StrCat("schedule:", rec.id(), ":manual:", tick_ms)
-                               : absl::StrCat("schedule:", rec.id(), ":", tick_ms);
-  if (rec.jitter_ms() > 0) {
-    req.run_at = now + Millis(random_.UniformInt(0, rec.jitter_ms() - 1));
+  RATCHET_ASSIGN_OR_RETURN(auto plans, jobs_.PlanEnqueue(batch, now, reqs, FieldNames::kPlain));
+  // Everything is checked; from here on nothing fails.
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    JobId id = plans[i].existing;
+    if (id == 0) {
+      JobOrigin origin;
+      origin.schedule_id = next.id();
+      origin.schedule_tick_ms = fired[i];
+      id = jobs_.Insert(batch, now, reqs[i], plans[i].fingerprint, &origin);
+    }
+    next.set_last_job_id(id);
+    if (!manual) {
+      next.set_last_tick_ms(fired[i]);
+      next.set_fired(next.fired() + 1);
+    }
   }
-  RATCHET_ASSIGN_OR_RETURN(auto plans, jobs_.PlanEnqueue(batch, now, {req}, FieldNames::kPlain));
-  JobId id = plans[0].existing;
-  if (id == 0) {
-    JobOrigin origin;
-    origin.schedule_id = rec.id();
-    origin.schedule_tick_ms = tick_ms;
-    id = jobs_.Insert(batch, now, req, plans[0].fingerprint, &origin);
-  }
-  rec.set_last_job_id(id);
-  if (!manual) {
-    rec.set_last_tick_ms(tick_ms);
-    rec.set_fired(rec.fired() + 1);
-  }
+  rec = std::move(next);
   return absl::OkStatus();
 }
 
@@ -152,7 +197,15 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
   if (rec.last_job_id() != r.id() || rec.buffered_tick_ms() == 0) return absl::OkStatus();
   int64_t tick = rec.buffered_tick_ms();
   rec.set_buffered_tick_ms(0);
-  RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, tick, Fire::kTick));
+  absl::Status fired = FireTicks(batch, now, rec, {tick}, Fire::kTick);
+  if (absl::IsUnavailable(fired)) return fired;  // fails the job's operation
+  if (!fired.ok()) {
+    // The job that finished must still finish: the buffered tick is dropped
+    // (counted as skipped for overlap) and the failure logged.
+    spdlog::error("schedule_fire_failed schedule_id={} buffered_tick_ms={} error=\"{}\"", rec.id(),
+                  tick, fired.ToString());
+    rec.set_skipped_overlap(rec.skipped_overlap() + 1);
+  }
   SaveSchedule(batch, rec);
   return absl::OkStatus();
 }
@@ -160,7 +213,7 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
 absl::StatusOr<TriggerResult> ScheduleMachine::TriggerSchedule(storage::Batch& batch, TimePoint now,
                                                                const std::string& id) {
   RATCHET_ASSIGN_OR_RETURN(ScheduleRecord rec, LoadSchedule(batch, id));
-  RATCHET_RETURN_IF_ERROR(FireTick(batch, now, rec, ToUnixMs(now), Fire::kManual));
+  RATCHET_RETURN_IF_ERROR(FireTicks(batch, now, rec, {ToUnixMs(now)}, Fire::kManual));
   SaveSchedule(batch, rec);
   return TriggerResult{rec.last_job_id()};
 }

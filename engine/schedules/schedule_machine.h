@@ -73,8 +73,14 @@ class ScheduleMachine final : public JobObserver {
   std::optional<int64_t> NextTick(const ScheduleRecord& rec) const;
   // Evaluates the due ticks of one schedule at `now` (policies applied).
   absl::Status EvaluateSchedule(storage::Batch& batch, TimePoint now, ScheduleRecord& rec);
-  absl::Status FireTick(storage::Batch& batch, TimePoint now, ScheduleRecord& rec, int64_t tick_ms,
-                        Fire fire);
+  // Fires `ticks` of `rec` (the overlap policy applies to kTick), updating
+  // `rec`. Plans every enqueue before writing: on error, nothing is written
+  // and `rec` is unchanged. Errors: as Enqueue (INVALID_ARGUMENT, ...);
+  // UNAVAILABLE on a read error.
+  absl::Status FireTicks(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,
+                         const std::vector<int64_t>& ticks, Fire fire);
+  // Re-files a schedule whose fire failed for a retry with backoff.
+  void PostponeFailed(const std::string& id, int64_t now_ms, const absl::Status& error);
 
   JobStore& store_;
   JobMachine& jobs_;
@@ -84,6 +90,9 @@ class ScheduleMachine final : public JobObserver {
   absl::flat_hash_map<std::string, int64_t> next_;  // id -> due ms
   // Every schedule's parsed spec, paused ones included (also the id list).
   absl::flat_hash_map<std::string, TickSpec> tick_specs_;
+  // Consecutive failed fires per schedule (in memory: a restart retries
+  // at once).
+  absl::flat_hash_map<std::string, int> failures_;
 };
 
 }  // namespace ratchet::internal

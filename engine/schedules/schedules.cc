@@ -173,6 +173,7 @@ absl::Status ScheduleMachine::Define(storage::Batch& batch, TimePoint now, const
   rec.set_updated_at_ms(now_ms);
   SaveSchedule(batch, rec);
   tick_specs_.insert_or_assign(spec.id, std::move(ticks));
+  failures_.erase(spec.id);  // a new definition gets a fresh start
   IndexSchedule(rec);
   return absl::OkStatus();
 }
@@ -182,6 +183,7 @@ absl::Status ScheduleMachine::DeleteSchedule(storage::Batch& batch, const std::s
   rec.set_paused(true);
   IndexSchedule(rec);  // drops it from the due index
   tick_specs_.erase(id);
+  failures_.erase(id);
   batch.Delete(Cf::kSchedules, id);
   return absl::OkStatus();
 }

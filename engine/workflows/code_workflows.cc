@@ -116,8 +116,8 @@ absl::Status CodeWorkflows::Suspend(storage::Batch& batch, TimePoint now,
     for (const JournalEntry& e : req.record) Append(batch, now, wf, e);
     SaveWorkflow(batch, wf);
   }
-  jobs_.Park(batch, now, r, event_here ? now : req.until, req.awaiting_event);
-  return absl::OkStatus();
+  // (Park can fail only through an observer; the sequencer rolls back.)
+  return jobs_.Park(batch, now, r, event_here ? now : req.until, req.awaiting_event);
 }
 
 absl::Status CodeWorkflows::SendEvent(storage::Batch& batch, TimePoint now,

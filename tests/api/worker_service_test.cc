@@ -300,5 +300,20 @@ TEST_F(WorkerServiceTest, CompleteAndLeaseDoesBothInOneCall) {
   EXPECT_STATUS(FromRpcStatus(r->completion()), StatusCode::kFailedPrecondition, kReasonLeaseLost);
 }
 
+// Regression (issue 10): an invalid lease part used to leave the completion
+// committed; now the whole call is rejected and writes nothing.
+TEST_F(WorkerServiceTest, CompleteAndLeaseWithAnInvalidLeaseWritesNothing) {
+  Enqueue();
+  v1::LeasedJob first = LeaseOne();
+  v1::CompleteAndLeaseRequest req;
+  *req.mutable_complete() = Done(first);
+  *req.mutable_lease() = LeaseReq(1);
+  req.mutable_lease()->set_max_jobs(-5);
+  auto r = client().CompleteAndLease(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(client().GetJob(first.job_id())->state(), v1::JOB_STATE_RUNNING);
+}
+
 }  // namespace
 }  // namespace ratchet::testing

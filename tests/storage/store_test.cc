@@ -83,5 +83,42 @@ TEST(StoreTest, NewerSchemaVersionIsRefusedWithClearError) {
       << store.status();
 }
 
+// Savepoints: a rollback drops the writes since the mark, from the commit
+// and from the batch's reads; nested marks unwind one at a time.
+TEST(StoreTest, RollbackToSavePointDropsLaterWritesFromReadsAndCommit) {
+  testing::TempDir dir(true);
+  auto store = OpenAt(dir.path());
+  Batch seed(store.get());
+  seed.Put(Cf::kJobs, "a", "committed");
+  ASSERT_TRUE(store->Commit(seed).ok());
+
+  Batch batch(store.get());
+  EXPECT_EQ(batch.RollbackToSavePoint().code(), absl::StatusCode::kFailedPrecondition);
+  batch.Put(Cf::kJobs, "b", "kept");
+  batch.SetSavePoint();
+  batch.Put(Cf::kJobs, "b", "overwritten");
+  batch.Delete(Cf::kJobs, "a");
+  batch.Put(Cf::kApp, "c", "dropped");
+  EXPECT_EQ(batch.CountSinceSavePoint(), 3u);
+  batch.SetSavePoint();  // nested, nothing written after it
+  ASSERT_TRUE(batch.RollbackToSavePoint().ok());
+  EXPECT_EQ(batch.Get(Cf::kJobs, "b")->value_or(""), "overwritten");
+  ASSERT_TRUE(batch.RollbackToSavePoint().ok());
+  EXPECT_EQ(batch.Count(), 1u);
+  EXPECT_EQ(batch.Get(Cf::kJobs, "b")->value_or(""), "kept");
+  EXPECT_EQ(batch.Get(Cf::kJobs, "a")->value_or(""), "committed");
+  EXPECT_FALSE(batch.Get(Cf::kApp, "c")->has_value());
+
+  batch.SetSavePoint();
+  batch.Put(Cf::kApp, "d", "popped");
+  ASSERT_TRUE(batch.PopSavePoint().ok());  // keeps the write
+  EXPECT_EQ(batch.PopSavePoint().code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(store->Get(Cf::kJobs, "a")->value_or(""), "committed");
+  EXPECT_EQ(store->Get(Cf::kJobs, "b")->value_or(""), "kept");
+  EXPECT_FALSE(store->Get(Cf::kApp, "c")->has_value());
+  EXPECT_EQ(store->Get(Cf::kApp, "d")->value_or(""), "popped");
+}
+
 }  // namespace
 }  // namespace ratchet::storage

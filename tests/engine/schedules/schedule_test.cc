@@ -196,7 +196,7 @@ TEST(ScheduleTest, TriggerFiresNowAndUpdateKeepsHistory) {
   auto fired = h->TriggerSchedule("report");
   ASSERT_TRUE(fired.ok()) << fired.status();
   EXPECT_EQ(h->Get(fired->job_id)->idempotency_key,
-            "schedule:report:manual:" + std::to_string(kStartMs));
+            "schedule:report:" + std::to_string(kStartMs) + ":manual");
   ScheduleSpec every = Hourly();
   every.spec = "@every 10m";
   ASSERT_TRUE(h->UpdateSchedule(every).ok());
@@ -240,6 +240,65 @@ TEST(ScheduleTest, BadInputIsRejectedNamingTheField) {
   EXPECT_EQ(h->CreateSchedule(other).code(), absl::StatusCode::kAlreadyExists);
   other.id = "missing";
   EXPECT_EQ(h->UpdateSchedule(other).code(), absl::StatusCode::kNotFound);
+}
+
+// A caller's idempotency key can never take a tick's key (which would make
+// the tick's enqueue a conflict, or let a caller's job stand in for a tick).
+TEST(ScheduleTest, CallersCannotUseTheTickKeyPrefix) {
+  EngineHarness h;
+  auto r = h->Enqueue({.queue = "sched",
+                       .job_type = "report",
+                       .payload = "mine",
+                       .idempotency_key = Key(kStartMs + kHour)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(absl::IsInvalidArgument(r.status())) << r.status();
+  EXPECT_NE(r.status().message().find("idempotency_key"), std::string::npos) << r.status();
+  EXPECT_NE(r.status().message().find("reserved"), std::string::npos) << r.status();
+  auto batch = h->EnqueueBatch(
+      {{.queue = "q", .job_type = "t", .payload = "a"},
+       {.queue = "q", .job_type = "t", .payload = "b", .idempotency_key = "schedule:x:1"}});
+  ASSERT_FALSE(batch.ok());
+  EXPECT_NE(batch.status().message().find("jobs[1].idempotency_key"), std::string::npos)
+      << batch.status();
+  // The schedule's own tick still fires.
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  AdvanceAndTick(h, kHour);
+  EXPECT_EQ(Fired(h), std::vector<std::string>{Key(kStartMs + kHour)});
+}
+
+// A schedule whose fire fails (here: its job no longer fits the payload limit
+// after a restart with a lower limit) writes nothing and does not hold up the
+// schedules due at the same time after it; it is retried with backoff.
+TEST(ScheduleTest, AFailingFireWritesNothingAndBlocksNoOtherSchedule) {
+  EngineHarness h(/*in_memory=*/false);
+  ScheduleSpec big = Hourly();
+  big.id = "a-big";  // sorts first among schedules due at the same time
+  big.payload = std::string(100, 'x');
+  ScheduleSpec small = Hourly();
+  small.id = "b-small";
+  ASSERT_TRUE(h->CreateSchedule(big).ok());
+  ASSERT_TRUE(h->CreateSchedule(small).ok());
+  h.options().max_payload_bytes = 50;
+  h.Reopen();
+  AdvanceAndTick(h, kHour);
+  auto small_info = h->GetSchedule("b-small");
+  ASSERT_TRUE(small_info.ok());
+  EXPECT_EQ(small_info->fired, 1) << "the schedule after the failing one fired";
+  auto big_info = h->GetSchedule("a-big");
+  ASSERT_TRUE(big_info.ok());
+  EXPECT_EQ(big_info->fired, 0);
+  EXPECT_EQ(big_info->last_job_id, 0);
+  EXPECT_FALSE(big_info->last_tick.has_value()) << "the failed fire moved nothing";
+  EXPECT_EQ(Fired(h).size(), 1u) << "only b-small's job exists";
+  // Retried (and failing) later, without blocking b-small's next tick.
+  AdvanceAndTick(h, kHour);
+  EXPECT_EQ(h->GetSchedule("b-small")->fired, 2);
+  EXPECT_EQ(h->GetSchedule("a-big")->fired, 0);
+  // Once the limit allows it again, the missed tick fires (run_once).
+  h.options().max_payload_bytes = 1 << 20;
+  h.Reopen();
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_GE(h->GetSchedule("a-big")->fired, 1);
 }
 
 }  // namespace

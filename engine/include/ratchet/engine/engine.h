@@ -94,6 +94,19 @@ class Engine {
   // INVALID_ARGUMENT (oversized result, bad effect keys).
   absl::Status Complete(CompleteRequest req);
 
+  // Completes `complete`, then leases as `lease` would, in one operation
+  // (the worker's "done, give me the next" round trip). The lease request is
+  // checked first: if it is invalid, the call fails with INVALID_ARGUMENT and
+  // writes nothing. A failed completion (LEASE_LOST, NOT_FOUND, ...) does not
+  // stop the lease: its status is in `completion`. With lease.wait > 0 the
+  // answer waits as a long-poll Lease, and the completion is written (and
+  // durable) before it. Errors: INVALID_ARGUMENT (the lease request);
+  // UNAVAILABLE as Lease, in which case the completion's outcome is
+  // unknown: repeating it is safe (a repeat of a completion that landed is
+  // acknowledged).
+  absl::StatusOr<CompleteAndLeaseResult> CompleteAndLease(CompleteRequest complete,
+                                                          LeaseRequest lease);
+
   // Completes many jobs in one atomic write. Each item succeeds or fails on
   // its own (statuses in request order, as Complete would answer); the call
   // itself fails only for a bad request size. Errors: INVALID_ARGUMENT when
@@ -243,6 +256,8 @@ class Engine {
   void LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
   void HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb);
   void CompleteAsync(CompleteRequest req, StatusCallback cb);
+  void CompleteAndLeaseAsync(CompleteRequest complete, LeaseRequest lease,
+                             Callback<CompleteAndLeaseResult> cb);
   void CompleteBatchAsync(std::vector<CompleteRequest> reqs,
                           Callback<std::vector<absl::Status>> cb);
   void FailAsync(FailRequest req, Callback<FailResult> cb);

@@ -5,9 +5,12 @@
 #define RATCHET_ENGINE_ENGINE_OPTIONS_H_
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include "absl/status/status.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/engine/types.h"
@@ -28,6 +31,10 @@ struct EngineOptions {
   std::shared_ptr<Random> random;
   // File system to run RocksDB on (fault injection); null is POSIX.
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Fault injection for tests: called before every point read of committed
+  // data with the column family's name and the key; a non-OK status fails
+  // that read (storage::StoreOptions::read_fault). Null injects nothing.
+  std::function<absl::Status(std::string_view column_family, std::string_view key)> read_fault;
 
   size_t max_payload_bytes = 1 << 20;               // payload and result limit (1 MiB)
   Millis idempotency_window{24 * 3600000};          // how long keys are remembered

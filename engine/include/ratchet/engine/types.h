@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/engine/step_types.h"
 
@@ -73,6 +74,8 @@ struct EnqueueRequest {
   // Optional; unique per queue for EngineOptions::idempotency_window. 1..256
   // printable ASCII bytes. A repeat with the same job type and payload returns
   // the first job's id; with other content it fails ALREADY_EXISTS.
+  // Keys starting with "schedule:" are reserved for schedule ticks
+  // (INVALID_ARGUMENT).
   std::string idempotency_key;
   std::optional<TimePoint> run_at;           // absolute start time; exclusive with delay
   std::optional<Millis> delay;               // relative start time; >= 0
@@ -159,6 +162,13 @@ struct CompleteRequest {
   // Applied in the same atomic write as the completion, and only if the
   // token is current: exactly-once effects on local state.
   std::vector<AppWrite> effects;
+};
+
+// The answer to CompleteAndLease: the completion's own outcome (OK, or the
+// error Complete would answer, e.g. LEASE_LOST) and the jobs leased after it.
+struct CompleteAndLeaseResult {
+  absl::Status completion;
+  std::vector<LeasedJob> jobs;
 };
 
 struct FailRequest {

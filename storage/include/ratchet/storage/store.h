@@ -65,6 +65,11 @@ struct StoreOptions {
   // A file system to run on instead of the default (fault injection in
   // tests). Shared ownership; null means the POSIX file system.
   std::shared_ptr<rocksdb::FileSystem> file_system;
+  // Fault injection for tests: called before every point read of committed
+  // data (Get) with the column family's name and the key; a non-OK status
+  // fails that read with it. Scans (ForEach) are not affected. Null, the
+  // default, injects nothing. Called on the reading thread.
+  std::function<absl::Status(std::string_view cf, std::string_view key)> read_fault;
 };
 
 class Store;
@@ -90,8 +95,21 @@ class Batch {
   // Number of puts and deletes since construction or Clear().
   size_t Count() const;
   size_t ByteSize() const;
-  // Clears writes and base.
+  // Clears writes, savepoints and base.
   void Clear();
+
+  // Savepoints, as rocksdb::WriteBatch's: SetSavePoint marks the current
+  // end of the batch (marks nest); RollbackToSavePoint drops every Put and
+  // Delete since the newest mark, and the mark, so reads see the batch as it
+  // was; PopSavePoint drops the newest mark and keeps the writes. Rollback
+  // costs O(size of the batch) (the read overlay is rebuilt from the
+  // remaining writes); setting and popping a mark is O(1).
+  // Errors (Rollback and Pop): FAILED_PRECONDITION if no mark is set.
+  void SetSavePoint();
+  absl::Status RollbackToSavePoint();
+  absl::Status PopSavePoint();
+  // Puts and deletes since the newest mark (Count() if none is set).
+  size_t CountSinceSavePoint() const;
   // Reads fall through to `base` (a batch being committed, or committed)
   // before the store. `base` must stay unmodified while this batch reads.
   void set_base(const Batch* base) { base_ = base; }
@@ -101,6 +119,7 @@ class Batch {
   Store* store_;
   const Batch* base_ = nullptr;
   std::unique_ptr<rocksdb::WriteBatch> wb_;
+  std::vector<size_t> savepoint_counts_;  // Count() at each mark, oldest first
   // (cf byte + key) -> value, or nullopt for a delete.
   absl::flat_hash_map<std::string, std::optional<std::string>> overlay_;
 };
@@ -144,6 +163,7 @@ class Store {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // indexed by Cf
   std::atomic<bool> failed_{false};
+  std::function<absl::Status(std::string_view, std::string_view)> read_fault_;
 };
 
 }  // namespace ratchet::storage
