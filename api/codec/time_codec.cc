@@ -1,9 +1,17 @@
 #include "ratchet/api/time_codec.h"
 
+#include <algorithm>
+
 namespace ratchet {
 namespace {
 constexpr int64_t kNanosPerMs = 1000000;
-}
+// The ranges google/protobuf/timestamp.proto and duration.proto define as
+// valid. A client may send any int64; clamping first keeps seconds * 1000
+// from overflowing, and the engine's own limits then reject what is too far.
+constexpr int64_t kMinTimestampSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxTimestampSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+constexpr int64_t kMaxDurationSeconds = 315576000000;   // 10000 years
+}  // namespace
 
 google::protobuf::Timestamp ToProtoTime(TimePoint t) {
   int64_t ms = ToUnixMs(t);
@@ -20,7 +28,8 @@ google::protobuf::Timestamp ToProtoTime(TimePoint t) {
 }
 
 TimePoint FromProtoTime(const google::protobuf::Timestamp& t) {
-  return FromUnixMs(t.seconds() * 1000 + t.nanos() / kNanosPerMs);
+  const int64_t seconds = std::clamp(t.seconds(), kMinTimestampSeconds, kMaxTimestampSeconds);
+  return FromUnixMs(seconds * 1000 + t.nanos() / kNanosPerMs);
 }
 
 google::protobuf::Duration ToProtoDuration(Millis d) {
@@ -31,7 +40,8 @@ google::protobuf::Duration ToProtoDuration(Millis d) {
 }
 
 Millis FromProtoDuration(const google::protobuf::Duration& d) {
-  return Millis(d.seconds() * 1000 + d.nanos() / kNanosPerMs);
+  const int64_t seconds = std::clamp(d.seconds(), -kMaxDurationSeconds, kMaxDurationSeconds);
+  return Millis(seconds * 1000 + d.nanos() / kNanosPerMs);
 }
 
 }  // namespace ratchet

@@ -125,7 +125,7 @@ void WriteSeeds(const char* dir) {
         engine
             ->Fail({.id = leased[1].id, .token = leased[1].token, .error = "e", .retryable = false})
             .ok());
-    FUZZ_CHECK(engine->UpdateQueue("q", QueueSettings{.max_concurrency = 3}).ok());
+    FUZZ_CHECK(engine->UpdateQueue("q", QueueSettings{.concurrency_limit = 3}).ok());
     FUZZ_CHECK(
         engine
             ->SubmitWorkflow(

@@ -76,7 +76,7 @@ class FakeCall final : public grpc::ServerCallbackUnary {
 
  private:
   void CallOnDone() override {}
-  grpc::ServerReactor* reactor() override { return reactor_; }
+  grpc::internal::ServerReactor* reactor() override { return reactor_; }
 
   grpc::ServerUnaryReactor* const reactor_;
   std::mutex mu_;

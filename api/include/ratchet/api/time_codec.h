@@ -1,6 +1,8 @@
 // Conversions between Ratchet's millisecond time types (ratchet/base/clock.h)
 // and google.protobuf.Timestamp / Duration. Sub-millisecond parts are
-// truncated toward zero. Pure functions, safe from any thread.
+// truncated toward zero. Seconds outside protobuf's valid ranges (Timestamp:
+// years 0001..9999; Duration: +-10000 years) saturate to the range's ends.
+// Pure functions, safe from any thread.
 #ifndef RATCHET_API_TIME_CODEC_H_
 #define RATCHET_API_TIME_CODEC_H_
 
