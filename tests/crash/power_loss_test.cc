@@ -297,6 +297,7 @@ class PowerLossTest : public ::testing::Test {
 TEST_F(PowerLossTest, EveryAcknowledgedOperationSurvivesPowerCuts) {
   std::printf("power-loss test: %llu cycles, RATCHET_POWERLOSS_SEED=%llu\n",
               static_cast<unsigned long long>(cycles_), static_cast<unsigned long long>(seed_));
+  std::fflush(stdout);  // the seed is on record even if the test hangs
   const auto start = std::chrono::steady_clock::now();
   std::unique_ptr<Engine> engine;
   for (uint64_t cycle = 0; cycle < cycles_; ++cycle) {
