@@ -38,7 +38,7 @@ bool Transient(const absl::Status& s) {
 }  // namespace
 
 // One leased job. Its lease is tracked on the worker's steady clock from
-// when the lease (or its last heartbeat) was answered, never by comparing
+// when the lease arrived (or its last heartbeat was sent), never comparing
 // the worker's wall clock with the server's lease_deadline: the two
 // machines' clocks may disagree by more than the lease is long.
 struct Worker::Running {
@@ -53,7 +53,9 @@ struct Worker::Running {
   const Millis heartbeat_interval;  // a third of the lease
   // Guarded by State::mu.
   SteadyClock::time_point next_heartbeat;
-  SteadyClock::time_point lease_ends;  // no earlier than the server's deadline
+  // The lease's end on this clock: from a lease, at most a one-way trip
+  // after the server's deadline; from a heartbeat, no later than it.
+  SteadyClock::time_point lease_ends;
 };
 
 // The worker's shared state: jobs leased but not started, jobs running.
@@ -159,9 +161,9 @@ void Worker::LeaseLoop() {
 Millis Worker::LeaseDuration(const v1::LeasedJob& job) const {
   if (job.has_lease_duration()) return FromProtoDuration(job.lease_duration());
   if (options_.visibility_timeout) return *options_.visibility_timeout;
-  // A server that predates lease_duration, and no visibility timeout asked
-  // for: only the server's deadline against this machine's wall clock is
-  // left, which clock skew distorts (hence WorkerOptions' advice).
+  // A server that does not send lease_duration (ratchetd does not yet), and
+  // no visibility timeout asked for: only the server's deadline against this machine's wall clock
+  // is left, which clock skew distorts (hence WorkerOptions' advice).
   auto left = std::chrono::duration_cast<Millis>(FromProtoTime(job.lease_deadline()) -
                                                  std::chrono::system_clock::now());
   return std::max(Millis(300), left);
