@@ -220,6 +220,33 @@ TEST(SalvageTest, ACorruptScheduleIsQuarantinedAndOthersStay) {
   EXPECT_TRUE(h->GetSchedule("b").ok());
 }
 
+// The state a crash between a job's move and its index entry's move leaves:
+// the engine opens, and the next salvage moves the entry.
+TEST(SalvageTest, ARunInterruptedAfterAJobMoveIsCompletedByTheNext) {
+  EngineHarness h(/*in_memory=*/true);
+  JobId id = h.Enqueue("q");
+  LeasedJob l = h.LeaseOne("q");
+  ASSERT_TRUE(h->Complete({.id = l.id, .token = l.token}).ok());
+  h.Close();
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    storage::Batch batch(store.get());
+    batch.Put(Cf::kQuarantine, QuarantineKey("jobs", JobKey(id)), kGarbage);
+    batch.Delete(Cf::kJobs, JobKey(id));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  ASSERT_TRUE(h.TryReopen().ok());
+  SalvageReport report = Salvage(h);
+  ASSERT_EQ(report.moved.size(), 1u);
+  EXPECT_EQ(report.moved[0].column_family, "job_index");
+  EXPECT_EQ(report.quarantine.size(), 2u);
+  h.Reopen();
+  auto finished = h->List({.queue = "q", .state = JobState::kCompleted});
+  ASSERT_TRUE(finished.ok()) << finished.status();
+  EXPECT_TRUE(finished->jobs.empty());
+}
+
 TEST(SalvageTest, ACleanStoreMovesNothingAndASecondRunListsTheQuarantine) {
   EngineHarness h(/*in_memory=*/true);
   h.Enqueue("q");
