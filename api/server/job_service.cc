@@ -8,6 +8,14 @@
 
 namespace ratchet::server {
 
+JobService::JobService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("Enqueue", &JobService::Enqueue);
+  GuardParse("EnqueueBatch", &JobService::EnqueueBatch);
+  GuardParse("GetJob", &JobService::GetJob);
+  GuardParse("ListJobs", &JobService::ListJobs);
+  GuardParse("CancelJob", &JobService::CancelJob);
+}
+
 grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
                                               const v1::EnqueueRequest* req,
                                               v1::EnqueueResponse* resp) {

@@ -7,6 +7,18 @@
 
 namespace ratchet::server {
 
+QueueService::QueueService(ServiceContext* ctx, QueueSettings defaults)
+    : ctx_(ctx), defaults_(defaults) {
+  GuardParse("ListQueues", &QueueService::ListQueues);
+  GuardParse("GetQueue", &QueueService::GetQueue);
+  GuardParse("UpdateQueue", &QueueService::UpdateQueue);
+  GuardParse("PauseQueue", &QueueService::PauseQueue);
+  GuardParse("ResumeQueue", &QueueService::ResumeQueue);
+  GuardParse("ListDeadLetters", &QueueService::ListDeadLetters);
+  GuardParse("RedriveDeadLetters", &QueueService::RedriveDeadLetters);
+  GuardParse("PurgeDeadLetters", &QueueService::PurgeDeadLetters);
+}
+
 grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext*,
                                                    const v1::ListQueuesRequest*,
                                                    v1::ListQueuesResponse* resp) {

@@ -40,6 +40,16 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
 
 }  // namespace
 
+WorkerService::WorkerService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("Lease", &WorkerService::Lease);
+  GuardParse("Heartbeat", &WorkerService::Heartbeat);
+  GuardParse("Complete", &WorkerService::Complete);
+  GuardParse("CompleteBatch", &WorkerService::CompleteBatch);
+  GuardParse("Fail", &WorkerService::Fail);
+  GuardParse("FailBatch", &WorkerService::FailBatch);
+  GuardParse("CompleteAndLease", &WorkerService::CompleteAndLease);
+}
+
 UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
                                      const v1::LeaseRequest& req, LeaseRequest* lease) {
   *lease = FromProto(req);

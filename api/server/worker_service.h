@@ -4,15 +4,16 @@
 #ifndef RATCHET_API_SERVER_WORKER_SERVICE_H_
 #define RATCHET_API_SERVER_WORKER_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/worker_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
+class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
  public:
   // `ctx` is not owned and must outlive the service.
-  explicit WorkerService(ServiceContext* ctx) : ctx_(ctx) {}
+  explicit WorkerService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context, const v1::LeaseRequest* req,
                                   v1::LeaseResponse* resp) override;

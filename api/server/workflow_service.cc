@@ -6,6 +6,17 @@
 
 namespace ratchet::server {
 
+WorkflowService::WorkflowService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("SubmitWorkflow", &WorkflowService::SubmitWorkflow);
+  GuardParse("StartWorkflow", &WorkflowService::StartWorkflow);
+  GuardParse("GetWorkflow", &WorkflowService::GetWorkflow);
+  GuardParse("ListWorkflows", &WorkflowService::ListWorkflows);
+  GuardParse("CancelWorkflow", &WorkflowService::CancelWorkflow);
+  GuardParse("SendEvent", &WorkflowService::SendEvent);
+  GuardParse("RecordStep", &WorkflowService::RecordStep);
+  GuardParse("SuspendWorkflow", &WorkflowService::SuspendWorkflow);
+}
+
 namespace {
 struct Done {};
 absl::StatusOr<Done> AsDone(const absl::Status& s) {
