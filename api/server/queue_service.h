@@ -12,9 +12,8 @@ namespace ratchet::server {
 
 class QueueService final : public ParseGuarded<ratchet::v1::QueueService> {
  public:
-  // `ctx` is not owned and must outlive the service. Queues created by
-  // UpdateQueue start from `defaults` (the engine's default settings).
-  QueueService(ServiceContext* ctx, QueueSettings defaults);
+  // `ctx` is not owned and must outlive the service.
+  explicit QueueService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext*,
                                        const v1::ListQueuesRequest* req,
@@ -45,7 +44,6 @@ class QueueService final : public ParseGuarded<ratchet::v1::QueueService> {
   grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused, v1::QueueInfo* resp);
 
   ServiceContext* const ctx_;
-  const QueueSettings defaults_;
 };
 
 }  // namespace ratchet::server

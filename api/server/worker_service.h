@@ -33,11 +33,10 @@ class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
                                              v1::CompleteAndLeaseResponse* resp) override;
 
  private:
-  // Starts a Lease call and fills `lease` for the engine: its wait capped
+  // Starts a Lease call and readies `lease` for the engine: its wait capped
   // by the server's max_lease_wait and by the time left before the client's
   // deadline, and its abandoned flag tied to the call's cancellation.
-  UnaryCall* StartLease(const grpc::CallbackServerContext& context, const v1::LeaseRequest& req,
-                        LeaseRequest* lease);
+  UnaryCall* StartLease(const grpc::CallbackServerContext& context, LeaseRequest* lease);
 
   ServiceContext* const ctx_;
 };

@@ -118,8 +118,10 @@ grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse*) {
+  auto parsed = FromProto(*req);
+  if (!parsed.ok()) return ctx_->StartCall()->Reject(parsed.status());
   return ctx_->Blocking(
-      [this, suspend = FromProto(*req)]() mutable {
+      [this, suspend = *std::move(parsed)]() mutable {
         return AsDone(ctx_->engine().Suspend(std::move(suspend)));
       },
       Nothing);
