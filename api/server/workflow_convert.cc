@@ -15,12 +15,14 @@ absl::StatusOr<StepOptions> FromProto(const pb::StepOptions& o, absl::string_vie
   if (o.has_priority()) out.priority = o.priority();
   if (o.has_max_attempts()) out.max_attempts = o.max_attempts();
   if (o.has_retry_policy()) {
-    RATCHET_ASSIGN_OR_RETURN(
-        out.retry_policy,
-        server::FromProto(o.retry_policy(), absl::StrCat(field, ".retry_policy")));
+    RATCHET_ASSIGN_OR_RETURN(out.retry_policy,
+                             server::FromProto(o.retry_policy(), Sub(field, "retry_policy")));
   }
-  if (o.has_visibility_timeout())
-    out.visibility_timeout = FromProtoDuration(o.visibility_timeout());
+  if (o.has_visibility_timeout()) {
+    RATCHET_ASSIGN_OR_RETURN(
+        out.visibility_timeout,
+        FromProtoDuration(o.visibility_timeout(), Sub(field, "visibility_timeout")));
+  }
   return out;
 }
 
@@ -76,11 +78,11 @@ absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
   }
 }
 
-SuspendRequest FromProto(const pb::SuspendWorkflowRequest& req) {
+absl::StatusOr<SuspendRequest> FromProto(const pb::SuspendWorkflowRequest& req) {
   SuspendRequest out;
   out.job_id = req.job_id();
   out.token = req.fencing_token();
-  out.until = FromProtoTime(req.until());
+  RATCHET_ASSIGN_OR_RETURN(out.until, FromProtoTime(req.until(), "until"));
   out.awaiting_event = req.awaiting_event();
   for (const pb::JournalEntry& e : req.record()) out.record.push_back({e.name(), e.result(), {}});
   return out;
@@ -91,9 +93,16 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   out.id = s.id();
   out.spec = s.spec();
   out.time_zone = s.time_zone().empty() ? "UTC" : s.time_zone();
-  if (s.has_start_at()) out.start_at = FromProtoTime(s.start_at());
-  if (s.has_end_at()) out.end_at = FromProtoTime(s.end_at());
-  if (s.has_jitter()) out.jitter = FromProtoDuration(s.jitter());
+  // Named as the engine names the schedule's fields (no "schedule." prefix).
+  if (s.has_start_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.start_at, FromProtoTime(s.start_at(), "start_at"));
+  }
+  if (s.has_end_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.end_at, FromProtoTime(s.end_at(), "end_at"));
+  }
+  if (s.has_jitter()) {
+    RATCHET_ASSIGN_OR_RETURN(out.jitter, FromProtoDuration(s.jitter(), "jitter"));
+  }
   switch (s.missed()) {
     case pb::MISSED_RUN_POLICY_UNSPECIFIED:
     case pb::MISSED_RUN_ONCE:
@@ -108,7 +117,10 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
     default:
       return InvalidArgument("missed", absl::StrCat("unknown value ", s.missed()));
   }
-  if (s.has_catchup_window()) out.catchup_window = FromProtoDuration(s.catchup_window());
+  if (s.has_catchup_window()) {
+    RATCHET_ASSIGN_OR_RETURN(out.catchup_window,
+                             FromProtoDuration(s.catchup_window(), "catchup_window"));
+  }
   switch (s.overlap()) {
     case pb::OVERLAP_POLICY_UNSPECIFIED:
     case pb::OVERLAP_ALLOW:
@@ -129,8 +141,10 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   out.payload = s.payload();
   if (s.has_priority()) out.priority = s.priority();
   if (s.has_max_attempts()) out.max_attempts = s.max_attempts();
-  if (s.has_visibility_timeout())
-    out.visibility_timeout = FromProtoDuration(s.visibility_timeout());
+  if (s.has_visibility_timeout()) {
+    RATCHET_ASSIGN_OR_RETURN(out.visibility_timeout,
+                             FromProtoDuration(s.visibility_timeout(), "visibility_timeout"));
+  }
   return out;
 }
 

@@ -20,7 +20,7 @@ absl::StatusOr<WorkflowSpec> FromProto(const pb::SubmitWorkflowRequest& req);
 absl::StatusOr<StartWorkflowRequest> FromProto(const pb::StartWorkflowRequest& req);
 absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
                                                        absl::string_view field);
-SuspendRequest FromProto(const pb::SuspendWorkflowRequest& req);
+absl::StatusOr<SuspendRequest> FromProto(const pb::SuspendWorkflowRequest& req);
 absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& spec);
 
 pb::WorkflowState ToProto(WorkflowState state);

@@ -6,6 +6,17 @@
 
 namespace ratchet::server {
 
+WorkflowService::WorkflowService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("SubmitWorkflow", &WorkflowService::SubmitWorkflow);
+  GuardParse("StartWorkflow", &WorkflowService::StartWorkflow);
+  GuardParse("GetWorkflow", &WorkflowService::GetWorkflow);
+  GuardParse("ListWorkflows", &WorkflowService::ListWorkflows);
+  GuardParse("CancelWorkflow", &WorkflowService::CancelWorkflow);
+  GuardParse("SendEvent", &WorkflowService::SendEvent);
+  GuardParse("RecordStep", &WorkflowService::RecordStep);
+  GuardParse("SuspendWorkflow", &WorkflowService::SuspendWorkflow);
+}
+
 namespace {
 struct Done {};
 absl::StatusOr<Done> AsDone(const absl::Status& s) {
@@ -107,8 +118,10 @@ grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse*) {
+  auto parsed = FromProto(*req);
+  if (!parsed.ok()) return ctx_->StartCall()->Reject(parsed.status());
   return ctx_->Blocking(
-      [this, suspend = FromProto(*req)]() mutable {
+      [this, suspend = *std::move(parsed)]() mutable {
         return AsDone(ctx_->engine().Suspend(std::move(suspend)));
       },
       Nothing);

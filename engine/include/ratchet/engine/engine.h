@@ -163,6 +163,11 @@ class Engine {
   // PauseQueue and ResumeQueue do, so an update cannot resume a paused queue.
   // Errors: INVALID_ARGUMENT naming the setting and its limit.
   absl::Status UpdateQueue(std::string queue, QueueSettings settings);
+  // Changes only the settings set in `update`, in one write, creating the
+  // queue (with EngineOptions::default_queue_settings) if needed; concurrent
+  // updates of different settings all take effect. Never changes `paused`.
+  // Errors: INVALID_ARGUMENT naming the setting and its limit.
+  absl::Status UpdateQueue(std::string queue, QueueSettingsUpdate update);
   // Pause stops leasing from the queue; jobs stay available. Errors:
   // INVALID_ARGUMENT for a bad name.
   absl::Status PauseQueue(std::string queue);
