@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
+#include "workflow_convert.h"
 
 namespace ratchet::server {
 
@@ -269,12 +270,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
     o->set_state(ToProto(in.state));
     o->set_result(in.result);
   }
-  for (const JournalEntry& e : j.journal) {
-    pb::JournalEntry* o = out->add_journal();
-    o->set_name(e.name);
-    o->set_result(e.result);
-    *o->mutable_at() = ToProtoTime(e.at);
-  }
+  for (const JournalEntry& e : j.journal) ToProto(e, out->add_journal());
   for (const WorkflowEvent& e : j.events) {
     pb::WorkflowEvent* o = out->add_events();
     o->set_name(e.name);

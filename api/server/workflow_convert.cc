@@ -78,14 +78,53 @@ absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
   }
 }
 
+namespace {
+
+// A journal entry a worker records (`at` and `due` are the server's).
+absl::StatusOr<JournalEntry> FromProto(const pb::JournalEntry& e, absl::string_view field) {
+  JournalEntry out{e.name(), e.result(), {}};
+  if (e.kind() < 0 || e.kind() > kMaxJournalKind) {
+    return InvalidArgument(absl::StrCat(field, ".kind"), absl::StrCat("unknown value ", e.kind()));
+  }
+  out.kind = static_cast<JournalKind>(e.kind());
+  if (e.has_delay()) {
+    RATCHET_ASSIGN_OR_RETURN(Millis delay,
+                             FromProtoDuration(e.delay(), absl::StrCat(field, ".delay")));
+    out.delay = delay;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::StatusOr<SuspendRequest> FromProto(const pb::SuspendWorkflowRequest& req) {
   SuspendRequest out;
   out.job_id = req.job_id();
   out.token = req.fencing_token();
   RATCHET_ASSIGN_OR_RETURN(out.until, FromProtoTime(req.until(), "until"));
   out.awaiting_event = req.awaiting_event();
-  for (const pb::JournalEntry& e : req.record()) out.record.push_back({e.name(), e.result(), {}});
+  for (int i = 0; i < req.record_size(); ++i) {
+    RATCHET_ASSIGN_OR_RETURN(JournalEntry e,
+                             FromProto(req.record(i), absl::StrCat("record[", i, "]")));
+    out.record.push_back(std::move(e));
+  }
   return out;
+}
+
+absl::StatusOr<RecordStepRequest> FromProto(const pb::RecordStepRequest& req) {
+  RecordStepRequest out;
+  out.job_id = req.job_id();
+  out.token = req.fencing_token();
+  RATCHET_ASSIGN_OR_RETURN(out.entry, FromProto(req.entry(), "entry"));
+  return out;
+}
+
+void ToProto(const JournalEntry& e, pb::JournalEntry* out) {
+  out->set_name(e.name);
+  out->set_result(e.result);
+  *out->mutable_at() = ToProtoTime(e.at);
+  out->set_kind(static_cast<pb::JournalEntryKind>(e.kind));
+  out->set_due(e.due);
 }
 
 absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {

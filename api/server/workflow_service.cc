@@ -106,10 +106,10 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
                                                       const v1::RecordStepRequest* req,
                                                       v1::RecordStepResponse*) {
-  RecordStepRequest record{
-      req->job_id(), req->fencing_token(), {req->entry().name(), req->entry().result(), {}}};
+  auto record = FromProto(*req);
+  if (!record.ok()) return ctx_->StartCall()->Reject(record.status());
   return ctx_->Blocking(
-      [this, record = std::move(record)]() mutable {
+      [this, record = *std::move(record)]() mutable {
         return AsDone(ctx_->engine().RecordStep(std::move(record)));
       },
       Nothing);
@@ -118,10 +118,10 @@ grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse*) {
-  auto parsed = FromProto(*req);
-  if (!parsed.ok()) return ctx_->StartCall()->Reject(parsed.status());
+  auto suspend = FromProto(*req);
+  if (!suspend.ok()) return ctx_->StartCall()->Reject(suspend.status());
   return ctx_->Blocking(
-      [this, suspend = *std::move(parsed)]() mutable {
+      [this, suspend = *std::move(suspend)]() mutable {
         return AsDone(ctx_->engine().Suspend(std::move(suspend)));
       },
       Nothing);

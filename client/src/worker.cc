@@ -211,15 +211,22 @@ void Worker::RunJob(const std::shared_ptr<Running>& running) {
 
 namespace {
 
+// An entry the worker records: the server sets `at` and `due`.
+void ToProto(const DurableEntry& e, v1::JournalEntry* out) {
+  out->set_name(e.name);
+  out->set_result(e.result);
+  out->set_kind(static_cast<v1::JournalEntryKind>(e.kind));
+  if (e.delay) *out->mutable_delay() = ToProtoDuration(*e.delay);
+}
+
 class ClientJournal final : public WorkflowJournal {
  public:
   ClientJournal(Client* client, const v1::LeasedJob& job) : client_(client), job_(job) {}
-  absl::Status Record(const std::string& name, const std::string& result) override {
+  absl::Status Record(const DurableEntry& entry) override {
     v1::RecordStepRequest req;
     req.set_job_id(job_.job_id());
     req.set_fencing_token(job_.fencing_token());
-    req.mutable_entry()->set_name(name);
-    req.mutable_entry()->set_result(result);
+    ToProto(entry, req.mutable_entry());
     return client_->RecordStep(req);
   }
 
@@ -237,7 +244,11 @@ void Worker::RegisterWorkflow(const std::string& job_type, WorkflowFunction fn) 
     durable.workflow_id = job.workflow_id();
     durable.job_id = job.job_id();
     durable.payload = job.payload();
-    for (const auto& e : job.journal()) durable.journal.emplace_back(e.name(), e.result());
+    for (const auto& e : job.journal()) {
+      const int kind = e.kind() >= 0 && e.kind() <= kMaxJournalKind ? e.kind() : 0;
+      durable.journal.push_back(
+          {e.name(), e.result(), static_cast<JournalKind>(kind), e.due(), std::nullopt});
+    }
     for (const auto& e : job.events()) durable.events.emplace_back(e.name(), e.payload());
     ClientJournal journal(client_, job);
     WorkflowOutcome out = RunWorkflow(durable, &journal, SystemClock::Default(), fn);
@@ -289,11 +300,7 @@ void Worker::Report(const Running& running, const HandlerResult& result) {
     req.set_fencing_token(ctx.fencing_token());
     *req.mutable_until() = ToProtoTime(result.suspension.until);
     req.set_awaiting_event(result.suspension.awaiting_event);
-    for (const auto& [name, value] : result.suspension.record) {
-      v1::JournalEntry* e = req.add_record();
-      e->set_name(name);
-      e->set_result(value);
-    }
+    for (const DurableEntry& e : result.suspension.record) ToProto(e, req.add_record());
     // Not repeated: a repeat answers LEASE_LOST (docs/api.md).
     status = client_->SuspendWorkflow(req);
   } else if (result.kind == HandlerResult::Kind::kSuccess) {
