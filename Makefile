@@ -13,8 +13,17 @@ SAN_CONFIG = -DCMAKE_CXX_COMPILER=clang++-14 \
   -DRATCHET_SANITIZE=address,undefined -DRATCHET_THREAD_SAFETY=ON -DRATCHET_WERROR=ON \
   -DRATCHET_BUILD_BENCH=OFF
 
+# The fuzz build (make fuzz): clang-14 with libFuzzer, ASan and UBSan, in its
+# own build directory; only the fuzz targets and the libraries they link.
+FUZZ_BUILD_DIR ?= build-fuzz
+# Seconds each fuzz target runs in make fuzz (tests/fuzz; docs/architecture.md
+# gives each target's executions per second).
+FUZZ_SECONDS ?= 600
+FUZZ_CONFIG = -DCMAKE_CXX_COMPILER=clang++-14 -DRATCHET_FUZZ=ON \
+  -DRATCHET_BUILD_TESTS=OFF -DRATCHET_BUILD_BENCH=OFF
+
 .PHONY: all deps configure build build-tests test run stop bench soak clean \
-  format-check tidy sanitize sanitize-build
+  format-check tidy sanitize sanitize-build fuzz fuzz-build
 
 all: build
 
@@ -85,5 +94,18 @@ sanitize-build: deps
 sanitize: sanitize-build
 	JOBS=$(JOBS) ./.ci/sanitize-tests.sh $(SAN_BUILD_DIR)
 
+# libFuzzer targets (tests/fuzz), each run for FUZZ_SECONDS on its committed
+# seed corpus plus what earlier runs found (kept in $(FUZZ_BUILD_DIR)/corpus);
+# prints executions per target and fails on any crash (inputs saved in
+# $(FUZZ_BUILD_DIR)/artifacts). .ci/run runs a short smoke of it.
+fuzz-build: deps
+	mkdir -p $(FUZZ_BUILD_DIR) && echo '*' >$(FUZZ_BUILD_DIR)/.gitignore
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo $(FUZZ_CONFIG)
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target ratchet_fuzz
+
+fuzz: fuzz-build
+	./.ci/fuzz.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(SAN_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -18,6 +18,20 @@ if(RATCHET_WERROR)
   list(APPEND RATCHET_WARNINGS -Werror)
 endif()
 
+# RATCHET_FUZZ: libFuzzer's coverage instrumentation on every target
+# (-fsanitize=fuzzer-no-link; the fuzz targets alone link -fsanitize=fuzzer),
+# with AddressSanitizer and UndefinedBehaviorSanitizer unless RATCHET_SANITIZE
+# names others.
+if(RATCHET_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "RATCHET_FUZZ needs clang (libFuzzer), e.g. CXX=clang++-14")
+  endif()
+  if(NOT RATCHET_SANITIZE)
+    set(RATCHET_SANITIZE "address,undefined")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()
+
 # RATCHET_SANITIZE: a comma (or semicolon) separated list of sanitizers, e.g.
 # "address,undefined". Applies to every target, the tests and their libraries
 # included (the Debian-built dependencies stay uninstrumented). UBSan is made
@@ -108,4 +122,16 @@ function(ratchet_collect_targets out)
     endif()
   endforeach()
   set(${out} ${result} PARENT_SCOPE)
+endfunction()
+
+# ratchet_cc_fuzz(NAME n SRCS ... DEPS ...): a libFuzzer target n_fuzz (only
+# with RATCHET_FUZZ), part of the aggregate target ratchet_fuzz. Its seed
+# corpus is tests/fuzz/corpus/n.
+function(ratchet_cc_fuzz)
+  cmake_parse_arguments(R "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${R_NAME}_fuzz ${R_SRCS})
+  target_compile_options(${R_NAME}_fuzz PRIVATE ${RATCHET_WARNINGS})
+  target_link_libraries(${R_NAME}_fuzz PRIVATE ${R_DEPS})
+  target_link_options(${R_NAME}_fuzz PRIVATE -fsanitize=fuzzer)
+  add_dependencies(ratchet_fuzz ${R_NAME}_fuzz)
 endfunction()

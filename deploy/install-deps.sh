@@ -16,6 +16,8 @@ packages=(
   # sanitizer runtimes, llvm-14 for llvm-symbolizer, clang-format-14, clang-tidy-14;
   # git lists the tracked files, jq reads compile_commands.json and ctest's JSON.
   git jq clang-14 libclang-rt-14-dev llvm-14 clang-format-14 clang-tidy-14
+  # make fuzz: libFuzzer for clang-14 (tests/fuzz/).
+  libfuzzer-14-dev
 )
 
 missing=()

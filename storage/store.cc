@@ -23,8 +23,8 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "jobs",    "job_index", "dead_letters", "idempotency",
-    "queues",  "app",       "workflows",    "schedules"};
+    "jobs",    "job_index", "dead_letters", "idempotency", "queues",
+    "app",     "workflows", "schedules",    "quarantine"};
 
 constexpr std::string_view kSchemaKey = "schema_version";
 
@@ -63,6 +63,8 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
 }
 
 }  // namespace
+
+std::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) {
   std::unique_ptr<Store> store(new Store());

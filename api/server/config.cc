@@ -149,6 +149,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   CLI::App app("ratchetd: the Ratchet job-queue server", "ratchetd");
   std::string config_path;
   app.add_option("--config", config_path, "TOML config file (also RATCHET_CONFIG)");
+  app.add_flag("--salvage", config.salvage,
+               "move records that do not parse to the quarantine column family, list them, "
+               "then serve (docs/operations.md#corrupt-records; flag only)");
   std::vector<std::string> flag_values(settings.size());
   for (size_t i = 0; i < settings.size(); ++i) {
     app.add_option(FlagName(settings[i].name), flag_values[i],

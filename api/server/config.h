@@ -29,6 +29,11 @@ struct Config {
   std::string log_level = "info";           // trace|debug|info|warn|error|off
   // When set, the bound port is written here once serving (for port 0).
   std::string port_file;
+  // --salvage: run Engine::Salvage on data_dir before opening it
+  // (docs/operations.md#corrupt-records). A one-off operator action, so a
+  // flag only: no TOML key or environment variable can turn it on for every
+  // start.
+  bool salvage = false;
 };
 
 // Loads the configuration from the TOML file, `args` (argv without argv[0])

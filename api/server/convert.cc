@@ -3,13 +3,28 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
+#include "workflow_convert.h"
 
 namespace ratchet::server {
 
+std::string Sub(absl::string_view field, absl::string_view name) {
+  return field.empty() ? std::string(name) : absl::StrCat(field, ".", name);
+}
+
+absl::Status PrefixField(const absl::Status& s, absl::string_view prefix) {
+  if (s.code() != absl::StatusCode::kInvalidArgument) return s;
+  absl::Status out(s.code(), absl::StrCat(prefix, s.message()));
+  s.ForEachPayload(
+      [&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
+}
+
 absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& p, absl::string_view field) {
   RetryPolicy out;
-  out.initial_backoff = FromProtoDuration(p.initial_backoff());
-  out.max_backoff = FromProtoDuration(p.max_backoff());
+  RATCHET_ASSIGN_OR_RETURN(out.initial_backoff,
+                           FromProtoDuration(p.initial_backoff(), Sub(field, "initial_backoff")));
+  RATCHET_ASSIGN_OR_RETURN(out.max_backoff,
+                           FromProtoDuration(p.max_backoff(), Sub(field, "max_backoff")));
   out.multiplier = p.multiplier();
   switch (p.jitter()) {
     case pb::JITTER_UNSPECIFIED:
@@ -26,8 +41,7 @@ absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& p, absl::string_vie
       out.jitter = JitterMode::kDecorrelated;
       break;
     default:
-      return InvalidArgument(absl::StrCat(field, ".jitter"),
-                             absl::StrCat("unknown value ", p.jitter()));
+      return InvalidArgument(Sub(field, "jitter"), absl::StrCat("unknown value ", p.jitter()));
   }
   return out;
 }
@@ -38,16 +52,22 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
   out.job_type = spec.job_type();
   out.payload = spec.payload();
   out.idempotency_key = spec.idempotency_key();
-  if (spec.has_run_at()) out.run_at = FromProtoTime(spec.run_at());
-  if (spec.has_delay()) out.delay = FromProtoDuration(spec.delay());
+  if (spec.has_run_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.run_at, FromProtoTime(spec.run_at(), Sub(field, "run_at")));
+  }
+  if (spec.has_delay()) {
+    RATCHET_ASSIGN_OR_RETURN(out.delay, FromProtoDuration(spec.delay(), Sub(field, "delay")));
+  }
   if (spec.has_priority()) out.priority = spec.priority();
   if (spec.has_max_attempts()) out.max_attempts = spec.max_attempts();
   if (spec.has_retry_policy()) {
     RATCHET_ASSIGN_OR_RETURN(out.retry_policy,
-                             FromProto(spec.retry_policy(), absl::StrCat(field, ".retry_policy")));
+                             FromProto(spec.retry_policy(), Sub(field, "retry_policy")));
   }
   if (spec.has_visibility_timeout()) {
-    out.visibility_timeout = FromProtoDuration(spec.visibility_timeout());
+    RATCHET_ASSIGN_OR_RETURN(
+        out.visibility_timeout,
+        FromProtoDuration(spec.visibility_timeout(), Sub(field, "visibility_timeout")));
   }
   return out;
 }
@@ -75,15 +95,17 @@ absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field) 
   }
 }
 
-LeaseRequest FromProto(const pb::LeaseRequest& req) {
+absl::StatusOr<LeaseRequest> FromProto(const pb::LeaseRequest& req, absl::string_view field) {
   LeaseRequest out;
   out.queue = req.queue();
   out.max_jobs = req.max_jobs() == 0 ? 1 : req.max_jobs();
   if (req.has_visibility_timeout()) {
-    out.visibility_timeout = FromProtoDuration(req.visibility_timeout());
+    RATCHET_ASSIGN_OR_RETURN(
+        out.visibility_timeout,
+        FromProtoDuration(req.visibility_timeout(), Sub(field, "visibility_timeout")));
   }
   out.worker_id = req.worker_id();
-  out.wait = FromProtoDuration(req.wait());
+  RATCHET_ASSIGN_OR_RETURN(out.wait, FromProtoDuration(req.wait(), Sub(field, "wait")));
   return out;
 }
 
@@ -98,9 +120,11 @@ FailRequest FromProto(const pb::FailRequest& req) {
                      .retryable = !req.non_retryable()};
 }
 
-HeartbeatRequest FromProto(const pb::HeartbeatRequest& req) {
+absl::StatusOr<HeartbeatRequest> FromProto(const pb::HeartbeatRequest& req) {
   HeartbeatRequest out{.id = req.job_id(), .token = req.fencing_token()};
-  if (req.has_extension()) out.extension = FromProtoDuration(req.extension());
+  if (req.has_extension()) {
+    RATCHET_ASSIGN_OR_RETURN(out.extension, FromProtoDuration(req.extension(), "extension"));
+  }
   return out;
 }
 
@@ -113,20 +137,25 @@ DeadLetterFilter FromProto(const pb::DeadLetterFilter& f) {
   return out;
 }
 
-absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* s) {
-  if (req.has_concurrency_limit()) s->concurrency_limit = req.concurrency_limit();
+absl::StatusOr<QueueSettingsUpdate> FromProto(const pb::UpdateQueueRequest& req) {
+  QueueSettingsUpdate out;
+  if (req.has_concurrency_limit()) out.concurrency_limit = req.concurrency_limit();
   if (req.has_retry_policy()) {
-    RATCHET_ASSIGN_OR_RETURN(s->retry_policy, FromProto(req.retry_policy(), "retry_policy"));
+    RATCHET_ASSIGN_OR_RETURN(out.retry_policy, FromProto(req.retry_policy(), "retry_policy"));
   }
-  if (req.has_max_attempts()) s->max_attempts = req.max_attempts();
-  if (req.has_visibility_timeout()) {
-    s->visibility_timeout = FromProtoDuration(req.visibility_timeout());
+  if (req.has_max_attempts()) out.max_attempts = req.max_attempts();
+  for (auto [has, from, to, name] :
+       {std::tuple{req.has_visibility_timeout(), &req.visibility_timeout(), &out.visibility_timeout,
+                   "visibility_timeout"},
+        std::tuple{req.has_completed_retention(), &req.completed_retention(),
+                   &out.completed_retention, "completed_retention"},
+        std::tuple{req.has_dead_retention(), &req.dead_retention(), &out.dead_retention,
+                   "dead_retention"}}) {
+    if (has) {
+      RATCHET_ASSIGN_OR_RETURN(*to, FromProtoDuration(*from, name));
+    }
   }
-  if (req.has_completed_retention()) {
-    s->completed_retention = FromProtoDuration(req.completed_retention());
-  }
-  if (req.has_dead_retention()) s->dead_retention = FromProtoDuration(req.dead_retention());
-  return absl::OkStatus();
+  return out;
 }
 
 pb::JobState ToProto(JobState state) {
@@ -241,12 +270,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
     o->set_state(ToProto(in.state));
     o->set_result(in.result);
   }
-  for (const JournalEntry& e : j.journal) {
-    pb::JournalEntry* o = out->add_journal();
-    o->set_name(e.name);
-    o->set_result(e.result);
-    *o->mutable_at() = ToProtoTime(e.at);
-  }
+  for (const JournalEntry& e : j.journal) ToProto(e, out->add_journal());
   for (const WorkflowEvent& e : j.events) {
     pb::WorkflowEvent* o = out->add_events();
     o->set_name(e.name);

@@ -21,19 +21,28 @@ namespace ratchet::server {
 
 namespace pb = ::ratchet::v1;
 
-// `field` prefixes error messages, e.g. "jobs[3]".
+// The path of `name` inside `field`: "jobs[3]" + "queue" -> "jobs[3].queue";
+// "" + "queue" -> "queue".
+std::string Sub(absl::string_view field, absl::string_view name);
+
+// `s` with `prefix` before its message if it is INVALID_ARGUMENT (reason
+// kept): the engine names "queue", the API "job.queue".
+absl::Status PrefixField(const absl::Status& s, absl::string_view prefix);
+
+// `field` prefixes error messages, e.g. "jobs[3]". Times and durations out
+// of protobuf's range are INVALID_ARGUMENT naming the field.
 absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_view field);
 absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& policy, absl::string_view field);
 // UNSPECIFIED and unknown values are INVALID_ARGUMENT naming `field`.
 absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field);
 // The lease request with `wait` as given (the caller caps it).
-LeaseRequest FromProto(const pb::LeaseRequest& req);
+absl::StatusOr<LeaseRequest> FromProto(const pb::LeaseRequest& req, absl::string_view field);
 CompleteRequest FromProto(const pb::CompleteRequest& req);
 FailRequest FromProto(const pb::FailRequest& req);
-HeartbeatRequest FromProto(const pb::HeartbeatRequest& req);
+absl::StatusOr<HeartbeatRequest> FromProto(const pb::HeartbeatRequest& req);
 DeadLetterFilter FromProto(const pb::DeadLetterFilter& filter);
-// Applies the fields set in `req` to `settings`.
-absl::Status ApplyUpdate(const pb::UpdateQueueRequest& req, QueueSettings* settings);
+// The settings set in `req`; the engine applies them in one write.
+absl::StatusOr<QueueSettingsUpdate> FromProto(const pb::UpdateQueueRequest& req);
 
 pb::JobState ToProto(JobState state);
 pb::StepState ToProto(StepState state);

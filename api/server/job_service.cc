@@ -8,6 +8,14 @@
 
 namespace ratchet::server {
 
+JobService::JobService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("Enqueue", &JobService::Enqueue);
+  GuardParse("EnqueueBatch", &JobService::EnqueueBatch);
+  GuardParse("GetJob", &JobService::GetJob);
+  GuardParse("ListJobs", &JobService::ListJobs);
+  GuardParse("CancelJob", &JobService::CancelJob);
+}
+
 grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
                                               const v1::EnqueueRequest* req,
                                               v1::EnqueueResponse* resp) {
@@ -15,7 +23,8 @@ grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
   auto job = FromProto(req->job(), "job");
   if (!job.ok()) return call->Reject(job.status());
   ctx_->engine().EnqueueAsync(std::move(*job), [call, resp](absl::StatusOr<EnqueueResult> r) {
-    call->Reply(r.status(), [&] {
+    // The engine names the fields of the job ("queue"); the API, of the request.
+    call->Reply(PrefixField(r.status(), "job."), [&] {
       resp->set_job_id(r->id);
       resp->set_duplicate(r->duplicate);
     });

@@ -4,15 +4,16 @@
 #ifndef RATCHET_API_SERVER_JOB_SERVICE_H_
 #define RATCHET_API_SERVER_JOB_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/job_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class JobService final : public ratchet::v1::JobService::CallbackService {
+class JobService final : public ParseGuarded<ratchet::v1::JobService> {
  public:
   // `ctx` is not owned and must outlive the service.
-  explicit JobService(ServiceContext* ctx) : ctx_(ctx) {}
+  explicit JobService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext*, const v1::EnqueueRequest* req,
                                     v1::EnqueueResponse* resp) override;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
 #include "config.h"
 #include "ratchet/engine/engine.h"
@@ -37,6 +38,24 @@ bool WritePortFile(const std::string& path, int port) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;  // readers never see a partial file
 }
 
+// --salvage: quarantines what does not parse and logs the quarantine (each
+// move is also logged as it happens, "salvage_quarantined").
+bool Salvage(const ratchet::EngineOptions& options) {
+  auto report = ratchet::Engine::Salvage(options);
+  if (!report.ok()) {
+    spdlog::error("event=salvage_failed data_dir={} error=\"{}\"", options.data_dir,
+                  std::string(report.status().message()));
+    return false;
+  }
+  for (const ratchet::QuarantinedRecord& r : report->quarantine) {
+    spdlog::warn("event=quarantine_entry cf={} key=\"{}\" bytes={}", r.column_family,
+                 absl::CHexEscape(r.key), r.value_bytes);
+  }
+  spdlog::warn("event=salvage_done data_dir={} moved={} in_quarantine={}", options.data_dir,
+               report->moved.size(), report->quarantine.size());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -63,6 +82,7 @@ int main(int argc, char** argv) {
   engine_options.data_dir = config->data_dir;
   engine_options.max_payload_bytes = config->max_payload_bytes;
   engine_options.max_lease_wait = config->server.max_lease_wait;
+  if (config->salvage && !Salvage(engine_options)) return 1;
   auto engine = ratchet::Engine::Open(engine_options);
   if (!engine.ok()) {
     spdlog::error("event=start_failed data_dir={} error=\"{}\"", config->data_dir,

@@ -7,6 +7,17 @@
 
 namespace ratchet::server {
 
+QueueService::QueueService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("ListQueues", &QueueService::ListQueues);
+  GuardParse("GetQueue", &QueueService::GetQueue);
+  GuardParse("UpdateQueue", &QueueService::UpdateQueue);
+  GuardParse("PauseQueue", &QueueService::PauseQueue);
+  GuardParse("ResumeQueue", &QueueService::ResumeQueue);
+  GuardParse("ListDeadLetters", &QueueService::ListDeadLetters);
+  GuardParse("RedriveDeadLetters", &QueueService::RedriveDeadLetters);
+  GuardParse("PurgeDeadLetters", &QueueService::PurgeDeadLetters);
+}
+
 grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext*,
                                                    const v1::ListQueuesRequest*,
                                                    v1::ListQueuesResponse* resp) {
@@ -35,24 +46,16 @@ grpc::ServerUnaryReactor* QueueService::UpdateQueue(grpc::CallbackServerContext*
                                                     const v1::UpdateQueueRequest* req,
                                                     v1::QueueInfo* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, req = *req] {
-    // Read-modify-write: concurrent updates of one queue are last-writer-wins.
-    auto info = ctx_->engine().GetQueue(req.queue());
-    absl::Status s = info.status();
-    QueueSettings settings = defaults_;
-    if (info.ok()) {
-      settings = info->settings;
-    } else if (s.code() == absl::StatusCode::kNotFound) {
-      s = absl::OkStatus();
-    }
-    if (s.ok()) s = ApplyUpdate(req, &settings);
-    if (s.ok()) s = ctx_->engine().UpdateQueue(req.queue(), settings);
-    if (s.ok()) {
-      spdlog::info("event=queue_updated queue={}", req.queue());
-      info = ctx_->engine().GetQueue(req.queue());
-      s = info.status();
-    }
-    call->Reply(s, [&] { ToProto(*info, resp); });
+  auto update = FromProto(*req);
+  if (!update.ok()) return call->Reject(update.status());
+  ctx_->RunBlocking([this, call, resp, queue = req->queue(), update = *std::move(update)] {
+    // One partial update in the engine: no read-modify-write here, so
+    // concurrent updates of different settings all take effect.
+    absl::Status s = ctx_->engine().UpdateQueue(queue, update);
+    if (!s.ok()) return call->Reply(s, [] {});
+    spdlog::info("event=queue_updated queue={}", queue);
+    absl::StatusOr<QueueInfo> info = ctx_->engine().GetQueue(queue);
+    call->Reply(info.status(), [&] { ToProto(*info, resp); });
   });
   return call;
 }

@@ -4,16 +4,16 @@
 #ifndef RATCHET_API_SERVER_QUEUE_SERVICE_H_
 #define RATCHET_API_SERVER_QUEUE_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/queue_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class QueueService final : public ratchet::v1::QueueService::CallbackService {
+class QueueService final : public ParseGuarded<ratchet::v1::QueueService> {
  public:
-  // `ctx` is not owned and must outlive the service. Queues created by
-  // UpdateQueue start from `defaults` (the engine's default settings).
-  QueueService(ServiceContext* ctx, QueueSettings defaults) : ctx_(ctx), defaults_(defaults) {}
+  // `ctx` is not owned and must outlive the service.
+  explicit QueueService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext*,
                                        const v1::ListQueuesRequest* req,
@@ -44,7 +44,6 @@ class QueueService final : public ratchet::v1::QueueService::CallbackService {
   grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused, v1::QueueInfo* resp);
 
   ServiceContext* const ctx_;
-  const QueueSettings defaults_;
 };
 
 }  // namespace ratchet::server

@@ -6,6 +6,17 @@
 
 namespace ratchet::server {
 
+ScheduleService::ScheduleService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("CreateSchedule", &ScheduleService::CreateSchedule);
+  GuardParse("UpdateSchedule", &ScheduleService::UpdateSchedule);
+  GuardParse("DeleteSchedule", &ScheduleService::DeleteSchedule);
+  GuardParse("GetSchedule", &ScheduleService::GetSchedule);
+  GuardParse("ListSchedules", &ScheduleService::ListSchedules);
+  GuardParse("PauseSchedule", &ScheduleService::PauseSchedule);
+  GuardParse("ResumeSchedule", &ScheduleService::ResumeSchedule);
+  GuardParse("TriggerSchedule", &ScheduleService::TriggerSchedule);
+}
+
 template <typename Change>
 grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change change,
                                                          v1::ScheduleInfo* resp) {

@@ -3,15 +3,16 @@
 #ifndef RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
 #define RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/schedule_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class ScheduleService final : public ratchet::v1::ScheduleService::CallbackService {
+class ScheduleService final : public ParseGuarded<ratchet::v1::ScheduleService> {
  public:
   // `ctx` is not owned and must outlive the service.
-  explicit ScheduleService(ServiceContext* ctx) : ctx_(ctx) {}
+  explicit ScheduleService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* CreateSchedule(grpc::CallbackServerContext*,
                                            const v1::CreateScheduleRequest* req,

@@ -38,7 +38,7 @@ class Server::Impl {
                  options.blocking_threads),
         jobs_(&context_),
         workers_(&context_),
-        queues_(&context_, options.default_queue_settings),
+        queues_(&context_),
         workflows_(&context_),
         schedules_(&context_) {}
 

@@ -27,8 +27,6 @@ struct ServerOptions {
   Millis max_lease_wait{30000};
   // Threads that run the engine's blocking calls (reads, admin calls).
   int blocking_threads = 2;
-  // Queues created through UpdateQueue start from these settings.
-  QueueSettings default_queue_settings;
 };
 
 class Server {

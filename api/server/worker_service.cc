@@ -40,9 +40,18 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
 
 }  // namespace
 
+WorkerService::WorkerService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("Lease", &WorkerService::Lease);
+  GuardParse("Heartbeat", &WorkerService::Heartbeat);
+  GuardParse("Complete", &WorkerService::Complete);
+  GuardParse("CompleteBatch", &WorkerService::CompleteBatch);
+  GuardParse("Fail", &WorkerService::Fail);
+  GuardParse("FailBatch", &WorkerService::FailBatch);
+  GuardParse("CompleteAndLease", &WorkerService::CompleteAndLease);
+}
+
 UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
-                                     const v1::LeaseRequest& req, LeaseRequest* lease) {
-  *lease = FromProto(req);
+                                     LeaseRequest* lease) {
   Millis wait = std::clamp(lease->wait, Millis(0), ctx_->limits().max_lease_wait);
   UnaryCall* call = ctx_->StartCall(wait);  // the server deadline covers the wait
   auto deadline = context.deadline();
@@ -59,10 +68,11 @@ UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
 grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* context,
                                                const v1::LeaseRequest* req,
                                                v1::LeaseResponse* resp) {
-  LeaseRequest lease;
-  UnaryCall* call = StartLease(*context, *req, &lease);
-  ctx_->engine().LeaseAsync(std::move(lease), [call, resp, worker = req->worker_id()](
-                                                  absl::StatusOr<std::vector<LeasedJob>> r) {
+  auto lease = FromProto(*req, "");
+  if (!lease.ok()) return ctx_->StartCall()->Reject(lease.status());
+  UnaryCall* call = StartLease(*context, &*lease);
+  ctx_->engine().LeaseAsync(*std::move(lease), [call, resp, worker = req->worker_id()](
+                                                   absl::StatusOr<std::vector<LeasedJob>> r) {
     if (r.ok()) LogLeased(*r, worker);
     call->Reply(r.status(), [&] {
       for (const LeasedJob& j : *r) ToProto(j, resp->add_jobs());
@@ -75,12 +85,15 @@ grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext*,
                                                    const v1::HeartbeatRequest* req,
                                                    v1::HeartbeatResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->engine().HeartbeatAsync(FromProto(*req), [call, resp](absl::StatusOr<HeartbeatResult> r) {
-    call->Reply(r.status(), [&] {
-      *resp->mutable_lease_deadline() = ToProtoTime(r->lease_deadline);
-      resp->set_cancel_requested(r->cancel_requested);
-    });
-  });
+  auto heartbeat = FromProto(*req);
+  if (!heartbeat.ok()) return call->Reject(heartbeat.status());
+  ctx_->engine().HeartbeatAsync(
+      *std::move(heartbeat), [call, resp](absl::StatusOr<HeartbeatResult> r) {
+        call->Reply(r.status(), [&] {
+          *resp->mutable_lease_deadline() = ToProtoTime(r->lease_deadline);
+          resp->set_cancel_requested(r->cancel_requested);
+        });
+      });
   return call;
 }
 
@@ -154,8 +167,10 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext*,
 grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerContext* context,
                                                           const v1::CompleteAndLeaseRequest* req,
                                                           v1::CompleteAndLeaseResponse* resp) {
-  LeaseRequest lease;
-  UnaryCall* call = StartLease(*context, req->lease(), &lease);
+  auto parsed = FromProto(req->lease(), "lease");
+  if (!parsed.ok()) return ctx_->StartCall()->Reject(parsed.status());
+  LeaseRequest lease = *std::move(parsed);
+  UnaryCall* call = StartLease(*context, &lease);
   // One engine operation: an invalid lease part writes nothing; a failed
   // completion (e.g. LEASE_LOST) still leases, and is reported in
   // `completion`.

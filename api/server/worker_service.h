@@ -4,15 +4,16 @@
 #ifndef RATCHET_API_SERVER_WORKER_SERVICE_H_
 #define RATCHET_API_SERVER_WORKER_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/worker_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
+class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
  public:
   // `ctx` is not owned and must outlive the service.
-  explicit WorkerService(ServiceContext* ctx) : ctx_(ctx) {}
+  explicit WorkerService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context, const v1::LeaseRequest* req,
                                   v1::LeaseResponse* resp) override;
@@ -32,11 +33,10 @@ class WorkerService final : public ratchet::v1::WorkerService::CallbackService {
                                              v1::CompleteAndLeaseResponse* resp) override;
 
  private:
-  // Starts a Lease call and fills `lease` for the engine: its wait capped
+  // Starts a Lease call and readies `lease` for the engine: its wait capped
   // by the server's max_lease_wait and by the time left before the client's
   // deadline, and its abandoned flag tied to the call's cancellation.
-  UnaryCall* StartLease(const grpc::CallbackServerContext& context, const v1::LeaseRequest& req,
-                        LeaseRequest* lease);
+  UnaryCall* StartLease(const grpc::CallbackServerContext& context, LeaseRequest* lease);
 
   ServiceContext* const ctx_;
 };

@@ -15,12 +15,14 @@ absl::StatusOr<StepOptions> FromProto(const pb::StepOptions& o, absl::string_vie
   if (o.has_priority()) out.priority = o.priority();
   if (o.has_max_attempts()) out.max_attempts = o.max_attempts();
   if (o.has_retry_policy()) {
-    RATCHET_ASSIGN_OR_RETURN(
-        out.retry_policy,
-        server::FromProto(o.retry_policy(), absl::StrCat(field, ".retry_policy")));
+    RATCHET_ASSIGN_OR_RETURN(out.retry_policy,
+                             server::FromProto(o.retry_policy(), Sub(field, "retry_policy")));
   }
-  if (o.has_visibility_timeout())
-    out.visibility_timeout = FromProtoDuration(o.visibility_timeout());
+  if (o.has_visibility_timeout()) {
+    RATCHET_ASSIGN_OR_RETURN(
+        out.visibility_timeout,
+        FromProtoDuration(o.visibility_timeout(), Sub(field, "visibility_timeout")));
+  }
   return out;
 }
 
@@ -76,14 +78,53 @@ absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
   }
 }
 
-SuspendRequest FromProto(const pb::SuspendWorkflowRequest& req) {
+namespace {
+
+// A journal entry a worker records (`at` and `due` are the server's).
+absl::StatusOr<JournalEntry> FromProto(const pb::JournalEntry& e, absl::string_view field) {
+  JournalEntry out{e.name(), e.result(), {}};
+  if (e.kind() < 0 || e.kind() > kMaxJournalKind) {
+    return InvalidArgument(absl::StrCat(field, ".kind"), absl::StrCat("unknown value ", e.kind()));
+  }
+  out.kind = static_cast<JournalKind>(e.kind());
+  if (e.has_delay()) {
+    RATCHET_ASSIGN_OR_RETURN(Millis delay,
+                             FromProtoDuration(e.delay(), absl::StrCat(field, ".delay")));
+    out.delay = delay;
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<SuspendRequest> FromProto(const pb::SuspendWorkflowRequest& req) {
   SuspendRequest out;
   out.job_id = req.job_id();
   out.token = req.fencing_token();
-  out.until = FromProtoTime(req.until());
+  RATCHET_ASSIGN_OR_RETURN(out.until, FromProtoTime(req.until(), "until"));
   out.awaiting_event = req.awaiting_event();
-  for (const pb::JournalEntry& e : req.record()) out.record.push_back({e.name(), e.result(), {}});
+  for (int i = 0; i < req.record_size(); ++i) {
+    RATCHET_ASSIGN_OR_RETURN(JournalEntry e,
+                             FromProto(req.record(i), absl::StrCat("record[", i, "]")));
+    out.record.push_back(std::move(e));
+  }
   return out;
+}
+
+absl::StatusOr<RecordStepRequest> FromProto(const pb::RecordStepRequest& req) {
+  RecordStepRequest out;
+  out.job_id = req.job_id();
+  out.token = req.fencing_token();
+  RATCHET_ASSIGN_OR_RETURN(out.entry, FromProto(req.entry(), "entry"));
+  return out;
+}
+
+void ToProto(const JournalEntry& e, pb::JournalEntry* out) {
+  out->set_name(e.name);
+  out->set_result(e.result);
+  *out->mutable_at() = ToProtoTime(e.at);
+  out->set_kind(static_cast<pb::JournalEntryKind>(e.kind));
+  out->set_due(e.due);
 }
 
 absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
@@ -91,9 +132,16 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   out.id = s.id();
   out.spec = s.spec();
   out.time_zone = s.time_zone().empty() ? "UTC" : s.time_zone();
-  if (s.has_start_at()) out.start_at = FromProtoTime(s.start_at());
-  if (s.has_end_at()) out.end_at = FromProtoTime(s.end_at());
-  if (s.has_jitter()) out.jitter = FromProtoDuration(s.jitter());
+  // Named as the engine names the schedule's fields (no "schedule." prefix).
+  if (s.has_start_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.start_at, FromProtoTime(s.start_at(), "start_at"));
+  }
+  if (s.has_end_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.end_at, FromProtoTime(s.end_at(), "end_at"));
+  }
+  if (s.has_jitter()) {
+    RATCHET_ASSIGN_OR_RETURN(out.jitter, FromProtoDuration(s.jitter(), "jitter"));
+  }
   switch (s.missed()) {
     case pb::MISSED_RUN_POLICY_UNSPECIFIED:
     case pb::MISSED_RUN_ONCE:
@@ -108,7 +156,10 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
     default:
       return InvalidArgument("missed", absl::StrCat("unknown value ", s.missed()));
   }
-  if (s.has_catchup_window()) out.catchup_window = FromProtoDuration(s.catchup_window());
+  if (s.has_catchup_window()) {
+    RATCHET_ASSIGN_OR_RETURN(out.catchup_window,
+                             FromProtoDuration(s.catchup_window(), "catchup_window"));
+  }
   switch (s.overlap()) {
     case pb::OVERLAP_POLICY_UNSPECIFIED:
     case pb::OVERLAP_ALLOW:
@@ -129,8 +180,10 @@ absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& s) {
   out.payload = s.payload();
   if (s.has_priority()) out.priority = s.priority();
   if (s.has_max_attempts()) out.max_attempts = s.max_attempts();
-  if (s.has_visibility_timeout())
-    out.visibility_timeout = FromProtoDuration(s.visibility_timeout());
+  if (s.has_visibility_timeout()) {
+    RATCHET_ASSIGN_OR_RETURN(out.visibility_timeout,
+                             FromProtoDuration(s.visibility_timeout(), "visibility_timeout"));
+  }
   return out;
 }
 

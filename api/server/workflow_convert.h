@@ -20,13 +20,16 @@ absl::StatusOr<WorkflowSpec> FromProto(const pb::SubmitWorkflowRequest& req);
 absl::StatusOr<StartWorkflowRequest> FromProto(const pb::StartWorkflowRequest& req);
 absl::StatusOr<std::optional<WorkflowState>> FromProto(pb::WorkflowState state,
                                                        absl::string_view field);
-SuspendRequest FromProto(const pb::SuspendWorkflowRequest& req);
+absl::StatusOr<SuspendRequest> FromProto(const pb::SuspendWorkflowRequest& req);
+absl::StatusOr<RecordStepRequest> FromProto(const pb::RecordStepRequest& req);
 absl::StatusOr<ScheduleSpec> FromProto(const pb::ScheduleSpec& spec);
 
 pb::WorkflowState ToProto(WorkflowState state);
 void ToProto(const WorkflowSubmitResult& r, pb::SubmitWorkflowResponse* out);
 void ToProto(const Workflow& w, pb::Workflow* out);
 void ToProto(const ScheduleInfo& info, pb::ScheduleInfo* out);
+// A leased main job's journal entry (name, result, at, kind, due).
+void ToProto(const JournalEntry& e, pb::JournalEntry* out);
 
 }  // namespace ratchet::server
 

@@ -6,6 +6,17 @@
 
 namespace ratchet::server {
 
+WorkflowService::WorkflowService(ServiceContext* ctx) : ctx_(ctx) {
+  GuardParse("SubmitWorkflow", &WorkflowService::SubmitWorkflow);
+  GuardParse("StartWorkflow", &WorkflowService::StartWorkflow);
+  GuardParse("GetWorkflow", &WorkflowService::GetWorkflow);
+  GuardParse("ListWorkflows", &WorkflowService::ListWorkflows);
+  GuardParse("CancelWorkflow", &WorkflowService::CancelWorkflow);
+  GuardParse("SendEvent", &WorkflowService::SendEvent);
+  GuardParse("RecordStep", &WorkflowService::RecordStep);
+  GuardParse("SuspendWorkflow", &WorkflowService::SuspendWorkflow);
+}
+
 namespace {
 struct Done {};
 absl::StatusOr<Done> AsDone(const absl::Status& s) {
@@ -95,10 +106,10 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
                                                       const v1::RecordStepRequest* req,
                                                       v1::RecordStepResponse*) {
-  RecordStepRequest record{
-      req->job_id(), req->fencing_token(), {req->entry().name(), req->entry().result(), {}}};
+  auto record = FromProto(*req);
+  if (!record.ok()) return ctx_->StartCall()->Reject(record.status());
   return ctx_->Blocking(
-      [this, record = std::move(record)]() mutable {
+      [this, record = *std::move(record)]() mutable {
         return AsDone(ctx_->engine().RecordStep(std::move(record)));
       },
       Nothing);
@@ -107,8 +118,10 @@ grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse*) {
+  auto suspend = FromProto(*req);
+  if (!suspend.ok()) return ctx_->StartCall()->Reject(suspend.status());
   return ctx_->Blocking(
-      [this, suspend = FromProto(*req)]() mutable {
+      [this, suspend = *std::move(suspend)]() mutable {
         return AsDone(ctx_->engine().Suspend(std::move(suspend)));
       },
       Nothing);

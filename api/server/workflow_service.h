@@ -3,15 +3,16 @@
 #ifndef RATCHET_API_SERVER_WORKFLOW_SERVICE_H_
 #define RATCHET_API_SERVER_WORKFLOW_SERVICE_H_
 
+#include "parse_guard.h"
 #include "ratchet/v1/workflow_service.grpc.pb.h"
 #include "service_context.h"
 
 namespace ratchet::server {
 
-class WorkflowService final : public ratchet::v1::WorkflowService::CallbackService {
+class WorkflowService final : public ParseGuarded<ratchet::v1::WorkflowService> {
  public:
   // `ctx` is not owned and must outlive the service.
-  explicit WorkflowService(ServiceContext* ctx) : ctx_(ctx) {}
+  explicit WorkflowService(ServiceContext* ctx);
 
   grpc::ServerUnaryReactor* SubmitWorkflow(grpc::CallbackServerContext*,
                                            const v1::SubmitWorkflowRequest* req,

@@ -24,7 +24,7 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("RATCHET_SERVER")) g.server = env;
   app.add_option("--server", g.server, "ratchetd address host:port (RATCHET_SERVER)");
   app.add_flag("--json", g.json, "print JSON instead of tables");
-  app.add_option("--timeout-ms", g.timeout_ms, "deadline per attempt, ms")
+  app.add_option("--timeout-ms", g.timeout_ms, "deadline per call (all attempts), ms")
       ->check(CLI::PositiveNumber);
 
   ratchet::cli::Runner runner(&g);

@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "commands.h"
-#include "google/protobuf/util/json_util.h"
 #include "output.h"
 #include "ratchet/base/status.h"
+#include "workflow_json.h"
 
 namespace ratchet::cli {
 namespace {
@@ -92,12 +92,7 @@ absl::StatusOr<v1::SubmitWorkflowRequest> ReadSubmitRequest(const std::string& f
   if (!in) return InvalidArgument("file", "cannot read " + file);
   std::stringstream ss;
   ss << in.rdbuf();
-  v1::SubmitWorkflowRequest req;
-  auto parsed = google::protobuf::util::JsonStringToMessage(ss.str(), &req);
-  if (!parsed.ok()) {
-    return InvalidArgument("file", absl::StrCat(file, ": ", parsed.message().as_string()));
-  }
-  return req;
+  return ParseSubmitRequest(ss.str(), file);
 }
 
 absl::Status Submit(Client& c, const WorkflowOptions& o, bool json) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <thread>
 
@@ -18,7 +19,13 @@ using JobStub = v1::JobService::Stub;
 using WorkerStub = v1::WorkerService::Stub;
 using QueueStub = v1::QueueService::Stub;
 
-bool Retryable(const absl::Status& s) {
+// The outcome is unknown, and a repeat may get an answer: the server was
+// unreachable, the answer was lost, or a server shutting down cancelled the
+// call (its caller did not).
+bool Retryable(const absl::Status& s, const CallOptions& call) {
+  if (s.code() == absl::StatusCode::kCancelled) {
+    return call.canceller == nullptr || !call.canceller->cancelled();
+  }
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
 }
@@ -34,11 +41,21 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.initial_backoff <= Millis(0) || options.max_backoff < options.initial_backoff) {
     return InvalidArgument("initial_backoff", "must be positive and at most max_backoff");
   }
+  if (options.initial_reconnect_backoff <= Millis(0) ||
+      options.max_reconnect_backoff < options.initial_reconnect_backoff ||
+      options.max_reconnect_backoff > Millis(INT32_MAX)) {
+    return InvalidArgument("initial_reconnect_backoff",
+                           "must be positive and at most max_reconnect_backoff (< 2^31 ms)");
+  }
   if (options.random == nullptr) options.random = NewDefaultRandom();
   if (options.channel == nullptr) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(options.max_message_bytes);
     args.SetMaxSendMessageSize(options.max_message_bytes);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.initial_reconnect_backoff.count()));
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+                static_cast<int>(options.max_reconnect_backoff.count()));
     options.channel =
         grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
   }
@@ -100,18 +117,24 @@ void CallCanceller::End() {
 
 absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
                          absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt) {
-  absl::Status status;
+  // Steady time bounds the call; gRPC takes the attempt's deadline as a
+  // wall-clock time point, derived from what is left of it.
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  absl::Status status = absl::DeadlineExceededError("call deadline passed before an attempt");
   int attempts = retry == Retry::kSafe ? options_.max_attempts : 1;
   for (int i = 1; i <= attempts; ++i) {
+    const auto left = end - std::chrono::steady_clock::now();
+    if (left <= Millis(0)) break;
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + deadline);
+    context.set_deadline(std::chrono::system_clock::now() + left);
+    context.set_wait_for_ready(retry != Retry::kNever);
     if (call.canceller != nullptr && !call.canceller->Begin(&context)) {
       return absl::CancelledError("call cancelled");
     }
     status = FromGrpcStatus(attempt(&context));
     if (call.canceller != nullptr) call.canceller->End();
-    if (status.ok() || !Retryable(status) || i == attempts) break;
-    std::this_thread::sleep_for(RetryDelay(i));
+    if (status.ok() || !Retryable(status, call) || i == attempts) break;
+    std::this_thread::sleep_until(std::min(end, std::chrono::steady_clock::now() + RetryDelay(i)));
   }
   return status;
 }
@@ -153,7 +176,7 @@ absl::StatusOr<v1::JobState> Client::CancelJob(uint64_t job_id, CallOptions call
 }
 
 absl::StatusOr<v1::LeaseResponse> Client::Lease(const v1::LeaseRequest& req, CallOptions call) {
-  return Call(*workers_, &WorkerStub::Lease, req, Retry::kNever, call,
+  return Call(*workers_, &WorkerStub::Lease, req, Retry::kOnce, call,
               FromProtoDuration(req.wait()));
 }
 
@@ -187,7 +210,7 @@ absl::StatusOr<v1::FailBatchResponse> Client::FailBatch(const v1::FailBatchReque
 
 absl::StatusOr<v1::CompleteAndLeaseResponse> Client::CompleteAndLease(
     const v1::CompleteAndLeaseRequest& req, CallOptions call) {
-  return Call(*workers_, &WorkerStub::CompleteAndLease, req, Retry::kNever, call,
+  return Call(*workers_, &WorkerStub::CompleteAndLease, req, Retry::kOnce, call,
               FromProtoDuration(req.lease().wait()));
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -23,11 +24,38 @@ bool JobContext::should_stop() const {
   return lease_lost() || cancel_requested() || (stopping_ != nullptr && stopping_->load());
 }
 
+namespace {
+
+// Worth sending again: the server was unreachable, the answer was lost, or
+// a server shutting down cancelled the call (the worker cancels none of the
+// calls it repeats).
+bool Transient(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled;
+}
+
+}  // namespace
+
+// One leased job. Its lease is tracked on the worker's steady clock from
+// when the lease arrived (or its last heartbeat was sent), never comparing
+// the worker's wall clock with the server's lease_deadline: the two
+// machines' clocks may disagree by more than the lease is long.
 struct Worker::Running {
-  explicit Running(v1::LeasedJob job) : ctx(std::move(job)) {}
+  Running(v1::LeasedJob job, Millis duration, SteadyClock::time_point received)
+      : ctx(std::move(job)),
+        lease_duration(duration),
+        heartbeat_interval(std::max(Millis(10), duration / 3)),
+        next_heartbeat(received + heartbeat_interval),
+        lease_ends(received + duration) {}
   JobContext ctx;
-  Millis heartbeat_interval{0};
+  const Millis lease_duration;      // as granted; each heartbeat extends by it
+  const Millis heartbeat_interval;  // a third of the lease
+  // Guarded by State::mu.
   SteadyClock::time_point next_heartbeat;
+  // The lease's end on this clock: from a lease, at most a one-way trip
+  // after the server's deadline; from a heartbeat, no later than it.
+  SteadyClock::time_point lease_ends;
 };
 
 // The worker's shared state: jobs leased but not started, jobs running.
@@ -117,21 +145,28 @@ void Worker::LeaseLoop() {
       continue;
     }
     backoff = Millis(0);
-    auto now = SteadyClock::now();
-    auto wall_now = std::chrono::system_clock::now();
+    const auto received = SteadyClock::now();
     absl::MutexLock lock(&s.mu);
     for (v1::LeasedJob& job : *leased->mutable_jobs()) {
-      auto running = std::make_shared<Running>(std::move(job));
+      const Millis duration = LeaseDuration(job);
+      auto running = std::make_shared<Running>(std::move(job), duration, received);
       running->ctx.stopping_ = &stopping_;
-      auto vt = std::chrono::duration_cast<Millis>(
-          FromProtoTime(running->ctx.job().lease_deadline()) - wall_now);
-      running->heartbeat_interval = std::max(Millis(100), vt / 3);
-      running->next_heartbeat = now + running->heartbeat_interval;
       s.pending.push_back(std::move(running));
     }
   }
   absl::MutexLock lock(&s.mu);
   s.leasing_done = true;
+}
+
+Millis Worker::LeaseDuration(const v1::LeasedJob& job) const {
+  if (job.has_lease_duration()) return FromProtoDuration(job.lease_duration());
+  if (options_.visibility_timeout) return *options_.visibility_timeout;
+  // A server that does not send lease_duration (ratchetd does not yet), and
+  // no visibility timeout asked for: only the server's deadline against this machine's wall clock
+  // is left, which clock skew distorts (hence WorkerOptions' advice).
+  auto left = std::chrono::duration_cast<Millis>(FromProtoTime(job.lease_deadline()) -
+                                                 std::chrono::system_clock::now());
+  return std::max(Millis(300), left);
 }
 
 void Worker::HandlerLoop() {
@@ -171,20 +206,27 @@ void Worker::RunJob(const std::shared_ptr<Running>& running) {
       result = HandlerResult::RetryableError("handler threw a non-standard exception");
     }
   }
-  Report(ctx, result);
+  Report(*running, result);
 }
 
 namespace {
 
+// An entry the worker records: the server sets `at` and `due`.
+void ToProto(const DurableEntry& e, v1::JournalEntry* out) {
+  out->set_name(e.name);
+  out->set_result(e.result);
+  out->set_kind(static_cast<v1::JournalEntryKind>(e.kind));
+  if (e.delay) *out->mutable_delay() = ToProtoDuration(*e.delay);
+}
+
 class ClientJournal final : public WorkflowJournal {
  public:
   ClientJournal(Client* client, const v1::LeasedJob& job) : client_(client), job_(job) {}
-  absl::Status Record(const std::string& name, const std::string& result) override {
+  absl::Status Record(const DurableEntry& entry) override {
     v1::RecordStepRequest req;
     req.set_job_id(job_.job_id());
     req.set_fencing_token(job_.fencing_token());
-    req.mutable_entry()->set_name(name);
-    req.mutable_entry()->set_result(result);
+    ToProto(entry, req.mutable_entry());
     return client_->RecordStep(req);
   }
 
@@ -202,7 +244,11 @@ void Worker::RegisterWorkflow(const std::string& job_type, WorkflowFunction fn) 
     durable.workflow_id = job.workflow_id();
     durable.job_id = job.job_id();
     durable.payload = job.payload();
-    for (const auto& e : job.journal()) durable.journal.emplace_back(e.name(), e.result());
+    for (const auto& e : job.journal()) {
+      const int kind = e.kind() >= 0 && e.kind() <= kMaxJournalKind ? e.kind() : 0;
+      durable.journal.push_back(
+          {e.name(), e.result(), static_cast<JournalKind>(kind), e.due(), std::nullopt});
+    }
     for (const auto& e : job.events()) durable.events.emplace_back(e.name(), e.payload());
     ClientJournal journal(client_, job);
     WorkflowOutcome out = RunWorkflow(durable, &journal, SystemClock::Default(), fn);
@@ -226,7 +272,27 @@ void Worker::RegisterWorkflow(const std::string& job_type, WorkflowFunction fn) 
   });
 }
 
-void Worker::Report(const JobContext& ctx, const HandlerResult& result) {
+absl::Status Worker::UntilLeaseEnds(const Running& running,
+                                    absl::FunctionRef<absl::Status(CallOptions)> call) {
+  absl::Status status;
+  for (bool first = true;; first = false) {
+    Millis left;
+    {
+      absl::MutexLock lock(&state_->mu);
+      left = std::chrono::duration_cast<Millis>(running.lease_ends - SteadyClock::now());
+    }
+    // Past the lease, one call still tells LEASE_LOST from a late success.
+    if (left <= Millis(0) && !first) return status;
+    CallOptions options;
+    if (left > Millis(0)) options.deadline = left;
+    status = call(options);
+    if (!Transient(status)) return status;
+    std::this_thread::sleep_for(std::clamp(left / 10, Millis(1), Millis(100)));
+  }
+}
+
+void Worker::Report(const Running& running, const HandlerResult& result) {
+  const JobContext& ctx = running.ctx;
   absl::Status status;
   if (result.kind == HandlerResult::Kind::kSuspend) {
     v1::SuspendWorkflowRequest req;
@@ -234,25 +300,28 @@ void Worker::Report(const JobContext& ctx, const HandlerResult& result) {
     req.set_fencing_token(ctx.fencing_token());
     *req.mutable_until() = ToProtoTime(result.suspension.until);
     req.set_awaiting_event(result.suspension.awaiting_event);
-    for (const auto& [name, value] : result.suspension.record) {
-      v1::JournalEntry* e = req.add_record();
-      e->set_name(name);
-      e->set_result(value);
-    }
+    for (const DurableEntry& e : result.suspension.record) ToProto(e, req.add_record());
+    // Not repeated: a repeat answers LEASE_LOST (docs/api.md).
     status = client_->SuspendWorkflow(req);
   } else if (result.kind == HandlerResult::Kind::kSuccess) {
     v1::CompleteRequest req;
     req.set_job_id(ctx.job().job_id());
     req.set_fencing_token(ctx.fencing_token());
     req.set_result(result.value);
-    status = client_->Complete(req);
+    // Fenced by the token, so repeats are safe: the server acknowledges a
+    // repeat of an accepted completion, and answers LEASE_LOST once the
+    // lease is over. Repeated through an outage until the lease ends.
+    status =
+        UntilLeaseEnds(running, [&](CallOptions call) { return client_->Complete(req, call); });
   } else {
     v1::FailRequest req;
     req.set_job_id(ctx.job().job_id());
     req.set_fencing_token(ctx.fencing_token());
     req.set_error(result.value);
     req.set_non_retryable(result.kind == HandlerResult::Kind::kNonRetryableError);
-    status = client_->Fail(req).status();
+    // As Complete: a repeat of an accepted Fail reports its outcome.
+    status = UntilLeaseEnds(running,
+                            [&](CallOptions call) { return client_->Fail(req, call).status(); });
   }
   absl::MutexLock lock(&state_->mu);
   WorkerStats& stats = state_->stats;
@@ -290,12 +359,16 @@ void Worker::HeartbeatLoop() {
       v1::HeartbeatRequest req;
       req.set_job_id(r->ctx.job().job_id());
       req.set_fencing_token(r->ctx.fencing_token());
+      // The server extends the lease to its now + lease_duration; its now is
+      // after `sent`, so sent + lease_duration is no later than the deadline.
+      const auto sent = SteadyClock::now();
       auto hb = client_->Heartbeat(req, {.deadline = r->heartbeat_interval});
       auto now = SteadyClock::now();
       absl::MutexLock lock(&s.mu);  // next_heartbeat is read under it
       if (hb.ok()) {
         if (hb->cancel_requested()) r->ctx.cancel_requested_.store(true);
         r->next_heartbeat = now + r->heartbeat_interval;
+        r->lease_ends = sent + r->lease_duration;
       } else if (ReasonOf(hb.status()) == kReasonLeaseLost ||
                  hb.status().code() == absl::StatusCode::kNotFound) {
         r->ctx.lease_lost_.store(true);

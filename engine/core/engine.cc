@@ -247,6 +247,13 @@ absl::Status Engine::UpdateQueue(std::string queue, QueueSettings settings) {
                     });
 }
 
+absl::Status Engine::UpdateQueue(std::string queue, QueueSettingsUpdate update) {
+  return CallStatus(*impl_, Reads::kThroughGroup,
+                    [queue = std::move(queue), update](Machines& m, Batch& b, TimePoint) {
+                      return m.queues.UpdateQueue(b, queue, update);
+                    });
+}
+
 absl::Status Engine::PauseQueue(std::string queue) {
   return CallStatus(*impl_, Reads::kThroughGroup,
                     [queue = std::move(queue)](Machines& m, Batch& b, TimePoint) {

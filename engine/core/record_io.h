@@ -13,11 +13,13 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/store.h"
+#include "record_check.h"
 
 namespace ratchet::internal {
 
 // The record of type `Record` at `key` of `cf`, or nullopt if absent.
-// Errors: DATA_LOSS naming `what` if the value does not parse; UNAVAILABLE
+// Errors: DATA_LOSS naming `what`, the column family and the key
+// (CorruptRecord, record_check.h) if the value does not parse; UNAVAILABLE
 // on a read error.
 template <typename Record, typename Source>
 absl::StatusOr<std::optional<Record>> FindRecord(Source& source, storage::Cf cf,
@@ -26,7 +28,7 @@ absl::StatusOr<std::optional<Record>> FindRecord(Source& source, storage::Cf cf,
   if (!value) return std::optional<Record>();
   Record r;
   if (!r.ParseFromString(*value)) {
-    return absl::DataLossError(absl::StrCat(what, ": stored record does not parse"));
+    return CorruptRecord(cf, key, absl::StrCat(what, " does not parse as ", r.GetTypeName()));
   }
   return std::optional<Record>(std::move(r));
 }

@@ -74,6 +74,22 @@ std::string WorkflowExpiryKey(int64_t expires_at_ms, WorkflowId id) {
   return KeyBuilder().U8('f').I64(expires_at_ms).U64(id).Build();
 }
 
+std::vector<std::string> WorkflowOwnedPrefixes(WorkflowId id) {
+  std::vector<std::string> prefixes;
+  for (char tag : {'w', 's', 'c', 'e'}) prefixes.push_back(KeyBuilder().U8(tag).U64(id).Build());
+  return prefixes;
+}
+
+WorkflowId WorkflowIdOfKey(std::string_view key) {
+  if (key.empty() || std::string_view("wsce").find(key[0]) == std::string_view::npos) return 0;
+  uint64_t id = 0;
+  return KeyReader(key.substr(1)).U64(&id) ? id : 0;
+}
+
+std::string QuarantineKey(storage::Cf cf, std::string_view key) {
+  return KeyBuilder().Str(storage::CfName(cf)).Raw(key).Build();
+}
+
 std::string ContentFingerprint(std::string_view job_type, std::string_view payload) {
   // Length-prefixed so ("ab", "c") and ("a", "bc") differ.
   std::string input = EncodeU64(job_type.size());

@@ -7,10 +7,12 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
 #include "ratchet/engine/workflow_types.h"
+#include "ratchet/storage/store.h"
 #include "records.pb.h"
 
 namespace ratchet::internal {
@@ -41,6 +43,12 @@ std::string EventKey(WorkflowId id, std::string_view name);
 std::string WorkflowIdempotencyKey(std::string_view key);
 std::string WorkflowExpiryKey(int64_t expires_at_ms, WorkflowId id);
 inline constexpr std::string_view kWorkflowExpiryPrefix = "f";
+inline constexpr std::string_view kWorkflowIdempotencyPrefix = "k";
+// The prefixes of every key one workflow owns by id: its 'w', 's', 'c' and
+// 'e' keys (not its 'k' and 'f' index entries).
+std::vector<std::string> WorkflowOwnedPrefixes(WorkflowId id);
+// The workflow a 'w', 's', 'c' or 'e' key belongs to; 0 for other keys.
+WorkflowId WorkflowIdOfKey(std::string_view key);
 
 // jobs CF: be64(id).
 std::string JobKey(JobId id);
@@ -60,6 +68,9 @@ std::string IdempotencyKey(std::string_view queue, std::string_view key);
 std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
                                  std::string_view key);
 std::string IdempotencyExpiryPrefix();
+
+// quarantine CF: cf name 0x00 original key -> the original value (salvage).
+std::string QuarantineKey(storage::Cf cf, std::string_view key);
 
 // SHA-256 of (job_type, payload): the content an idempotency key is bound to.
 std::string ContentFingerprint(std::string_view job_type, std::string_view payload);

@@ -6,15 +6,21 @@ namespace ratchet {
 
 namespace {
 
+JournalEntry ToJournalEntry(const DurableEntry& e) {
+  JournalEntry out{e.name, e.result, TimePoint()};
+  out.kind = e.kind;
+  out.delay = e.delay;
+  return out;
+}
+
 class EngineJournal final : public WorkflowJournal {
  public:
   EngineJournal(Engine& engine, const LeasedJob& job) : engine_(engine), job_(job) {}
-  absl::Status Record(const std::string& name, const std::string& result) override {
+  absl::Status Record(const DurableEntry& entry) override {
     RecordStepRequest req;
     req.job_id = job_.id;
     req.token = job_.token;
-    req.entry.name = name;
-    req.entry.result = result;
+    req.entry = ToJournalEntry(entry);
     return engine_.RecordStep(std::move(req));
   }
 
@@ -30,7 +36,9 @@ DurableJob ToDurableJob(const LeasedJob& job) {
   d.workflow_id = job.workflow_id;
   d.job_id = job.id;
   d.payload = job.payload;
-  for (const JournalEntry& e : job.journal) d.journal.emplace_back(e.name, e.result);
+  for (const JournalEntry& e : job.journal) {
+    d.journal.push_back({e.name, e.result, e.kind, e.due, std::nullopt});
+  }
   for (const WorkflowEvent& e : job.events) d.events.emplace_back(e.name, e.payload);
   return d;
 }
@@ -49,9 +57,7 @@ absl::Status RunWorkflowJob(Engine& engine, const LeasedJob& job, const Workflow
       req.token = job.token;
       req.until = out.suspension.until;
       req.awaiting_event = out.suspension.awaiting_event;
-      for (auto& [name, result] : out.suspension.record) {
-        req.record.push_back({name, result, TimePoint()});
-      }
+      for (const DurableEntry& e : out.suspension.record) req.record.push_back(ToJournalEntry(e));
       absl::Status s = engine.Suspend(std::move(req));
       if (!absl::IsInvalidArgument(s)) return s;
       out.error = s;  // e.g. an undeclared event: the workflow cannot go on

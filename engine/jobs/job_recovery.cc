@@ -1,10 +1,13 @@
 // JobStore::Recover: rebuilds the in-memory indexes from RocksDB at open.
 // Only live jobs enter the indexes; terminal ones are skipped after a parse.
+// A record that does not parse stops the open with DATA_LOSS naming its
+// column family and key (CorruptRecord); docs/operations.md says what to do.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "job_store.h"
 #include "ratchet/base/status.h"
+#include "record_check.h"
 
 namespace ratchet::internal {
 
@@ -20,11 +23,8 @@ absl::Status JobStore::Recover() {
   RATCHET_RETURN_IF_ERROR(
       store_->ForEach(Cf::kQueues, "", "", [&](std::string_view name, std::string_view value) {
         QueueRecord rec;
-        if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status =
-              absl::DataLossError(absl::StrCat("queue '", std::string(name), "' does not parse"));
-          return false;
-        }
+        parse_status = ParseStored(Cf::kQueues, name, value, &rec);
+        if (!parse_status.ok()) return false;
         indexes_.AddQueue(std::string(name), FromRecord(rec));
         return true;
       }));
@@ -38,11 +38,8 @@ absl::Status JobStore::RecoverJobs() {
   JobRecord r;
   RATCHET_RETURN_IF_ERROR(
       store_->ForEach(Cf::kJobs, "", "", [&](std::string_view key, std::string_view value) {
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status =
-              absl::DataLossError(absl::StrCat("job ", JobIdFromKey(key), " does not parse"));
-          return false;
-        }
+        parse_status = ParseStored(Cf::kJobs, key, value, &r);
+        if (!parse_status.ok()) return false;
         // Belt and braces: the counters are written with every id and token,
         // but never hand out an id or token at or below one on disk.
         next_job_id_ = std::max<JobId>(next_job_id_, r.id() + 1);

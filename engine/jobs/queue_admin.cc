@@ -20,6 +20,19 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   return absl::OkStatus();
 }
 
+absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& name,
+                                     const QueueSettingsUpdate& update) {
+  RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
+  QueueSettings s = jobs_.SettingsOf(name);
+  if (update.concurrency_limit) s.concurrency_limit = *update.concurrency_limit;
+  if (update.retry_policy) s.retry_policy = *update.retry_policy;
+  if (update.max_attempts) s.max_attempts = *update.max_attempts;
+  if (update.visibility_timeout) s.visibility_timeout = *update.visibility_timeout;
+  if (update.completed_retention) s.completed_retention = *update.completed_retention;
+  if (update.dead_retention) s.dead_retention = *update.dead_retention;
+  return UpdateQueue(batch, name, s);
+}
+
 absl::Status QueueAdmin::SetPaused(storage::Batch& batch, const std::string& name, bool paused) {
   RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));
   QueueState* q = jobs_.EnsureQueue(batch, name);

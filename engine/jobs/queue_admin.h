@@ -22,6 +22,10 @@ class QueueAdmin {
   // Replaces the queue's settings. Errors: INVALID_ARGUMENT naming the field.
   absl::Status UpdateQueue(storage::Batch& batch, const std::string& name,
                            const QueueSettings& settings);
+  // Applies the fields set in `update` to the queue's current settings (or
+  // the defaults, for a new queue). Errors: as above.
+  absl::Status UpdateQueue(storage::Batch& batch, const std::string& name,
+                           const QueueSettingsUpdate& update);
   absl::Status SetPaused(storage::Batch& batch, const std::string& name, bool paused);
   // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
   absl::StatusOr<QueueInfo> GetQueue(TimePoint now, const std::string& name);

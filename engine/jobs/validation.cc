@@ -123,7 +123,7 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
   RATCHET_RETURN_IF_ERROR(ValidateName(prefix + "queue", r.queue));
   RATCHET_RETURN_IF_ERROR(ValidateName(prefix + "job_type", r.job_type));
   if (r.payload.size() > o.max_payload_bytes) {
-    return PayloadTooLarge(r.payload.size(), o.max_payload_bytes);
+    return PayloadTooLarge(prefix + "payload", r.payload.size(), o.max_payload_bytes);
   }
   if (r.idempotency_key.size() > kMaxIdempotencyKeyBytes || !IsPrintableAscii(r.idempotency_key)) {
     return InvalidArgument(

@@ -235,15 +235,14 @@ absl::Status ScheduleMachine::Recover() {
   RATCHET_RETURN_IF_ERROR(store_.store().ForEach(
       Cf::kSchedules, "", "", [&](std::string_view key, std::string_view value) {
         ScheduleRecord rec;
-        if (!rec.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status =
-              absl::DataLossError(absl::StrCat("schedule '", std::string(key), "' does not parse"));
-          return false;
-        }
+        parse_status = ParseStored(Cf::kSchedules, key, value, &rec);
+        if (!parse_status.ok()) return false;
         auto spec = TickSpec::Parse(rec.spec(), rec.time_zone());
         if (!spec.ok()) {
           // E.g. a zone removed from the system tz database: keep the
-          // record, fire nothing, and say so; an update can repair it.
+          // record, fire nothing, and say so; an update can repair it. Not
+          // corruption (the record is intact), so neither a failed open nor
+          // a case for salvage.
           spdlog::error("schedule_unparsable schedule_id={} error=\"{}\"", rec.id(),
                         std::string(spec.status().message()));
           return true;

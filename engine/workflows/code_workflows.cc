@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ratchet/base/status.h"
@@ -22,8 +23,25 @@ absl::Status ValidateEntry(absl::string_view field, const JournalEntry& e, const
   if (e.result.size() > o.max_payload_bytes) {
     return PayloadTooLarge(absl::StrCat(field, ".result"), e.result.size(), o.max_payload_bytes);
   }
+  if (static_cast<int>(e.kind) > kMaxJournalKind) {
+    return InvalidArgument(absl::StrCat(field, ".kind"),
+                           absl::StrCat("unknown value ", static_cast<int>(e.kind)));
+  }
+  if (e.delay) {
+    if (!IsTimer(e.kind)) {
+      return InvalidArgument(absl::StrCat(field, ".delay"),
+                             "only a sleep or wait entry can give a delay");
+    }
+    if (*e.delay < Millis(0) || *e.delay > o.max_schedule_ahead) {
+      return InvalidArgument(absl::StrCat(field, ".delay"),
+                             absl::StrCat("must be 0..", o.max_schedule_ahead.count(), " ms"));
+    }
+  }
   return absl::OkStatus();
 }
+
+// The time a delayed timer entry stands for: the engine's now + delay.
+TimePoint WakeOf(TimePoint now, const JournalEntry& e) { return now + *e.delay; }
 
 // The code-first workflow a main job belongs to.
 absl::StatusOr<WorkflowRecord> WorkflowOfJob(storage::Batch& batch, const JobRecord& r,
@@ -41,13 +59,15 @@ bool Journalled(const WorkflowRecord& wf, const std::string& name) {
 }
 
 // Appends `e` to the journal unless its name is there (the first result
-// stands). The caller saves `wf`.
+// stands). A delayed timer is journalled with its time on the engine's
+// clock. The caller saves `wf`.
 void Append(storage::Batch& batch, TimePoint now, WorkflowRecord& wf, const JournalEntry& e) {
   if (Journalled(wf, e.name)) return;
   JournalRecord rec;
   rec.set_name(e.name);
-  rec.set_result(e.result);
+  rec.set_result(e.delay ? absl::StrCat(ToUnixMs(WakeOf(now, e))) : e.result);
   rec.set_at_ms(ToUnixMs(now));
+  rec.set_kind(static_cast<int>(e.kind));
   batch.Put(Cf::kWorkflows, JournalKey(wf.id(), wf.journal_names_size()), rec.SerializeAsString());
   wf.add_journal_names(e.name);
 }
@@ -82,10 +102,21 @@ absl::Status CodeWorkflows::RecordStep(storage::Batch& batch, TimePoint now,
 absl::Status CodeWorkflows::Suspend(storage::Batch& batch, TimePoint now,
                                     const SuspendRequest& req) {
   const EngineOptions& options = store_.options();
+  TimePoint until = req.until;
+  int delayed = 0;
   for (size_t i = 0; i < req.record.size(); ++i) {
-    RATCHET_RETURN_IF_ERROR(ValidateEntry(absl::StrCat("record[", i, "]"), req.record[i], options));
+    const JournalEntry& e = req.record[i];
+    RATCHET_RETURN_IF_ERROR(ValidateEntry(absl::StrCat("record[", i, "]"), e, options));
+    if (e.delay) {
+      // The wake-up is on the engine's clock: the worker's says nothing.
+      if (++delayed > 1) {
+        return InvalidArgument(absl::StrCat("record[", i, "].delay"),
+                               "only one entry of a suspension can give a delay");
+      }
+      until = WakeOf(now, e);
+    }
   }
-  if (req.until > now + options.max_schedule_ahead) {
+  if (until > now + options.max_schedule_ahead) {
     return InvalidArgument(
         "until", absl::StrCat("is more than ", options.max_schedule_ahead.count(), " ms ahead"));
   }
@@ -111,13 +142,25 @@ absl::Status CodeWorkflows::Suspend(storage::Batch& batch, TimePoint now,
                              batch.Get(Cf::kWorkflows, EventKey(wf.id(), req.awaiting_event)));
     event_here = ev.has_value();
   }
-  // Checked; from here on nothing fails.
-  if (!req.record.empty()) {
-    for (const JournalEntry& e : req.record) Append(batch, now, wf, e);
-    SaveWorkflow(batch, wf);
+  const int suspends = (wf.suspend_attempt() == r.attempts() ? wf.suspends() : 0) + 1;
+  if (suspends > options.max_suspends_per_attempt) {
+    // A workflow that keeps suspending without waiting would cost a durable
+    // write per cycle for ever: end the attempt as failed instead.
+    FailRequest fail{req.job_id, req.token,
+                     absl::StrCat("workflow ", wf.id(), " suspended more than ",
+                                  options.max_suspends_per_attempt, " times in attempt ",
+                                  r.attempts(), " (EngineOptions::max_suspends_per_attempt)"),
+                     true};
+    return jobs_.Fail(batch, now, fail).status();
   }
-  // (Park can fail only through an observer; the sequencer rolls back.)
-  return jobs_.Park(batch, now, r, event_here ? now : req.until, req.awaiting_event);
+  // Checked; from here on nothing fails but an observer of a cancellation
+  // (Park), and the sequencer rolls that back.
+  for (const JournalEntry& e : req.record) Append(batch, now, wf, e);
+  wf.set_suspend_attempt(r.attempts());
+  wf.set_suspends(suspends);
+  SaveWorkflow(batch, wf);
+  // A time already past wakes at once (Park never schedules before now).
+  return jobs_.Park(batch, now, r, event_here ? now : until, req.awaiting_event);
 }
 
 absl::Status CodeWorkflows::SendEvent(storage::Batch& batch, TimePoint now,
@@ -161,6 +204,13 @@ absl::Status CodeWorkflows::OnJobLeasing(storage::Batch& batch, const JobRecord&
   if (!wf) return absl::OkStatus();
   RATCHET_ASSIGN_OR_RETURN(out->journal, LoadJournal(batch, *wf));
   RATCHET_ASSIGN_OR_RETURN(out->events, LoadEvents(batch, *wf));
+  // Whether a timer is due is the engine's call, on its clock, so a worker
+  // whose clock is behind does not suspend again and again.
+  const int64_t now_ms = ToUnixMs(clock_->Now());
+  for (JournalEntry& e : out->journal) {
+    int64_t at_ms = 0;
+    e.due = IsTimer(e.kind) && absl::SimpleAtoi(e.result, &at_ms) && at_ms <= now_ms;
+  }
   return absl::OkStatus();
 }
 

@@ -20,11 +20,20 @@ namespace ratchet::internal {
 class CodeWorkflows final : public JobObserver {
  public:
   // `store` and `jobs` are borrowed and must outlive this object.
-  CodeWorkflows(JobStore* store, JobMachine* jobs) : store_(*store), jobs_(*jobs) {}
+  CodeWorkflows(JobStore* store, JobMachine* jobs)
+      : store_(*store),
+        jobs_(*jobs),
+        clock_(store->options().clock ? store->options().clock : SystemClock::Default()) {}
 
   // Errors: FAILED_PRECONDITION/LEASE_LOST; INVALID_ARGUMENT naming the
   // field; NOT_FOUND.
+  // A timer entry with a delay is journalled at now + delay.
   absl::Status RecordStep(storage::Batch& batch, TimePoint now, const RecordStepRequest& req);
+  // Parks the main job until `until`, or now + the delay of the one timer
+  // entry in `record` that gives one (a time already past: now). The
+  // suspension past EngineOptions::max_suspends_per_attempt in one attempt
+  // fails the attempt instead (a retryable Fail naming the option) and
+  // journals nothing; that is not an error of Suspend.
   absl::Status Suspend(storage::Batch& batch, TimePoint now, const SuspendRequest& req);
   // Errors: ALREADY_EXISTS/IDEMPOTENCY_CONFLICT for a name sent with another
   // payload; INVALID_STATE for a finished workflow; INVALID_ARGUMENT.
@@ -43,6 +52,7 @@ class CodeWorkflows final : public JobObserver {
 
   JobStore& store_;
   JobMachine& jobs_;
+  Clock* const clock_;  // the engine's (OnJobLeasing is not given `now`)
 };
 
 }  // namespace ratchet::internal

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
+#include "record_check.h"
 #include "validation.h"
 #include "workflow_machine.h"
 #include "workflow_store.h"
@@ -131,15 +132,9 @@ absl::Status WorkflowMachine::Recover() {
       Cf::kWorkflows, prefix, storage::PrefixSuccessor(prefix),
       [&](std::string_view key, std::string_view value) {
         WorkflowRecord r;
-        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-          parse_status = absl::DataLossError("a workflow record does not parse");
-          return false;
-        }
-        if (r.state() < 0 || r.state() > static_cast<int>(WorkflowState::kCancelled)) {
-          parse_status = absl::DataLossError(
-              absl::StrCat("workflow ", r.id(), " has an unknown state ", r.state()));
-          return false;
-        }
+        parse_status = ParseStored(Cf::kWorkflows, key, value, &r);
+        if (parse_status.ok()) parse_status = CheckWorkflowRecord(key, r);
+        if (!parse_status.ok()) return false;
         IndexWorkflow(r.id(), std::nullopt, StateOf(r));
         next_workflow_id_ = std::max<WorkflowId>(next_workflow_id_, r.id() + 1);
         return true;

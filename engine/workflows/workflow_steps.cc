@@ -222,6 +222,7 @@ absl::Status WorkflowMachine::OnJobRedriven(storage::Batch& batch, TimePoint now
     // The main job runs the whole workflow: redriving it resumes it.
     if (wf.main_job_id() == r.id() && StateOf(wf) == WorkflowState::kFailed) {
       RATCHET_RETURN_IF_ERROR(ResumeWorkflow(batch, now, wf));
+      wf.clear_suspends();  // a redriven job may restart at attempt 1: count afresh
       SaveWorkflow(batch, wf);
     }
     return absl::OkStatus();

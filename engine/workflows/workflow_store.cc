@@ -39,7 +39,11 @@ absl::StatusOr<std::vector<JournalEntry>> LoadJournal(storage::Batch& batch,
         auto rec, FindRecord<JournalRecord>(batch, Cf::kWorkflows, JournalKey(wf.id(), i),
                                             absl::StrCat("workflow ", wf.id(), " journal ", i)));
     if (!rec) continue;
-    out.push_back({rec->name(), rec->result(), FromUnixMs(rec->at_ms())});
+    JournalEntry e{rec->name(), rec->result(), FromUnixMs(rec->at_ms())};
+    if (rec->kind() > 0 && rec->kind() <= kMaxJournalKind) {
+      e.kind = static_cast<JournalKind>(rec->kind());
+    }
+    out.push_back(std::move(e));
   }
   return out;
 }

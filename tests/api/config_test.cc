@@ -28,6 +28,19 @@ TEST(ConfigTest, DefaultsMatchTheEmbeddedEngine) {
   EXPECT_EQ(c->server.max_lease_wait, Millis(30000));
 }
 
+TEST(ConfigTest, SalvageIsAnExplicitFlagOnly) {
+  auto c = Load({}, {{"RATCHET_SALVAGE", "1"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_FALSE(c->salvage);
+  c = Load({"--salvage", "--data-dir", "/d"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->salvage);
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("ratchetd.toml");
+  std::ofstream(path) << "salvage = \"true\"\n";
+  EXPECT_TRUE(absl::IsInvalidArgument(Load({"--config", path}).status()));
+}
+
 TEST(ConfigTest, FlagsOverrideFileAndEnvironmentOverridesFlags) {
   ratchet::testing::TempDir dir;
   std::string path = dir.Sub("ratchetd.toml");

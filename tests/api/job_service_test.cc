@@ -1,5 +1,6 @@
 // JobService over a real gRPC server: every RPC, its bad input and its
 // error reasons, as a client sees them.
+#include <cstdint>
 #include <string>
 
 #include "ratchet/api/time_codec.h"
@@ -78,6 +79,54 @@ TEST_F(JobServiceTest, UnknownJitterValueNamesTheField) {
   auto r = client().Enqueue(job);
   EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
   EXPECT_NE(r.status().message().find("job.retry_policy.jitter"), std::string::npos) << r.status();
+}
+
+// Field paths are the request's (docs/api.md): the engine names "queue", the
+// API "job.queue"; a batch names the job's index, for every field.
+TEST_F(JobServiceTest, EnqueueErrorsNameTheFieldPathOfTheRequest) {
+  auto r = client().Enqueue(Spec("bad queue!"));
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_EQ(r.status().message().rfind("job.queue: ", 0), 0u) << r.status();
+  r = client().Enqueue(Spec("q", std::string(1025, 'x')));
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonPayloadTooLarge);
+  EXPECT_EQ(r.status().message().rfind("job.payload: ", 0), 0u) << r.status();
+  auto batch = client().EnqueueBatch({Spec("q"), Spec("q"), Spec("q", std::string(1025, 'x'))});
+  EXPECT_STATUS(batch.status(), StatusCode::kInvalidArgument, kReasonPayloadTooLarge);
+  EXPECT_EQ(batch.status().message().rfind("jobs[2].payload: ", 0), 0u) << batch.status();
+}
+
+// Times outside protobuf's documented ranges are INVALID_ARGUMENT naming the
+// field; none reaches the engine's millisecond arithmetic.
+TEST_F(JobServiceTest, OutOfRangeTimesAreInvalidArgumentNamingTheField) {
+  auto expect_rejected = [&](const v1::JobSpec& job, const std::string& field) {
+    auto r = client().Enqueue(job);
+    EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+    EXPECT_EQ(r.status().message().rfind(field + ": ", 0), 0u) << r.status();
+  };
+  v1::JobSpec job = Spec("q");
+  job.mutable_delay()->set_nanos(-1);   // a Duration of 0 s may have negative nanos...
+  job.mutable_delay()->set_seconds(1);  // ...but not of 1 s
+  expect_rejected(job, "job.delay");
+  job = Spec("q");
+  job.mutable_delay()->set_nanos(1000000000);
+  expect_rejected(job, "job.delay");
+  job = Spec("q");
+  job.mutable_delay()->set_seconds(INT64_MAX / 100);  // * 1000 overflows int64
+  expect_rejected(job, "job.delay");
+  job = Spec("q");
+  *job.mutable_run_at() = ToProtoTime(FromUnixMs(0));
+  job.mutable_run_at()->set_nanos(-5);
+  expect_rejected(job, "job.run_at");
+  job = Spec("q");
+  job.mutable_run_at()->set_seconds(253402300800);  // 10000-01-01
+  expect_rejected(job, "job.run_at");
+  job = Spec("q");
+  job.mutable_visibility_timeout()->set_seconds(INT64_MIN);
+  expect_rejected(job, "job.visibility_timeout");
+  auto batch = client().EnqueueBatch({Spec("q"), job});
+  EXPECT_EQ(batch.status().message().rfind("jobs[1].visibility_timeout: ", 0), 0u)
+      << batch.status();
+  EXPECT_EQ(client().GetQueue("q").status().code(), StatusCode::kNotFound);  // nothing written
 }
 
 TEST_F(JobServiceTest, DelayedJobIsScheduled) {

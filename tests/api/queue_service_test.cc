@@ -1,5 +1,7 @@
 // QueueService over a real gRPC server: counts, settings, pause/resume and
 // the dead-letter queue's list, redrive and purge.
+#include <thread>
+
 #include "ratchet/api/time_codec.h"
 #include "server_fixture.h"
 
@@ -72,6 +74,53 @@ TEST_F(QueueServiceTest, UpdateRejectsBadSettingNamingIt) {
   auto q = client().UpdateQueue(req);
   EXPECT_STATUS(q.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
   EXPECT_NE(q.status().message().find("max_attempts"), std::string::npos) << q.status();
+}
+
+// UpdateQueue is one partial update in the engine, not a read-modify-write
+// in the server: two concurrent updates of different settings both survive.
+TEST_F(QueueServiceTest, ConcurrentUpdatesOfDifferentSettingsBothSurvive) {
+  constexpr int kRounds = 40;
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string queue = "q" + std::to_string(i);
+    v1::UpdateQueueRequest limit, attempts;
+    limit.set_queue(queue);
+    limit.set_concurrency_limit(7);
+    attempts.set_queue(queue);
+    attempts.set_max_attempts(3);
+    absl::Status a, b;
+    std::thread t([&] { a = client().UpdateQueue(limit).status(); });
+    b = client().UpdateQueue(attempts).status();
+    t.join();
+    ASSERT_TRUE(a.ok() && b.ok()) << a << " " << b;
+    auto q = client().GetQueue(queue);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(q->settings().concurrency_limit(), 7) << "round " << i;
+    EXPECT_EQ(q->settings().max_attempts(), 3) << "round " << i;
+  }
+}
+
+TEST_F(QueueServiceTest, UpdateNeverResumesAPausedQueue) {
+  ASSERT_TRUE(client().PauseQueue("q").ok());
+  v1::UpdateQueueRequest req;
+  req.set_queue("q");
+  req.set_max_attempts(5);
+  auto q = client().UpdateQueue(req);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->settings().paused());
+  EXPECT_EQ(q->settings().max_attempts(), 5);
+  EXPECT_TRUE(client().GetQueue("q")->settings().paused());
+}
+
+TEST_F(QueueServiceTest, UpdateWithAnOutOfRangeDurationNamesItAndChangesNothing) {
+  v1::UpdateQueueRequest req;
+  req.set_queue("q");
+  req.set_max_attempts(5);
+  req.mutable_dead_retention()->set_seconds(3600);
+  req.mutable_dead_retention()->set_nanos(2000000000);
+  auto q = client().UpdateQueue(req);
+  EXPECT_STATUS(q.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_EQ(q.status().message().rfind("dead_retention: ", 0), 0u) << q.status();
+  EXPECT_EQ(client().GetQueue("q").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(QueueServiceTest, PausedQueueLeasesNothingUntilResumed) {

@@ -1,6 +1,7 @@
 // WorkerService over a real gRPC server: long-poll Lease, Heartbeat,
 // Complete/Fail (single and batched), CompleteAndLease, fencing.
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
@@ -106,6 +107,25 @@ TEST_F(WorkerServiceTest, LongPollEndsEmptyWhenTheWaitPasses) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->jobs_size(), 0);
   EXPECT_GE(steady_clock::now() - start, Millis(350));
+}
+
+// A wait whose seconds * 1000 overflows int64 is rejected, not wrapped into
+// some other wait; CompleteAndLease names the lease's fields under "lease.".
+TEST_F(WorkerServiceTest, OutOfRangeDurationsAreInvalidArgumentNamingTheField) {
+  Enqueue();
+  v1::LeaseRequest lease = LeaseReq();
+  lease.mutable_wait()->set_seconds(INT64_MAX / 100);
+  auto r = client().Lease(lease);
+  EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_EQ(r.status().message().rfind("wait: ", 0), 0u) << r.status();
+  v1::CompleteAndLeaseRequest both;
+  *both.mutable_lease() = LeaseReq();
+  both.mutable_lease()->mutable_visibility_timeout()->set_nanos(-1);
+  both.mutable_lease()->mutable_visibility_timeout()->set_seconds(60);
+  auto c = client().CompleteAndLease(both);
+  EXPECT_STATUS(c.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+  EXPECT_EQ(c.status().message().rfind("lease.visibility_timeout: ", 0), 0u) << c.status();
+  EXPECT_EQ(client().GetQueue("q")->available(), 1);  // nothing leased
 }
 
 TEST_F(WorkerServiceTest, ServerCapsTheWait) {

@@ -138,6 +138,29 @@ TEST_F(WorkflowServiceTest, BadWorkflowsAreInvalidArgumentNamingTheProblem) {
   EXPECT_NE(r.status().message().find("exceeds the limit of 1000"), std::string::npos);
 
   EXPECT_STATUS(client().GetWorkflow(999).status(), absl::StatusCode::kNotFound, "NOT_FOUND");
+}
+
+TEST_F(WorkflowServiceTest, StepErrorsNameTheStepsIndex) {
+  v1::SubmitWorkflowRequest req;
+  req.set_name("w");
+  req.set_queue("wf");
+  *req.add_steps() = Step("a");
+  *req.add_steps() = Step("b");
+  req.mutable_steps(1)->set_payload(std::string(1025, 'x'));
+  auto r = client().SubmitWorkflow(req);
+  EXPECT_STATUS(r.status(), absl::StatusCode::kInvalidArgument, "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(r.status().message().rfind("steps[1].payload: ", 0), 0u) << r.status();
+
+  req.mutable_steps(1)->set_payload("p");
+  req.mutable_steps(0)->mutable_options()->mutable_visibility_timeout()->set_nanos(-1);
+  req.mutable_steps(0)->mutable_options()->mutable_visibility_timeout()->set_seconds(30);
+  r = client().SubmitWorkflow(req);
+  EXPECT_STATUS(r.status(), absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT");
+  EXPECT_EQ(r.status().message().rfind("steps[0].options.visibility_timeout: ", 0), 0u)
+      << r.status();
+}
+
+TEST_F(WorkflowServiceTest, UnknownStateIsInvalidArgument) {
   v1::ListWorkflowsRequest list;
   list.set_state(static_cast<v1::WorkflowState>(42));
   EXPECT_STATUS(client().ListWorkflows(list).status(), absl::StatusCode::kInvalidArgument,

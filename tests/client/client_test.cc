@@ -4,6 +4,7 @@
 #include "ratchet/client/client.h"
 
 #include <atomic>
+#include <chrono>
 
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/support/client_interceptor.h"
@@ -103,10 +104,36 @@ TEST_F(ClientTest, ServerErrorsAreNotRetried) {
   EXPECT_EQ(drops.calls.load(), 1);
 }
 
+// Nothing listens on port 1: the server is down.
+TEST(ClientUnreachableTest, SafeCallWaitsForTheServerUntilItsDeadline) {
+  auto client = *Client::Connect({.target = "127.0.0.1:1", .deadline = Millis(400)});
+  auto start = std::chrono::steady_clock::now();
+  auto job = client->GetJob(1);
+  auto took = std::chrono::steady_clock::now() - start;
+  // Wait-for-ready: it waited for a connection (no fast UNAVAILABLE), and
+  // the deadline covered every attempt.
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kDeadlineExceeded) << job.status();
+  EXPECT_GE(took, Millis(350));
+  EXPECT_LT(took, Millis(2000));
+}
+
+TEST(ClientUnreachableTest, CallThatIsNeverRetriedFailsFast) {
+  auto client = *Client::Connect({.target = "127.0.0.1:1", .deadline = Millis(5000)});
+  auto start = std::chrono::steady_clock::now();
+  v1::PurgeDeadLettersRequest req;
+  auto purged = client->PurgeDeadLetters(req);
+  EXPECT_EQ(purged.status().code(), absl::StatusCode::kUnavailable) << purged.status();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, Millis(2500));
+}
+
 TEST(ClientOptionsTest, BadOptionsNameTheOption) {
   auto c = Client::Connect({.max_attempts = 0});
   ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("max_attempts"), std::string::npos);
+  c = Client::Connect(
+      {.initial_reconnect_backoff = Millis(500), .max_reconnect_backoff = Millis(100)});
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("reconnect_backoff"), std::string::npos);
 }
 
 }  // namespace

@@ -11,45 +11,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <random>
-#include <sstream>
 
+#include "ack_log.h"
 #include "ratchet/engine/engine.h"
 #include "spdlog/spdlog.h"
 #include "temp_dir.h"
 
 namespace ratchet {
 namespace {
-
-struct AckLog {
-  std::map<JobId, std::string> enqueued;              // id -> idempotency key
-  std::map<JobId, FencingToken> leased;               // id -> highest leased token
-  std::map<JobId, FencingToken> completed;            // id -> completing token
-  std::map<JobId, std::vector<FencingToken>> failed;  // id -> tokens whose attempt failed
-  FencingToken max_token = 0;
-};
-
-AckLog ReadAckLog(const std::string& path) {
-  AckLog log;
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string kind, key;
-    uint64_t id = 0, value = 0;
-    fields >> kind >> id;
-    if (kind == "E" && (fields >> key)) {
-      log.enqueued[id] = key;
-    } else if ((kind == "L" || kind == "C" || kind == "F") && (fields >> value)) {
-      log.leased[id] = std::max(log.leased[id], value);
-      log.max_token = std::max(log.max_token, value);
-      if (kind == "C") log.completed[id] = value;
-      if (kind == "F") log.failed[id].push_back(value);
-    }
-  }
-  return log;
-}
 
 uintmax_t FileSize(const std::string& path) {
   std::error_code ec;
@@ -67,40 +37,6 @@ pid_t StartWorker(const std::string& data_dir, const std::string& ack_log, uint6
     _exit(127);
   }
   return pid;
-}
-
-void Verify(Engine& engine, const AckLog& log, uint64_t seed) {
-  for (const auto& [id, key] : log.enqueued) {
-    auto job = engine.Get(id);
-    ASSERT_TRUE(job.ok()) << "seed " << seed << ": acknowledged job " << id << " lost";
-    EnqueueRequest again{"q", "crash", "payload-" + key, key};
-    auto dup = engine.Enqueue(again);
-    ASSERT_TRUE(dup.ok()) << dup.status();
-    ASSERT_TRUE(dup->duplicate && dup->id == id)
-        << "seed " << seed << ": idempotency key " << key << " lost for job " << id;
-  }
-  for (const auto& [id, token] : log.leased) {
-    auto job = engine.Get(id);
-    ASSERT_TRUE(job.ok()) << "seed " << seed << ": leased job " << id << " lost";
-    ASSERT_GE(job->token, token) << "seed " << seed << ": job " << id << " token went back";
-  }
-  for (const auto& [id, tokens] : log.failed) {
-    auto job = engine.Get(id);
-    ASSERT_TRUE(job.ok());
-    for (FencingToken token : tokens) {
-      // The failed attempt ended: that lease is gone for good.
-      ASSERT_FALSE(job->state == JobState::kRunning && job->token == token)
-          << "seed " << seed << ": acknowledged Fail of job " << id << " token " << token
-          << " lost";
-    }
-    ASSERT_GE(job->errors.size(), 1u) << "seed " << seed << ": job " << id << " lost its errors";
-  }
-  for (const auto& [id, token] : log.completed) {
-    auto job = engine.Get(id);
-    ASSERT_EQ(job->state, JobState::kCompleted)
-        << "seed " << seed << ": completion of " << id << " lost";
-    ASSERT_EQ(job->token, token);
-  }
 }
 
 TEST(CrashTest, EveryAcknowledgedOperationSurvivesSigkill) {
@@ -130,19 +66,16 @@ TEST(CrashTest, EveryAcknowledgedOperationSurvivesSigkill) {
     waitpid(pid, &status, 0);
     ASSERT_TRUE(WIFSIGNALED(status)) << "worker exited on its own, status " << status;
 
-    AckLog log = ReadAckLog(ack_log);
+    testing::AckLog log = testing::ReadAckLog(ack_log);
     EngineOptions options;
     options.data_dir = data_dir;
     auto engine = Engine::Open(options);
     ASSERT_TRUE(engine.ok()) << "seed " << seed << " cycle " << cycle << ": " << engine.status();
-    Verify(**engine, log, seed);
+    const std::string context = "seed " + std::to_string(seed) + " cycle " + std::to_string(cycle);
+    testing::VerifyAcknowledged(**engine, log, context);
     if (::testing::Test::HasFatalFailure()) return;
-    // Tokens are never reissued across restarts.
-    ASSERT_TRUE((*engine)->Enqueue({"probe", "t", "", ""}).ok());
-    auto probe = (*engine)->Lease({"probe", 1, Millis(1000), "parent"});
-    ASSERT_TRUE(probe.ok() && !probe->empty());
-    ASSERT_GT(probe->front().token, log.max_token) << "seed " << seed << ": token reissued";
-    ASSERT_TRUE((*engine)->Complete({probe->front().id, probe->front().token, "", {}}).ok());
+    testing::VerifyTokensNotReissued(**engine, log, context);
+    if (::testing::Test::HasFatalFailure()) return;
     last_acks = log.enqueued.size();
   }
   std::printf("crash test: %zu acknowledged enqueues verified\n", last_acks);

@@ -4,6 +4,7 @@
 
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
+#include "rocksdb/db.h"
 #include "temp_dir.h"
 
 namespace ratchet::storage {
@@ -15,6 +16,37 @@ std::unique_ptr<Store> OpenAt(const std::string& path) {
   auto store = Store::Open(options);
   EXPECT_TRUE(store.ok()) << store.status();
   return store.ok() ? std::move(*store) : nullptr;
+}
+
+// A data directory written before the quarantine column family existed
+// opens, and gets it.
+TEST(StoreTest, DirectoryWithoutTheQuarantineColumnFamilyOpens) {
+  testing::TempDir dir(true);
+  {
+    rocksdb::DBOptions options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* name : {"default", "jobs", "job_index", "dead_letters", "idempotency",
+                             "queues", "app", "workflows", "schedules"}) {
+      cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir.path(), cfs, &handles, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], "k", "v").ok());
+    for (auto* h : handles) ASSERT_TRUE(db->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(db->Close().ok());
+    delete db;
+  }
+  auto store = OpenAt(dir.path());
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Get(Cf::kJobs, "k")->value_or(""), "v");
+  Batch batch(store.get());
+  batch.Put(Cf::kQuarantine, "q", "v");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  EXPECT_EQ(CfName(Cf::kQuarantine), "quarantine");
+  EXPECT_EQ(CfName(Cf::kMeta), "default");
 }
 
 TEST(StoreTest, CommittedWritesSurviveReopen) {

@@ -1,23 +1,36 @@
 // ratchet::Client: the C++ client of ratchetd's ratchet.v1 API.
 //
-// Calls are typed (the ratchet.v1 messages) and blocking; each attempt has a
-// deadline (CallOptions::deadline, default ClientOptions::deadline). Errors
-// are absl::Status with gRPC's codes and, for errors from the server, the
-// machine-readable reason of ratchet/base/status.h (ReasonOf(status)):
-// LEASE_LOST, IDEMPOTENCY_CONFLICT, PAYLOAD_TOO_LARGE, NOT_FOUND,
-// INVALID_STATE, INVALID_ARGUMENT, STORAGE_FAILED, ENGINE_CLOSED.
+// Calls are typed (the ratchet.v1 messages) and blocking; each call has a
+// deadline (CallOptions::deadline, default ClientOptions::deadline) that
+// covers all its attempts. Errors are absl::Status with gRPC's codes and,
+// for errors from the server, the machine-readable reason of
+// ratchet/base/status.h (ReasonOf(status)): LEASE_LOST,
+// IDEMPOTENCY_CONFLICT, PAYLOAD_TOO_LARGE, NOT_FOUND, INVALID_STATE,
+// INVALID_ARGUMENT, STORAGE_FAILED, ENGINE_CLOSED.
 //
-// Retries: a call that is safe to repeat is retried on UNAVAILABLE and
-// DEADLINE_EXCEEDED, up to ClientOptions::max_attempts attempts, sleeping a
-// capped exponential backoff with full jitter between them (Marc Brooker,
-// "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Safe to
-// repeat: reads; Enqueue and EnqueueBatch (the client gives every job
-// without an idempotency key a random one, so a retry never duplicates it);
-// Heartbeat, Complete(Batch), Fail(Batch), CancelJob, UpdateQueue,
-// PauseQueue and ResumeQueue (idempotent on the server). Never retried:
-// Lease and CompleteAndLease (a lost answer would lease more jobs), and
-// RedriveDeadLetters and PurgeDeadLetters (a repeat acts on more jobs).
-// The last attempt's error is returned.
+// Riding through a server restart: the channel reconnects by itself, with
+// exponential backoff between ClientOptions::initial_reconnect_backoff and
+// max_reconnect_backoff (gRPC's connection backoff, jittered), so a
+// restarted ratchetd is found again within about max_reconnect_backoff.
+// Calls that are safe to repeat, and Lease and CompleteAndLease, are
+// wait-for-ready: while the server is unreachable they wait (until their
+// deadline) for the connection to come back instead of failing at once.
+// Waiting never sends a request twice. The other calls fail fast with
+// UNAVAILABLE when the server is unreachable.
+//
+// Retries: a call that is safe to repeat is sent again on UNAVAILABLE,
+// DEADLINE_EXCEEDED and CANCELLED (unless its CallCanceller cancelled it: a
+// server shutting down cancels the calls in flight), up to ClientOptions::max_attempts attempts and
+// within its deadline, sleeping a capped exponential backoff with full jitter between them (Marc
+// Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Safe to repeat: reads;
+// Enqueue and EnqueueBatch (the client gives every job without an idempotency key a random one, so
+// a retry never duplicates it); Heartbeat; Complete(Batch) and Fail(Batch) (fenced by the token: a
+// repeat is acknowledged with the first outcome, or answers LEASE_LOST); CancelJob, UpdateQueue,
+// PauseQueue and ResumeQueue (idempotent on the server). Sent at most once, but wait-for-ready:
+// Lease and CompleteAndLease (a lost answer leaves its jobs leased to nobody until their visibility
+// timeout; the caller leases again). Never retried, fail fast: RedriveDeadLetters and
+// PurgeDeadLetters (a repeat acts on more jobs). The last attempt's error is returned; a call whose
+// deadline passes while the server is down returns DEADLINE_EXCEEDED.
 //
 // Thread safety: a Client is safe to use from many threads at once; calls
 // share one channel (HTTP/2 connection).
@@ -50,13 +63,19 @@ namespace ratchet {
 struct ClientOptions {
   // ratchetd's address, host:port.
   std::string target = "127.0.0.1:7070";
-  // Deadline of each attempt of a call. A Lease's attempt gets its wait on
-  // top of this.
+  // Deadline of a call, all its attempts and the waits between them
+  // included. A Lease gets its long-poll wait on top of this.
   Millis deadline{10000};
   // Attempts for calls that are safe to repeat (1 = no retries).
   int max_attempts = 5;
   Millis initial_backoff{50};  // first retry delay bound
   Millis max_backoff{2000};    // cap on any retry delay
+  // The channel's reconnect backoff after a lost connection
+  // (GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS and GRPC_ARG_MAX_RECONNECT_-
+  // BACKOFF_MS; gRPC's own defaults are 1 s and 120 s, far too slow to
+  // notice a restarted server). Ignored when `channel` is given.
+  Millis initial_reconnect_backoff{100};
+  Millis max_reconnect_backoff{2000};
   // Largest message sent or received, bytes.
   int max_message_bytes = 16 << 20;
   // Jitter and idempotency-key source; null means a randomly seeded one.
@@ -85,7 +104,7 @@ class CallCanceller {
 };
 
 struct CallOptions {
-  std::optional<Millis> deadline;      // per attempt; default ClientOptions::deadline
+  std::optional<Millis> deadline;      // the call's; default ClientOptions::deadline
   CallCanceller* canceller = nullptr;  // not owned; outlives the call
 };
 
@@ -170,21 +189,24 @@ class Client {
  private:
   explicit Client(ClientOptions options);
 
-  // Whether a call is safe to repeat (see "Retries" above).
-  enum class Retry { kSafe, kNever };
+  // How a call meets an unreachable server or a lost answer (see "Retries"
+  // above): kSafe waits for the connection and is sent again; kOnce waits
+  // for the connection and is sent once; kNever fails fast and is sent once.
+  enum class Retry { kSafe, kOnce, kNever };
 
   // One unary RPC, `(stub.*method)(context, req, &response)`, through Run
-  // with a fresh response per attempt. Each attempt's deadline is
-  // Deadline(call) plus `long_poll` (the server-side wait of a Lease).
+  // with a fresh response per attempt. The call's deadline is Deadline(call)
+  // plus `long_poll` (the server-side wait of a Lease).
   // Defined in src/client_call.h, the only place that instantiates it.
   template <typename Stub, typename Req, typename Resp>
   absl::StatusOr<Resp> Call(Stub& stub,
                             grpc::Status (Stub::*method)(grpc::ClientContext*, const Req&, Resp*),
                             const Req& req, Retry retry, const CallOptions& call,
                             Millis long_poll = Millis(0));
-  // Runs `attempt` (one RPC with a fresh context whose deadline is `deadline`)
-  // until it succeeds, fails with a code other than UNAVAILABLE or
-  // DEADLINE_EXCEEDED, `retry` is kNever, or the attempts are used up.
+  // Runs `attempt` (one RPC with a fresh context) until it succeeds, fails
+  // in a way a repeat cannot mend (see "Retries" above), `retry` is not
+  // kSafe, the attempts are used up, or `deadline` (from now, for all
+  // attempts) has passed.
   absl::Status Run(Retry retry, const CallOptions& call, Millis deadline,
                    absl::FunctionRef<grpc::Status(grpc::ClientContext*)> attempt);
   Millis Deadline(const CallOptions& call) const;

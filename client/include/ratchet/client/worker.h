@@ -3,8 +3,22 @@
 // Register one handler per job type, then Start. The worker leases jobs of
 // one queue in batches (a long poll, so an idle worker costs no CPU on
 // either side), runs up to `concurrency` handlers at once, heartbeats every
-// running job at about a third of its visibility timeout, and reports each
-// outcome: Complete with the handler's result, or Fail (retryable or not).
+// running job at a third of its lease's length, and reports each outcome:
+// Complete with the handler's result, or Fail (retryable or not).
+//
+// Leases are timed on the worker's steady clock from when the lease (or
+// its last heartbeat) was answered, never from the server's lease_deadline
+// against the worker's wall clock, so clock skew between the machines does
+// not matter. The lease's length is LeasedJob::lease_duration when the
+// server sends it, else WorkerOptions::visibility_timeout.
+//
+// Server restarts: the worker keeps running while ratchetd is down. Leasing
+// waits for the server to come back (wait-for-ready, then backoff); an
+// outcome is sent again until it is answered or the job's lease has ended
+// (Complete and Fail are fenced by the token, so a repeat is harmless);
+// heartbeats retry every half second or so. Jobs in flight across the
+// outage keep their outcomes as long as the server is back before their
+// lease ends; the others run again after the lease expires.
 // A handler that throws counts as a retryable failure. A job whose type has
 // no handler fails retryably ("no handler"), so a worker that has one can
 // take it.
@@ -33,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "ratchet/client/client.h"
 #include "ratchet/durable/workflow_context.h"
@@ -98,6 +113,10 @@ struct WorkerOptions {
   int lease_batch = 0;      // most jobs per Lease; 0 = concurrency
   Millis lease_wait{5000};  // long-poll wait per Lease
   // Lease length to ask for; default: the job's own, else the queue's.
+  // Against a server that does not send LeasedJob::lease_duration, leaving
+  // this unset makes the worker estimate the lease's length from the
+  // server's deadline and its own wall clock, which clock skew distorts:
+  // set it there.
   std::optional<Millis> visibility_timeout;
 };
 
@@ -137,7 +156,16 @@ class Worker {
   void HandlerLoop();
   void HeartbeatLoop();
   void RunJob(const std::shared_ptr<Running>& running);
-  void Report(const JobContext& ctx, const HandlerResult& result);
+  void Report(const Running& running, const HandlerResult& result);
+  // Runs `call` (with the time left on the lease as its deadline) until it
+  // answers something other than UNAVAILABLE, DEADLINE_EXCEEDED or
+  // CANCELLED, or the
+  // lease has ended; at least once.
+  absl::Status UntilLeaseEnds(const Running& running,
+                              absl::FunctionRef<absl::Status(CallOptions)> call);
+  // The lease's length as granted: the server's lease_duration, else the
+  // visibility timeout asked for, else an estimate (see WorkerOptions).
+  Millis LeaseDuration(const v1::LeasedJob& job) const;
 
   Client* const client_;
   WorkerOptions options_;

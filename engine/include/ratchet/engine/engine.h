@@ -34,6 +34,7 @@
 #include "ratchet/base/random.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine_options.h"
+#include "ratchet/engine/salvage.h"
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
 #include "ratchet/engine/workflow_types.h"
@@ -51,7 +52,24 @@ class Engine {
   // Errors: FAILED_PRECONDITION/SCHEMA_TOO_NEW; UNAVAILABLE/STORAGE_FAILED
   // if RocksDB cannot open or read the directory; INVALID_ARGUMENT naming a
   // bad option.
+  // Errors also: DATA_LOSS naming the column family and key of a stored
+  // record that does not parse (docs/operations.md#corrupt-records).
   static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  // Offline repair of a data directory that Open refuses with DATA_LOSS: run
+  // it before Open, never while an Engine has the directory open (RocksDB's
+  // lock makes it fail with UNAVAILABLE then). It moves every stored record
+  // that does not parse (the check Open and reads make) into the
+  // `quarantine` column family, with what depends on it: a workflow with a
+  // corrupt record moves whole (all its keys and its jobs), and finished-job
+  // and dead-letter index entries whose job is gone move too. Each record
+  // (or workflow) moves in one atomic write, so a crash leaves each either in
+  // place or quarantined, and running Salvage again finishes the work. With
+  // nothing corrupt it writes nothing. Uses data_dir, block_cache_bytes and
+  // file_system of `options`.
+  // Errors: as Open's store errors (UNAVAILABLE/STORAGE_FAILED,
+  // FAILED_PRECONDITION/SCHEMA_TOO_NEW); INVALID_ARGUMENT naming a bad option.
+  static absl::StatusOr<SalvageReport> Salvage(const EngineOptions& options);
 
   // Finishes the calls already submitted, stops the sequencer and closes the
   // store. Calls made during or after destruction are undefined behaviour.
@@ -158,6 +176,11 @@ class Engine {
   // PauseQueue and ResumeQueue do, so an update cannot resume a paused queue.
   // Errors: INVALID_ARGUMENT naming the setting and its limit.
   absl::Status UpdateQueue(std::string queue, QueueSettings settings);
+  // Changes only the settings set in `update`, in one write, creating the
+  // queue (with EngineOptions::default_queue_settings) if needed; concurrent
+  // updates of different settings all take effect. Never changes `paused`.
+  // Errors: INVALID_ARGUMENT naming the setting and its limit.
+  absl::Status UpdateQueue(std::string queue, QueueSettingsUpdate update);
   // Pause stops leasing from the queue; jobs stay available. Errors:
   // INVALID_ARGUMENT for a bad name.
   absl::Status PauseQueue(std::string queue);

@@ -50,6 +50,12 @@ struct EngineOptions {
   size_t max_request_bytes = 64 << 20;
   int max_errors_kept = 10;       // attempt errors kept per job
   int max_workflow_steps = 1000;  // steps of a DAG workflow, journal entries of a code-first one
+  // Suspensions (Suspend) of a code-first workflow's main job in one
+  // attempt. The one past the bound fails the attempt instead, as a
+  // retryable Fail whose error names this option; a redrive or the next
+  // attempt starts counting afresh. A well-behaved workflow suspends about
+  // once per timer or wait, and has at most max_workflow_steps of those.
+  int max_suspends_per_attempt = 1000;
   // A due schedule tick older than this counts as missed (MissedRunPolicy).
   Millis schedule_misfire_grace{60000};
   // Ticks one schedule fires per engine pass (run_all catch-up continues in

@@ -6,9 +6,11 @@
 #define RATCHET_ENGINE_STEP_TYPES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "ratchet/base/clock.h"
+#include "ratchet/durable/journal_kind.h"
 
 namespace ratchet {
 
@@ -39,7 +41,17 @@ struct StepOutput {
 struct JournalEntry {
   std::string name;
   std::string result;
-  TimePoint at;  // when it was recorded
+  TimePoint at;  // when it was recorded (set by the engine)
+  // kUnknown: an entry written before kinds existed (as recorded: an old
+  // worker; it turns its workflow's replay into the unchecked, by-name one).
+  JournalKind kind = JournalKind::kUnknown;
+  // Leased entries: a timer (kSleep, kWait) whose time, in `result`, had
+  // passed on the engine's clock when the job was leased.
+  bool due = false;
+  // Recorded timers only: the engine journals its now + delay (ms since the
+  // Unix epoch, decimal) as `result`, replacing what was sent; 0 to
+  // EngineOptions::max_schedule_ahead.
+  std::optional<Millis> delay;
 };
 
 struct WorkflowEvent {

@@ -67,6 +67,18 @@ struct QueueSettings {
   bool paused = false;                       // a paused queue leases nothing
 };
 
+// A partial change of a queue's settings (Engine::UpdateQueue): the fields
+// that are set replace the queue's current values, the others are kept. A
+// retry policy is replaced whole. Pausing is PauseQueue / ResumeQueue's.
+struct QueueSettingsUpdate {
+  std::optional<int> concurrency_limit;
+  std::optional<RetryPolicy> retry_policy;
+  std::optional<int> max_attempts;
+  std::optional<Millis> visibility_timeout;
+  std::optional<Millis> completed_retention;
+  std::optional<Millis> dead_retention;
+};
+
 struct EnqueueRequest {
   std::string queue;     // 1..128 bytes of [A-Za-z0-9_.:-]
   std::string job_type;  // 1..128 bytes of [A-Za-z0-9_.:-]

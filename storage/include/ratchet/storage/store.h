@@ -48,8 +48,12 @@ enum class Cf : int {
   kApp,          // the embedding application's own keyspace (outbox)
   kWorkflows,    // workflows, their steps, journals, events and indexes
   kSchedules,    // schedule id -> ScheduleRecord
+  kQuarantine,   // records moved aside by salvage: cf name 0x00 key -> original value
   kCount,
 };
+
+// The column family's RocksDB name ("default" for kMeta, "jobs", ...).
+std::string_view CfName(Cf cf);
 
 // The schema version this build writes and understands. Opening a store with
 // a newer version fails with FAILED_PRECONDITION (reason SCHEMA_TOO_NEW).

@@ -1,0 +1,211 @@
+// Engine::Salvage: moves corrupt records, and what depends on them, into the
+// quarantine column family so the engine can open again. Offline: it runs on
+// a Store of its own, before any Engine opens the directory.
+//
+// What moves, each unit in one atomic write (docs/consistency.md, "Salvage"):
+//   - a record CheckStoredValue rejects (record_check.h), on its own;
+//   - a workflow with a rejected 'w', 's' or 'c' record, whole: every key it
+//     owns, its 'k' and 'f' entries and its jobs. Half a workflow would fail
+//     every later write of its steps; a code-first main job leased without its
+//     journal would replay its steps;
+//   - job_index and dead_letters entries whose job is not stored (a
+//     quarantined job's), which redrive and listing would trip over.
+// A crash between units leaves each unit whole; a second run finds what is
+// left and moves it.
+#include <map>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/strip.h"
+#include "ratchet/base/status.h"
+#include "ratchet/engine/engine.h"
+#include "ratchet/storage/keys.h"
+#include "record_check.h"
+#include "schema.h"
+#include "spdlog/spdlog.h"
+#include "validation.h"
+
+namespace ratchet::internal {
+
+namespace {
+
+using storage::Cf;
+
+class Salvager {
+ public:
+  explicit Salvager(storage::Store* store) : store_(store) {}
+
+  absl::StatusOr<SalvageReport> Run() {
+    RATCHET_RETURN_IF_ERROR(FindCorrupt());
+    for (WorkflowId id : corrupt_workflows_) RATCHET_RETURN_IF_ERROR(MoveWorkflow(id));
+    for (const auto& [cf, key] : corrupt_) {
+      if (cf == Cf::kWorkflows && corrupt_workflows_.count(WorkflowIdOfKey(key)) > 0) continue;
+      storage::Batch batch(store_);
+      std::vector<QuarantinedRecord> moved;
+      RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, "", &moved));
+      RATCHET_RETURN_IF_ERROR(Commit(batch, moved));
+    }
+    RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kJobIndex));
+    RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kDeadLetters));
+    RATCHET_RETURN_IF_ERROR(ListQuarantine());
+    return std::move(report_);
+  }
+
+ private:
+  // Scans every record column family for values CheckStoredValue rejects.
+  absl::Status FindCorrupt() {
+    for (Cf cf : kRecordCfs) {
+      RATCHET_RETURN_IF_ERROR(
+          store_->ForEach(cf, "", "", [&](std::string_view key, std::string_view value) {
+            absl::Status s = CheckStoredValue(cf, key, value);
+            if (s.ok()) return true;
+            corrupt_.emplace(cf, std::string(key));
+            // The problem alone: the log line and the report name cf and key.
+            absl::string_view message = s.message();
+            message = message.substr(0, message.find(". See "));
+            absl::ConsumePrefix(&message,
+                                absl::StrCat("corrupt record in ", DescribeKey(cf, key), ": "));
+            reasons_[QuarantineKey(cf, key)] = std::string(message);
+            if (cf == Cf::kWorkflows && WorkflowIdOfKey(key) != 0) {
+              corrupt_workflows_.insert(WorkflowIdOfKey(key));
+            }
+            return true;
+          }));
+    }
+    return absl::OkStatus();
+  }
+
+  // Adds the move of (cf, key) to `batch`: the original value under its
+  // QuarantineKey, the source deleted. The reason is the one FindCorrupt
+  // found, else `reason`.
+  absl::Status Quarantine(storage::Batch& batch, Cf cf, std::string_view key,
+                          std::string_view reason, std::vector<QuarantinedRecord>* moved) {
+    RATCHET_ASSIGN_OR_RETURN(std::optional<std::string> value, store_->Get(cf, key));
+    if (!value) return absl::OkStatus();
+    batch.Put(Cf::kQuarantine, QuarantineKey(cf, key), *value);
+    batch.Delete(cf, key);
+    auto found = reasons_.find(QuarantineKey(cf, key));
+    moved->push_back({std::string(storage::CfName(cf)), std::string(key), value->size(),
+                      found != reasons_.end() ? found->second : std::string(reason)});
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit(storage::Batch& batch, std::vector<QuarantinedRecord>& moved) {
+    if (batch.Count() == 0) return absl::OkStatus();
+    RATCHET_RETURN_IF_ERROR(store_->Commit(batch));
+    for (QuarantinedRecord& r : moved) {
+      spdlog::warn("salvage_quarantined cf={} key=\"{}\" bytes={} reason=\"{}\"", r.column_family,
+                   absl::CHexEscape(r.key), r.value_bytes, r.reason);
+      report_.moved.push_back(std::move(r));
+    }
+    return absl::OkStatus();
+  }
+
+  // Keys of `cf` under `prefix` for which `pick(key, value)` is true.
+  absl::StatusOr<std::vector<std::string>> Keys(
+      Cf cf, std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& pick) {
+    std::vector<std::string> keys;
+    RATCHET_RETURN_IF_ERROR(store_->ForEach(cf, prefix, storage::PrefixSuccessor(prefix),
+                                            [&](std::string_view key, std::string_view value) {
+                                              if (pick(key, value)) keys.emplace_back(key);
+                                              return true;
+                                            }));
+    return keys;
+  }
+
+  // Moves workflow `id` whole, in one write.
+  absl::Status MoveWorkflow(WorkflowId id) {
+    auto all = [](std::string_view, std::string_view) { return true; };
+    std::vector<std::pair<Cf, std::string>> keys;
+    for (const std::string& prefix : WorkflowOwnedPrefixes(id)) {
+      RATCHET_ASSIGN_OR_RETURN(auto owned, Keys(Cf::kWorkflows, prefix, all));
+      for (auto& k : owned) keys.emplace_back(Cf::kWorkflows, std::move(k));
+    }
+    RATCHET_ASSIGN_OR_RETURN(
+        auto expiry, Keys(Cf::kWorkflows, kWorkflowExpiryPrefix, [&](std::string_view key, auto) {
+          return key.size() >= 8 && DecodeU64(key.substr(key.size() - 8)) == id;
+        }));
+    RATCHET_ASSIGN_OR_RETURN(
+        auto idempotency,
+        Keys(Cf::kWorkflows, kWorkflowIdempotencyPrefix, [&](auto, std::string_view value) {
+          IdempotencyRecord r;
+          return r.ParseFromArray(value.data(), static_cast<int>(value.size())) && r.job_id() == id;
+        }));
+    RATCHET_ASSIGN_OR_RETURN(auto jobs, Keys(Cf::kJobs, "", [&](auto, std::string_view value) {
+                               JobRecord r;
+                               return r.ParseFromArray(value.data(),
+                                                       static_cast<int>(value.size())) &&
+                                      r.workflow_id() == id;
+                             }));
+    for (auto* group : {&expiry, &idempotency}) {
+      for (auto& k : *group) keys.emplace_back(Cf::kWorkflows, std::move(k));
+    }
+    for (auto& k : jobs) keys.emplace_back(Cf::kJobs, std::move(k));
+    const std::string reason = absl::StrCat("belongs to corrupt workflow ", id);
+    storage::Batch batch(store_);
+    std::vector<QuarantinedRecord> moved;
+    for (const auto& [cf, key] : keys) {
+      RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, reason, &moved));
+    }
+    return Commit(batch, moved);
+  }
+
+  // Moves the entries of an index of finished jobs whose job is not stored.
+  absl::Status MoveOrphanIndexEntries(Cf cf) {
+    absl::Status read_status;
+    RATCHET_ASSIGN_OR_RETURN(auto orphans, Keys(cf, "", [&](std::string_view key, auto) {
+                               JobId id = JobIdFromIndexKey(key);
+                               auto job = store_->Get(Cf::kJobs, JobKey(id));
+                               if (!job.ok()) read_status.Update(job.status());
+                               return job.ok() && !job->has_value();
+                             }));
+    RATCHET_RETURN_IF_ERROR(read_status);
+    for (const std::string& key : orphans) {
+      storage::Batch batch(store_);
+      std::vector<QuarantinedRecord> moved;
+      RATCHET_RETURN_IF_ERROR(Quarantine(
+          batch, cf, key,
+          absl::StrCat("index entry of job ", JobIdFromIndexKey(key), ", which is not stored"),
+          &moved));
+      RATCHET_RETURN_IF_ERROR(Commit(batch, moved));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ListQuarantine() {
+    return store_->ForEach(
+        Cf::kQuarantine, "", "", [&](std::string_view key, std::string_view value) {
+          size_t end = key.find('\0');
+          if (end == std::string_view::npos) end = key.size();
+          std::string_view rest = key.substr(std::min(key.size(), end + 1));
+          report_.quarantine.push_back(
+              {std::string(key.substr(0, end)), std::string(rest), value.size(), ""});
+          return true;
+        });
+  }
+
+  storage::Store* store_;
+  std::set<std::pair<Cf, std::string>> corrupt_;
+  std::set<WorkflowId> corrupt_workflows_;
+  std::map<std::string, std::string> reasons_;  // by QuarantineKey
+  SalvageReport report_;
+};
+
+}  // namespace
+
+}  // namespace ratchet::internal
+
+namespace ratchet {
+
+absl::StatusOr<SalvageReport> Engine::Salvage(const EngineOptions& options) {
+  RATCHET_RETURN_IF_ERROR(internal::ValidateOptions(options));
+  storage::StoreOptions store_options;
+  store_options.path = options.data_dir;
+  store_options.block_cache_bytes = options.block_cache_bytes;
+  store_options.file_system = options.file_system;
+  RATCHET_ASSIGN_OR_RETURN(auto store, storage::Store::Open(store_options));
+  return internal::Salvager(store.get()).Run();
+}
+
+}  // namespace ratchet

@@ -1,0 +1,254 @@
+// Fuzz target: every ratchet.v1 request, as ratchetd receives it, through the
+// services of api/server (conversion, validation, the engine's answer) into
+// an in-process engine on an in-memory RocksDB with a ManualClock. No network:
+// each call is bound to an in-process stand-in for gRPC's call object (the
+// mocking seam grpcpp/support/server_callback.h provides), which records how
+// the service finished it.
+//
+// Input: a sequence of requests, each [method byte][length, 2 bytes LE]
+// [serialized request] (the last may be cut short). The method byte picks an
+// RPC from kMethods modulo its size; one value past the RPCs advances the
+// clock by the request bytes read as milliseconds. Bytes that do not parse as
+// the request message are skipped, as gRPC would reject them.
+//
+// Oracle: besides ASan/UBSan and the engine's RATCHET_INVARIANTs, every
+// answer is OK or a code a caller can react to (status.h); INTERNAL,
+// DATA_LOSS, UNKNOWN, UNAVAILABLE and DEADLINE_EXCEEDED are failures.
+//
+// The engine lives across inputs (state builds up, ids stay small) and is
+// replaced by a fresh one every RATCHET_FUZZ_RESET_EVERY inputs (default
+// 200). To replay a crash with nothing carried over, set it to 1.
+#include <rocksdb/env.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "google/protobuf/stubs/logging.h"
+#include "job_service.h"
+#include "queue_service.h"
+#include "ratchet/base/clock.h"
+#include "ratchet/engine/engine.h"
+#include "schedule_service.h"
+#include "service_context.h"
+#include "worker_service.h"
+#include "workflow_service.h"
+
+namespace ratchet::server {
+namespace {
+
+constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
+constexpr int kMaxRequestsPerInput = 16;
+
+// Stands for gRPC's call object: binds to the service's reactor and records
+// the status it finishes with.
+class FakeCall final : public grpc::ServerCallbackUnary {
+ public:
+  explicit FakeCall(grpc::ServerUnaryReactor* reactor) : reactor_(reactor) {
+    BindReactor(reactor);  // replays a Finish that came before the binding
+  }
+
+  void Finish(grpc::Status s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = std::move(s);
+    finished_ = true;
+    cv_.notify_all();  // under the lock: the waiter may destroy us right after
+  }
+  void SendInitialMetadata() override {}
+
+  // Waits for Finish, then ends the call as gRPC does (OnDone).
+  grpc::Status Wait() {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return finished_; });
+    }
+    reactor_->OnDone();
+    return status_;
+  }
+
+ private:
+  void CallOnDone() override {}
+  grpc::internal::ServerReactor* reactor() override { return reactor_; }
+
+  grpc::ServerUnaryReactor* const reactor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool finished_ = false;
+  grpc::Status status_;
+};
+
+using Method = std::function<std::optional<grpc::Status>(std::string_view request)>;
+
+// One RPC of `service`: parse, call, wait for the answer, serialize it.
+template <typename Service, typename Req, typename Resp>
+Method Bind(Service* service,
+            grpc::ServerUnaryReactor* (Service::*rpc)(grpc::CallbackServerContext*, const Req*,
+                                                      Resp*)) {
+  return [service, rpc](std::string_view bytes) -> std::optional<grpc::Status> {
+    Req req;
+    if (!req.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+    Resp resp;
+    grpc::CallbackServerContext context;  // no client deadline
+    FakeCall call((service->*rpc)(&context, &req, &resp));
+    grpc::Status status = call.Wait();
+    if (status.ok()) (void)resp.SerializeAsString();
+    return status;
+  };
+}
+
+// An engine on an in-memory file system and the five services over it.
+struct Harness {
+  Harness() : env(rocksdb::NewMemEnv(rocksdb::Env::Default())), clock(FromUnixMs(kStartMs)) {
+    EngineOptions options;
+    options.data_dir = "/fuzz/data";
+    options.file_system = env->GetFileSystem();
+    options.clock = &clock;
+    options.random = std::make_shared<SeededRandom>(42);
+    options.block_cache_bytes = 1 << 20;
+    auto opened = Engine::Open(options);
+    FUZZ_CHECK(opened.ok());
+    engine = std::move(*opened);
+    // No long polls (a Lease answers at once) and no server deadlines.
+    context = std::make_unique<ServiceContext>(
+        engine.get(), ServiceLimits{.call_timeout = Millis(3600000), .max_lease_wait = Millis(0)},
+        1);
+    jobs = std::make_unique<JobService>(context.get());
+    workers = std::make_unique<WorkerService>(context.get());
+    queues = std::make_unique<QueueService>(context.get(), QueueSettings{});
+    workflows = std::make_unique<WorkflowService>(context.get());
+    schedules = std::make_unique<ScheduleService>(context.get());
+    methods = {
+        Bind(jobs.get(), &JobService::Enqueue),
+        Bind(jobs.get(), &JobService::EnqueueBatch),
+        Bind(jobs.get(), &JobService::GetJob),
+        Bind(jobs.get(), &JobService::ListJobs),
+        Bind(jobs.get(), &JobService::CancelJob),
+        Bind(workers.get(), &WorkerService::Lease),
+        Bind(workers.get(), &WorkerService::Heartbeat),
+        Bind(workers.get(), &WorkerService::Complete),
+        Bind(workers.get(), &WorkerService::CompleteBatch),
+        Bind(workers.get(), &WorkerService::Fail),
+        Bind(workers.get(), &WorkerService::FailBatch),
+        Bind(workers.get(), &WorkerService::CompleteAndLease),
+        Bind(queues.get(), &QueueService::ListQueues),
+        Bind(queues.get(), &QueueService::GetQueue),
+        Bind(queues.get(), &QueueService::UpdateQueue),
+        Bind(queues.get(), &QueueService::PauseQueue),
+        Bind(queues.get(), &QueueService::ResumeQueue),
+        Bind(queues.get(), &QueueService::ListDeadLetters),
+        Bind(queues.get(), &QueueService::RedriveDeadLetters),
+        Bind(queues.get(), &QueueService::PurgeDeadLetters),
+        Bind(workflows.get(), &WorkflowService::SubmitWorkflow),
+        Bind(workflows.get(), &WorkflowService::StartWorkflow),
+        Bind(workflows.get(), &WorkflowService::GetWorkflow),
+        Bind(workflows.get(), &WorkflowService::ListWorkflows),
+        Bind(workflows.get(), &WorkflowService::CancelWorkflow),
+        Bind(workflows.get(), &WorkflowService::SendEvent),
+        Bind(workflows.get(), &WorkflowService::RecordStep),
+        Bind(workflows.get(), &WorkflowService::SuspendWorkflow),
+        Bind(schedules.get(), &ScheduleService::CreateSchedule),
+        Bind(schedules.get(), &ScheduleService::UpdateSchedule),
+        Bind(schedules.get(), &ScheduleService::DeleteSchedule),
+        Bind(schedules.get(), &ScheduleService::GetSchedule),
+        Bind(schedules.get(), &ScheduleService::ListSchedules),
+        Bind(schedules.get(), &ScheduleService::PauseSchedule),
+        Bind(schedules.get(), &ScheduleService::ResumeSchedule),
+        Bind(schedules.get(), &ScheduleService::TriggerSchedule),
+    };
+  }
+  ~Harness() {
+    // Services first, then the context (joins its pool), then the engine.
+    methods.clear();
+    jobs.reset();
+    workers.reset();
+    queues.reset();
+    workflows.reset();
+    schedules.reset();
+    context.reset();
+    engine.reset();
+  }
+
+  std::unique_ptr<rocksdb::Env> env;
+  ManualClock clock;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ServiceContext> context;
+  std::unique_ptr<JobService> jobs;
+  std::unique_ptr<WorkerService> workers;
+  std::unique_ptr<QueueService> queues;
+  std::unique_ptr<WorkflowService> workflows;
+  std::unique_ptr<ScheduleService> schedules;
+  std::vector<Method> methods;
+};
+
+bool Acceptable(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::UNKNOWN:
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return false;
+    default:
+      return true;
+  }
+}
+
+Harness* g_harness = nullptr;  // deliberately never freed at exit
+int g_reset_every = 200;
+int g_inputs = 0;
+
+}  // namespace
+}  // namespace ratchet::server
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  spdlog::set_level(spdlog::level::off);
+  // Requests with invalid UTF-8 fail to parse; protobuf would log each one.
+  google::protobuf::SetLogHandler(
+      [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
+  if (const char* every = std::getenv("RATCHET_FUZZ_RESET_EVERY")) {
+    ratchet::server::g_reset_every = std::max(1, std::atoi(every));
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace ratchet::server;
+  if (g_harness == nullptr || g_inputs++ % g_reset_every == 0) {
+    delete g_harness;
+    g_harness = new Harness();
+  }
+  Harness& h = *g_harness;
+  std::string_view in(reinterpret_cast<const char*>(data), size);
+  for (int i = 0; i < kMaxRequestsPerInput && !in.empty(); ++i) {
+    const size_t pick = static_cast<uint8_t>(in[0]) % (h.methods.size() + 1);
+    size_t len =
+        in.size() >= 3 ? static_cast<uint8_t>(in[1]) | static_cast<uint8_t>(in[2]) << 8 : 0;
+    in.remove_prefix(std::min<size_t>(in.size(), 3));
+    len = std::min(len, in.size());
+    std::string_view request = in.substr(0, len);
+    in.remove_prefix(len);
+    if (pick == h.methods.size()) {
+      uint32_t ms = 0;
+      for (size_t b = 0; b < std::min<size_t>(request.size(), 4); ++b) {
+        ms |= static_cast<uint32_t>(static_cast<uint8_t>(request[b])) << (8 * b);
+      }
+      h.clock.Advance(ratchet::Millis(ms));
+      continue;
+    }
+    std::optional<grpc::Status> status = h.methods[pick](request);
+    if (status && !Acceptable(status->error_code())) {
+      std::fprintf(stderr, "method %zu answered %d: %s\n", pick,
+                   static_cast<int>(status->error_code()), status->error_message().c_str());
+      FUZZ_CHECK(Acceptable(status->error_code()));
+    }
+  }
+  return 0;
+}
