@@ -1,7 +1,7 @@
 // Property-test commands for the calls that carry several items or app
 // writes: CompleteBatch and FailBatch (each item answered on its own, as
 // Complete / Fail would, all in one write), CommitOutbox (app writes land
-// iff the enqueues do) and CompleteAndLease.
+// iff the enqueues do) and CompleteAndLease (the lease part checked first).
 #ifndef RATCHET_PROPERTY_TESTS_BATCH_COMMANDS_H_
 #define RATCHET_PROPERTY_TESTS_BATCH_COMMANDS_H_
 
@@ -137,6 +137,46 @@ struct CommitOutboxCmd : Command {
     os << "CommitOutbox(writes=" << Show(writes) << ", enqueues=";
     for (const auto& s : specs) os << "[q=" << s.queue << " key=" << s.key << "]";
     os << ")";
+  }
+};
+
+// The worker's "done, give me the next": the lease request is checked first
+// (an invalid one writes nothing, not even the completion); otherwise the
+// completion's own outcome is reported and the lease runs regardless.
+struct CompleteAndLeaseCmd : Command {
+  JobAndToken target;
+  std::vector<AppWrite> effects = GenWrites(/*may_be_bad=*/true);
+  std::string queue = *rc::gen::elementOf(kQueues);
+  int max_jobs = *rc::gen::weightedElement<int>({{3, 1}, {3, 2}, {3, 3}, {1, 0}, {1, 1001}});
+  int64_t vt = *rc::gen::elementOf(std::vector<int64_t>{1000, 5000});
+  explicit CompleteAndLeaseCmd(const Model& m) : target(m) {}
+  Expect Apply(Model& m, Expect* completion, std::vector<JobId>* leased) const {
+    return m.CompleteAndLease(target.id, target.token, effects, queue, max_jobs, vt, completion,
+                              leased);
+  }
+  void apply(Model& m) const override {
+    Expect completion;
+    std::vector<JobId> leased;
+    Apply(m, &completion, &leased);
+  }
+  void run(const Model& m0, Sut& sut) const override {
+    Model m = m0;
+    Expect completion = Expect::kOk;
+    std::vector<JobId> want;
+    Expect call = Apply(m, &completion, &want);
+    auto got = sut.h->CompleteAndLease({target.id, target.token, "r", effects},
+                                       {queue, max_jobs, Millis(vt), "w"});
+    CheckExpect(call, got.status());
+    if (got.ok()) {
+      CheckExpect(completion, got->completion);
+      CheckLeased(m, want, got->jobs);
+    }
+    CheckAllJobs(m, sut);
+  }
+  void show(std::ostream& os) const override {
+    os << "CompleteAndLease(" << target.id << ", token=" << target.token
+       << ", effects=" << Show(effects) << "; " << queue << ", " << max_jobs << ", vt=" << vt
+       << ")";
   }
 };
 

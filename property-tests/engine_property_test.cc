@@ -8,7 +8,7 @@
 //
 // Commands: job_commands.h (Enqueue/EnqueueBatch, Lease, Heartbeat,
 // Complete with effects, Fail, Cancel, queue settings, reopen),
-// batch_commands.h (CompleteBatch, FailBatch, CommitOutbox),
+// batch_commands.h (CompleteBatch, FailBatch, CommitOutbox, CompleteAndLease),
 // dead_letter_commands.h (Redrive, Purge), clock_commands.h (forward and
 // backward clock steps, mass expiry).
 #include <gtest/gtest.h>
@@ -27,12 +27,13 @@ TEST(EnginePropertyTest, EngineAgreesWithTheReferenceModel) {
   bool ok = rc::check("engine agrees with the reference model", [] {
     Sut sut;
     Model initial(testing::kStartMs, kSeed);
-    rc::state::check(initial, sut,
-                     rc::state::gen::execOneOfWithArgs<
-                         EnqueueBatchCmd, EnqueueBatchCmd, LeaseCmd, LeaseCmd, HeartbeatCmd,
-                         CompleteCmd, CompleteBatchCmd, FailCmd, FailBatchCmd, CancelCmd,
-                         RedriveCmd, PurgeCmd, CommitOutboxCmd, AdvanceClockCmd, AdvanceClockCmd,
-                         StepBackCmd, MassExpiryCmd, QueueSettingsCmd, ReopenCmd>());
+    rc::state::check(
+        initial, sut,
+        rc::state::gen::execOneOfWithArgs<
+            EnqueueBatchCmd, EnqueueBatchCmd, LeaseCmd, LeaseCmd, HeartbeatCmd, CompleteCmd,
+            CompleteBatchCmd, CompleteAndLeaseCmd, FailCmd, FailBatchCmd, CancelCmd, RedriveCmd,
+            PurgeCmd, CommitOutboxCmd, AdvanceClockCmd, AdvanceClockCmd, StepBackCmd, MassExpiryCmd,
+            QueueSettingsCmd, ReopenCmd>());
   });
   EXPECT_TRUE(ok);
 }

@@ -210,6 +210,15 @@ Expect Model::Complete(JobId id, FencingToken token, const std::vector<AppWrite>
   return Expect::kLeaseLost;
 }
 
+Expect Model::CompleteAndLease(JobId id, FencingToken token, const std::vector<AppWrite>& effects,
+                               const std::string& queue, int max_jobs, int64_t vt,
+                               Expect* completion, std::vector<JobId>* leased) {
+  if (queue.empty() || max_jobs < 1 || max_jobs > max_lease_jobs) return Expect::kInvalidArgument;
+  *completion = Complete(id, token, effects);
+  *leased = Lease(queue, max_jobs, vt);
+  return Expect::kOk;
+}
+
 void Model::Finish(MJob& j, St st) {
   j.st = st;
   j.finished_at = now;

@@ -106,6 +106,11 @@ class Model {
   // Effects land iff this call completes the job (not on a rejection, not
   // on an idempotent repeat).
   Expect Complete(JobId id, FencingToken token, const std::vector<AppWrite>& effects = {});
+  // Validates the lease part (kInvalidArgument: nothing happens), then
+  // completes (*completion, as Complete) and leases (*leased, as Lease).
+  Expect CompleteAndLease(JobId id, FencingToken token, const std::vector<AppWrite>& effects,
+                          const std::string& queue, int max_jobs, int64_t vt, Expect* completion,
+                          std::vector<JobId>* leased);
   // On kOk for a live attempt, *delay is the retry delay (or -1 if none).
   Expect Fail(JobId id, FencingToken token, bool retryable, int64_t* delay);
   Expect Cancel(JobId id);
@@ -128,6 +133,7 @@ class Model {
   int Running(const std::string& queue) const;
 
   int64_t now;
+  int max_lease_jobs = 1000;  // EngineOptions::max_lease_jobs
   JobId next_id = 1;
   FencingToken next_token = 1;
   std::map<JobId, MJob> jobs;
