@@ -78,7 +78,7 @@ int Model::Running(const std::string& queue) const {
 
 Expect Model::EnqueueBatch(const std::vector<EnqueueSpec>& specs, std::vector<JobId>* ids) {
   // First pass: decide everything; nothing changes on a conflict.
-  std::map<std::pair<std::string, std::string>, std::pair<JobId, std::string>> seen;
+  std::map<std::pair<std::string, std::string>, MKey> seen;
   std::vector<std::optional<JobId>> existing(specs.size());
   JobId next = next_id;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -88,14 +88,17 @@ Expect Model::EnqueueBatch(const std::vector<EnqueueSpec>& specs, std::vector<Jo
       continue;
     }
     auto k = std::make_pair(s.queue, s.key);
+    const MKey* owner = nullptr;
     if (auto it = keys.find(k); it != keys.end()) {
-      if (jobs.at(it->second).payload != s.payload) return Expect::kConflict;
-      existing[i] = it->second;
+      owner = &it->second;
     } else if (auto it2 = seen.find(k); it2 != seen.end()) {
-      if (it2->second.second != s.payload) return Expect::kConflict;
-      existing[i] = it2->second.first;
+      owner = &it2->second;
+    }
+    if (owner) {
+      if (owner->job_type != s.job_type || owner->payload != s.payload) return Expect::kConflict;
+      existing[i] = owner->id;
     } else {
-      seen[k] = {next++, s.payload};
+      seen[k] = {next++, s.job_type, s.payload};
     }
   }
   bool any_new = false;
@@ -110,13 +113,14 @@ Expect Model::EnqueueBatch(const std::vector<EnqueueSpec>& specs, std::vector<Jo
     j.queue = s.queue;
     j.key = s.key;
     j.payload = s.payload;
+    j.job_type = s.job_type;
     j.priority = s.priority;
     j.run_at = now + s.delay;
     j.max_attempts = s.max_attempts;
     j.jitter = s.jitter;
     JobId id = next_id++;
     jobs[id] = j;
-    if (!s.key.empty()) keys[{s.queue, s.key}] = id;
+    if (!s.key.empty()) keys[{s.queue, s.key}] = {id, s.job_type, s.payload};
     queues[s.queue];  // created on first use
     ids->push_back(id);
     any_new = true;
@@ -124,15 +128,47 @@ Expect Model::EnqueueBatch(const std::vector<EnqueueSpec>& specs, std::vector<Jo
   return any_new || specs.empty() ? Expect::kOk : Expect::kDuplicate;
 }
 
+Expect Model::CommitOutbox(const std::vector<AppWrite>& writes,
+                           const std::vector<EnqueueSpec>& specs, std::vector<JobId>* ids) {
+  for (const AppWrite& w : writes) {
+    if (w.key.empty()) return Expect::kInvalidArgument;
+  }
+  Expect e = EnqueueBatch(specs, ids);
+  if (e != Expect::kConflict) ApplyWrites(writes);
+  return e;
+}
+
+void Model::ApplyWrites(const std::vector<AppWrite>& writes) {
+  for (const AppWrite& w : writes) {
+    if (w.value) {
+      app[w.key] = *w.value;
+    } else {
+      app.erase(w.key);
+    }
+  }
+}
+
+void Model::Promote(const std::string& queue) {
+  for (auto& [id, j] : jobs) {
+    if (j.queue == queue && j.st == St::kWaiting && j.run_at <= now) j.due = true;
+  }
+}
+
+void Model::Reopen() {
+  for (auto& [id, j] : jobs) j.due = false;
+  for (const auto& [name, q] : queues) Promote(name);
+}
+
 std::vector<JobId> Model::Lease(const std::string& queue, int max_jobs, int64_t vt) {
   std::vector<JobId> out;
   auto q = queues.find(queue);
   if (q == queues.end() || q->second.paused) return out;
+  Promote(queue);
   int n = max_jobs;
   if (q->second.limit > 0) n = std::min(n, q->second.limit - Running(queue));
   std::vector<std::tuple<int, int64_t, JobId>> ready;
   for (const auto& [id, j] : jobs) {
-    if (j.queue == queue && j.st == St::kWaiting && j.run_at <= now) {
+    if (j.queue == queue && j.st == St::kWaiting && j.due) {
       ready.emplace_back(j.priority, j.run_at, id);
     }
   }
@@ -140,6 +176,7 @@ std::vector<JobId> Model::Lease(const std::string& queue, int max_jobs, int64_t 
   for (int i = 0; i < n && i < static_cast<int>(ready.size()); ++i) {
     MJob& j = jobs.at(std::get<2>(ready[i]));
     j.st = St::kRunning;
+    j.due = false;
     j.attempts++;
     j.token = next_token++;
     j.deadline = now + vt;
@@ -149,28 +186,51 @@ std::vector<JobId> Model::Lease(const std::string& queue, int max_jobs, int64_t 
 }
 
 Expect Model::Heartbeat(JobId id, FencingToken token, int64_t ext) {
-  MJob& j = jobs.at(id);
+  auto it = jobs.find(id);
+  if (it == jobs.end()) return Expect::kNotFound;
+  MJob& j = it->second;
   if (j.st != St::kRunning || j.token != token) return Expect::kLeaseLost;
   j.deadline = now + ext;
   return Expect::kOk;
 }
 
-Expect Model::Complete(JobId id, FencingToken token) {
-  MJob& j = jobs.at(id);
+Expect Model::Complete(JobId id, FencingToken token, const std::vector<AppWrite>& effects) {
+  for (const AppWrite& w : effects) {
+    if (w.key.empty()) return Expect::kInvalidArgument;
+  }
+  auto it = jobs.find(id);
+  if (it == jobs.end()) return Expect::kNotFound;
+  MJob& j = it->second;
   if (j.st == St::kRunning && j.token == token) {
-    j.st = St::kCompleted;
+    Finish(j, St::kCompleted);
+    ApplyWrites(effects);
     return Expect::kOk;
   }
-  if (j.st == St::kCompleted && j.token == token) return Expect::kOk;
+  if (j.st == St::kCompleted && j.token == token) return Expect::kOk;  // writes nothing
   return Expect::kLeaseLost;
+}
+
+Expect Model::CompleteAndLease(JobId id, FencingToken token, const std::vector<AppWrite>& effects,
+                               const std::string& queue, int max_jobs, int64_t vt,
+                               Expect* completion, std::vector<JobId>* leased) {
+  if (queue.empty() || max_jobs < 1 || max_jobs > max_lease_jobs) return Expect::kInvalidArgument;
+  *completion = Complete(id, token, effects);
+  *leased = Lease(queue, max_jobs, vt);
+  return Expect::kOk;
+}
+
+void Model::Finish(MJob& j, St st) {
+  j.st = st;
+  j.finished_at = now;
 }
 
 void Model::EndAttempt(MJob& j, bool retryable, int64_t* delay) {
   *delay = -1;
+  j.errors++;
   if (j.cancel_requested) {
-    j.st = St::kCancelled;
+    Finish(j, St::kCancelled);
   } else if (!retryable || j.attempts >= j.max_attempts) {
-    j.st = St::kDead;
+    Finish(j, St::kDead);
   } else {
     RetryPolicy p = PolicyFor(j.jitter);
     GeneratorRef random(&rng);
@@ -181,13 +241,16 @@ void Model::EndAttempt(MJob& j, bool retryable, int64_t* delay) {
     j.last_backoff = d;
     j.run_at = now + d;
     j.st = St::kWaiting;
+    j.due = false;
     *delay = d;
   }
 }
 
 Expect Model::Fail(JobId id, FencingToken token, bool retryable, int64_t* delay) {
-  MJob& j = jobs.at(id);
   *delay = -1;
+  auto it = jobs.find(id);
+  if (it == jobs.end()) return Expect::kNotFound;
+  MJob& j = it->second;
   if (j.st == St::kRunning && j.token == token) {
     j.failed_token = j.token;  // only a Fail marks its token; expiry does not
     EndAttempt(j, retryable, delay);
@@ -198,10 +261,12 @@ Expect Model::Fail(JobId id, FencingToken token, bool retryable, int64_t* delay)
 }
 
 Expect Model::Cancel(JobId id) {
-  MJob& j = jobs.at(id);
+  auto it = jobs.find(id);
+  if (it == jobs.end()) return Expect::kNotFound;
+  MJob& j = it->second;
   switch (j.st) {
     case St::kWaiting:
-      j.st = St::kCancelled;
+      Finish(j, St::kCancelled);
       return Expect::kOk;
     case St::kRunning:
       j.cancel_requested = true;
@@ -213,22 +278,69 @@ Expect Model::Cancel(JobId id) {
   }
 }
 
-Expect Model::Redrive(JobId id, bool reset) {
-  MJob& j = jobs.at(id);
-  if (j.st != St::kDead) return Expect::kInvalidState;
-  if (reset) {
-    j.attempts = 0;
-    j.last_backoff = 0;
-  } else {
-    j.max_attempts = std::max(j.max_attempts, j.attempts + 1);
+Expect Model::MatchDead(const Filter& filter, std::vector<JobId>* ids, bool* more) const {
+  *more = false;
+  if (filter.job_id) {
+    auto it = jobs.find(*filter.job_id);
+    if (it == jobs.end()) return Expect::kNotFound;
+    if (!filter.queue.empty() && it->second.queue != filter.queue) return Expect::kNotFound;
+    if (it->second.st != St::kDead) return Expect::kInvalidState;
+    ids->push_back(*filter.job_id);
+    return Expect::kOk;
   }
-  j.st = St::kWaiting;
-  j.run_at = now;
-  j.cancel_requested = false;
+  std::vector<std::pair<int64_t, JobId>> dead;  // the dead-letter key order
+  for (const auto& [id, j] : jobs) {
+    if (j.queue == filter.queue && j.st == St::kDead &&
+        (filter.job_type.empty() || j.job_type == filter.job_type)) {
+      dead.emplace_back(j.finished_at, id);
+    }
+  }
+  std::sort(dead.begin(), dead.end());
+  for (const auto& [at, id] : dead) {
+    if (static_cast<int>(ids->size()) == filter.limit) {
+      *more = true;
+      break;
+    }
+    ids->push_back(id);
+  }
   return Expect::kOk;
 }
 
+Expect Model::Redrive(const Filter& filter, bool reset, int* count, bool* more) {
+  std::vector<JobId> ids;
+  Expect e = MatchDead(filter, &ids, more);
+  *count = static_cast<int>(ids.size());
+  for (JobId id : ids) {
+    MJob& j = jobs.at(id);
+    if (reset) {
+      j.attempts = 0;
+      j.last_backoff = 0;
+    } else {
+      j.max_attempts = std::max(j.max_attempts, j.attempts + 1);
+    }
+    j.st = St::kWaiting;
+    j.due = false;
+    j.run_at = now;
+    j.finished_at = 0;
+    j.cancel_requested = false;
+  }
+  return e;
+}
+
+Expect Model::Purge(const Filter& filter, int* count, bool* more) {
+  std::vector<JobId> ids;
+  Expect e = MatchDead(filter, &ids, more);
+  *count = static_cast<int>(ids.size());
+  for (JobId id : ids) {
+    jobs.erase(id);  // its idempotency key stays (keys)
+    purged.push_back(id);
+  }
+  return e;
+}
+
 void Model::Advance(int64_t ms) {
+  // Backward (ms < 0): every live lease's deadline is past the old now, so
+  // none ends; nothing else changes.
   now += ms;
   // Expired leases end in deadline order, then id order, as in the engine.
   std::vector<std::pair<int64_t, JobId>> expired;
