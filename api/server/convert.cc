@@ -261,6 +261,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   out->set_attempt(j.attempt);
   out->set_max_attempts(j.max_attempts);
   *out->mutable_lease_deadline() = ToProtoTime(j.lease_deadline);
+  *out->mutable_lease_duration() = ToProtoDuration(j.lease_duration);
   out->set_fencing_token(j.token);
   out->set_workflow_id(j.workflow_id);
   out->set_step_name(j.step_name);

@@ -161,8 +161,8 @@ void Worker::LeaseLoop() {
 Millis Worker::LeaseDuration(const v1::LeasedJob& job) const {
   if (job.has_lease_duration()) return FromProtoDuration(job.lease_duration());
   if (options_.visibility_timeout) return *options_.visibility_timeout;
-  // A server that does not send lease_duration (ratchetd does not yet), and
-  // no visibility timeout asked for: only the server's deadline against this machine's wall clock
+  // An older server that does not send lease_duration, and no visibility
+  // timeout asked for: only the server's deadline against this machine's wall clock
   // is left, which clock skew distorts (hence WorkerOptions' advice).
   auto left = std::chrono::duration_cast<Millis>(FromProtoTime(job.lease_deadline()) -
                                                  std::chrono::system_clock::now());

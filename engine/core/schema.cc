@@ -196,6 +196,7 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
   l.attempt = r.attempts();
   l.max_attempts = r.max_attempts();
   l.lease_deadline = FromUnixMs(r.lease_deadline_ms());
+  l.lease_duration = Millis(r.lease_length_ms());
   l.token = r.token();
   l.workflow_id = r.workflow_id();
   l.step_name = r.step_name();

@@ -85,6 +85,11 @@ TEST_F(WorkerServiceTest, LeaseReturnsJobWithTokenAndAttempt) {
   EXPECT_EQ(job.attempt(), 1);
   EXPECT_GT(job.fencing_token(), 0u);
   EXPECT_EQ(client().GetJob(id)->worker_id(), "w1");
+  // The lease's length as granted, for the worker's heartbeat pacing.
+  ASSERT_TRUE(job.has_lease_duration());
+  EXPECT_EQ(FromProtoDuration(job.lease_duration()), Millis(30000));
+  Enqueue();
+  EXPECT_EQ(FromProtoDuration(LeaseOne(Millis(4500)).lease_duration()), Millis(4500));
 }
 
 TEST_F(WorkerServiceTest, LongPollReturnsAsSoonAsAJobArrives) {

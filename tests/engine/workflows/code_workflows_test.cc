@@ -4,6 +4,7 @@
 // entry than the journal holds fails the workflow as NON_DETERMINISTIC.
 #include <gtest/gtest.h>
 
+#include "code_workflow_testing.h"
 #include "engine_harness.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
@@ -16,24 +17,8 @@ using testing::EngineHarness;
 
 constexpr Millis kHour{3600000};
 
-StartWorkflowRequest Start(std::vector<std::string> events = {}) {
-  StartWorkflowRequest r;
-  r.name = "order";
-  r.queue = "wf";
-  r.job_type = "order";
-  r.payload = "order-1";
-  r.events = std::move(events);
-  r.options.max_attempts = 5;
-  r.options.retry_policy = RetryPolicy{Millis(100), Millis(100), 1.0, JitterMode::kNone};
-  return r;
-}
-
-std::optional<LeasedJob> LeaseMain(EngineHarness& h) {
-  auto jobs = h->Lease({.queue = "wf"});
-  EXPECT_TRUE(jobs.ok()) << jobs.status();
-  if (!jobs.ok() || jobs->empty()) return std::nullopt;
-  return jobs->front();
-}
+using testing::LeaseMain;
+using testing::Start;
 
 // Leases and runs the main job until nothing is available; returns the runs.
 int RunWhileAvailable(EngineHarness& h, const WorkflowFunction& fn, Clock* worker_clock) {

@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "code_workflow_testing.h"
 #include "engine_harness.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
@@ -15,24 +16,8 @@ namespace {
 
 using testing::EngineHarness;
 
-StartWorkflowRequest Start(std::vector<std::string> events = {}) {
-  StartWorkflowRequest r;
-  r.name = "order";
-  r.queue = "wf";
-  r.job_type = "order";
-  r.payload = "order-1";
-  r.events = std::move(events);
-  r.options.max_attempts = 5;
-  r.options.retry_policy = RetryPolicy{Millis(100), Millis(100), 1.0, JitterMode::kNone};
-  return r;
-}
-
-std::optional<LeasedJob> LeaseMain(EngineHarness& h) {
-  auto jobs = h->Lease({.queue = "wf"});
-  EXPECT_TRUE(jobs.ok()) << jobs.status();
-  if (!jobs.ok() || jobs->empty()) return std::nullopt;
-  return jobs->front();
-}
+using testing::LeaseMain;
+using testing::Start;
 
 TEST(DurableWorkflowTest, StepsRunOnceAndTheirResultsReplay) {
   EngineHarness h;

@@ -138,6 +138,10 @@ struct LeasedJob {
   int attempt = 0;  // 1 for the first attempt
   int max_attempts = 0;
   TimePoint lease_deadline;
+  // The lease's length as granted (its visibility timeout): a worker times
+  // its heartbeats from this on its own clock, not from lease_deadline,
+  // which is on the engine's clock.
+  Millis lease_duration{0};
   FencingToken token = 0;
   // Workflow context, empty for plain jobs.
   WorkflowId workflow_id = 0;
