@@ -72,7 +72,7 @@ Client::Client(ClientOptions options)
       random_(options_.random) {}
 
 Millis Client::Deadline(const CallOptions& call) const {
-  return call.deadline.value_or(options_.deadline);
+  return std::clamp(call.deadline.value_or(options_.deadline), Millis(0), kMaxCallDeadline);
 }
 
 Millis Client::RetryDelay(int attempt) {

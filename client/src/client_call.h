@@ -3,6 +3,8 @@
 #ifndef RATCHET_CLIENT_SRC_CLIENT_CALL_H_
 #define RATCHET_CLIENT_SRC_CLIENT_CALL_H_
 
+#include <algorithm>
+
 #include "grpcpp/grpcpp.h"
 #include "ratchet/client/client.h"
 
@@ -14,10 +16,11 @@ absl::StatusOr<Resp> Client::Call(
     const Req& req, Retry retry, const CallOptions& call, Millis long_poll) {
   Resp resp;
   absl::Status status =
-      Run(retry, call, Deadline(call) + long_poll, [&](grpc::ClientContext* context) {
-        resp.Clear();  // an attempt that failed may have filled it in part
-        return (stub.*method)(context, req, &resp);
-      });
+      Run(retry, call, Deadline(call) + std::clamp(long_poll, Millis(0), kMaxCallDeadline),
+          [&](grpc::ClientContext* context) {
+            resp.Clear();  // an attempt that failed may have filled it in part
+            return (stub.*method)(context, req, &resp);
+          });
   if (!status.ok()) return status;
   return resp;
 }

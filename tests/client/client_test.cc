@@ -104,6 +104,21 @@ TEST_F(ClientTest, ServerErrorsAreNotRetried) {
   EXPECT_EQ(drops.calls.load(), 1);
 }
 
+// A huge deadline or Lease wait is cut to kMaxCallDeadline: adding it to
+// the clock used to overflow, so the call "passed its deadline" at once.
+TEST_F(ClientTest, HugeDeadlinesAreCutNotOverflowed) {
+  CallOptions forever{.deadline = Millis::max()};
+  EXPECT_EQ(client().GetJob(999, forever).status().code(), absl::StatusCode::kNotFound);
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  lease.set_worker_id("w");
+  lease.set_max_jobs(1);
+  lease.mutable_wait()->set_seconds(315'576'000'000);  // protobuf's largest Duration
+  auto r = client().Lease(lease, forever);
+  // The call reached the server (which bounds the wait by its own limits).
+  EXPECT_NE(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+}
+
 // Nothing listens on port 1: the server is down.
 TEST(ClientUnreachableTest, SafeCallWaitsForTheServerUntilItsDeadline) {
   auto client = *Client::Connect({.target = "127.0.0.1:1", .deadline = Millis(400)});

@@ -60,11 +60,16 @@ class ClientContext;
 
 namespace ratchet {
 
+// Longest deadline (and longest Lease wait) a call takes; longer ones are
+// cut to it, so adding them to a clock reading cannot overflow. 1 year.
+inline constexpr Millis kMaxCallDeadline{int64_t{365} * 24 * 3600 * 1000};
+
 struct ClientOptions {
   // ratchetd's address, host:port.
   std::string target = "127.0.0.1:7070";
   // Deadline of a call, all its attempts and the waits between them
-  // included. A Lease gets its long-poll wait on top of this.
+  // included. A Lease gets its long-poll wait on top of this. A deadline
+  // (or wait) longer than kMaxCallDeadline counts as kMaxCallDeadline.
   Millis deadline{10000};
   // Attempts for calls that are safe to repeat (1 = no retries).
   int max_attempts = 5;
