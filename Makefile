@@ -67,6 +67,8 @@ bench: configure
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
 	./$(BUILD_DIR)/bench/workflow_bench
+	./$(BUILD_DIR)/bench/scale_bench --mode retention
+	./$(BUILD_DIR)/bench/scale_bench --mode reopen
 
 # Long runs: 100x the property sequences and more crash cycles.
 soak: build-tests

@@ -23,8 +23,8 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "jobs",    "job_index", "dead_letters", "idempotency", "queues",
-    "app",     "workflows", "schedules",    "quarantine"};
+    "jobs",    "job_index", "dead_letters", "idempotency",   "queues",
+    "app",     "workflows", "schedules",    "finished_jobs", "quarantine"};
 
 constexpr std::string_view kSchemaKey = "schema_version";
 
@@ -33,7 +33,8 @@ constexpr std::string_view kSchemaKey = "schema_version";
 // NewCompactOnDeletionCollectorFactory compacts an SST file once a sliding
 // window of 128 entries holds 64 deletions, before tombstones pile up.
 bool SeesQueueStyleDeletes(Cf cf) {
-  return cf == Cf::kJobs || cf == Cf::kJobIndex || cf == Cf::kDeadLetters || cf == Cf::kIdempotency;
+  return cf == Cf::kJobs || cf == Cf::kFinishedJobs || cf == Cf::kJobIndex ||
+         cf == Cf::kDeadLetters || cf == Cf::kIdempotency;
 }
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
@@ -109,14 +110,22 @@ Store::~Store() {
   db_.reset();
 }
 
+absl::StatusOr<uint32_t> Store::SchemaVersion() const {
+  auto current = Get(Cf::kMeta, kSchemaKey);
+  if (!current.ok()) return current.status();
+  uint64_t version = 0;
+  if (!current->has_value() || !KeyReader(**current).U64(&version) || version > UINT32_MAX) {
+    return WithReason(absl::DataLossError("schema_version is missing or does not parse"),
+                      kReasonStorageFailed);
+  }
+  return static_cast<uint32_t>(version);
+}
+
 absl::Status Store::CheckSchema() {
   auto current = Get(Cf::kMeta, kSchemaKey);
   if (!current.ok()) return current.status();
   if (current->has_value()) {
-    uint64_t version = 0;
-    if (!KeyReader(**current).U64(&version)) {
-      return WithReason(absl::DataLossError("schema_version does not parse"), kReasonStorageFailed);
-    }
+    RATCHET_ASSIGN_OR_RETURN(uint32_t version, SchemaVersion());
     if (version > kSchemaVersion) {
       return WithReason(absl::FailedPreconditionError(
                             absl::StrCat("data directory has schema version ", version,
@@ -127,8 +136,12 @@ absl::Status Store::CheckSchema() {
     return absl::OkStatus();
   }
   Batch batch(this);
-  batch.Put(Cf::kMeta, kSchemaKey, KeyBuilder().U64(kSchemaVersion).Build());
+  SetSchemaVersion(batch, kSchemaVersion);
   return Commit(batch);
+}
+
+void Store::SetSchemaVersion(Batch& batch, uint32_t version) {
+  batch.Put(Cf::kMeta, kSchemaKey, KeyBuilder().U64(version).Build());
 }
 
 absl::Status Store::Commit(Batch& batch) {
@@ -155,6 +168,34 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view ke
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocksDb(s, "read");
   return std::optional<std::string>(std::move(value));
+}
+
+absl::StatusOr<std::optional<std::pair<Cf, std::string>>> Store::GetFirst(
+    std::initializer_list<Cf> cfs, std::string_view key) const {
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  absl::StatusOr<std::optional<std::pair<Cf, std::string>>> out = std::nullopt;
+  for (Cf cf : cfs) {
+    if (read_fault_) {
+      if (absl::Status fault = read_fault_(kCfNames[static_cast<int>(cf)], key); !fault.ok()) {
+        out = fault;
+        break;
+      }
+    }
+    std::string value;
+    rocksdb::Status s = db_->Get(read_options, handles_[static_cast<int>(cf)],
+                                 rocksdb::Slice(key.data(), key.size()), &value);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) {
+      out = FromRocksDb(s, "read");
+    } else {
+      out = std::optional<std::pair<Cf, std::string>>(std::in_place, cf, std::move(value));
+    }
+    break;
+  }
+  db_->ReleaseSnapshot(snapshot);
+  return out;
 }
 
 absl::Status Store::ForEach(

@@ -211,11 +211,10 @@ absl::StatusOr<JobState> Engine::Cancel(JobId id) {
 }
 
 absl::StatusOr<Job> Engine::Get(JobId id) {
-  RATCHET_ASSIGN_OR_RETURN(
-      internal::JobRecord r,
-      internal::ReadRecord<internal::JobRecord>(impl_->store(), storage::Cf::kJobs,
-                                                internal::JobKey(id), absl::StrCat("job ", id)));
-  return internal::ToJob(r, impl_->clock()->Now());
+  RATCHET_ASSIGN_OR_RETURN(std::optional<internal::JobRecord> r,
+                           internal::FindCommittedJob(impl_->store(), id));
+  if (!r) return NotFound(absl::StrCat("job ", id, " not found"));
+  return internal::ToJob(*r, impl_->clock()->Now());
 }
 
 absl::StatusOr<ListResult> Engine::List(ListRequest req) {

@@ -31,12 +31,6 @@ void Machines::FinishBatch(storage::Batch& batch) {
   workflows.FinishBatch(batch);
 }
 
-absl::StatusOr<int> Machines::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
-  RATCHET_ASSIGN_OR_RETURN(int deleted, retention.Sweep(batch, now, max_keys));
-  RATCHET_ASSIGN_OR_RETURN(int n, workflows.Sweep(batch, now, max_keys - deleted));
-  return deleted + n;
-}
-
 std::optional<int64_t> Machines::NextTimer() const {
   std::optional<int64_t> deadline = store.indexes().NextDeadline();
   std::optional<int64_t> due = schedules.NextDue();

@@ -35,9 +35,6 @@ struct Machines {
   absl::Status Recover();
   // Writes the id and token high-water marks that moved; once per group.
   void FinishBatch(storage::Batch& batch);
-  // One bounded retention pass over committed data (jobs, keys, workflows);
-  // returns the keys deleted.
-  absl::StatusOr<int> Sweep(storage::Batch& batch, TimePoint now, int max_keys);
   // The earliest lease deadline or schedule tick, if any (ms since epoch).
   std::optional<int64_t> NextTimer() const;
 

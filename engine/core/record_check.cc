@@ -14,7 +14,8 @@ constexpr size_t kMaxKeyBytesShown = 200;
 
 // " (job 7)" or " (workflow 3)" where the key layout has an id; else "".
 std::string IdHint(Cf cf, std::string_view key) {
-  if (cf == Cf::kJobs && key.size() == 8) return absl::StrCat(" (job ", JobIdFromKey(key), ")");
+  if ((cf == Cf::kJobs || cf == Cf::kFinishedJobs) && key.size() == 8)
+    return absl::StrCat(" (job ", JobIdFromKey(key), ")");
   if (cf == Cf::kWorkflows) {
     if (WorkflowId id = WorkflowIdOfKey(key); id != 0) return absl::StrCat(" (workflow ", id, ")");
   }
@@ -48,7 +49,8 @@ absl::Status CheckWorkflowRecord(std::string_view key, const WorkflowRecord& r) 
 
 absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view value) {
   switch (cf) {
-    case Cf::kJobs: {
+    case Cf::kJobs:
+    case Cf::kFinishedJobs: {
       JobRecord r;
       return ParseStored(cf, key, value, &r);
     }

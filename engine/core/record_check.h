@@ -48,9 +48,9 @@ absl::Status CheckWorkflowRecord(std::string_view key, const WorkflowRecord& r);
 absl::Status CheckStoredValue(storage::Cf cf, std::string_view key, std::string_view value);
 
 // Column families with records that CheckStoredValue checks.
-inline constexpr storage::Cf kRecordCfs[] = {storage::Cf::kJobs, storage::Cf::kIdempotency,
-                                             storage::Cf::kQueues, storage::Cf::kWorkflows,
-                                             storage::Cf::kSchedules};
+inline constexpr storage::Cf kRecordCfs[] = {storage::Cf::kJobs,        storage::Cf::kFinishedJobs,
+                                             storage::Cf::kIdempotency, storage::Cf::kQueues,
+                                             storage::Cf::kWorkflows,   storage::Cf::kSchedules};
 
 }  // namespace ratchet::internal
 

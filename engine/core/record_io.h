@@ -14,6 +14,7 @@
 #include "ratchet/base/status.h"
 #include "ratchet/storage/store.h"
 #include "record_check.h"
+#include "schema.h"
 
 namespace ratchet::internal {
 
@@ -40,6 +41,22 @@ absl::StatusOr<Record> ReadRecord(Source& source, storage::Cf cf, std::string_vi
   RATCHET_ASSIGN_OR_RETURN(std::optional<Record> r, FindRecord<Record>(source, cf, key, what));
   if (!r) return NotFound(absl::StrCat(what, " not found"));
   return std::move(*r);
+}
+
+// A job's committed record, live (`jobs`) or finished (`finished_jobs`),
+// read from one snapshot, or nullopt. Errors: as FindRecord.
+inline absl::StatusOr<std::optional<JobRecord>> FindCommittedJob(const storage::Store& store,
+                                                                 JobId id) {
+  const std::string key = JobKey(id);
+  RATCHET_ASSIGN_OR_RETURN(auto found,
+                           store.GetFirst({storage::Cf::kJobs, storage::Cf::kFinishedJobs}, key));
+  if (!found) return std::optional<JobRecord>();
+  JobRecord r;
+  if (!r.ParseFromString(found->second)) {
+    return CorruptRecord(found->first, key,
+                         absl::StrCat("job ", id, " does not parse as ", r.GetTypeName()));
+  }
+  return std::optional<JobRecord>(std::move(r));
 }
 
 }  // namespace ratchet::internal

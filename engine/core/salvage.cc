@@ -17,6 +17,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/strip.h"
+#include "job_migration.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/keys.h"
@@ -47,6 +48,10 @@ class Salvager {
     }
     RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kJobIndex));
     RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kDeadLetters));
+    // Index entries moved aside: the stored finished counts follow them.
+    storage::Batch counts(store_);
+    RATCHET_RETURN_IF_ERROR(RecountFinished(*store_, counts));
+    RATCHET_RETURN_IF_ERROR(store_->Commit(counts));
     RATCHET_RETURN_IF_ERROR(ListQuarantine());
     return std::move(report_);
   }
@@ -132,16 +137,18 @@ class Salvager {
           IdempotencyRecord r;
           return r.ParseFromArray(value.data(), static_cast<int>(value.size())) && r.job_id() == id;
         }));
-    RATCHET_ASSIGN_OR_RETURN(auto jobs, Keys(Cf::kJobs, "", [&](auto, std::string_view value) {
-                               JobRecord r;
-                               return r.ParseFromArray(value.data(),
-                                                       static_cast<int>(value.size())) &&
-                                      r.workflow_id() == id;
-                             }));
     for (auto* group : {&expiry, &idempotency}) {
       for (auto& k : *group) keys.emplace_back(Cf::kWorkflows, std::move(k));
     }
-    for (auto& k : jobs) keys.emplace_back(Cf::kJobs, std::move(k));
+    for (Cf cf : {Cf::kJobs, Cf::kFinishedJobs}) {
+      RATCHET_ASSIGN_OR_RETURN(auto jobs, Keys(cf, "", [&](auto, std::string_view value) {
+                                 JobRecord r;
+                                 return r.ParseFromArray(value.data(),
+                                                         static_cast<int>(value.size())) &&
+                                        r.workflow_id() == id;
+                               }));
+      for (auto& k : jobs) keys.emplace_back(cf, std::move(k));
+    }
     const std::string reason = absl::StrCat("belongs to corrupt workflow ", id);
     storage::Batch batch(store_);
     std::vector<QuarantinedRecord> moved;
@@ -154,12 +161,13 @@ class Salvager {
   // Moves the entries of an index of finished jobs whose job is not stored.
   absl::Status MoveOrphanIndexEntries(Cf cf) {
     absl::Status read_status;
-    RATCHET_ASSIGN_OR_RETURN(auto orphans, Keys(cf, "", [&](std::string_view key, auto) {
-                               JobId id = JobIdFromIndexKey(key);
-                               auto job = store_->Get(Cf::kJobs, JobKey(id));
-                               if (!job.ok()) read_status.Update(job.status());
-                               return job.ok() && !job->has_value();
-                             }));
+    RATCHET_ASSIGN_OR_RETURN(
+        auto orphans, Keys(cf, "", [&](std::string_view key, auto) {
+          JobId id = JobIdFromIndexKey(key);
+          auto job = store_->GetFirst({Cf::kJobs, Cf::kFinishedJobs}, JobKey(id));
+          if (!job.ok()) read_status.Update(job.status());
+          return job.ok() && !job->has_value();
+        }));
     RATCHET_RETURN_IF_ERROR(read_status);
     for (const std::string& key : orphans) {
       storage::Batch batch(store_);

@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include "ratchet/storage/keys.h"
 
 namespace ratchet::internal {
@@ -35,6 +37,21 @@ std::string DeadKey(const JobRecord& r) {
 }
 
 std::string DeadPrefix(std::string_view queue) { return KeyBuilder().Str(queue).Build(); }
+
+bool FinishedAtOfIndexKey(std::string_view key, size_t prefix_size, int64_t* finished_at_ms) {
+  if (key.size() < prefix_size) return false;
+  return KeyReader(key.substr(prefix_size)).I64(finished_at_ms);
+}
+
+std::string FinishedCountPrefix() { return KeyBuilder().Str("finished_count").Build(); }
+
+std::string FinishedCountKey(std::string_view queue) {
+  return KeyBuilder().Str("finished_count").Raw(queue).Build();
+}
+
+std::string_view QueueOfFinishedCountKey(std::string_view key) {
+  return key.substr(std::min(key.size(), FinishedCountPrefix().size()));
+}
 
 JobId JobIdFromIndexKey(std::string_view key) {
   if (key.size() < 8) return 0;

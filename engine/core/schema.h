@@ -50,7 +50,9 @@ std::vector<std::string> WorkflowOwnedPrefixes(WorkflowId id);
 // The workflow a 'w', 's', 'c' or 'e' key belongs to; 0 for other keys.
 WorkflowId WorkflowIdOfKey(std::string_view key);
 
-// jobs CF: be64(id).
+// jobs CF (live jobs) and finished_jobs CF (completed, cancelled and dead
+// jobs within retention): be64(id) -> JobRecord. A job's record is in
+// exactly one of them; recovery reads only `jobs`.
 std::string JobKey(JobId id);
 JobId JobIdFromKey(std::string_view key);
 // job_index CF: queue 0x00 state be64(finished_at) be64(id), for completed
@@ -60,6 +62,15 @@ std::string FinishedPrefix(std::string_view queue, JobState state);
 // dead_letters CF: queue 0x00 be64(finished_at) be64(id).
 std::string DeadKey(const JobRecord& r);
 std::string DeadPrefix(std::string_view queue);
+// The finish time in a FinishedKey or DeadKey after its `prefix`
+// (FinishedPrefix or DeadPrefix); false if the key is too short.
+bool FinishedAtOfIndexKey(std::string_view key, size_t prefix_size, int64_t* finished_at_ms);
+// meta CF: "finished_count" 0x00 queue -> be64(completed) be64(cancelled)
+// be64(dead), the queue's finished jobs within retention (schema 2).
+std::string FinishedCountKey(std::string_view queue);
+std::string FinishedCountPrefix();
+// The queue of a FinishedCountKey.
+std::string_view QueueOfFinishedCountKey(std::string_view key);
 // The job id at the end of a FinishedKey or DeadKey.
 JobId JobIdFromIndexKey(std::string_view key);
 // idempotency CF: 'k' queue 0x00 key -> IdempotencyRecord, and the expiry

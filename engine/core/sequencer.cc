@@ -36,6 +36,8 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
       impl->machines_->store.indexes().live_jobs(),
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count());
   impl->live_jobs_.store(impl->machines_->store.indexes().live_jobs());
+  impl->recovered_job_records_.store(
+      static_cast<uint64_t>(impl->machines_->store.recovered_records()));
   impl->callbacks_ = std::thread([raw = impl.get()] { raw->CallbackLoop(); });
   impl->writer_ = std::thread([raw = impl.get()] { raw->WriterLoop(); });
   impl->thread_ = std::thread([raw = impl.get()] { raw->Loop(); });
@@ -110,6 +112,9 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
     for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
     if (auto run_at = machines_->jobs.NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
   }
+  if (auto due = machines_->retention.NextDue(now)) {
+    next = std::min(next, std::max(*due, retention_retry_at_));
+  }
   auto wait = absl::FromChrono(next - now);
   return std::clamp(wait, absl::Milliseconds(1), kMaxIdleWait);
 }
@@ -141,8 +146,40 @@ void Engine::Impl::Loop() {
 absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) {
   RATCHET_RETURN_IF_ERROR(ExpireAndFire(batch, now));
   next_sweep_ = now + options_.sweep_interval;
-  return AtomicallyStatus(
-      batch, [&] { return machines_->Sweep(batch, now, options_.sweep_batch_keys).status(); });
+  RATCHET_RETURN_IF_ERROR(SweepRetention(batch, now, /*always=*/true));
+  return AtomicallyStatus(batch, [&] {
+    return machines_->workflows.Sweep(batch, now, options_.sweep_batch_keys).status();
+  });
+}
+
+absl::Status Engine::Impl::SweepRetention(storage::Batch& batch, TimePoint now, bool always) {
+  if (now < retention_retry_at_ || rebuild_needed_) return absl::OkStatus();
+  internal::JobRetention& retention = machines_->retention;
+  if (!always) {
+    std::optional<TimePoint> due = retention.NextDue(now);
+    if (!due || *due > now) return absl::OkStatus();
+  }
+  const uint64_t passes = retention.passes(), visited = retention.queues_visited(),
+                 deleted = retention.keys_deleted();
+  absl::Status s = AtomicallyStatus(
+      batch, [&] { return retention.Sweep(batch, now, options_.sweep_batch_keys).status(); });
+  sweeper_passes_.fetch_add(retention.passes() - passes, std::memory_order_relaxed);
+  sweeper_queues_visited_.fetch_add(retention.queues_visited() - visited,
+                                    std::memory_order_relaxed);
+  sweeper_keys_deleted_.fetch_add(retention.keys_deleted() - deleted, std::memory_order_relaxed);
+  if (retention.largest_pass_keys() > sweeper_largest_pass_keys_.load()) {
+    sweeper_largest_pass_keys_.store(retention.largest_pass_keys(), std::memory_order_relaxed);
+  }
+  if (s.ok()) {
+    retention_backoff_ = absl::ZeroDuration();
+    return s;
+  }
+  retention_backoff_ =
+      std::clamp(retention_backoff_ * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
+  retention_retry_at_ = now + absl::ToChronoMilliseconds(retention_backoff_);
+  spdlog::error("ratchet retention sweep failed; retrying in {}: {}",
+                absl::FormatDuration(retention_backoff_), s.ToString());
+  return s;
 }
 
 absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
@@ -229,7 +266,8 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
     }
   } else if (!EngineFailed()) {
     // Expired leases end before any operation of this group looks at them.
-    ExpireAndFire(*batch, now).IgnoreError();  // logged
+    ExpireAndFire(*batch, now).IgnoreError();                     // logged
+    SweepRetention(*batch, now, /*always=*/false).IgnoreError();  // logged
   }
   RebuildIfNeeded();
   for (Op& op : ops) {
@@ -452,6 +490,11 @@ EngineStats Engine::Impl::Stats() const {
   s.bytes = bytes_.load(std::memory_order_relaxed);
   s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
   s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
+  s.sweeper_passes = sweeper_passes_.load(std::memory_order_relaxed);
+  s.sweeper_queues_visited = sweeper_queues_visited_.load(std::memory_order_relaxed);
+  s.sweeper_keys_deleted = sweeper_keys_deleted_.load(std::memory_order_relaxed);
+  s.sweeper_largest_pass_keys = sweeper_largest_pass_keys_.load(std::memory_order_relaxed);
+  s.recovered_job_records = recovered_job_records_.load(std::memory_order_relaxed);
   s.rocksdb_memory_bytes = store_->MemoryUsageBytes();
   return s;
 }

@@ -122,6 +122,9 @@ class Engine::Impl {
   absl::Status RunMaintenance(storage::Batch& batch, TimePoint now);
   // Sequencer-only: lease expiry, then schedule firing, each one operation.
   absl::Status ExpireAndFire(storage::Batch& batch, TimePoint now);
+  // Sequencer-only: one retention pass (one operation) if one is due, or
+  // `always`. After a failure it backs off on its own (1 s doubling to 1 min).
+  absl::Status SweepRetention(storage::Batch& batch, TimePoint now, bool always);
 
  private:
   struct Op {
@@ -202,6 +205,10 @@ class Engine::Impl {
   // maintenance_retry_at_, with backoff doubling from 1 s to 1 min.
   TimePoint maintenance_retry_at_{};
   absl::Duration maintenance_backoff_ = absl::ZeroDuration();
+  // The retention sweeper after a failed pass: its own backoff (1 s
+  // doubling to 1 min), so it holds up neither expiry nor firing.
+  TimePoint retention_retry_at_{};
+  absl::Duration retention_backoff_ = absl::ZeroDuration();
 
   absl::Mutex writer_mu_;
   Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
@@ -218,6 +225,8 @@ class Engine::Impl {
 
   std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0},
       commit_micros_{0};
+  std::atomic<uint64_t> sweeper_passes_{0}, sweeper_queues_visited_{0}, sweeper_keys_deleted_{0},
+      sweeper_largest_pass_keys_{0}, recovered_job_records_{0};
 
   std::thread callbacks_;
   std::thread writer_;

@@ -37,8 +37,7 @@ absl::StatusOr<std::vector<JobId>> DeadLetters::MatchDead(const DeadLetterFilter
                             [&](std::string_view key, std::string_view) {
                               JobId id = JobIdFromIndexKey(key);
                               if (!filter.job_type.empty()) {
-                                auto r = FindRecord<JobRecord>(jobs_.store(), Cf::kJobs, JobKey(id),
-                                                               absl::StrCat("job ", id));
+                                auto r = FindCommittedJob(jobs_.store(), id);
                                 if (!r.ok() && !absl::IsDataLoss(r.status())) {
                                   read_status = r.status();
                                   return false;
@@ -77,10 +76,7 @@ absl::StatusOr<BulkResult> DeadLetters::Redrive(storage::Batch& batch, TimePoint
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobRecord> records, LoadAll(batch, ids));
   for (JobRecord& r : records) {
     batch.Delete(Cf::kDeadLetters, DeadKey(r));
-    if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) {
-      RATCHET_INVARIANT(q->dead > 0, "a queue's dead count covers its dead-letter index");
-      q->dead--;
-    }
+    jobs_.UncountFinished(batch, jobs_.EnsureQueue(batch, r.queue()), JobState::kDead, 1);
     if (req.reset_attempts) {
       r.set_attempts(0);
       r.set_last_backoff_ms(0);
@@ -109,11 +105,8 @@ absl::StatusOr<BulkResult> DeadLetters::Purge(storage::Batch& batch,
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobRecord> records, LoadAll(batch, ids));
   for (const JobRecord& r : records) {
     batch.Delete(Cf::kDeadLetters, DeadKey(r));
-    jobs_.Delete(batch, r.id());
-    if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) {
-      RATCHET_INVARIANT(q->dead > 0, "a queue's dead count covers its dead-letter index");
-      q->dead--;
-    }
+    jobs_.DeleteFinished(batch, r.id());
+    jobs_.UncountFinished(batch, jobs_.EnsureQueue(batch, r.queue()), JobState::kDead, 1);
   }
   return BulkResult{static_cast<int>(records.size()), more};
 }

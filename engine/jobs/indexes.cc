@@ -23,6 +23,33 @@ std::vector<QueueState*> Indexes::Queues() {
   return out;
 }
 
+void Indexes::SetRetentionDue(QueueState* q, RetentionClass c, std::optional<int64_t> due_ms) {
+  std::optional<int64_t>& slot = q->retention_due[static_cast<int>(c)];
+  if (slot) retention_due_.erase({*slot, q->name, c});
+  slot = due_ms;
+  if (slot) retention_due_.insert({*slot, q->name, c});
+}
+
+void Indexes::AdvanceRetentionDue(QueueState* q, RetentionClass c, int64_t due_ms) {
+  const std::optional<int64_t>& slot = q->retention_due[static_cast<int>(c)];
+  if (!slot || due_ms < *slot) SetRetentionDue(q, c, due_ms);
+}
+
+std::vector<std::pair<QueueState*, RetentionClass>> Indexes::DueForRetention(int64_t now_ms,
+                                                                             size_t max) const {
+  std::vector<std::pair<QueueState*, RetentionClass>> out;
+  for (auto it = retention_due_.begin();
+       it != retention_due_.end() && it->due_ms <= now_ms && out.size() < max; ++it) {
+    out.emplace_back(FindQueue(it->queue), it->retention_class);
+  }
+  return out;
+}
+
+std::optional<int64_t> Indexes::NextRetentionDue() const {
+  if (retention_due_.empty()) return std::nullopt;
+  return retention_due_.begin()->due_ms;
+}
+
 JobMeta* Indexes::Find(JobId id) {
   auto it = jobs_.find(id);
   return it == jobs_.end() ? nullptr : &it->second;

@@ -35,6 +35,26 @@ struct TimedKey {
   auto operator<=>(const TimedKey&) const = default;
 };
 
+// Retention classes: which setting bounds a finished job's stay.
+enum class RetentionClass : uint8_t {
+  kFinished = 0,  // completed and cancelled jobs: QueueSettings::completed_retention
+  kDead = 1,      // dead-lettered jobs: QueueSettings::dead_retention
+};
+inline constexpr int kRetentionClasses = 2;
+inline RetentionClass RetentionClassOf(JobState finished) {
+  return finished == JobState::kDead ? RetentionClass::kDead : RetentionClass::kFinished;
+}
+
+// When a queue's finished jobs of one class next need the sweeper: the
+// oldest one's finish time plus the retention (or sooner, after a settings
+// change or at open). Ordered by time, then queue name.
+struct RetentionDue {
+  int64_t due_ms;
+  std::string queue;
+  RetentionClass retention_class;
+  auto operator<=>(const RetentionDue&) const = default;
+};
+
 struct QueueState {
   std::string name;
   QueueSettings settings;
@@ -46,6 +66,11 @@ struct QueueState {
   int64_t& FinishedCount(JobState state) {
     return state == JobState::kCompleted ? completed : state == JobState::kDead ? dead : cancelled;
   }
+  Millis Retention(RetentionClass c) const {
+    return c == RetentionClass::kDead ? settings.dead_retention : settings.completed_retention;
+  }
+  // This queue's entry in Indexes' retention schedule, per class, if any.
+  std::optional<int64_t> retention_due[kRetentionClasses];
 };
 
 struct JobMeta {
@@ -79,6 +104,18 @@ class Indexes {
   // Forgets the job in whatever live state it is.
   void Remove(JobId id);
 
+  // The retention schedule: which queues' finished jobs the sweeper must
+  // visit, by due time. Only queues with finished jobs have entries, so an
+  // idle queue costs the sweeper nothing. `due_ms` nullopt removes q's entry.
+  void SetRetentionDue(QueueState* q, RetentionClass c, std::optional<int64_t> due_ms);
+  // Sets q's entry to `due_ms` unless it has an earlier one.
+  void AdvanceRetentionDue(QueueState* q, RetentionClass c, int64_t due_ms);
+  // Up to `max` entries due at or before `now_ms`, earliest first (copies:
+  // the caller sets each one's next due time).
+  std::vector<std::pair<QueueState*, RetentionClass>> DueForRetention(int64_t now_ms,
+                                                                      size_t max) const;
+  std::optional<int64_t> NextRetentionDue() const;
+
   // Moves `q`'s scheduled jobs with run_at <= now into ready.
   void PromoteDue(QueueState* q, int64_t now_ms);
   // The running job with the earliest deadline at or before now, if any.
@@ -92,6 +129,7 @@ class Indexes {
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;  // all queues, by deadline
+  absl::btree_set<RetentionDue> retention_due_;
 };
 
 }  // namespace ratchet::internal

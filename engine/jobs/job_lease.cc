@@ -166,7 +166,7 @@ void JobMachine::FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& 
   } else {
     batch.Put(Cf::kJobIndex, FinishedKey(r), "");
   }
-  if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) q->FinishedCount(state)++;
+  jobs_.CountFinished(batch, jobs_.EnsureQueue(batch, r.queue()), state, r.finished_at_ms());
   jobs_.indexes().Remove(r.id());
 }
 

@@ -1,11 +1,23 @@
 #include "job_store.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/status.h"
+#include "ratchet/storage/keys.h"
 #include "record_io.h"
+#include "spdlog/spdlog.h"
 
 namespace ratchet::internal {
 
 using storage::Cf;
+
+namespace {
+// a + b for b >= 0, capped at INT64_MAX.
+int64_t AddCapped(int64_t a, int64_t b) {
+  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
+}
+}  // namespace
 
 JobStore::JobStore(storage::Store* store, const EngineOptions& options)
     : store_(store), options_(options), cache_(options.record_cache_bytes) {}
@@ -15,22 +27,69 @@ absl::StatusOr<JobRecord> JobStore::Load(storage::Batch& batch, JobId id) {
     JobRecord r;
     if (r.ParseFromString(*cached)) return r;
   }
-  return ReadRecord<JobRecord>(batch, Cf::kJobs, JobKey(id), absl::StrCat("job ", id));
+  const std::string key = JobKey(id);
+  RATCHET_ASSIGN_OR_RETURN(std::optional<JobRecord> live,
+                           FindRecord<JobRecord>(batch, Cf::kJobs, key, absl::StrCat("job ", id)));
+  if (live) return std::move(*live);
+  RATCHET_ASSIGN_OR_RETURN(JobRecord finished, ReadRecord<JobRecord>(batch, Cf::kFinishedJobs, key,
+                                                                     absl::StrCat("job ", id)));
+  loaded_finished_.insert(id);
+  return finished;
 }
 
 void JobStore::Save(storage::Batch& batch, const JobRecord& r) {
   std::string value = r.SerializeAsString();
-  batch.Put(Cf::kJobs, JobKey(r.id()), value);
+  const std::string key = JobKey(r.id());
   if (IsTerminal(StateOf(r))) {
+    batch.Put(Cf::kFinishedJobs, key, value);
+    if (indexes_.Find(r.id()) != nullptr) batch.Delete(Cf::kJobs, key);  // it was live
     cache_.Erase(r.id());  // finished jobs are rarely read again
   } else {
+    batch.Put(Cf::kJobs, key, value);
+    if (loaded_finished_.erase(r.id()) > 0) batch.Delete(Cf::kFinishedJobs, key);
     cache_.Put(r.id(), std::move(value));
   }
 }
 
-void JobStore::Delete(storage::Batch& batch, JobId id) {
-  batch.Delete(Cf::kJobs, JobKey(id));
+void JobStore::DeleteFinished(storage::Batch& batch, JobId id) {
+  batch.Delete(Cf::kFinishedJobs, JobKey(id));
   cache_.Erase(id);
+}
+
+void JobStore::CountFinished(storage::Batch& batch, QueueState* q, JobState state,
+                             int64_t finished_at_ms) {
+  q->FinishedCount(state)++;
+  const RetentionClass c = RetentionClassOf(state);
+  indexes_.AdvanceRetentionDue(q, c, AddCapped(finished_at_ms, q->Retention(c).count()));
+  SaveFinishedCounts(batch, *q);
+}
+
+void JobStore::UncountFinished(storage::Batch& batch, QueueState* q, JobState state, int64_t n) {
+  if (n == 0) return;
+  int64_t& count = q->FinishedCount(state);
+  if (count < n) {
+    // The stored count was short of the index (it is a cache of it): the
+    // engine goes on, and `ratchetd --salvage` recounts every queue.
+    spdlog::error("event=finished_count_short queue={} state={} count={} removed={}", q->name,
+                  static_cast<int>(state), count, n);
+    n = count;
+  }
+  count -= n;
+  SaveFinishedCounts(batch, *q);
+}
+
+void JobStore::SaveFinishedCounts(storage::Batch& batch, const QueueState& q) {
+  const std::string key = FinishedCountKey(q.name);
+  if (q.completed == 0 && q.cancelled == 0 && q.dead == 0) {
+    batch.Delete(Cf::kMeta, key);
+    return;
+  }
+  batch.Put(Cf::kMeta, key,
+            storage::KeyBuilder()
+                .U64(static_cast<uint64_t>(q.completed))
+                .U64(static_cast<uint64_t>(q.cancelled))
+                .U64(static_cast<uint64_t>(q.dead))
+                .Build());
 }
 
 QueueState* JobStore::EnsureQueue(storage::Batch& batch, const std::string& name) {
@@ -55,6 +114,7 @@ FencingToken JobStore::NextToken() {
 }
 
 void JobStore::FinishBatch(storage::Batch& batch) {
+  loaded_finished_.clear();
   if (!counters_dirty_) return;
   batch.Put(Cf::kMeta, kMetaNextJobId, EncodeU64(next_job_id_));
   batch.Put(Cf::kMeta, kMetaNextToken, EncodeU64(next_token_));

@@ -4,14 +4,18 @@
 // and the registered JobObservers.
 //
 // Thread safety: sequencer thread only, like everything it holds.
-// Record access: Save and Delete are the only writers of the jobs column
-// family, so the record cache is always coherent with the pending batch.
+// Record access: Save and DeleteFinished are the only writers of the jobs
+// and finished_jobs column families, so the record cache is always coherent
+// with the pending batch. A live job's record is in `jobs`; Save moves it to
+// `finished_jobs` when it finishes (and back if it is redriven), so recovery
+// reads live jobs only.
 #ifndef RATCHET_ENGINE_JOBS_JOB_STORE_H_
 #define RATCHET_ENGINE_JOBS_JOB_STORE_H_
 
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "indexes.h"
 #include "job_observer.h"
@@ -36,10 +40,26 @@ class JobStore {
   // group, just before its commit.
   void FinishBatch(storage::Batch& batch);
 
-  // The job's record as of the pending batch. Errors: NOT_FOUND; DATA_LOSS.
+  // The job's record as of the pending batch, live or finished.
+  // Errors: NOT_FOUND; DATA_LOSS.
   absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
+  // Writes the record to `jobs` if it is live, else to `finished_jobs`,
+  // deleting the other copy when a live job finishes or a finished one
+  // loaded in this group comes back (redrive).
   void Save(storage::Batch& batch, const JobRecord& r);
-  void Delete(storage::Batch& batch, JobId id);
+  // Deletes a finished job's record (retention, purge).
+  void DeleteFinished(storage::Batch& batch, JobId id);
+
+  // Finished-job counts per queue, kept in the meta column family in the
+  // same write as the change (one Put per call), so recovery reads them
+  // instead of counting the indexes. CountFinished also puts the queue on
+  // the retention schedule for the job's class.
+  void CountFinished(storage::Batch& batch, QueueState* q, JobState state, int64_t finished_at_ms);
+  // `n` finished jobs of `state` left `q` (retention, purge, redrive).
+  void UncountFinished(storage::Batch& batch, QueueState* q, JobState state, int64_t n);
+
+  // Job records the last Recover parsed (live jobs only, in schema 2).
+  int64_t recovered_records() const { return recovered_records_; }
 
   // The queue, created with the default settings (and stored) if new.
   QueueState* EnsureQueue(storage::Batch& batch, const std::string& name);
@@ -61,7 +81,8 @@ class JobStore {
 
  private:
   absl::Status RecoverJobs();
-  absl::Status CountFinished();
+  absl::Status RecoverFinishedCounts();
+  void SaveFinishedCounts(storage::Batch& batch, const QueueState& q);
 
   storage::Store* const store_;
   const EngineOptions options_;  // a copy: read on every operation
@@ -71,6 +92,10 @@ class JobStore {
   JobId next_job_id_ = 1;
   FencingToken next_token_ = 1;
   bool counters_dirty_ = false;
+  // Jobs loaded from finished_jobs in this group: a live Save of one of
+  // them deletes its finished copy. Cleared by FinishBatch.
+  absl::flat_hash_set<JobId> loaded_finished_;
+  int64_t recovered_records_ = 0;
 };
 
 }  // namespace ratchet::internal

@@ -62,7 +62,7 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
   }
   for (const std::string& key : keys) {
     JobId id = JobIdFromIndexKey(key);
-    auto r = FindRecord<JobRecord>(store, Cf::kJobs, JobKey(id), absl::StrCat("job ", id));
+    auto r = FindCommittedJob(store, id);
     if (absl::IsDataLoss(r.status())) continue;  // shown by Get, not a listing error
     RATCHET_RETURN_IF_ERROR(r.status());
     if (!*r) continue;  // pruned since the scan

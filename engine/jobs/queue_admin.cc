@@ -14,8 +14,18 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   RATCHET_RETURN_IF_ERROR(ValidateQueueSettings(settings, jobs_.options()));
   QueueState* q = jobs_.EnsureQueue(batch, name);
   const bool paused = q->settings.paused;  // only PauseQueue / ResumeQueue change it
+  const QueueSettings before = q->settings;
   q->settings = settings;
   q->settings.paused = paused;
+  // A changed retention moves the queue's due time: the sweeper visits it
+  // at its next pass and reschedules it from its oldest finished job.
+  if (before.completed_retention != settings.completed_retention &&
+      q->completed + q->cancelled > 0) {
+    jobs_.indexes().SetRetentionDue(q, RetentionClass::kFinished, 0);
+  }
+  if (before.dead_retention != settings.dead_retention && q->dead > 0) {
+    jobs_.indexes().SetRetentionDue(q, RetentionClass::kDead, 0);
+  }
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
   return absl::OkStatus();
 }

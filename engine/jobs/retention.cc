@@ -1,6 +1,6 @@
 #include "retention.h"
 
-#include <functional>
+#include <algorithm>
 
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
@@ -12,42 +12,134 @@ using storage::Cf;
 using storage::KeyBuilder;
 using storage::KeyReader;
 
-namespace {
-
-// Deletes index entries under `prefix` whose time is at or before `cutoff`,
-// and their job records. Returns keys deleted.
-absl::StatusOr<int> SweepIndex(const storage::Store& store, storage::Batch& batch, Cf cf,
-                               const std::string& prefix, int64_t cutoff_ms, int budget,
-                               int64_t* count, const std::function<void(JobId)>& delete_job) {
+absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
+  ++passes_;
+  const int64_t now_ms = Tick(now);
   int deleted = 0;
-  std::string end = KeyBuilder().Raw(prefix).I64(cutoff_ms + 1).Build();
-  RATCHET_RETURN_IF_ERROR(
-      store.ForEach(cf, prefix, end, [&](std::string_view key, std::string_view) {
-        if (deleted + 2 > budget) return false;
-        batch.Delete(cf, key);
-        delete_job(JobIdFromIndexKey(key));
-        deleted += 2;
-        --*count;
-        return true;
-      }));
+  auto due = jobs_.indexes().DueForRetention(now_ms, kMaxQueuesPerPass);
+  if (!due.empty()) {
+    const int slice = std::max(kMinSliceKeys, max_keys / static_cast<int>(due.size()));
+    for (auto [q, c] : due) {
+      const int budget = std::min(slice, max_keys - deleted);
+      if (budget < 2) break;  // the rest stay due, for the next pass
+      RATCHET_ASSIGN_OR_RETURN(int n, SweepQueue(batch, q, c, now_ms, budget));
+      deleted += n;
+      ++queues_visited_;
+    }
+  }
+  // Idempotency keys by the clock: a key's window is never cut short.
+  RATCHET_ASSIGN_OR_RETURN(
+      int n,
+      SweepIdempotencyKeys(batch, ToUnixMs(now), std::max(kMinSliceKeys, max_keys - deleted)));
+  deleted += n;
+  keys_deleted_ += static_cast<uint64_t>(deleted);
+  largest_pass_keys_ = std::max(largest_pass_keys_, static_cast<uint64_t>(deleted));
   return deleted;
 }
 
-absl::StatusOr<int> SweepIdempotencyKeys(const storage::Store& store, storage::Batch& batch,
-                                         int64_t now_ms, int budget) {
+int64_t JobRetention::SweeperTime(TimePoint now) const {
+  const int64_t clock_ms = ToUnixMs(now);
+  if (!sweeper_ms_) return clock_ms;
+  const int64_t elapsed_ms =
+      std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - last_steady_).count();
+  return std::max(clock_ms, *sweeper_ms_ + std::max<int64_t>(0, elapsed_ms));
+}
+
+int64_t JobRetention::Tick(TimePoint now) {
+  sweeper_ms_ = SweeperTime(now);
+  last_steady_ = std::chrono::steady_clock::now();
+  return *sweeper_ms_;
+}
+
+std::optional<TimePoint> JobRetention::NextDue(TimePoint now) const {
+  std::optional<int64_t> next = jobs_.indexes().NextRetentionDue();
+  if (idempotency_backlog_) return now;
+  if (!next) return std::nullopt;
+  // On the caller's clock: as far ahead of `now` as the due time is ahead
+  // of the sweeper's time.
+  return now + Millis(std::max<int64_t>(0, *next - SweeperTime(now)));
+}
+
+absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* q, RetentionClass c,
+                                             int64_t now_ms, int budget) {
+  const int64_t retention = q->Retention(c).count();
+  const int64_t cutoff = now_ms - retention;
+  std::optional<int64_t> next_due;
+  auto due_at = [&](int64_t t) { next_due = std::min(next_due.value_or(t), t); };
   int deleted = 0;
+  const std::vector<JobState> states =
+      c == RetentionClass::kDead
+          ? std::vector<JobState>{JobState::kDead}
+          : std::vector<JobState>{JobState::kCompleted, JobState::kCancelled};
+  int64_t remaining = 0;
+  for (JobState state : states) {
+    const bool dead = state == JobState::kDead;
+    const Cf cf = dead ? Cf::kDeadLetters : Cf::kJobIndex;
+    const std::string prefix = dead ? DeadPrefix(q->name) : FinishedPrefix(q->name, state);
+    int64_t removed = 0;
+    absl::Status read_status;
+    RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
+        cf, prefix, storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
+          int64_t finished_at = 0;
+          if (!FinishedAtOfIndexKey(key, prefix.size(), &finished_at)) return true;
+          if (finished_at > cutoff) {
+            due_at(finished_at + retention);
+            return false;
+          }
+          if (deleted + 2 > budget) {
+            due_at(now_ms);  // still due: back after the queues waiting longer
+            return false;
+          }
+          // Committed data, checked against the pending groups: an entry a
+          // pending redrive, purge or earlier pass removed is not deleted again.
+          auto pending = batch.Get(cf, key);
+          if (!pending.ok()) {
+            read_status = pending.status();
+            return false;
+          }
+          if (!pending->has_value()) return true;
+          batch.Delete(cf, key);
+          jobs_.DeleteFinished(batch, JobIdFromIndexKey(key));
+          deleted += 2;
+          ++removed;
+          return true;
+        }));
+    RATCHET_RETURN_IF_ERROR(read_status);
+    jobs_.UncountFinished(batch, q, state, removed);
+    remaining += q->FinishedCount(state);
+  }
+  // Jobs that finished in a group not yet committed are not in the scan;
+  // they finished at about now, so they come due about a retention from now.
+  if (!next_due && remaining > 0) next_due = now_ms + std::max(retention, kRecheckMs);
+  jobs_.indexes().SetRetentionDue(q, c, next_due);
+  return deleted;
+}
+
+absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, int64_t now_ms,
+                                                       int budget) {
+  int deleted = 0;
+  idempotency_backlog_ = false;
   const std::string prefix = IdempotencyExpiryPrefix();
   std::string end = KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
   absl::Status read_status;
-  RATCHET_RETURN_IF_ERROR(
-      store.ForEach(Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
-        if (deleted + 2 > budget) return false;
+  RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
+      Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
+        if (deleted + 2 > budget) {
+          idempotency_backlog_ = true;
+          return false;
+        }
         KeyReader reader(key.substr(prefix.size()));
         int64_t expires_ms = 0;
         std::string queue;
         if (!reader.I64(&expires_ms) || !reader.Str(&queue)) return true;
+        auto entry = batch.Get(Cf::kIdempotency, key);
+        if (!entry.ok()) {
+          read_status = entry.status();
+          return false;
+        }
+        if (!entry->has_value()) return true;  // a pending pass deleted it
         std::string primary = IdempotencyKey(queue, reader.rest());
-        auto value = store.Get(Cf::kIdempotency, primary);
+        auto value = batch.Get(Cf::kIdempotency, primary);
         if (!value.ok()) {
           read_status = value.status();
           return false;
@@ -65,32 +157,6 @@ absl::StatusOr<int> SweepIdempotencyKeys(const storage::Store& store, storage::B
       }));
   RATCHET_RETURN_IF_ERROR(read_status);
   return deleted;
-}
-
-}  // namespace
-
-absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
-  const int64_t now_ms = ToUnixMs(now);
-  int deleted = 0;
-  auto delete_job = [&](JobId id) { jobs_.Delete(batch, id); };
-  for (QueueState* q : jobs_.indexes().Queues()) {
-    const int64_t finished_cutoff = now_ms - q->settings.completed_retention.count();
-    for (JobState state : {JobState::kCompleted, JobState::kCancelled}) {
-      RATCHET_ASSIGN_OR_RETURN(
-          int n,
-          SweepIndex(jobs_.store(), batch, Cf::kJobIndex, FinishedPrefix(q->name, state),
-                     finished_cutoff, max_keys - deleted, &q->FinishedCount(state), delete_job));
-      deleted += n;
-    }
-    RATCHET_ASSIGN_OR_RETURN(
-        int n, SweepIndex(jobs_.store(), batch, Cf::kDeadLetters, DeadPrefix(q->name),
-                          now_ms - q->settings.dead_retention.count(), max_keys - deleted, &q->dead,
-                          delete_job));
-    deleted += n;
-  }
-  RATCHET_ASSIGN_OR_RETURN(int n,
-                           SweepIdempotencyKeys(jobs_.store(), batch, now_ms, max_keys - deleted));
-  return deleted + n;
 }
 
 }  // namespace ratchet::internal

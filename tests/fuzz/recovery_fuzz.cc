@@ -223,6 +223,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)machines.NextTimer();
   storage::Batch batch(s.store.get());
-  (void)machines.Sweep(batch, clock.Now() + Millis(400LL * 24 * 3600000), 1000);
+  const TimePoint later = clock.Now() + Millis(400LL * 24 * 3600000);
+  (void)machines.retention.Sweep(batch, later, 1000);
+  (void)machines.workflows.Sweep(batch, later, 1000);
   return 0;
 }

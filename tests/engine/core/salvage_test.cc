@@ -135,26 +135,33 @@ TEST(SalvageTest, CorruptJobsAndTheirIndexEntriesAreQuarantinedAndTheRestRuns) {
   JobId live1 = h.Enqueue("q");
   JobId live2 = h.Enqueue("q");
   h.Close();
-  Write(h, Cf::kJobs, JobKey(completed), kGarbage);
-  Write(h, Cf::kJobs, JobKey(dead), kGarbage);
-  ASSERT_TRUE(absl::IsDataLoss(h.TryReopen()));
+  Write(h, Cf::kFinishedJobs, JobKey(completed), kGarbage);
+  Write(h, Cf::kFinishedJobs, JobKey(dead), kGarbage);
+  // Recovery reads live jobs only: the engine opens, and reading a corrupt
+  // finished job reports it.
+  ASSERT_TRUE(h.TryReopen().ok());
+  ExpectCorruptionReported(h->Get(completed).status(), "finished_jobs");
+  h.Close();
 
   SalvageReport report = Salvage(h);
   auto moved = Moved(report);
   ASSERT_EQ(moved.size(), 4u);  // two jobs, their job_index and dead_letters entries
-  EXPECT_EQ(moved[0], std::make_pair(std::string("jobs"), JobKey(completed)));
-  EXPECT_EQ(moved[1], std::make_pair(std::string("jobs"), JobKey(dead)));
+  EXPECT_EQ(moved[0], std::make_pair(std::string("finished_jobs"), JobKey(completed)));
+  EXPECT_EQ(moved[1], std::make_pair(std::string("finished_jobs"), JobKey(dead)));
   EXPECT_EQ(moved[2].first, "job_index");
   EXPECT_EQ(moved[3].first, "dead_letters");
   EXPECT_NE(report.moved[0].reason.find("does not parse"), std::string::npos);
   EXPECT_EQ(report.moved[0].value_bytes, kGarbage.size());
   EXPECT_EQ(report.quarantine.size(), 4u);
-  EXPECT_EQ(Read(h, Cf::kQuarantine, QuarantineKey("jobs", JobKey(completed))),
+  EXPECT_EQ(Read(h, Cf::kQuarantine, QuarantineKey("finished_jobs", JobKey(completed))),
             std::string(kGarbage));
-  EXPECT_EQ(Read(h, Cf::kJobs, JobKey(completed)), std::nullopt);
+  EXPECT_EQ(Read(h, Cf::kFinishedJobs, JobKey(completed)), std::nullopt);
 
   h.Reopen();
   EXPECT_TRUE(absl::IsNotFound(h->Get(completed).status()));
+  // Salvage recounts the finished jobs from the indexes it left.
+  EXPECT_EQ(h->GetQueue("q")->completed, 0);
+  EXPECT_EQ(h->GetQueue("q")->dead, 0);
   auto leased = h->Lease({.queue = "q", .max_jobs = 10, .worker_id = "w"});
   ASSERT_TRUE(leased.ok()) << leased.status();
   ASSERT_EQ(leased->size(), 2u);
@@ -232,8 +239,8 @@ TEST(SalvageTest, ARunInterruptedAfterAJobMoveIsCompletedByTheNext) {
     auto store = OpenStore(h);
     ASSERT_NE(store, nullptr);
     storage::Batch batch(store.get());
-    batch.Put(Cf::kQuarantine, QuarantineKey("jobs", JobKey(id)), kGarbage);
-    batch.Delete(Cf::kJobs, JobKey(id));
+    batch.Put(Cf::kQuarantine, QuarantineKey("finished_jobs", JobKey(id)), kGarbage);
+    batch.Delete(Cf::kFinishedJobs, JobKey(id));
     ASSERT_TRUE(store->Commit(batch).ok());
   }
   ASSERT_TRUE(h.TryReopen().ok());
@@ -242,6 +249,7 @@ TEST(SalvageTest, ARunInterruptedAfterAJobMoveIsCompletedByTheNext) {
   EXPECT_EQ(report.moved[0].column_family, "job_index");
   EXPECT_EQ(report.quarantine.size(), 2u);
   h.Reopen();
+  EXPECT_EQ(h->GetQueue("q")->completed, 0) << "salvage recounts the finished jobs";
   auto finished = h->List({.queue = "q", .state = JobState::kCompleted});
   ASSERT_TRUE(finished.ok()) << finished.status();
   EXPECT_TRUE(finished->jobs.empty());

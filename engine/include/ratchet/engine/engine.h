@@ -258,7 +258,7 @@ class Engine {
   // Every schedule, by id.
   absl::StatusOr<std::vector<ScheduleInfo>> ListSchedules();
   // Fires the schedule now, outside its ticks and overlap policy (key
-  // "schedule:<id>:manual:<now ms>"). Errors: NOT_FOUND.
+  // "schedule:<id>:<now ms>:manual"). Errors: NOT_FOUND.
   absl::StatusOr<TriggerResult> TriggerSchedule(std::string id);
 
   // Runs the engine's maintenance now, as its own timer does: ends expired

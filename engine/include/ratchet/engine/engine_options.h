@@ -67,8 +67,11 @@ struct EngineOptions {
   int max_group_ops = 4096;
   size_t max_group_bytes = 32 << 20;
 
-  // The retention sweeper runs this often and deletes at most
-  // sweep_batch_keys keys per run, so it never holds the sequencer for long.
+  // The retention sweeper deletes about sweep_batch_keys keys per pass, so
+  // a pass never holds the sequencer for long. Job retention runs a pass
+  // whenever one is due (back to back while a backlog lasts); workflow
+  // retention and idempotency keys get a pass at least every sweep_interval
+  // (docs/consistency.md, "Background work").
   Millis sweep_interval{1000};
   int sweep_batch_keys = 1000;
 

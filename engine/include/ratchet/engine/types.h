@@ -293,6 +293,15 @@ struct EngineStats {
   uint64_t commit_micros = 0;         // time spent in synced writes (the fsync wait)
   uint64_t live_jobs = 0;             // scheduled, available and running jobs now
   uint64_t rocksdb_memory_bytes = 0;  // memtables + block cache + table readers
+  // The retention sweeper (docs/consistency.md, "Background work"): passes
+  // run, queues visited (only queues with finished jobs due), keys deleted,
+  // and the most keys one pass deleted (its bound: about sweep_batch_keys).
+  uint64_t sweeper_passes = 0;
+  uint64_t sweeper_queues_visited = 0;
+  uint64_t sweeper_keys_deleted = 0;
+  uint64_t sweeper_largest_pass_keys = 0;
+  // Job records parsed by recovery at Open: the live jobs only.
+  uint64_t recovered_job_records = 0;
 };
 
 }  // namespace ratchet

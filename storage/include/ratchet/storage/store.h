@@ -16,10 +16,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -39,16 +41,17 @@ namespace ratchet::storage {
 
 // The column families. See docs/consistency.md for what each key holds.
 enum class Cf : int {
-  kMeta = 0,     // schema version and id/token high-water marks
-  kJobs,         // job id -> JobRecord
-  kJobIndex,     // finished (completed/cancelled) jobs by queue, state, time
-  kDeadLetters,  // dead-lettered jobs by queue and time (the DLQ index)
-  kIdempotency,  // (queue, idempotency key) -> job id, plus an expiry index
-  kQueues,       // queue name -> QueueSettings
-  kApp,          // the embedding application's own keyspace (outbox)
-  kWorkflows,    // workflows, their steps, journals, events and indexes
-  kSchedules,    // schedule id -> ScheduleRecord
-  kQuarantine,   // records moved aside by salvage: cf name 0x00 key -> original value
+  kMeta = 0,      // schema version and id/token high-water marks
+  kJobs,          // live job id -> JobRecord (scheduled, available, running)
+  kJobIndex,      // finished (completed/cancelled) jobs by queue, state, time
+  kDeadLetters,   // dead-lettered jobs by queue and time (the DLQ index)
+  kIdempotency,   // (queue, idempotency key) -> job id, plus an expiry index
+  kQueues,        // queue name -> QueueSettings
+  kApp,           // the embedding application's own keyspace (outbox)
+  kWorkflows,     // workflows, their steps, journals, events and indexes
+  kSchedules,     // schedule id -> ScheduleRecord
+  kFinishedJobs,  // finished job id -> JobRecord (completed, cancelled, dead), until retention
+  kQuarantine,    // records moved aside by salvage: cf name 0x00 key -> original value
   kCount,
 };
 
@@ -56,8 +59,12 @@ enum class Cf : int {
 std::string_view CfName(Cf cf);
 
 // The schema version this build writes and understands. Opening a store with
-// a newer version fails with FAILED_PRECONDITION (reason SCHEMA_TOO_NEW).
-inline constexpr uint32_t kSchemaVersion = 1;
+// a newer version fails with FAILED_PRECONDITION (reason SCHEMA_TOO_NEW); an
+// older one opens as it is, and the engine migrates it (docs/operations.md).
+//   1: every job record in `jobs`.
+//   2: finished job records in `finished_jobs`, and per-queue finished
+//      counts in the meta column family (recovery reads only live jobs).
+inline constexpr uint32_t kSchemaVersion = 2;
 
 struct StoreOptions {
   // Directory of the RocksDB database. Created if missing.
@@ -145,11 +152,25 @@ class Store {
   // Reads a committed value. Errors: UNAVAILABLE on a read error.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
 
+  // The committed value at `key` in the first of `cfs` that has it, with
+  // that column family, all read from one snapshot (so a value moving
+  // between them in one Commit is found exactly once), or nullopt.
+  // Errors: UNAVAILABLE on a read error.
+  absl::StatusOr<std::optional<std::pair<Cf, std::string>>> GetFirst(std::initializer_list<Cf> cfs,
+                                                                     std::string_view key) const;
+
   // Calls fn(key, value) for committed keys in [start, end) in key order
   // (end "" means no bound) until fn returns false.
   // Errors: UNAVAILABLE on an iteration error.
   absl::Status ForEach(Cf cf, std::string_view start, std::string_view end,
                        const std::function<bool(std::string_view, std::string_view)>& fn) const;
+
+  // The committed schema version (kSchemaVersion for a store this build
+  // created). Errors: UNAVAILABLE on a read error; DATA_LOSS if it does not
+  // parse.
+  absl::StatusOr<uint32_t> SchemaVersion() const;
+  // Adds the write of `version` to `batch` (a migration's last step).
+  static void SetSchemaVersion(Batch& batch, uint32_t version);
 
   // True once a Commit has failed; the Store must then be reopened.
   bool failed() const { return failed_.load(); }
