@@ -14,9 +14,6 @@
 namespace ratchet::internal {
 
 namespace {
-// Ticks before the catch-up window are counted one by one up to this many;
-// beyond it the cursor jumps to the window (the count is then a lower bound).
-constexpr int kMaxCountedTicks = 1000;
 // A schedule whose fire failed is retried after 1 s, doubling up to 5 min.
 constexpr int64_t kFailedFireFirstRetryMs = 1000;
 constexpr int64_t kFailedFireMaxRetryMs = 5 * 60 * 1000;
@@ -30,7 +27,10 @@ std::optional<int64_t> ScheduleMachine::NextDue() const {
 absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint now,
                                                int max_schedules) {
   const int64_t now_ms = ToUnixMs(now);
-  for (int i = 0; i < max_schedules && !due_.empty() && due_.begin()->first <= now_ms; ++i) {
+  int ticks = 0;  // fired by this call
+  for (int i = 0; i < max_schedules && ticks < kMaxTicksPerCall && !due_.empty() &&
+                  due_.begin()->first <= now_ms;
+       ++i) {
     std::string id = due_.begin()->second;
     absl::StatusOr<ScheduleRecord> loaded = LoadSchedule(batch, id);
     if (absl::IsUnavailable(loaded.status())) {
@@ -50,11 +50,12 @@ absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint 
     // A fire that fails (bad job, read error) writes nothing: EvaluateSchedule
     // plans every enqueue before it writes. It never holds up the schedules
     // due after it, and is retried later, with backoff.
-    absl::Status fired = EvaluateSchedule(batch, now, rec);
+    absl::StatusOr<int> fired = EvaluateSchedule(batch, now, rec);
     if (!fired.ok()) {
-      PostponeFailed(id, now_ms, fired);
+      PostponeFailed(id, now_ms, fired.status());
       continue;
     }
+    ticks += *fired;
     failures_.erase(id);
     SaveSchedule(batch, rec);
     IndexSchedule(rec);
@@ -75,59 +76,57 @@ void ScheduleMachine::PostponeFailed(const std::string& id, int64_t now_ms,
   due_.insert({now_ms + delay, id});
 }
 
-absl::Status ScheduleMachine::EvaluateSchedule(storage::Batch& batch, TimePoint now,
-                                               ScheduleRecord& rec) {
+// The work is bounded whatever the downtime and the window: ticks that are
+// not fired are counted (TickSpec::Count: arithmetic for intervals, month by
+// month for cron), the run_once catch-up tick is found with TickSpec::Last,
+// and only fired ticks are enumerated (at most max_fires_per_pass under
+// run_all; under skip and run_once, those within the grace).
+absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, TimePoint now,
+                                                      ScheduleRecord& rec) {
   const int64_t now_ms = ToUnixMs(now);
   const int64_t grace = store_.options().schedule_misfire_grace.count();
-  const int64_t window_start = now_ms - rec.catchup_window_ms();
   const auto missed = MissedOf(rec);
   // Ticks older than the catch-up window never fire.
-  int counted = 0;
-  std::optional<int64_t> t = NextTick(rec);
-  while (t && *t < window_start && *t <= now_ms) {
-    rec.set_skipped_missed(rec.skipped_missed() + 1);
-    rec.set_cursor_ms(*t);
-    if (++counted >= kMaxCountedTicks) {
-      rec.set_cursor_ms(std::max(rec.cursor_ms(), window_start - 1));
-      spdlog::warn("schedule_skipped_uncounted schedule_id={} counted={}", rec.id(), counted);
-    }
-    t = NextTick(rec);
+  const int64_t before_window = std::min(now_ms - rec.catchup_window_ms() - 1, now_ms);
+  if (before_window > rec.cursor_ms()) {
+    rec.set_skipped_missed(rec.skipped_missed() + CountTicks(rec, rec.cursor_ms(), before_window));
+    rec.set_cursor_ms(before_window);
   }
-  // Due ticks within the window, oldest first.
-  std::vector<int64_t> due;
-  while (t && *t <= now_ms) {
-    due.push_back(*t);
-    if (missed == MissedRunPolicy::kRunAll &&
-        static_cast<int>(due.size()) >= store_.options().max_fires_per_pass) {
-      break;  // the rest fire in the next pass
-    }
-    const int64_t after = *t;
-    rec.set_cursor_ms(after);
-    t = NextTick(rec);
-  }
-  if (due.empty()) {
-    rec.set_cursor_ms(std::max(rec.cursor_ms(), std::min(now_ms, t.value_or(now_ms))));
-    return absl::OkStatus();
-  }
+  // Due ticks within the window to fire, oldest first.
   std::vector<int64_t> fire;
+  bool capped = false;  // run_all: the rest fire in the next pass
   if (missed == MissedRunPolicy::kRunAll) {
-    fire = due;
-  } else {
-    std::vector<int64_t> late;
-    for (int64_t tick : due) (now_ms - tick <= grace ? fire : late).push_back(tick);
-    if (missed == MissedRunPolicy::kRunOnce && !late.empty()) {
-      fire.insert(fire.begin(), late.back());  // one catch-up, as the latest missed tick
-      late.pop_back();
+    const size_t max_fires = static_cast<size_t>(std::max(1, store_.options().max_fires_per_pass));
+    for (auto t = NextTick(rec); t && *t <= now_ms && !capped; t = NextTick(rec)) {
+      fire.push_back(*t);
+      rec.set_cursor_ms(*t);
+      capped = fire.size() >= max_fires;
     }
-    rec.set_skipped_missed(rec.skipped_missed() + static_cast<int64_t>(late.size()));
-    if (!late.empty()) {
-      spdlog::info("schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late.size(),
+  } else {
+    // Late ticks (older than the grace) are counted; run_once fires the
+    // latest of them. The on-time ones all fire.
+    const int64_t last_late = std::min(now_ms - grace - 1, now_ms);
+    int64_t late = CountTicks(rec, rec.cursor_ms(), last_late);
+    if (late > 0 && missed == MissedRunPolicy::kRunOnce) {
+      if (std::optional<int64_t> latest = LastTick(rec, last_late)) {
+        fire.push_back(*latest);  // one catch-up, as the latest missed tick
+        --late;
+      }
+    }
+    for (auto t = NextTickAfter(rec, std::max(rec.cursor_ms(), last_late)); t && *t <= now_ms;
+         t = NextTickAfter(rec, *t)) {
+      fire.push_back(*t);
+    }
+    rec.set_skipped_missed(rec.skipped_missed() + late);
+    if (late > 0) {
+      spdlog::info("schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late,
                    MissedRunPolicyName(missed));
     }
   }
-  RATCHET_RETURN_IF_ERROR(FireTicks(batch, now, rec, fire, Fire::kTick));
-  rec.set_cursor_ms(std::max(rec.cursor_ms(), due.back()));
-  return absl::OkStatus();
+  if (!fire.empty()) RATCHET_RETURN_IF_ERROR(FireTicks(batch, now, rec, fire, Fire::kTick));
+  // Every tick up to now is fired or counted (unless capped).
+  rec.set_cursor_ms(std::max(rec.cursor_ms(), capped ? fire.back() : now_ms));
+  return static_cast<int>(fire.size());
 }
 
 absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, ScheduleRecord& rec,

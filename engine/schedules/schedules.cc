@@ -115,13 +115,39 @@ void ScheduleMachine::SaveSchedule(storage::Batch& batch, const ScheduleRecord& 
 }
 
 std::optional<int64_t> ScheduleMachine::NextTick(const ScheduleRecord& rec) const {
+  return NextTickAfter(rec, rec.cursor_ms());
+}
+
+std::optional<int64_t> ScheduleMachine::NextTickAfter(const ScheduleRecord& rec,
+                                                      int64_t after_ms) const {
   auto it = tick_specs_.find(rec.id());
   if (it == tick_specs_.end()) return std::nullopt;
-  int64_t after = rec.cursor_ms();
+  int64_t after = after_ms;
   if (rec.start_at_ms() != 0) after = std::max(after, rec.start_at_ms() - 1);
   std::optional<int64_t> next = it->second.Next(after, rec.anchor_ms());
   if (next && rec.end_at_ms() != 0 && *next > rec.end_at_ms()) return std::nullopt;
   return next;
+}
+
+std::optional<int64_t> ScheduleMachine::LastTick(const ScheduleRecord& rec,
+                                                 int64_t until_ms) const {
+  auto it = tick_specs_.find(rec.id());
+  if (it == tick_specs_.end()) return std::nullopt;
+  int64_t until = until_ms;
+  if (rec.end_at_ms() != 0) until = std::min(until, rec.end_at_ms());
+  std::optional<int64_t> last = it->second.Last(until, rec.anchor_ms());
+  if (!last || *last <= rec.cursor_ms() || *last < rec.start_at_ms()) return std::nullopt;
+  return last;
+}
+
+int64_t ScheduleMachine::CountTicks(const ScheduleRecord& rec, int64_t after_ms,
+                                    int64_t until_ms) const {
+  auto it = tick_specs_.find(rec.id());
+  if (it == tick_specs_.end()) return 0;
+  int64_t after = after_ms, until = until_ms;
+  if (rec.start_at_ms() != 0) after = std::max(after, rec.start_at_ms() - 1);
+  if (rec.end_at_ms() != 0) until = std::min(until, rec.end_at_ms());
+  return it->second.Count(after, until, rec.anchor_ms());
 }
 
 void ScheduleMachine::IndexSchedule(const ScheduleRecord& rec) {

@@ -1,6 +1,8 @@
 #include "tick_spec.h"
 
 #include <algorithm>
+#include <atomic>
+#include <bit>
 #include <cctype>
 #include <chrono>
 #include <vector>
@@ -22,6 +24,25 @@ using std::chrono::minutes;
 constexpr int64_t kMinIntervalMs = 1000;
 constexpr int64_t kMaxIntervalMs = 366LL * 24 * 3600 * 1000;
 constexpr int kSearchYears = 10;
+constexpr int64_t kMinuteMs = 60000;
+constexpr int kDayMinutes = 1440;
+// DST shifts are at most this long (in practice 30 min to 2 h).
+constexpr std::chrono::hours kMaxShift{3};
+
+std::atomic<uint64_t> g_tick_calls{0};
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+template <class Duration>
+int64_t Ms(Duration d) {
+  return std::chrono::duration_cast<milliseconds>(d).count();
+}
+
+// The bits of `bits` below position `n`.
+uint64_t Below(uint64_t bits, int n) { return n >= 64 ? bits : bits & ((uint64_t{1} << n) - 1); }
 
 const char* const kMonthNames[] = {"JAN", "FEB", "MAR", "APR", "MAY", "JUN",
                                    "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"};
@@ -170,7 +191,10 @@ absl::StatusOr<TickSpec> TickSpec::Parse(const std::string& spec, const std::str
   return t;
 }
 
+uint64_t TickSpec::calls() { return g_tick_calls.load(std::memory_order_relaxed); }
+
 std::optional<int64_t> TickSpec::Next(int64_t after_ms, int64_t anchor_ms) const {
+  g_tick_calls.fetch_add(1, std::memory_order_relaxed);
   if (interval_ms_ > 0) {
     if (after_ms < anchor_ms) return anchor_ms;
     return anchor_ms + ((after_ms - anchor_ms) / interval_ms_ + 1) * interval_ms_;
@@ -210,20 +234,165 @@ std::optional<int64_t> TickSpec::NextCron(int64_t after_ms) const {
     }
     const auto minute = (m - day - std::chrono::hours(hour)).count();
     if (minute_[minute]) {
-      const local_seconds wall{m.time_since_epoch()};
-      const local_info info = zone_->get_info(wall);
-      sys_seconds instant;
-      if (info.result == local_info::nonexistent) {
-        instant = info.second.begin;  // the end of the gap
-      } else {                        // unique, or ambiguous: the first occurrence
-        instant = sys_seconds{wall.time_since_epoch()} - info.first.offset;
-      }
-      const int64_t ms =
-          std::chrono::duration_cast<milliseconds>(instant.time_since_epoch()).count();
+      const int64_t ms = InstantOf(Ms(m.time_since_epoch()));
       if (ms > after_ms) return ms;
     }
     m += minutes(1);
   }
+}
+
+int64_t TickSpec::InstantOf(int64_t wall_ms) const {
+  using namespace date;
+  const local_seconds wall{std::chrono::duration_cast<std::chrono::seconds>(milliseconds(wall_ms))};
+  const local_info info = zone_->get_info(wall);
+  sys_seconds instant;
+  if (info.result == local_info::nonexistent) {
+    instant = info.second.begin;  // the end of the gap
+  } else {                        // unique, or ambiguous: the first occurrence
+    instant = sys_seconds{wall.time_since_epoch()} - info.first.offset;
+  }
+  return Ms(instant.time_since_epoch());
+}
+
+std::optional<int64_t> TickSpec::Last(int64_t until_ms, int64_t anchor_ms) const {
+  g_tick_calls.fetch_add(1, std::memory_order_relaxed);
+  if (interval_ms_ > 0) {
+    if (until_ms < anchor_ms) return std::nullopt;
+    return anchor_ms + (until_ms - anchor_ms) / interval_ms_ * interval_ms_;
+  }
+  return LastCron(until_ms);
+}
+
+std::optional<int64_t> TickSpec::LastCron(int64_t until_ms) const {
+  using namespace date;
+  const sys_time<milliseconds> until{milliseconds(until_ms)};
+  // NextCron mirrored: start a few hours ahead in wall time (a wall minute
+  // in a fall-back overlap fires at its first occurrence, before instants
+  // whose wall time is earlier) and walk back to the first matching minute
+  // that fires at or before `until`.
+  local_time<minutes> m = floor<minutes>(zone_->to_local(until)) + kMaxShift;
+  const year limit = year_month_day{floor<days>(m)}.year() - years(kSearchYears);
+  while (true) {
+    const local_days day = floor<days>(m);
+    const year_month_day ymd{day};
+    if (ymd.year() < limit) return std::nullopt;
+    if (!month_[static_cast<unsigned>(ymd.month())]) {
+      m = local_days{ymd.year() / ymd.month() / 1} - minutes(1);
+      continue;
+    }
+    if (!DayMatches(static_cast<unsigned>(ymd.day()), weekday{day}.c_encoding())) {
+      m = day - minutes(1);
+      continue;
+    }
+    const auto hour = std::chrono::duration_cast<std::chrono::hours>(m - day).count();
+    if (!hour_[hour]) {
+      m = day + std::chrono::hours(hour) - minutes(1);
+      continue;
+    }
+    const auto minute = (m - day - std::chrono::hours(hour)).count();
+    if (minute_[minute]) {
+      const int64_t ms = InstantOf(Ms(m.time_since_epoch()));
+      if (ms <= until_ms) return ms;
+    }
+    m -= minutes(1);
+  }
+}
+
+int64_t TickSpec::Count(int64_t after_ms, int64_t until_ms, int64_t anchor_ms) const {
+  g_tick_calls.fetch_add(1, std::memory_order_relaxed);
+  if (until_ms <= after_ms) return 0;
+  if (interval_ms_ > 0) {
+    // Ticks at or before t: anchor + k * interval <= t, k >= 0.
+    auto upto = [&](int64_t t) -> int64_t {
+      return t < anchor_ms ? 0 : (t - anchor_ms) / interval_ms_ + 1;
+    };
+    return upto(until_ms) - upto(after_ms);
+  }
+  return CountCron(after_ms, until_ms);
+}
+
+int64_t TickSpec::CountCron(int64_t after_ms, int64_t until_ms) const {
+  using namespace date;
+  // The wall-time -> instant map is non-decreasing, so the ticks in
+  // (after, until] are the matching wall minutes between two wall bounds,
+  // except that all of a DST gap's matching minutes (and the one right
+  // after it) fire once, at the transition.
+  int64_t n = CountWallMinutes(WallBound(after_ms), WallBound(until_ms));
+  sys_info info =
+      zone_->get_info(floor<std::chrono::seconds>(sys_time<milliseconds>(milliseconds(after_ms))));
+  while (Ms(info.end.time_since_epoch()) <= until_ms) {  // each transition in (after, until]
+    const sys_info next = zone_->get_info(info.end);
+    if (next.offset > info.offset) {
+      const int64_t at = Ms(info.end.time_since_epoch());
+      const int64_t collapsed = CountWallMinutes(at + Ms(info.offset) - 1, at + Ms(next.offset));
+      if (collapsed > 1) n -= collapsed - 1;
+    }
+    info = next;
+  }
+  return n;
+}
+
+int64_t TickSpec::WallBound(int64_t instant_ms) const {
+  using namespace date;
+  const sys_info info = zone_->get_info(
+      floor<std::chrono::seconds>(sys_time<milliseconds>(milliseconds(instant_ms))));
+  int64_t wall = instant_ms + Ms(info.offset);
+  const int64_t begin_ms = Ms(info.begin.time_since_epoch());
+  if (instant_ms - begin_ms < Ms(kMaxShift)) {
+    // In the second pass through a fall-back overlap, every repeated wall
+    // minute has fired already (at its first occurrence).
+    const sys_info before = zone_->get_info(info.begin - std::chrono::seconds(1));
+    if (before.offset > info.offset) wall = std::max(wall, begin_ms + Ms(before.offset) - 1);
+  }
+  return wall;
+}
+
+int64_t TickSpec::CountWallMinutes(int64_t lo_ms, int64_t hi_ms) const {
+  const int64_t first = FloorDiv(lo_ms, kMinuteMs) + 1;  // minutes since the local epoch
+  const int64_t last = FloorDiv(hi_ms, kMinuteMs);
+  if (last < first) return 0;
+  const int64_t first_day = FloorDiv(first, kDayMinutes), last_day = FloorDiv(last, kDayMinutes);
+  const int from = static_cast<int>(first - first_day * kDayMinutes);
+  const int to = static_cast<int>(last - last_day * kDayMinutes) + 1;
+  if (first_day == last_day) return MatchingDays(first_day, first_day) * MinutesOfDay(from, to);
+  return MatchingDays(first_day, first_day) * MinutesOfDay(from, kDayMinutes) +
+         MatchingDays(first_day + 1, last_day - 1) * MinutesOfDay(0, kDayMinutes) +
+         MatchingDays(last_day, last_day) * MinutesOfDay(0, to);
+}
+
+int64_t TickSpec::MinutesOfDay(int from, int to) const {
+  const uint64_t hours = hour_.to_ullong(), mins = minute_.to_ullong();
+  auto before = [&](int n) -> int64_t {  // matching minutes of the day before minute n
+    const int h = n / 60, m = n % 60;
+    int64_t count = std::popcount(Below(hours, h)) * std::popcount(mins);
+    if (h < 24 && hour_[h]) count += std::popcount(Below(mins, m));
+    return count;
+  };
+  return to <= from ? 0 : before(to) - before(from);
+}
+
+int64_t TickSpec::MatchingDays(int64_t first, int64_t last) const {
+  using namespace date;
+  bool every_day = dow_.all();
+  for (unsigned d = 1; d <= 31 && every_day; ++d) every_day = dom_[d];
+  int64_t n = 0;
+  for (int64_t d = first; d <= last;) {  // a month at a time
+    const local_days day{days(d)};
+    const year_month_day ymd{day};
+    const int64_t month_end =
+        local_days{ymd.year() / ymd.month() / date::last}.time_since_epoch().count();
+    const int64_t end = std::min(last, month_end);
+    if (month_[static_cast<unsigned>(ymd.month())]) {
+      if (every_day) {
+        n += end - d + 1;
+      } else {
+        unsigned dom = static_cast<unsigned>(ymd.day()), dow = weekday{day}.c_encoding();
+        for (int64_t x = d; x <= end; ++x, ++dom, dow = (dow + 1) % 7) n += DayMatches(dom, dow);
+      }
+    }
+    d = end + 1;
+  }
+  return n;
 }
 
 }  // namespace ratchet::internal

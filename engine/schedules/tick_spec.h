@@ -15,6 +15,10 @@
 // Both rules keep the wall-time -> instant map non-decreasing, so ticks
 // are strictly increasing instants and no tick repeats.
 //
+// Catch-up after downtime uses Last and Count, which never enumerate ticks:
+// interval specs are pure arithmetic; cron specs count matching days month
+// by month and correct for the DST gaps in the range (docs/schedules.md).
+//
 // Thread safety: an immutable value after Parse; safe to share.
 #ifndef RATCHET_ENGINE_SCHEDULES_TICK_SPEC_H_
 #define RATCHET_ENGINE_SCHEDULES_TICK_SPEC_H_
@@ -43,11 +47,41 @@ class TickSpec {
   // next 10 years (e.g. "0 0 30 2 *").
   std::optional<int64_t> Next(int64_t after_ms, int64_t anchor_ms) const;
 
+  // The last tick at or before `until_ms`. nullopt if there is none (an
+  // interval spec before its anchor; a cron spec with none in the 10 years
+  // before). Cost: O(1) for intervals; a cron spec searches backwards by
+  // month, day, hour and minute, as Next does forwards.
+  std::optional<int64_t> Last(int64_t until_ms, int64_t anchor_ms) const;
+
+  // The number of ticks t with after_ms < t <= until_ms (0 if until_ms <=
+  // after_ms), exactly, without enumerating them. Cost: O(1) for intervals;
+  // for cron, O(months in the range + DST transitions in the range), about a
+  // microsecond per year of range.
+  int64_t Count(int64_t after_ms, int64_t until_ms, int64_t anchor_ms) const;
+
   bool is_interval() const { return interval_ms_ > 0; }
+
+  // How many Next, Last and Count calls every TickSpec in this process has
+  // made (each does bounded work): tests and benchmarks count work with it.
+  static uint64_t calls();
 
  private:
   std::optional<int64_t> NextCron(int64_t after_ms) const;
+  std::optional<int64_t> LastCron(int64_t until_ms) const;
+  int64_t CountCron(int64_t after_ms, int64_t until_ms) const;
   bool DayMatches(unsigned dom, unsigned dow) const;
+  // The instant a matching wall minute (local ms) fires at (gap and
+  // overlap rules above).
+  int64_t InstantOf(int64_t wall_ms) const;
+  // The latest local wall time (ms) w such that every wall minute <= w
+  // fires at or before `instant_ms`.
+  int64_t WallBound(int64_t instant_ms) const;
+  // Matching wall minutes w (local ms) with lo_ms < w <= hi_ms.
+  int64_t CountWallMinutes(int64_t lo_ms, int64_t hi_ms) const;
+  // Matching minutes of one day with minute-of-day in [from, to).
+  int64_t MinutesOfDay(int from, int to) const;
+  // Matching days in [first, last] (days since the local epoch).
+  int64_t MatchingDays(int64_t first, int64_t last) const;
 
   int64_t interval_ms_ = 0;
   std::bitset<60> minute_;

@@ -5,14 +5,17 @@
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"
+#include "tick_spec.h"
 
 namespace ratchet {
 namespace {
 
+using internal::TickSpec;
 using testing::EngineHarness;
 using testing::kStartMs;
 
 constexpr int64_t kHour = 3600000;
+constexpr int64_t kDay = 24 * kHour;
 
 ScheduleSpec Hourly(MissedRunPolicy missed = MissedRunPolicy::kRunOnce) {
   ScheduleSpec s;
@@ -117,6 +120,82 @@ TEST(ScheduleTest, MissedRunPolicies) {
   EXPECT_EQ(windowed,
             (std::vector<std::string>{Key(kStartMs + 4 * kHour), Key(kStartMs + 5 * kHour)}));
   EXPECT_EQ(info.skipped_missed, 3);
+}
+
+// Catch-up after downtime: the engine is down `down_ms` with one schedule;
+// returns its state after the restart, and how many TickSpec calls the
+// restart and the passes after it made (work, counted, not timed).
+ScheduleInfo CatchUp(ScheduleSpec spec, int64_t down_ms, uint64_t* tick_calls) {
+  EngineHarness h(/*in_memory=*/false);
+  EXPECT_TRUE(h->CreateSchedule(spec).ok());
+  h.Close();
+  h.clock().Advance(Millis(down_ms));
+  const uint64_t before = TickSpec::calls();
+  h.Reopen();
+  EXPECT_TRUE(h->RunMaintenance().ok());
+  EXPECT_TRUE(h->RunMaintenance().ok());
+  auto info = h->GetSchedule(spec.id);
+  *tick_calls = TickSpec::calls() - before;
+  EXPECT_TRUE(info.ok()) << info.status();
+  return *info;
+}
+
+ScheduleSpec EverySecond(MissedRunPolicy missed, Millis window) {
+  ScheduleSpec spec = Hourly(missed);
+  spec.spec = "@every 1s";
+  spec.catchup_window = window;
+  return spec;
+}
+
+// Before: EvaluateSchedule built every tick of the window (5.2M for 60 days
+// of @every 1s, 0.5 s on the sequencer). Now the late ticks are counted: the
+// work is the ~61 ticks within the misfire grace that fire, plus a few.
+TEST(ScheduleTest, CatchUpWorkDoesNotGrowWithTheWindow) {
+  uint64_t calls = 0;
+  ScheduleInfo info =
+      CatchUp(EverySecond(MissedRunPolicy::kRunOnce, Millis(60 * kDay)), 60 * kDay, &calls);
+  EXPECT_LT(calls, 500u) << "TickSpec calls for one schedule's catch-up";
+  // 5,184,000 ticks: the latest late one and the 61 within the 60 s grace
+  // fire; every other one is counted.
+  EXPECT_EQ(info.fired, 62);
+  EXPECT_EQ(info.skipped_missed, 60 * 86400 - 62);
+  EXPECT_EQ(ToUnixMs(*info.last_tick), kStartMs + 60 * kDay);
+  EXPECT_EQ(ToUnixMs(*info.next_tick), kStartMs + 60 * kDay + 1000);
+}
+
+// Before: ticks before the window were counted one by one up to 1,000, then
+// the count became a lower bound. Now it is exact.
+TEST(ScheduleTest, TicksBeforeTheWindowAreCountedExactly) {
+  uint64_t calls = 0;
+  ScheduleInfo info = CatchUp(EverySecond(MissedRunPolicy::kRunOnce, Millis(kHour)), kDay, &calls);
+  EXPECT_EQ(info.fired, 62);
+  EXPECT_EQ(info.skipped_missed, 86400 - 62);
+  EXPECT_LT(calls, 500u);
+  info = CatchUp(EverySecond(MissedRunPolicy::kSkip, Millis(kHour)), kDay, &calls);
+  EXPECT_EQ(info.fired, 61);
+  EXPECT_EQ(info.skipped_missed, 86400 - 61);
+  info = CatchUp(EverySecond(MissedRunPolicy::kRunAll, Millis(kHour)), kDay, &calls);
+  // The 3,601 ticks in [now - 1 h, now] fire, max_fires_per_pass (1,000)
+  // a pass, oldest first; the 82,799 before the window are counted.
+  EXPECT_EQ(info.fired, 3601);
+  EXPECT_EQ(info.skipped_missed, 86400 - 3601);
+  EXPECT_EQ(ToUnixMs(*info.last_tick), kStartMs + kDay);
+}
+
+// A minutely cron schedule in New York, down for 90 days across the spring
+// DST change: counted exactly (the gap's minutes fire once, at 03:00), and
+// without enumerating the 129,600 ticks.
+TEST(ScheduleTest, CronCatchUpAcrossDstIsCountedNotEnumerated) {
+  ScheduleSpec spec = Hourly(MissedRunPolicy::kSkip);
+  spec.spec = "* * * * *";
+  spec.time_zone = "America/New_York";
+  spec.catchup_window = Millis(366 * kDay);
+  uint64_t calls = 0;
+  ScheduleInfo info = CatchUp(spec, 90 * kDay, &calls);
+  // The ticks at now - 60 s and now are within the grace and fire.
+  EXPECT_EQ(info.fired, 2);
+  EXPECT_EQ(info.skipped_missed, 90 * 1440 - 2);
+  EXPECT_LT(calls, 500u);
 }
 
 TEST(ScheduleTest, PausedTicksFollowTheMissedRunPolicyOnResume) {

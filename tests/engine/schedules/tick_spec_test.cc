@@ -1,12 +1,16 @@
 // TickSpec: cron parsing and next-tick computation in IANA zones, across
-// both DST transitions in New York and Berlin, month ends and leap days.
+// both DST transitions in New York and Berlin, month ends and leap days; and
+// Last and Count (catch-up after downtime), which agree with Next without
+// enumerating ticks.
 #include "tick_spec.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 
 #include "date/date.h"
+#include "date/tz.h"
 
 namespace ratchet::internal {
 namespace {
@@ -129,6 +133,113 @@ TEST(TickSpecTest, IntervalsTickFromTheirAnchor) {
   EXPECT_EQ(t.Next(90999, 1000), 91000);
   EXPECT_EQ(t.Next(91000, 1000), 181000);
   EXPECT_EQ(t.Next(0, 1000), 1000);
+}
+
+// The reference: ticks in (after, until] enumerated with Next.
+std::vector<int64_t> Between(const TickSpec& t, int64_t after, int64_t until, int64_t anchor = 0) {
+  std::vector<int64_t> out;
+  for (auto next = t.Next(after, anchor); next && *next <= until; next = t.Next(*next, anchor)) {
+    out.push_back(*next);
+  }
+  return out;
+}
+
+// Count and Last agree with Next on every range tried: around both DST
+// transitions (and zones with 30-minute shifts and transitions at
+// midnight), month ends and leap days, from random starts. Seeded.
+TEST(TickSpecTest, CountAndLastAgreeWithNext) {
+  const uint64_t seed = 11;
+  std::mt19937_64 random(seed);
+  const std::vector<std::string> zones = {
+      "UTC",           "America/New_York",    "Europe/Berlin",
+      "Asia/Kolkata",  "Australia/Lord_Howe", "America/Santiago",
+      "America/Havana"};
+  // Dense specs are checked over days, sparse ones also over months (the
+  // reference enumeration is slow for dense specs).
+  const std::vector<std::pair<std::string, bool>> specs = {
+      {"* * * * *", false},
+      {"*/20 2 * * *", true},
+      {"30 1 * * *", true},
+      {"0 * * * *", false},
+      {"*/7 0-3 * * *", false},
+      {"0 0 13 * FRI", true},
+      {"15 */2 * JAN,MAR-MAY,OCT,NOV SUN", true},
+      {"0 0 31 * *", true},
+      {"45 23 * * 1-5", true},
+      {"0,30 0,1,2,3 * * *", false}};
+  const int64_t from = Utc(2026_y / January / 1, hours(0));
+  const int64_t year_ms = 365LL * 24 * 3600 * 1000;
+  const int64_t day_ms = 86400000;
+  for (const std::string& zone : zones) {
+    // Starts: within a day before each of the zone's first two transitions
+    // of 2026 (if any), and anywhere in the year.
+    std::vector<int64_t> near;
+    date::sys_seconds at{std::chrono::seconds(from / 1000)};
+    for (int i = 0; i < 2; ++i) {
+      at = date::locate_zone(zone)->get_info(at).end;
+      if (at.time_since_epoch().count() * 1000 < from + year_ms) {
+        near.push_back(at.time_since_epoch().count() * 1000);
+      }
+    }
+    for (const auto& [spec, sparse] : specs) {
+      TickSpec t = Parse(spec, zone);
+      for (int i = 0; i < 8; ++i) {
+        int64_t after = from + static_cast<int64_t>(random() % year_ms);
+        if (i < 4 && !near.empty()) {
+          after = near[i % near.size()] - static_cast<int64_t>(random() % day_ms);
+        }
+        // A day or two, or for sparse specs sometimes months.
+        const int64_t span =
+            static_cast<int64_t>(random() % (sparse && i % 3 == 0 ? 90 : 2)) * day_ms +
+            static_cast<int64_t>(random() % day_ms);
+        const std::vector<int64_t> ref = Between(t, after, after + span);
+        SCOPED_TRACE(spec + " in " + zone + " after " + std::to_string(after) + " span " +
+                     std::to_string(span) + " seed " + std::to_string(seed));
+        EXPECT_EQ(t.Count(after, after + span, 0), static_cast<int64_t>(ref.size()));
+        if (!ref.empty()) {
+          EXPECT_EQ(t.Last(after + span, 0), ref.back());
+          EXPECT_EQ(t.Last(ref.front(), 0), ref.front());
+        }
+      }
+    }
+  }
+}
+
+TEST(TickSpecTest, CountSeesEachDstTransitionOnce) {
+  // 2026 in New York: the spring gap fires its minutes once at 03:00, and
+  // the repeated fall-back hour does not fire again.
+  TickSpec t = Parse("* * * * *", "America/New_York");
+  const int64_t start = Utc(2026_y / January / 1, hours(0));
+  const int64_t end = Utc(2027_y / January / 1, hours(0));
+  EXPECT_EQ(t.Count(start, end, 0), 365 * 1440 - 60);
+  EXPECT_EQ(t.Count(end, start, 0), 0);
+  EXPECT_EQ(Parse("* * * * *").Count(start, end, 0), 365 * 1440);
+  // The gap: 02:00-03:00 wall minutes are one tick, at the transition.
+  const int64_t gap = Utc(2026_y / March / 8, hours(7));
+  EXPECT_EQ(t.Count(gap - 1, gap, 0), 1);
+  EXPECT_EQ(t.Last(gap, 0), gap);
+  EXPECT_EQ(t.Last(gap - 1, 0), gap - 60000);
+  // Within the repeated hour's second pass, no tick: the last one was 01:59 EDT.
+  const int64_t repeat = Utc(2026_y / November / 1, hours(6), minutes(30));  // 01:30 EST
+  EXPECT_EQ(t.Last(repeat, 0), Utc(2026_y / November / 1, hours(5), minutes(59)));
+  EXPECT_EQ(t.Count(Utc(2026_y / November / 1, hours(5), minutes(59)), repeat, 0), 0);
+}
+
+// Catch-up counts ticks in one call each, whatever the range: the test
+// counts TickSpec calls, not time.
+TEST(TickSpecTest, CountAndLastDoNotEnumerateTicks) {
+  TickSpec every = Parse("@every 1s");
+  const int64_t anchor = 1000;
+  const int64_t sixty_days = 60LL * 86400 * 1000;
+  uint64_t before = TickSpec::calls();
+  EXPECT_EQ(every.Count(anchor, anchor + sixty_days, anchor), 60 * 86400);
+  EXPECT_EQ(every.Count(0, anchor, anchor), 1);  // the anchor is a tick
+  EXPECT_EQ(every.Last(anchor + sixty_days + 999, anchor), anchor + sixty_days);
+  EXPECT_EQ(every.Last(anchor - 1, anchor), std::nullopt);
+  EXPECT_EQ(TickSpec::calls() - before, 4u);
+  TickSpec minutely = Parse("* * * * *", "Europe/Berlin");
+  const int64_t start = Utc(2026_y / January / 1, hours(0));
+  EXPECT_EQ(minutely.Count(start, start + sixty_days, 0), 60 * 1440);  // no DST before March 29
 }
 
 TEST(TickSpecTest, BadSpecsNameTheProblem) {
