@@ -67,6 +67,7 @@ bench: configure
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
 	./$(BUILD_DIR)/bench/workflow_bench
+	./$(BUILD_DIR)/bench/sequencer_hold_bench
 
 # Long runs: 100x the property sequences and more crash cycles.
 soak: build-tests

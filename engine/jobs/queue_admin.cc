@@ -17,6 +17,7 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   q->settings = settings;
   q->settings.paused = paused;
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
+  jobs_.indexes().MarkChanged(q);  // a raised limit wakes its long polls
   return absl::OkStatus();
 }
 
@@ -38,6 +39,7 @@ absl::Status QueueAdmin::SetPaused(storage::Batch& batch, const std::string& nam
   QueueState* q = jobs_.EnsureQueue(batch, name);
   q->settings.paused = paused;
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
+  jobs_.indexes().MarkChanged(q);  // a resume wakes its long polls
   return absl::OkStatus();
 }
 
