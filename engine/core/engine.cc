@@ -263,7 +263,7 @@ absl::StatusOr<BulkResult> Engine::Redrive(RedriveRequest req) {
 absl::StatusOr<BulkResult> Engine::Purge(DeadLetterFilter filter) {
   return RunDeadLetterSlices(*impl_, [filter](Machines& m, Batch& b, TimePoint now,
                                               internal::DeadLetterRun& run, int max_keys) {
-    return m.dead_letters.PurgeSlice(b, now, filter, run, max_keys);
+    return m.dead_letters.PurgeSlice(b, filter, run, max_keys);
   });
 }
 

@@ -71,7 +71,7 @@ absl::StatusOr<std::vector<JobId>> DeadLetters::ScanSlice(const DeadLetterFilter
   return ids;
 }
 
-absl::StatusOr<std::vector<JobRecord>> DeadLetters::MatchSlice(storage::Batch& batch, TimePoint now,
+absl::StatusOr<std::vector<JobRecord>> DeadLetters::MatchSlice(storage::Batch& batch,
                                                                const DeadLetterFilter& filter,
                                                                DeadLetterRun& run, int max_keys,
                                                                int* examined) {
@@ -85,11 +85,12 @@ absl::StatusOr<std::vector<JobRecord>> DeadLetters::MatchSlice(storage::Batch& b
     return records;
   }
   if (!run.started) {
-    // Only the jobs dead now: a later death (also of a job this run
-    // redrove) has a key from end_key on, or is in `touched`.
+    // No bound by time of death: after a backward clock step, jobs dead
+    // before the run can have keys "from the future". A job this run took
+    // that dies again is skipped by `touched` instead.
     run.started = true;
     run.next_key = DeadPrefix(filter.queue);
-    run.end_key = storage::KeyBuilder().Str(filter.queue).I64(ToUnixMs(now) + 1).Build();
+    run.end_key = storage::PrefixSuccessor(run.next_key);
   }
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobId> ids, ScanSlice(filter, run, max_keys, examined));
   records.reserve(ids.size());
@@ -100,18 +101,22 @@ absl::StatusOr<std::vector<JobRecord>> DeadLetters::MatchSlice(storage::Batch& b
   return records;
 }
 
+void DeadLetters::Unlist(storage::Batch& batch, const JobRecord& r) {
+  batch.Delete(Cf::kDeadLetters, DeadKey(r));
+  if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) {
+    RATCHET_INVARIANT(q->dead > 0, "a queue's dead count covers its dead-letter index");
+    q->dead--;
+  }
+}
+
 absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint now,
                                               const RedriveRequest& req, DeadLetterRun& run,
                                               int max_keys) {
   int examined = 0;
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobRecord> records,
-                           MatchSlice(batch, now, req.filter, run, max_keys, &examined));
+                           MatchSlice(batch, req.filter, run, max_keys, &examined));
   for (JobRecord& r : records) {
-    batch.Delete(Cf::kDeadLetters, DeadKey(r));
-    if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) {
-      RATCHET_INVARIANT(q->dead > 0, "a queue's dead count covers its dead-letter index");
-      q->dead--;
-    }
+    Unlist(batch, r);
     if (req.reset_attempts) {
       r.set_attempts(0);
       r.set_last_backoff_ms(0);
@@ -134,19 +139,14 @@ absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint n
   return examined;
 }
 
-absl::StatusOr<int> DeadLetters::PurgeSlice(storage::Batch& batch, TimePoint now,
-                                            const DeadLetterFilter& filter, DeadLetterRun& run,
-                                            int max_keys) {
+absl::StatusOr<int> DeadLetters::PurgeSlice(storage::Batch& batch, const DeadLetterFilter& filter,
+                                            DeadLetterRun& run, int max_keys) {
   int examined = 0;
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobRecord> records,
-                           MatchSlice(batch, now, filter, run, max_keys, &examined));
+                           MatchSlice(batch, filter, run, max_keys, &examined));
   for (const JobRecord& r : records) {
-    batch.Delete(Cf::kDeadLetters, DeadKey(r));
+    Unlist(batch, r);
     jobs_.Delete(batch, r.id());
-    if (QueueState* q = jobs_.indexes().FindQueue(r.queue())) {
-      RATCHET_INVARIANT(q->dead > 0, "a queue's dead count covers its dead-letter index");
-      q->dead--;
-    }
     run.touched.insert(r.id());
   }
   run.count += static_cast<int>(records.size());

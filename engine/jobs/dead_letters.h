@@ -7,10 +7,11 @@
 // write that examines at most `max_keys` dead-letter keys (and so redrives
 // or purges at most as many jobs); the engine queues the next slice behind
 // the operations submitted meanwhile (engine/core/engine.cc). A DeadLetterRun
-// carries the progress from slice to slice: it considers only the jobs dead
-// at the start of the run (keys before the run's start time), walks them in
-// key order, and never touches a job twice, so a job that dies again after
-// an earlier slice redrove it is not redriven again by the same run.
+// carries the progress from slice to slice: it walks the queue's dead-letter
+// keys in order (time of death, then id) from where the last slice stopped,
+// and never takes a job twice, so a job that dies again after an earlier
+// slice redrove it is not redriven again by the same run. A job that dies
+// during the run, ahead of the cursor, may be taken (within the limit).
 //
 // Slices read the committed index, so the sequencer runs each on a fresh
 // batch. Thread safety: sequencer thread only.
@@ -53,13 +54,13 @@ class DeadLetters {
   absl::StatusOr<int> RedriveSlice(storage::Batch& batch, TimePoint now, const RedriveRequest& req,
                                    DeadLetterRun& run, int max_keys);
   // One slice of a purge, as RedriveSlice.
-  absl::StatusOr<int> PurgeSlice(storage::Batch& batch, TimePoint now,
-                                 const DeadLetterFilter& filter, DeadLetterRun& run, int max_keys);
+  absl::StatusOr<int> PurgeSlice(storage::Batch& batch, const DeadLetterFilter& filter,
+                                 DeadLetterRun& run, int max_keys);
 
  private:
   // The records of this slice's jobs, loaded before anything changes;
   // *examined counts the keys looked at.
-  absl::StatusOr<std::vector<JobRecord>> MatchSlice(storage::Batch& batch, TimePoint now,
+  absl::StatusOr<std::vector<JobRecord>> MatchSlice(storage::Batch& batch,
                                                     const DeadLetterFilter& filter,
                                                     DeadLetterRun& run, int max_keys,
                                                     int* examined);
@@ -71,6 +72,8 @@ class DeadLetters {
   // Whether the dead job `id` is of `job_type`; false for a record that
   // does not parse (salvage's business) or is gone.
   absl::StatusOr<bool> HasType(JobId id, const std::string& job_type);
+  // Takes `r` out of the dead-letter queue (its key and its queue's count).
+  void Unlist(storage::Batch& batch, const JobRecord& r);
 
   JobStore& jobs_;
 };

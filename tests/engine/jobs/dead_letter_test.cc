@@ -43,6 +43,14 @@ void KillMany(EngineHarness& h, int n, const std::string& type = "t") {
   }
 }
 
+// Redrives queue "q"'s dead jobs, up to the largest limit.
+absl::StatusOr<BulkResult> RedriveAll(EngineHarness& h) {
+  RedriveRequest req;
+  req.filter.queue = "q";
+  req.filter.limit = 10000;
+  return h->Redrive(req);
+}
+
 TEST(DeadLetterTest, DeadJobsAreListedInTheQueuesDlq) {
   EngineHarness h;
   JobId a = KillJob(h);
@@ -192,10 +200,7 @@ TEST(DeadLetterTest, BulkRedriveWritesOneBoundedSliceAtATime) {
   EngineHarness h(true, 42, [](EngineOptions& o) { o.dead_letter_slice_keys = 100; });
   KillMany(h, 2000);
   const EngineStats before = h->Stats();
-  RedriveRequest req;
-  req.filter.queue = "q";
-  req.filter.limit = 10000;
-  auto r = h->Redrive(req);
+  auto r = RedriveAll(h);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->count, 2000);
   EXPECT_FALSE(r->more);
@@ -230,10 +235,7 @@ TEST(DeadLetterTest, OperationsRunBetweenTheSlicesOfABulkRedrive) {
   KillMany(h, kDead);
   std::atomic<bool> done{false};
   std::thread redrive([&] {
-    RedriveRequest req;
-    req.filter.queue = "q";
-    req.filter.limit = 10000;
-    auto r = h->Redrive(req);
+    auto r = RedriveAll(h);
     EXPECT_TRUE(r.ok()) << r.status();
     if (r.ok()) {
       EXPECT_EQ(r->count, kDead);
@@ -261,10 +263,7 @@ TEST(DeadLetterTest, AJobThatDiesAgainDuringABulkRedriveIsNotRedrivenTwice) {
   std::atomic<bool> done{false};
   int count = 0;
   std::thread redrive([&] {
-    RedriveRequest req;
-    req.filter.queue = "q";
-    req.filter.limit = 10000;
-    auto r = h->Redrive(req);
+    auto r = RedriveAll(h);
     EXPECT_TRUE(r.ok()) << r.status();
     count = r.ok() ? r->count : -1;
     done = true;

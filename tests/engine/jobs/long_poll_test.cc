@@ -14,11 +14,13 @@ using testing::EngineHarness;
 using LeaseResult = absl::StatusOr<std::vector<LeasedJob>>;
 
 std::future<LeaseResult> LeaseAsync(EngineHarness& h, Millis wait, const std::string& worker,
-                                    const std::string& queue = "q") {
+                                    const std::string& queue = "q",
+                                    std::shared_ptr<std::atomic<bool>> abandoned = nullptr) {
   auto promise = std::make_shared<std::promise<LeaseResult>>();
   auto future = promise->get_future();
   LeaseRequest req{queue, 1, Millis(30000), worker};
   req.wait = wait;
+  req.abandoned = std::move(abandoned);
   h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
   return future;
 }
@@ -105,12 +107,7 @@ TEST(LongPollTest, ClosingTheEngineAnswersWaitersWithEngineClosed) {
 TEST(LongPollTest, AbandonedWaiterGetsNoJob) {
   EngineHarness h;
   auto abandoned = std::make_shared<std::atomic<bool>>(false);
-  auto promise = std::make_shared<std::promise<LeaseResult>>();
-  auto gone = promise->get_future();
-  LeaseRequest req{"q", 1, Millis(30000), "gone"};
-  req.wait = Millis(10000);
-  req.abandoned = abandoned;
-  h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
+  auto gone = LeaseAsync(h, Millis(10000), "gone", "q", abandoned);
   auto present = LeaseAsync(h, Millis(10000), "present");
   abandoned->store(true);  // the first caller's RPC was cancelled
   JobId id = h.Enqueue("q");
@@ -181,12 +178,7 @@ TEST(LongPollTest, RedriveWakesTheWaiter) {
 TEST(LongPollTest, AbandonedWaiterEndsWithoutActivityOnItsQueue) {
   EngineHarness h;
   auto abandoned = std::make_shared<std::atomic<bool>>(false);
-  auto promise = std::make_shared<std::promise<LeaseResult>>();
-  auto gone = promise->get_future();
-  LeaseRequest req{"q", 1, Millis(30000), "gone"};
-  req.wait = Millis(10000);
-  req.abandoned = abandoned;
-  h->LeaseAsync(req, [promise](LeaseResult r) { promise->set_value(std::move(r)); });
+  auto gone = LeaseAsync(h, Millis(10000), "gone", "q", abandoned);
   auto other = LeaseAsync(h, Millis(10000), "w", "other");
   abandoned->store(true);
   ASSERT_TRUE(h->RunMaintenance().ok());

@@ -162,8 +162,8 @@ class Engine {
   // ---- Dead-letter queues (list them with List(state = kDead)). ----
 
   // Moves matching dead jobs back to available, now, keeping their error
-  // history. It takes the jobs dead when the call starts, in order of death,
-  // in slices of at most EngineOptions::dead_letter_slice_keys, each one
+  // history. It takes dead jobs in order of death, each at most once, in
+  // slices of at most EngineOptions::dead_letter_slice_keys, each one
   // atomic write with other operations in between, and answers after the
   // last. On an error the slices already written stay (docs/consistency.md).
   // Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is unknown;
