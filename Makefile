@@ -70,6 +70,7 @@ bench: configure
 	./$(BUILD_DIR)/bench/scale_bench --mode retention
 	./$(BUILD_DIR)/bench/scale_bench --mode reopen
 	./$(BUILD_DIR)/bench/schedule_catchup_bench
+	./$(BUILD_DIR)/bench/sequencer_hold_bench
 
 # Long runs: 100x the property sequences and more crash cycles.
 soak: build-tests

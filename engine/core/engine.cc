@@ -227,15 +227,42 @@ absl::StatusOr<ListResult> Engine::List(ListRequest req) {
                           });
 }
 
+namespace {
+
+// Runs a redrive or purge (`slice`: one DeadLetters::*Slice call) in slices
+// of at most dead_letter_slice_keys dead-letter keys, one write each, with
+// other operations in between (docs/consistency.md, "Redrive and purge").
+template <typename Slice>
+absl::StatusOr<BulkResult> RunDeadLetterSlices(Engine::Impl& impl, Slice slice) {
+  auto run = std::make_shared<internal::DeadLetterRun>();
+  const int max_keys = impl.options().dead_letter_slice_keys;
+  return internal::Await<BulkResult>([&](Callback<BulkResult> cb) {
+    internal::StartSliced<BulkResult>(
+        impl, Reads::kCommitted,
+        [slice, run, max_keys](Machines& m, Batch& b, TimePoint now) -> absl::StatusOr<bool> {
+          RATCHET_RETURN_IF_ERROR(slice(m, b, now, *run, max_keys).status());
+          return run->done;
+        },
+        [run] {
+          return BulkResult{run->count, run->more};
+        },
+        std::move(cb));
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<BulkResult> Engine::Redrive(RedriveRequest req) {
-  return Call<BulkResult>(*impl_, Reads::kCommitted, [req](Machines& m, Batch& b, TimePoint now) {
-    return m.dead_letters.Redrive(b, now, req);
+  return RunDeadLetterSlices(*impl_, [req](Machines& m, Batch& b, TimePoint now,
+                                           internal::DeadLetterRun& run, int max_keys) {
+    return m.dead_letters.RedriveSlice(b, now, req, run, max_keys);
   });
 }
 
 absl::StatusOr<BulkResult> Engine::Purge(DeadLetterFilter filter) {
-  return Call<BulkResult>(*impl_, Reads::kCommitted, [filter](Machines& m, Batch& b, TimePoint) {
-    return m.dead_letters.Purge(b, filter);
+  return RunDeadLetterSlices(*impl_, [filter](Machines& m, Batch& b, TimePoint now,
+                                              internal::DeadLetterRun& run, int max_keys) {
+    return m.dead_letters.PurgeSlice(b, filter, run, max_keys);
   });
 }
 

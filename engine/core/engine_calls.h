@@ -5,6 +5,7 @@
 #ifndef RATCHET_ENGINE_CORE_ENGINE_CALLS_H_
 #define RATCHET_ENGINE_CORE_ENGINE_CALLS_H_
 
+#include <memory>
 #include <utility>
 
 #include "await.h"
@@ -36,6 +37,43 @@ void StartStatus(Engine::Impl& impl, Reads reads, Fn fn, StatusCallback cb) {
         return Done{};
       },
       Callback<Done>([cb = std::move(cb)](absl::StatusOr<Done> r) { cb(r.status()); }));
+}
+
+// Starts a call that runs as a series of operations (slices), each one
+// atomic write: `slice` (Machines&, Batch&, TimePoint now) -> StatusOr<bool
+// done> runs as one operation; once that slice is durable and not done,
+// the next is queued behind whatever was submitted meanwhile, so other
+// operations run in between. After the last slice, `cb` gets `finish()`.
+// A slice that fails (rolled back, as any operation) or a commit that
+// fails ends the call with that error; earlier slices stay written.
+// `slice` runs on the sequencer, `finish` on the callback thread, one
+// after the other, so they may share state without a lock.
+template <typename T, typename Slice, typename Finish>
+void StartSliced(Engine::Impl& impl, Reads reads, Slice slice, Finish finish, Callback<T> cb) {
+  struct Call {
+    Slice slice;
+    Finish finish;
+    Callback<T> cb;
+  };
+  auto call = std::make_shared<Call>(Call{std::move(slice), std::move(finish), std::move(cb)});
+  // Queues one slice; its callback queues the next.
+  struct Next {
+    static void Run(Engine::Impl& impl, Reads reads, std::shared_ptr<Call> call) {
+      Start<bool>(
+          impl, reads,
+          [call](Machines& m, storage::Batch& b, TimePoint now) { return call->slice(m, b, now); },
+          Callback<bool>([&impl, reads, call](absl::StatusOr<bool> done) {
+            if (!done.ok()) {
+              call->cb(done.status());
+            } else if (*done) {
+              call->cb(call->finish());
+            } else {
+              Run(impl, reads, call);
+            }
+          }));
+    }
+  };
+  Next::Run(impl, reads, std::move(call));
 }
 
 // The blocking forms: start, then wait for the durable result.

@@ -15,6 +15,8 @@ namespace ratchet {
 namespace {
 constexpr int kMaxExpiriesPerGroup = 1000;
 constexpr int kMaxSchedulesPerGroup = 1000;
+// Parked long polls checked per group for callers that left (round robin).
+constexpr int kAbandonChecksPerGroup = 64;
 constexpr absl::Duration kMaxIdleWait = absl::Seconds(1);
 constexpr absl::Duration kMaintenanceFirstRetry = absl::Seconds(1);
 constexpr absl::Duration kMaintenanceMaxRetry = absl::Minutes(1);
@@ -97,8 +99,15 @@ void Engine::Impl::CallbackLoop() {
 }
 
 void Engine::Impl::Push(Op op) {
-  absl::MutexLock lock(&mu_);
-  inbox_.push_back(std::move(op));
+  {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) {
+      inbox_.push_back(std::move(op));
+      return;
+    }
+  }
+  op.apply(nullptr, clock_->Now())(
+      WithReason(absl::UnavailableError("the engine is shutting down"), kReasonEngineClosed));
 }
 
 absl::Duration Engine::Impl::TimeToNextMaintenance() {
@@ -108,10 +117,8 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
     // While lease expiry and schedule firing back off, their timers wait.
     next = std::min(next, std::max(FromUnixMs(*timer), maintenance_retry_at_));
   }
-  for (const auto& [queue, waiting] : waiters_) {
-    for (const LeaseWaiter& w : waiting) next = std::min(next, w.deadline);
-    if (auto run_at = machines_->jobs.NextRunAt(queue)) next = std::min(next, FromUnixMs(*run_at));
-  }
+  if (auto deadline = waiters_.NextDeadline()) next = std::min(next, *deadline);
+  if (auto due = waiters_.NextDue()) next = std::min(next, FromUnixMs(*due));
   if (auto due = machines_->retention.NextDue(now)) {
     next = std::min(next, std::max(*due, retention_retry_at_));
   }
@@ -130,7 +137,10 @@ void Engine::Impl::Loop() {
         return !inbox_.empty() || stopping_;
       };
       mu_.AwaitWithTimeout(absl::Condition(&has_work), wait);
-      if (inbox_.empty() && stopping_) break;
+      if (inbox_.empty() && stopping_) {
+        closed_ = true;
+        break;
+      }
       size_t n = std::min(inbox_.size(), static_cast<size_t>(options_.max_group_ops));
       std::move(inbox_.begin(), inbox_.begin() + n, std::back_inserter(ops));
       inbox_.erase(inbox_.begin(), inbox_.begin() + n);
@@ -240,6 +250,7 @@ void Engine::Impl::RebuildIfNeeded() {
       s.ToString());
   if (s.ok()) {
     machines_ = std::move(rebuilt);
+    recheck_all_waiters_ = true;
   } else {
     // The old state stays in place (stale, but whole) for the reads that
     // still run; every operation now gets the failure.
@@ -303,8 +314,11 @@ Engine::Impl::Completion Engine::Impl::LeaseOrPark(storage::Batch& batch, TimePo
   auto result = Atomically<std::vector<LeasedJob>>(
       batch, [&] { return machines_->jobs.Lease(batch, now, req); });
   if (result.ok() && result->empty() && req.wait.count() > 0) {
-    TimePoint deadline = now + req.wait;
-    waiters_[req.queue].push_back({std::move(req), deadline, std::move(cb)});
+    const TimePoint deadline = now + req.wait;
+    const std::string queue = req.queue;
+    waiters_.Park({std::move(req), deadline, std::move(cb)});
+    waiters_.SetDueAt(queue, FutureRunAt(queue, now));
+    PublishWaiterStats();
     return [](const absl::Status&) {};  // answered by ServeWaiters
   }
   return Deliver(std::move(cb), std::move(result));
@@ -355,50 +369,67 @@ void Engine::Impl::ServeWaiters(TimePoint now) {
     DropWaiters(failed);
     return;
   }
-  for (auto it = waiters_.begin(); it != waiters_.end();) {
-    std::deque<LeaseWaiter>& waiting = it->second;
-    auto gone = [](const LeaseWaiter& w) { return w.req.abandoned && w.req.abandoned->load(); };
-    while (!waiting.empty() && gone(waiting.front())) {
-      building_->completions.push_back([cb = std::move(waiting.front().cb)](const absl::Status&) {
-        cb(std::vector<LeasedJob>());
-      });
-      waiting.pop_front();
-    }
-    while (!waiting.empty() && !gone(waiting.front()) && machines_->jobs.CanLease(it->first, now)) {
-      LeaseWaiter w = std::move(waiting.front());
-      waiting.pop_front();
-      building_->completions.push_back(
-          Deliver(std::move(w.cb), Atomically<std::vector<LeasedJob>>(building_->batch, [&] {
-                    return machines_->jobs.Lease(building_->batch, now, w.req);
-                  })));
-      RebuildIfNeeded();
-    }
-    // Waits that are over end empty, as a Lease with nothing to lease.
-    for (auto w = waiting.begin(); w != waiting.end();) {
-      if (w->deadline > now && !gone(*w)) {
-        ++w;
-        continue;
-      }
-      building_->completions.push_back(
-          Deliver<std::vector<LeasedJob>>(std::move(w->cb), std::vector<LeasedJob>()));
-      w = waiting.erase(w);
-    }
-    if (waiting.empty()) {
-      waiters_.erase(it++);
-    } else {
-      ++it;
-    }
+  // Taken every group, waiters or not, so the list never grows.
+  std::vector<internal::QueueState*> changed = machines_->store.indexes().TakeChanged();
+  if (waiters_.empty()) return;
+  for (auto& w : waiters_.TakeAbandoned(kAbandonChecksPerGroup)) AnswerEmpty(w);
+  std::vector<std::string> queues = waiters_.TakeDue(ToUnixMs(now));
+  for (internal::QueueState* q : changed) {
+    if (waiters_.HasWaiters(q->name)) queues.push_back(q->name);
   }
+  if (recheck_all_waiters_) {
+    recheck_all_waiters_ = false;
+    for (std::string& queue : waiters_.Queues()) queues.push_back(std::move(queue));
+  }
+  for (const std::string& queue : queues) ServeQueue(queue, now);
+  // Waits that are over end empty, as a Lease with nothing to lease.
+  for (auto& w : waiters_.TakeExpired(now)) AnswerEmpty(w);
+  PublishWaiterStats();
+}
+
+void Engine::Impl::ServeQueue(const std::string& queue, TimePoint now) {
+  while (const internal::LeaseWaiters::Waiter* front = waiters_.Front(queue)) {
+    if (!front->Gone() && !machines_->jobs.CanLease(queue, now)) break;
+    internal::LeaseWaiters::Waiter w = waiters_.PopFront(queue);
+    if (w.Gone()) {
+      AnswerEmpty(w);  // no job for a caller that left
+      continue;
+    }
+    building_->completions.push_back(
+        Deliver(std::move(w.cb), Atomically<std::vector<LeasedJob>>(building_->batch, [&] {
+                  return machines_->jobs.Lease(building_->batch, now, w.req);
+                })));
+    RebuildIfNeeded();
+  }
+  // A job scheduled later wakes the queue then; one added or promoted
+  // sooner marks the queue changed.
+  waiters_.SetDueAt(queue, FutureRunAt(queue, now));
+}
+
+std::optional<int64_t> Engine::Impl::FutureRunAt(const std::string& queue, TimePoint now) {
+  std::optional<int64_t> run_at = machines_->jobs.NextRunAt(queue);
+  // A due job not yet leasable waits for a resume or a free slot, which
+  // mark the queue changed: no timer, so a paused queue does not spin.
+  if (run_at && *run_at <= ToUnixMs(now)) return std::nullopt;
+  return run_at;
+}
+
+void Engine::Impl::AnswerEmpty(internal::LeaseWaiters::Waiter& w) {
+  building_->completions.push_back(
+      Deliver<std::vector<LeasedJob>>(std::move(w.cb), std::vector<LeasedJob>()));
 }
 
 void Engine::Impl::DropWaiters(const absl::Status& status) {
-  for (auto& [queue, waiting] : waiters_) {
-    for (LeaseWaiter& w : waiting) {
-      building_->completions.push_back(
-          [cb = std::move(w.cb), status](const absl::Status&) { cb(status); });
-    }
+  for (auto& w : waiters_.TakeAll()) {
+    building_->completions.push_back(
+        [cb = std::move(w.cb), status](const absl::Status&) { cb(status); });
   }
-  waiters_.clear();
+  PublishWaiterStats();
+}
+
+void Engine::Impl::PublishWaiterStats() {
+  parked_leases_.store(waiters_.size(), std::memory_order_relaxed);
+  parked_lease_checks_.store(waiters_.checks(), std::memory_order_relaxed);
 }
 
 bool Engine::Impl::EngineFailed() {
@@ -496,6 +527,8 @@ EngineStats Engine::Impl::Stats() const {
   s.sweeper_largest_pass_keys = sweeper_largest_pass_keys_.load(std::memory_order_relaxed);
   s.recovered_job_records = recovered_job_records_.load(std::memory_order_relaxed);
   s.rocksdb_memory_bytes = store_->MemoryUsageBytes();
+  s.parked_leases = parked_leases_.load(std::memory_order_relaxed);
+  s.parked_lease_checks = parked_lease_checks_.load(std::memory_order_relaxed);
   return s;
 }
 

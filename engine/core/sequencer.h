@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "lease_waiters.h"
 #include "machines.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/store.h"
@@ -132,13 +133,6 @@ class Engine::Impl {
     Reads reads = Reads::kThroughGroup;
   };
 
-  // A parked long-poll Lease.
-  struct LeaseWaiter {
-    LeaseRequest req;
-    TimePoint deadline;
-    Callback<std::vector<LeasedJob>> cb;
-  };
-
   // A batch and the callbacks to run once its fate is known.
   struct Group {
     explicit Group(storage::Store* store) : batch(store) {}
@@ -147,6 +141,9 @@ class Engine::Impl {
   };
 
   Impl(const EngineOptions& options, std::unique_ptr<storage::Store> store);
+  // Queues `op`. Once the sequencer has exited (the engine is closing), it
+  // is answered ENGINE_CLOSED at once instead, on the caller's thread (so a
+  // bulk call's next slice, queued from a callback, never hangs).
   void Push(Op op);
   // Sequencer: closes the savepoint Atomically opened. On failure with
   // writes, rolls them back and marks the in-memory state for a rebuild.
@@ -177,11 +174,22 @@ class Engine::Impl {
   // is available and req.wait > 0; the Completion answers `cb`.
   Completion LeaseOrPark(storage::Batch& batch, TimePoint now, LeaseRequest req,
                          Callback<std::vector<LeasedJob>> cb);
-  // Sequencer: leases to parked waiters whose queue has jobs now, and ends
-  // the waits that are over. Their answers join the building group.
+  // Sequencer, after each group: ends the waits of callers that left (a
+  // bounded sweep), leases to the parked waiters of the queues that may
+  // have become leasable (Indexes::TakeChanged, a scheduled job due, all
+  // after a rebuild), and ends the waits that are over. Its work follows
+  // those queues and waiters, not the number parked. Answers join the
+  // building group.
   void ServeWaiters(TimePoint now);
+  // Sequencer: serves `queue`'s waiters in arrival order while it can lease.
+  void ServeQueue(const std::string& queue, TimePoint now);
+  // The run_at of `queue`'s earliest scheduled job if it is after `now`.
+  std::optional<int64_t> FutureRunAt(const std::string& queue, TimePoint now);
+  // Sequencer: answers a waiter whose wait ended with nothing leased.
+  void AnswerEmpty(internal::LeaseWaiters::Waiter& w);
   // Sequencer: answers every parked waiter with `status` (shutdown, failure).
   void DropWaiters(const absl::Status& status);
+  void PublishWaiterStats();
 
   // Constant after construction.
   const EngineOptions options_;
@@ -193,12 +201,16 @@ class Engine::Impl {
   absl::Mutex mu_;
   std::deque<Op> inbox_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;  // the sequencer has exited
 
   // Sequencer thread only.
   std::unique_ptr<Group> building_;  // being applied to
   std::unique_ptr<Group> previous_;  // in flight, or committed
-  // Parked long-poll leases per queue, first come first served.
-  absl::flat_hash_map<std::string, std::deque<LeaseWaiter>> waiters_;
+  // Parked long-poll leases (per queue, first come first served).
+  internal::LeaseWaiters waiters_;
+  // After a rebuild the queues marked changed are lost: serve every queue
+  // with waiters once.
+  bool recheck_all_waiters_ = false;
   TimePoint next_sweep_;
   bool rebuild_needed_ = false;  // an operation failed after writing
   // Lease expiry and schedule firing after a failed pass: not before
@@ -224,7 +236,7 @@ class Engine::Impl {
   bool callbacks_stopping_ ABSL_GUARDED_BY(callbacks_mu_) = false;
 
   std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0},
-      commit_micros_{0};
+      commit_micros_{0}, parked_leases_{0}, parked_lease_checks_{0};
   std::atomic<uint64_t> sweeper_passes_{0}, sweeper_queues_visited_{0}, sweeper_keys_deleted_{0},
       sweeper_largest_pass_keys_{0}, recovered_job_records_{0};
 

@@ -63,6 +63,7 @@ const JobMeta* Indexes::Find(JobId id) const {
 void Indexes::AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms) {
   jobs_[id] = JobMeta{q, run_at_ms, 0, priority, false, false};
   q->scheduled.insert({run_at_ms, id});
+  MarkChanged(q);
 }
 
 void Indexes::AddRunning(JobId id, QueueState* q, int32_t priority, int64_t deadline_ms,
@@ -93,6 +94,7 @@ void Indexes::ExtendLease(JobId id, int64_t deadline_ms) {
 void Indexes::Remove(JobId id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
+  if (it->second.running) MarkChanged(it->second.queue);  // a slot is free
   Unlink(id, it->second);
   jobs_.erase(it);
 }
@@ -111,6 +113,7 @@ void Indexes::PromoteDue(QueueState* q, int64_t now_ms) {
     TimedKey k = *q->scheduled.begin();
     q->scheduled.erase(q->scheduled.begin());
     q->ready.insert({jobs_.at(k.id).priority, k.at_ms, k.id});
+    MarkChanged(q);
   }
 }
 
@@ -122,6 +125,19 @@ std::optional<JobId> Indexes::FirstExpired(int64_t now_ms) const {
 std::optional<int64_t> Indexes::NextDeadline() const {
   if (leases_.empty()) return std::nullopt;
   return leases_.begin()->at_ms;
+}
+
+void Indexes::MarkChanged(QueueState* q) {
+  if (q->changed) return;
+  q->changed = true;
+  changed_.push_back(q);
+}
+
+std::vector<QueueState*> Indexes::TakeChanged() {
+  std::vector<QueueState*> out;
+  out.swap(changed_);
+  for (QueueState* q : out) q->changed = false;
+  return out;
 }
 
 }  // namespace ratchet::internal

@@ -63,6 +63,7 @@ struct QueueState {
   absl::btree_set<TimedKey> running;    // lease deadline
   // Finished jobs on disk, by state; rebuilt at open from the index keys.
   int64_t completed = 0, cancelled = 0, dead = 0;
+  bool changed = false;  // listed in Indexes::TakeChanged's next answer
   int64_t& FinishedCount(JobState state) {
     return state == JobState::kCompleted ? completed : state == JobState::kDead ? dead : cancelled;
   }
@@ -123,6 +124,13 @@ class Indexes {
   // Earliest lease deadline, if any lease is held.
   std::optional<int64_t> NextDeadline() const;
 
+  // Queues that may have become leasable: a job was added or promoted, a
+  // running job left (a concurrency slot), or MarkChanged (settings). The
+  // sequencer serves the long polls parked on these, and only these.
+  void MarkChanged(QueueState* q);
+  // The queues marked since the last call, each once, in marking order.
+  std::vector<QueueState*> TakeChanged();
+
  private:
   void Unlink(JobId id, const JobMeta& m);
 
@@ -130,6 +138,7 @@ class Indexes {
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;  // all queues, by deadline
   absl::btree_set<RetentionDue> retention_due_;
+  std::vector<QueueState*> changed_;
 };
 
 }  // namespace ratchet::internal

@@ -27,6 +27,7 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
     jobs_.indexes().SetRetentionDue(q, RetentionClass::kDead, 0);
   }
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
+  jobs_.indexes().MarkChanged(q);  // a raised limit wakes its long polls
   return absl::OkStatus();
 }
 
@@ -48,6 +49,7 @@ absl::Status QueueAdmin::SetPaused(storage::Batch& batch, const std::string& nam
   QueueState* q = jobs_.EnsureQueue(batch, name);
   q->settings.paused = paused;
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
+  jobs_.indexes().MarkChanged(q);  // a resume wakes its long polls
   return absl::OkStatus();
 }
 

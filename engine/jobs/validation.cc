@@ -243,7 +243,8 @@ absl::Status ValidateOptions(const EngineOptions& o) {
                              std::pair{"max_batch_jobs", o.max_batch_jobs},
                              std::pair{"max_errors_kept", o.max_errors_kept},
                              std::pair{"max_group_ops", o.max_group_ops},
-                             std::pair{"sweep_batch_keys", o.sweep_batch_keys}}) {
+                             std::pair{"sweep_batch_keys", o.sweep_batch_keys},
+                             std::pair{"dead_letter_slice_keys", o.dead_letter_slice_keys}}) {
     if (value < 1) return InvalidArgument(name, "must be >= 1");
   }
   absl::Status s = ValidateQueueSettings(o.default_queue_settings, o);

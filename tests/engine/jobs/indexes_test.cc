@@ -19,6 +19,27 @@ TEST(IndexesTest, PromoteDueMovesOnlyJobsWhoseRunAtHasPassed) {
   EXPECT_EQ(q->ready.begin()->id, 2u);
 }
 
+TEST(IndexesTest, QueuesThatMayBecomeLeasableAreListedOnceEach) {
+  Indexes idx;
+  QueueState* a = idx.AddQueue("a", QueueSettings{});
+  QueueState* b = idx.AddQueue("b", QueueSettings{});
+  QueueState* c = idx.AddQueue("c", QueueSettings{});
+  idx.AddWaiting(1, b, 0, 100);  // a job added
+  idx.AddWaiting(2, a, 0, 0);
+  idx.AddWaiting(3, a, 0, 0);
+  EXPECT_EQ(idx.TakeChanged(), (std::vector<QueueState*>{b, a}));
+  EXPECT_TRUE(idx.TakeChanged().empty());
+  idx.PromoteDue(a, 0);
+  idx.StartLease(2, 1000, 7);  // a lease makes nothing leasable
+  idx.PromoteDue(c, 0);        // nothing to promote
+  idx.Remove(1);               // a waiting job leaves: no slot freed
+  EXPECT_EQ(idx.TakeChanged(), (std::vector<QueueState*>{a}));
+  idx.Remove(2);  // a running job leaves: a slot
+  idx.PromoteDue(b, 0);
+  idx.MarkChanged(c);  // settings
+  EXPECT_EQ(idx.TakeChanged(), (std::vector<QueueState*>{a, c}));
+}
+
 TEST(IndexesTest, RemoveForgetsAJobInEveryLiveState) {
   Indexes idx;
   QueueState* q = idx.AddQueue("q", QueueSettings{});

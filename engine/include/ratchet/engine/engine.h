@@ -162,11 +162,16 @@ class Engine {
   // ---- Dead-letter queues (list them with List(state = kDead)). ----
 
   // Moves matching dead jobs back to available, now, keeping their error
-  // history. Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is unknown;
-  // FAILED_PRECONDITION/INVALID_STATE if filter.job_id is not dead.
+  // history. It takes dead jobs in order of death, each at most once, in
+  // slices of at most EngineOptions::dead_letter_slice_keys, each one
+  // atomic write with other operations in between, and answers after the
+  // last. On an error the slices already written stay (docs/consistency.md).
+  // Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is unknown;
+  // FAILED_PRECONDITION/INVALID_STATE if filter.job_id is not dead;
+  // UNAVAILABLE (a read or write failed, or the engine closed part-way).
   absl::StatusOr<BulkResult> Redrive(RedriveRequest req);
-  // Deletes matching dead jobs; their idempotency keys stay for the window.
-  // Errors: as Redrive.
+  // Deletes matching dead jobs, in slices as Redrive; their idempotency keys
+  // stay for the window. Errors: as Redrive.
   absl::StatusOr<BulkResult> Purge(DeadLetterFilter filter);
 
   // ---- Queues. ----

@@ -75,6 +75,12 @@ struct EngineOptions {
   Millis sweep_interval{1000};
   int sweep_batch_keys = 1000;
 
+  // Redrive and purge by filter run in slices: each examines at most this
+  // many dead-letter keys (and redrives or purges at most as many jobs) in
+  // one atomic write, then lets the operations queued meanwhile run before
+  // the next slice. Bounds how long one of them holds the sequencer.
+  int dead_letter_slice_keys = 100;
+
   size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
   // Recently written records of live jobs kept in memory so a Lease soon
   // after an Enqueue skips a RocksDB lookup. 0 disables it.

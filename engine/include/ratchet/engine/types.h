@@ -117,9 +117,11 @@ struct LeaseRequest {
   // a resume or an expired lease makes a job available.
   Millis wait{0};
   // Optional. When set and true while the lease is parked, the caller has
-  // gone (e.g. its RPC was cancelled): the wait ends empty at the engine's
-  // next wake-up (at most about a second later) and no job is leased to it. Shared so the caller
-  // can flip it from any thread.
+  // gone (e.g. its RPC was cancelled): no job is leased to it, and the wait
+  // ends empty when its queue next can lease, when it is over, or when the
+  // engine's sweep (64 parked leases per sequencer pass, round robin; a pass
+  // at least every second) reaches it. Shared so the caller can flip it
+  // from any thread.
   std::shared_ptr<const std::atomic<bool>> abandoned;
   // Bound on the bytes of the leased jobs (payloads, inputs, journals and
   // events, names, plus a fixed overhead per job), so the answer fits the
@@ -302,6 +304,11 @@ struct EngineStats {
   uint64_t sweeper_largest_pass_keys = 0;
   // Job records parsed by recovery at Open: the live jobs only.
   uint64_t recovered_job_records = 0;
+  uint64_t parked_leases = 0;  // long-poll Leases parked now
+  // Parked long-poll Leases the sequencer has examined (cumulative): to
+  // serve, end or check one for a departed caller. It grows with the
+  // leases that change, not with the number parked.
+  uint64_t parked_lease_checks = 0;
 };
 
 }  // namespace ratchet
