@@ -122,7 +122,7 @@ struct Harness {
         1);
     jobs = std::make_unique<JobService>(context.get());
     workers = std::make_unique<WorkerService>(context.get());
-    queues = std::make_unique<QueueService>(context.get(), QueueSettings{});
+    queues = std::make_unique<QueueService>(context.get());
     workflows = std::make_unique<WorkflowService>(context.get());
     schedules = std::make_unique<ScheduleService>(context.get());
     methods = {
