@@ -91,5 +91,29 @@ TEST(ConfigTest, UnknownFileKeyAndMissingFileAreErrors) {
   EXPECT_EQ(Load({"--no-such-flag"}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ConfigTest, EmptyFileIsDefaultsAndDirectoryIsAnError) {
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("empty.toml");
+  std::ofstream(path).flush();
+  auto c = Load({"--config", path});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "./ratchet-data");
+  EXPECT_EQ(Load({"--config", dir.path()}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigTest, TomlTextAppliesAsTheFileWould) {
+  Config c;
+  ASSERT_TRUE(ApplyConfigToml("data_dir = \"/t\"\nblocking_threads = 3\n", "mem.toml", &c).ok());
+  EXPECT_EQ(c.data_dir, "/t");
+  EXPECT_EQ(c.server.blocking_threads, 3);
+  absl::Status s = ApplyConfigToml("listne = 1\n", "mem.toml", &c);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("listne"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("mem.toml"), std::string::npos) << s;
+  s = ApplyConfigToml("= = [", "mem.toml", &c);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not valid TOML"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace ratchet::server
