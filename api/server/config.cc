@@ -108,9 +108,12 @@ absl::Status Apply(const Setting& s, const std::string& value, const std::string
   return InvalidArgument(s.name, absl::StrCat("invalid value from ", source, ": ", st.message()));
 }
 
+// A string or integer node's value as text. Only those two types: toml++'s
+// value<int64_t>() would also convert a float (UB when out of range) or a
+// boolean.
 std::optional<std::string> TomlText(const toml::node& node) {
-  if (auto v = node.value<std::string>()) return *v;
-  if (auto v = node.value<int64_t>()) return std::to_string(*v);
+  if (const auto* v = node.as_string()) return v->get();
+  if (const auto* v = node.as_integer()) return std::to_string(v->get());
   return std::nullopt;
 }
 

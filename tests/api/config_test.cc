@@ -115,5 +115,18 @@ TEST(ConfigTest, TomlTextAppliesAsTheFileWould) {
   EXPECT_NE(s.message().find("not valid TOML"), std::string::npos) << s;
 }
 
+// A TOML float or boolean is not an integer setting. toml++'s value<int64_t>
+// converted 3.0 to 3 and true to 1, and cast an out-of-range float to
+// int64_t (undefined behaviour; found by tests/fuzz/config_fuzz).
+TEST(ConfigTest, FloatsAndBooleansAreNotIntegers) {
+  for (const char* text : {"blocking_threads = 3.0\n", "blocking_threads = true\n",
+                           "max_payload_bytes = -2.9e70\n", "max_payload_bytes = nan\n"}) {
+    Config c;
+    absl::Status s = ApplyConfigToml(text, "mem.toml", &c);
+    ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find("must be a string or an integer"), std::string::npos) << s;
+  }
+}
+
 }  // namespace
 }  // namespace ratchet::server
