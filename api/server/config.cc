@@ -6,7 +6,10 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -105,21 +108,23 @@ absl::Status Apply(const Setting& s, const std::string& value, const std::string
   return InvalidArgument(s.name, absl::StrCat("invalid value from ", source, ": ", st.message()));
 }
 
+// A string or integer node's value as text. Only those two types: toml++'s
+// value<int64_t>() would also convert a float (UB when out of range) or a
+// boolean.
 std::optional<std::string> TomlText(const toml::node& node) {
-  if (auto v = node.value<std::string>()) return *v;
-  if (auto v = node.value<int64_t>()) return std::to_string(*v);
+  if (const auto* v = node.as_string()) return v->get();
+  if (const auto* v = node.as_integer()) return std::to_string(v->get());
   return std::nullopt;
 }
 
-absl::Status ApplyFile(const std::string& path, const std::vector<Setting>& settings) {
-  if (!std::filesystem::exists(path)) {
-    return NotFound(absl::StrCat("config: file ", path, " does not exist"));
-  }
+// The settings of a TOML document; `source` names it in errors.
+absl::Status ApplyToml(std::string_view text, const std::string& source,
+                       const std::vector<Setting>& settings) {
   toml::table table;
   try {
-    table = toml::parse_file(path);
+    table = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
-    return InvalidArgument("config", absl::StrCat(path, " is not valid TOML: ", e.what()));
+    return InvalidArgument("config", absl::StrCat(source, " is not valid TOML: ", e.what()));
   }
   for (const auto& [key, node] : table) {
     const Setting* setting = nullptr;
@@ -127,16 +132,29 @@ absl::Status ApplyFile(const std::string& path, const std::vector<Setting>& sett
       if (s.name == key.str()) setting = &s;
     }
     if (setting == nullptr) {
-      return InvalidArgument(std::string(key.str()), absl::StrCat("unknown setting in ", path));
+      return InvalidArgument(std::string(key.str()), absl::StrCat("unknown setting in ", source));
     }
     auto text = TomlText(node);
     if (!text) {
       return InvalidArgument(setting->name,
-                             absl::StrCat("in ", path, " must be a string or an integer"));
+                             absl::StrCat("in ", source, " must be a string or an integer"));
     }
-    RATCHET_RETURN_IF_ERROR(Apply(*setting, *text, path));
+    RATCHET_RETURN_IF_ERROR(Apply(*setting, *text, source));
   }
   return absl::OkStatus();
+}
+
+absl::Status ApplyFile(const std::string& path, const std::vector<Setting>& settings) {
+  if (!std::filesystem::exists(path)) {
+    return NotFound(absl::StrCat("config: file ", path, " does not exist"));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (std::filesystem::is_directory(path) || !in) {
+    return InvalidArgument("config", absl::StrCat(path, " could not be opened for reading"));
+  }
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return InvalidArgument("config", absl::StrCat(path, " could not be read"));
+  return ApplyToml(text, path, settings);
 }
 
 }  // namespace
@@ -182,6 +200,10 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
     }
   }
   return config;
+}
+
+absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Config* config) {
+  return ApplyToml(text, std::string(source), Settings(config));
 }
 
 }  // namespace ratchet::server

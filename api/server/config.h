@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -43,6 +44,13 @@ struct Config {
 // NOT_FOUND if the config file does not exist.
 absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
                                   const std::function<const char*(const char*)>& getenv);
+
+// Applies the settings of the TOML document `text` to `config`: what
+// LoadConfig does with the --config file's contents. `source` (the file's
+// path) names the document in errors.
+// Errors: INVALID_ARGUMENT naming the setting (or "config" for text that is
+// not TOML), `source` and the problem; `config` may then be partly updated.
+absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Config* config);
 
 }  // namespace ratchet::server
 

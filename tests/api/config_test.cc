@@ -91,5 +91,42 @@ TEST(ConfigTest, UnknownFileKeyAndMissingFileAreErrors) {
   EXPECT_EQ(Load({"--no-such-flag"}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ConfigTest, EmptyFileIsDefaultsAndDirectoryIsAnError) {
+  ratchet::testing::TempDir dir;
+  std::string path = dir.Sub("empty.toml");
+  std::ofstream(path).flush();
+  auto c = Load({"--config", path});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "./ratchet-data");
+  EXPECT_EQ(Load({"--config", dir.path()}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ConfigTest, TomlTextAppliesAsTheFileWould) {
+  Config c;
+  ASSERT_TRUE(ApplyConfigToml("data_dir = \"/t\"\nblocking_threads = 3\n", "mem.toml", &c).ok());
+  EXPECT_EQ(c.data_dir, "/t");
+  EXPECT_EQ(c.server.blocking_threads, 3);
+  absl::Status s = ApplyConfigToml("listne = 1\n", "mem.toml", &c);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("listne"), std::string::npos) << s;
+  EXPECT_NE(s.message().find("mem.toml"), std::string::npos) << s;
+  s = ApplyConfigToml("= = [", "mem.toml", &c);
+  ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not valid TOML"), std::string::npos) << s;
+}
+
+// A TOML float or boolean is not an integer setting. toml++'s value<int64_t>
+// converted 3.0 to 3 and true to 1, and cast an out-of-range float to
+// int64_t (undefined behaviour; found by tests/fuzz/config_fuzz).
+TEST(ConfigTest, FloatsAndBooleansAreNotIntegers) {
+  for (const char* text : {"blocking_threads = 3.0\n", "blocking_threads = true\n",
+                           "max_payload_bytes = -2.9e70\n", "max_payload_bytes = nan\n"}) {
+    Config c;
+    absl::Status s = ApplyConfigToml(text, "mem.toml", &c);
+    ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find("must be a string or an integer"), std::string::npos) << s;
+  }
+}
+
 }  // namespace
 }  // namespace ratchet::server

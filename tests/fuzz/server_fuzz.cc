@@ -17,8 +17,10 @@
 //
 // The engine lives across inputs (state builds up, ids stay small) and is
 // replaced by a fresh one every RATCHET_FUZZ_RESET_EVERY inputs (default
-// 200). To replay a crash with nothing carried over, set it to 1.
-#include <rocksdb/env.h>
+// 200), opened on a copy of an empty store made once (mem_store_dirs.h).
+// To replay a crash with nothing carried over, set it to 1. The target's
+// default flags are -detect_leaks=0 -entropic=0 (LLVMFuzzerInitialize says
+// why); flags on the command line win.
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -32,8 +34,10 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_flags.h"
 #include "google/protobuf/stubs/logging.h"
 #include "job_service.h"
+#include "mem_store_dirs.h"
 #include "queue_service.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/engine/engine.h"
@@ -104,16 +108,30 @@ Method Bind(Service* service,
   };
 }
 
+EngineOptions HarnessOptions(std::shared_ptr<rocksdb::FileSystem> file_system, std::string dir,
+                             Clock* clock) {
+  EngineOptions options;
+  options.data_dir = std::move(dir);
+  options.file_system = std::move(file_system);
+  options.clock = clock;
+  options.random = std::make_shared<SeededRandom>(42);
+  options.block_cache_bytes = 1 << 20;
+  return options;
+}
+
+// The empty engine every Harness starts from: made once, then copied.
+MemStoreDirs& Dirs() {
+  static MemStoreDirs* dirs = new MemStoreDirs([](auto file_system, const std::string& dir) {
+    ManualClock clock(FromUnixMs(kStartMs));
+    FUZZ_CHECK(Engine::Open(HarnessOptions(std::move(file_system), dir, &clock)).ok());
+  });
+  return *dirs;
+}
+
 // An engine on an in-memory file system and the five services over it.
 struct Harness {
-  Harness() : env(rocksdb::NewMemEnv(rocksdb::Env::Default())), clock(FromUnixMs(kStartMs)) {
-    EngineOptions options;
-    options.data_dir = "/fuzz/data";
-    options.file_system = env->GetFileSystem();
-    options.clock = &clock;
-    options.random = std::make_shared<SeededRandom>(42);
-    options.block_cache_bytes = 1 << 20;
-    auto opened = Engine::Open(options);
+  Harness() : clock(FromUnixMs(kStartMs)) {
+    auto opened = Engine::Open(HarnessOptions(Dirs().file_system(), Dirs().Fresh(), &clock));
     FUZZ_CHECK(opened.ok());
     engine = std::move(*opened);
     // No long polls (a Lease answers at once) and no server deadlines.
@@ -122,7 +140,7 @@ struct Harness {
         1);
     jobs = std::make_unique<JobService>(context.get());
     workers = std::make_unique<WorkerService>(context.get());
-    queues = std::make_unique<QueueService>(context.get(), QueueSettings{});
+    queues = std::make_unique<QueueService>(context.get());
     workflows = std::make_unique<WorkflowService>(context.get());
     schedules = std::make_unique<ScheduleService>(context.get());
     methods = {
@@ -176,7 +194,6 @@ struct Harness {
     engine.reset();
   }
 
-  std::unique_ptr<rocksdb::Env> env;
   ManualClock clock;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ServiceContext> context;
@@ -208,7 +225,12 @@ int g_inputs = 0;
 }  // namespace
 }  // namespace ratchet::server
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) {
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  // The engine's memory outlives each input, so libFuzzer's per-input leak
+  // check (run whenever an input allocated more than it freed) would scan
+  // the heap after almost every input; LSan still checks at exit. Entropic
+  // scheduling's per-feature bookkeeping cost more than the requests.
+  PrependFuzzerFlags(argc, argv, {"-detect_leaks=0", "-entropic=0"});
   spdlog::set_level(spdlog::level::off);
   // Requests with invalid UTF-8 fail to parse; protobuf would log each one.
   google::protobuf::SetLogHandler(
