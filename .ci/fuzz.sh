@@ -19,6 +19,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 
 mkdir -p "$build/artifacts" "$build/fuzz-logs"
+supp="$PWD/.ci/lsan-fuzz.supp"
+export LSAN_OPTIONS="suppressions=$supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 failed=0
 rows=()
 for t in "${targets[@]}"; do
