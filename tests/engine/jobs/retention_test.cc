@@ -1,9 +1,12 @@
+#include "retention.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
 #include "engine_harness.h"
+#include "job_store.h"
 #include "ratchet/engine/engine.h"
 
 namespace ratchet {
@@ -50,26 +53,30 @@ QueueSettings ShortRetention() {
 }
 
 // One pass shares its budget across every due queue: four hot queues with
-// 300 expired jobs each all lose some in the first pass (today's sweeper
-// walked the queues in order and the first one took the whole budget).
+// 300 expired jobs each all lose the same slice in one pass (the old sweeper
+// walked the queues in order and the first one took the whole budget). The
+// pass is run directly on the store, so no background pass interferes.
 TEST(RetentionTest, OnePassSharesItsBudgetAcrossDueQueues) {
   EngineHarness h;
-  h.options().sweep_batch_keys = 200;
-  h.options().sweep_interval = Millis(3600000);  // no timer pass in the way
-  h.Reopen();
   for (std::string q : {"a", "b", "c", "d"}) {
     ASSERT_TRUE(h->UpdateQueue(q, ShortRetention()).ok());
     FinishJobs(h, q, 300);
   }
-  h.clock().Advance(Millis(2000));
-  ASSERT_TRUE(h->RunMaintenance().ok());  // exactly one pass is forced here...
-  // ...but passes also run by themselves while due; so look at the first:
-  // every queue lost jobs, none more than its slice (200 keys / 4 = 25 jobs).
+  h.Close();
+  auto store = storage::Store::Open({.path = h.options().data_dir});
+  ASSERT_TRUE(store.ok()) << store.status();
+  internal::JobStore jobs(store->get(), h.options());
+  ASSERT_TRUE(jobs.Recover().ok());
+  internal::JobRetention retention(&jobs);
+  storage::Batch batch(store->get());
+  auto deleted = retention.Sweep(batch, h.clock().Now() + Millis(2000), 200);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_LE(*deleted, 200 + internal::kMinSliceKeys);
   for (std::string q : {"a", "b", "c", "d"}) {
-    int64_t left = h->GetQueue(q)->completed;
-    EXPECT_LT(left, 300) << q << " got nothing from the first pass";
+    // 200 keys / 4 queues = 50 keys = 25 jobs each.
+    EXPECT_EQ(jobs.indexes().FindQueue(q)->completed, 300 - 25) << q;
   }
-  EXPECT_LE(h->Stats().sweeper_largest_pass_keys, 200u + 16u);
+  EXPECT_EQ(retention.queues_visited(), 4u);
 }
 
 // A backlog drains by itself, pass after pass, without waiting for the
