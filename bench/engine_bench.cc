@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "bench_engine.h"
 #include "ratchet/engine/engine.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
@@ -66,12 +67,7 @@ class Window {
 std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
   EngineOptions options;
   options.data_dir = dir;
-  auto engine = Engine::Open(options);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*engine);
+  return OpenEngineOrExit(options);
 }
 
 EnqueueRequest Job(const std::string& queue) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "bench_engine.h"
 #include "ratchet/engine/engine.h"
 #include "spdlog/spdlog.h"
 
@@ -39,12 +40,7 @@ double Seconds(SteadyClock::time_point start) {
 std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
   EngineOptions options;
   options.data_dir = dir;
-  auto engine = Engine::Open(options);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*engine);
+  return OpenEngineOrExit(options);
 }
 
 // Calls GetQueue every 5 ms and keeps the worst latency.

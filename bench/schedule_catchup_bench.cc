@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "bench_engine.h"
 #include "ratchet/engine/engine.h"
 #include "spdlog/spdlog.h"
 
@@ -39,12 +40,7 @@ std::unique_ptr<Engine> OpenEngine(const std::string& dir, ManualClock* clock) {
   EngineOptions options;
   options.data_dir = dir;
   options.clock = clock;  // borrowed: outlives the engine
-  auto engine = Engine::Open(options);
-  if (!engine.ok()) {
-    std::fprintf(stderr, "open %s: %s\n", dir.c_str(), engine.status().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*engine);
+  return OpenEngineOrExit(options);
 }
 
 void CreateSchedules(Engine& engine, int count, int threads) {

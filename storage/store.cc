@@ -259,6 +259,16 @@ absl::StatusOr<std::optional<std::string>> Batch::Get(Cf cf, std::string_view ke
   return store_->Get(cf, key);
 }
 
+bool Batch::DeletesPending(Cf cf, std::string_view key) const {
+  std::string k = OverlayKey(cf, key);
+  for (const Batch* b = this; b != nullptr; b = b->base_) {
+    auto it = b->overlay_.find(k);
+    if (it != b->overlay_.end()) return !it->second.has_value();
+    if (b != this) break;  // one level, as Get
+  }
+  return false;
+}
+
 size_t Batch::Count() const { return wb_->Count(); }
 size_t Batch::ByteSize() const { return wb_->GetDataSize(); }
 

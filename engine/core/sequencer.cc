@@ -115,12 +115,12 @@ absl::Duration Engine::Impl::TimeToNextMaintenance() {
   TimePoint next = next_sweep_;
   if (auto timer = machines_->NextTimer()) {
     // While lease expiry and schedule firing back off, their timers wait.
-    next = std::min(next, std::max(FromUnixMs(*timer), maintenance_retry_at_));
+    next = std::min(next, std::max(FromUnixMs(*timer), maintenance_retry_.retry_at));
   }
   if (auto deadline = waiters_.NextDeadline()) next = std::min(next, *deadline);
   if (auto due = waiters_.NextDue()) next = std::min(next, FromUnixMs(*due));
   if (auto due = machines_->retention.NextDue(now)) {
-    next = std::min(next, std::max(*due, retention_retry_at_));
+    next = std::min(next, std::max(*due, retention_retry_.retry_at));
   }
   auto wait = absl::FromChrono(next - now);
   return std::clamp(wait, absl::Milliseconds(1), kMaxIdleWait);
@@ -163,7 +163,7 @@ absl::Status Engine::Impl::RunMaintenance(storage::Batch& batch, TimePoint now) 
 }
 
 absl::Status Engine::Impl::SweepRetention(storage::Batch& batch, TimePoint now, bool always) {
-  if (now < retention_retry_at_ || rebuild_needed_) return absl::OkStatus();
+  if (now < retention_retry_.retry_at || rebuild_needed_) return absl::OkStatus();
   internal::JobRetention& retention = machines_->retention;
   if (!always) {
     std::optional<TimePoint> due = retention.NextDue(now);
@@ -180,16 +180,19 @@ absl::Status Engine::Impl::SweepRetention(storage::Batch& batch, TimePoint now, 
   if (retention.largest_pass_keys() > sweeper_largest_pass_keys_.load()) {
     sweeper_largest_pass_keys_.store(retention.largest_pass_keys(), std::memory_order_relaxed);
   }
-  if (s.ok()) {
-    retention_backoff_ = absl::ZeroDuration();
-    return s;
-  }
-  retention_backoff_ =
-      std::clamp(retention_backoff_ * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
-  retention_retry_at_ = now + absl::ToChronoMilliseconds(retention_backoff_);
-  spdlog::error("ratchet retention sweep failed; retrying in {}: {}",
-                absl::FormatDuration(retention_backoff_), s.ToString());
+  retention_retry_.Record(s, now, "retention sweep");
   return s;
+}
+
+void Engine::Impl::RetryBackoff::Record(const absl::Status& s, TimePoint now, const char* task) {
+  if (s.ok()) {
+    wait = absl::ZeroDuration();
+    return;
+  }
+  wait = std::clamp(wait * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
+  retry_at = now + absl::ToChronoMilliseconds(wait);
+  spdlog::error("ratchet {} failed; retrying in {}: {}", task, absl::FormatDuration(wait),
+                s.ToString());
 }
 
 absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
@@ -198,7 +201,7 @@ absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
   // caller rebuilds it (RebuildIfNeeded) once it holds no batch.
   // A failing pass backs off (1 s doubling to 1 min), so a fault that
   // persists costs one rebuild per retry, not one per group.
-  if (now < maintenance_retry_at_) return absl::OkStatus();
+  if (now < maintenance_retry_.retry_at) return absl::OkStatus();
   absl::Status expired = AtomicallyStatus(
       batch, [&] { return machines_->jobs.ExpireLeases(batch, now, kMaxExpiriesPerGroup); });
   absl::Status fired;
@@ -208,15 +211,7 @@ absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
     });
   }
   absl::Status s = expired.ok() ? fired : expired;
-  if (s.ok()) {
-    maintenance_backoff_ = absl::ZeroDuration();
-    return s;
-  }
-  maintenance_backoff_ =
-      std::clamp(maintenance_backoff_ * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
-  maintenance_retry_at_ = now + absl::ToChronoMilliseconds(maintenance_backoff_);
-  spdlog::error("ratchet lease expiry or schedule firing failed; retrying in {}: {}",
-                absl::FormatDuration(maintenance_backoff_), s.ToString());
+  maintenance_retry_.Record(s, now, "lease expiry or schedule firing");
   return s;
 }
 

@@ -213,14 +213,18 @@ class Engine::Impl {
   bool recheck_all_waiters_ = false;
   TimePoint next_sweep_;
   bool rebuild_needed_ = false;  // an operation failed after writing
-  // Lease expiry and schedule firing after a failed pass: not before
-  // maintenance_retry_at_, with backoff doubling from 1 s to 1 min.
-  TimePoint maintenance_retry_at_{};
-  absl::Duration maintenance_backoff_ = absl::ZeroDuration();
-  // The retention sweeper after a failed pass: its own backoff (1 s
-  // doubling to 1 min), so it holds up neither expiry nor firing.
-  TimePoint retention_retry_at_{};
-  absl::Duration retention_backoff_ = absl::ZeroDuration();
+  // A background task after a failed pass: not retried before retry_at,
+  // with the wait doubling from 1 s to 1 min; a success resets it.
+  struct RetryBackoff {
+    TimePoint retry_at{};
+    absl::Duration wait = absl::ZeroDuration();
+    // Records the outcome of a pass at `now`; logs a failure naming `task`.
+    void Record(const absl::Status& s, TimePoint now, const char* task);
+  };
+  // Lease expiry and schedule firing share one; the retention sweeper has
+  // its own, so it holds up neither.
+  RetryBackoff maintenance_retry_;
+  RetryBackoff retention_retry_;
 
   absl::Mutex writer_mu_;
   Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;

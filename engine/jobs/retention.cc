@@ -77,7 +77,6 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
     const Cf cf = dead ? Cf::kDeadLetters : Cf::kJobIndex;
     const std::string prefix = dead ? DeadPrefix(q->name) : FinishedPrefix(q->name, state);
     int64_t removed = 0;
-    absl::Status read_status;
     RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
         cf, prefix, storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
           int64_t finished_at = 0;
@@ -90,21 +89,15 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
             due_at(now_ms);  // still due: back after the queues waiting longer
             return false;
           }
-          // Committed data, checked against the pending groups: an entry a
-          // pending redrive, purge or earlier pass removed is not deleted again.
-          auto pending = batch.Get(cf, key);
-          if (!pending.ok()) {
-            read_status = pending.status();
-            return false;
-          }
-          if (!pending->has_value()) return true;
+          // Committed data, checked against the pending groups (no read): an
+          // entry a pending redrive, purge or earlier pass removed is skipped.
+          if (batch.DeletesPending(cf, key)) return true;
           batch.Delete(cf, key);
           jobs_.DeleteFinished(batch, JobIdFromIndexKey(key));
           deleted += 2;
           ++removed;
           return true;
         }));
-    RATCHET_RETURN_IF_ERROR(read_status);
     jobs_.UncountFinished(batch, q, state, removed);
     remaining += q->FinishedCount(state);
   }
@@ -132,12 +125,7 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
         int64_t expires_ms = 0;
         std::string queue;
         if (!reader.I64(&expires_ms) || !reader.Str(&queue)) return true;
-        auto entry = batch.Get(Cf::kIdempotency, key);
-        if (!entry.ok()) {
-          read_status = entry.status();
-          return false;
-        }
-        if (!entry->has_value()) return true;  // a pending pass deleted it
+        if (batch.DeletesPending(Cf::kIdempotency, key)) return true;  // a pending pass
         std::string primary = IdempotencyKey(queue, reader.rest());
         auto value = batch.Get(Cf::kIdempotency, primary);
         if (!value.ok()) {

@@ -80,6 +80,29 @@ TEST(StoreTest, BatchGetSeesItsOwnWritesOverTheStore) {
   EXPECT_EQ(store->Get(Cf::kJobs, "a")->value_or(""), "committed");
 }
 
+// DeletesPending answers from the pending batches only: a delete in the
+// batch or its base (the group being committed) counts, a later put undoes
+// it, and a committed key untouched by either is not deleted.
+TEST(StoreTest, DeletesPendingSeesDeletesOfTheBatchAndItsBase) {
+  testing::TempDir dir(true);
+  auto store = OpenAt(dir.path());
+  Batch seed(store.get());
+  for (std::string k : {"a", "b", "c"}) seed.Put(Cf::kJobIndex, k, "");
+  ASSERT_TRUE(store->Commit(seed).ok());
+  Batch base(store.get());
+  base.Delete(Cf::kJobIndex, "a");
+  Batch batch(store.get());
+  batch.set_base(&base);
+  batch.Delete(Cf::kJobIndex, "b");
+  batch.Delete(Cf::kJobIndex, "c");
+  batch.Put(Cf::kJobIndex, "c", "");
+  EXPECT_TRUE(batch.DeletesPending(Cf::kJobIndex, "a"));
+  EXPECT_TRUE(batch.DeletesPending(Cf::kJobIndex, "b"));
+  EXPECT_FALSE(batch.DeletesPending(Cf::kJobIndex, "c"));
+  EXPECT_FALSE(batch.DeletesPending(Cf::kJobIndex, "d"));
+  EXPECT_FALSE(batch.DeletesPending(Cf::kJobs, "a")) << "another column family";
+}
+
 TEST(StoreTest, ForEachVisitsARangeInOrder) {
   testing::TempDir dir(true);
   auto store = OpenAt(dir.path());

@@ -157,6 +157,13 @@ TEST(RetentionTest, IdleQueuesAreNotVisited) {
 // through retention, redrive, purge and reopen.
 TEST(RetentionTest, FinishedCountsSurviveReopen) {
   EngineHarness h;
+  QueueSettings s = ShortRetention();
+  s.dead_retention = Millis(3600000);
+  ASSERT_TRUE(h->UpdateQueue("q", s).ok());
+  FinishJobs(h, "q", 3);  // swept below
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(Eventually([&] { return h->GetQueue("q")->completed == 0; }));
   FinishJobs(h, "q", 7);
   FinishJobs(h, "q", 4, /*dead=*/true);
   ASSERT_TRUE(h->Redrive({.filter = {.queue = "q", .limit = 1}}).ok());
@@ -164,7 +171,7 @@ TEST(RetentionTest, FinishedCountsSurviveReopen) {
   h.Reopen();
   auto q = h->GetQueue("q");
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ(q->completed, 7);
+  EXPECT_EQ(q->completed, 7) << "the swept jobs were counted again at reopen";
   EXPECT_EQ(q->dead, 2);
   EXPECT_EQ(q->available, 1);
 }

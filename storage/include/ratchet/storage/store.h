@@ -103,6 +103,10 @@ class Batch {
   // this batch's writes, then the base batch's, then the committed store.
   // Errors: UNAVAILABLE on a RocksDB read error.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key);
+  // True if this batch or its base deletes `key` (its last write to it is a
+  // delete). Reads no committed data: for a key just seen in the committed
+  // store, false means it is still there as far as this batch can tell.
+  bool DeletesPending(Cf cf, std::string_view key) const;
   // Number of puts and deletes since construction or Clear().
   size_t Count() const;
   size_t ByteSize() const;
