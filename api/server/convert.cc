@@ -52,6 +52,7 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
   out.job_type = spec.job_type();
   out.payload = spec.payload();
   out.idempotency_key = spec.idempotency_key();
+  out.concurrency_key = spec.concurrency_key();
   if (spec.has_run_at()) {
     RATCHET_ASSIGN_OR_RETURN(out.run_at, FromProtoTime(spec.run_at(), Sub(field, "run_at")));
   }
@@ -155,6 +156,23 @@ absl::StatusOr<QueueSettingsUpdate> FromProto(const pb::UpdateQueueRequest& req)
       RATCHET_ASSIGN_OR_RETURN(*to, FromProtoDuration(*from, name));
     }
   }
+  if (req.has_key_concurrency_limit()) out.key_concurrency_limit = req.key_concurrency_limit();
+  if (req.has_key_limits()) {
+    out.key_limits.emplace(req.key_limits().limits().begin(), req.key_limits().limits().end());
+  }
+  if (req.has_rate_limit()) {
+    RATCHET_ASSIGN_OR_RETURN(out.rate_limit, FromProto(req.rate_limit(), "rate_limit"));
+  }
+  if (req.has_key_rate_limit()) {
+    RATCHET_ASSIGN_OR_RETURN(out.key_rate_limit, FromProto(req.key_rate_limit(), "key_rate_limit"));
+  }
+  return out;
+}
+
+absl::StatusOr<RateLimit> FromProto(const pb::RateLimit& r, absl::string_view field) {
+  RateLimit out;
+  out.limit = r.limit();
+  RATCHET_ASSIGN_OR_RETURN(out.period, FromProtoDuration(r.period(), Sub(field, "period")));
   return out;
 }
 
@@ -204,6 +222,16 @@ void ToProto(const QueueSettings& s, pb::QueueSettings* out) {
   *out->mutable_completed_retention() = ToProtoDuration(s.completed_retention);
   *out->mutable_dead_retention() = ToProtoDuration(s.dead_retention);
   out->set_paused(s.paused);
+  out->set_key_concurrency_limit(s.key_concurrency_limit);
+  for (const auto& [key, limit] : s.key_limits) (*out->mutable_key_limits())[key] = limit;
+  for (auto [from, to] : {std::pair{&s.rate_limit, out->mutable_rate_limit()},
+                          std::pair{&s.key_rate_limit, out->mutable_key_rate_limit()}}) {
+    if (!*from) continue;
+    to->set_limit((*from)->limit);
+    *to->mutable_period() = ToProtoDuration((*from)->period);
+  }
+  if (!s.rate_limit) out->clear_rate_limit();
+  if (!s.key_rate_limit) out->clear_key_rate_limit();
 }
 
 void ToProto(const QueueInfo& q, pb::QueueInfo* out) {
@@ -245,6 +273,7 @@ void ToProto(const Job& j, pb::Job* out) {
   }
   out->set_workflow_id(j.workflow_id);
   out->set_schedule_id(j.schedule_id);
+  out->set_concurrency_key(j.concurrency_key);
 }
 
 pb::StepState ToProto(StepState s) {
@@ -278,6 +307,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
     o->set_payload(e.payload);
   }
   out->set_schedule_id(j.schedule_id);
+  out->set_concurrency_key(j.concurrency_key);
 }
 
 void ToProto(const FailResult& r, pb::FailResponse* out) {
@@ -288,6 +318,30 @@ void ToProto(const FailResult& r, pb::FailResponse* out) {
 void ToProto(const ListResult& result, pb::ListJobsResponse* out) {
   for (const Job& job : result.jobs) ToProto(job, out->add_jobs());
   out->set_next_cursor(result.next_cursor);
+}
+
+}  // namespace ratchet::server
+
+namespace ratchet::server {
+
+void ToProto(const JobExplanation& e, pb::ExplainJobResponse* out) {
+  out->set_job_id(e.id);
+  out->set_queue(e.queue);
+  out->set_concurrency_key(e.concurrency_key);
+  out->set_state(ToProto(e.state));
+  out->set_ahead_in_key(e.ahead_in_key);
+  for (const WaitCause& c : e.causes) {
+    pb::WaitCause* p = out->add_causes();
+    // The enums agree but for the proto's UNSPECIFIED zero.
+    p->set_reason(static_cast<pb::WaitReason>(static_cast<int>(c.reason) + 1));
+    p->set_message(c.message);
+    if (c.until) *p->mutable_until() = ToProtoTime(*c.until);
+    p->set_attempt(c.attempt);
+    p->set_limit(c.limit);
+    for (JobId id : c.holders) p->add_holders(id);
+    p->set_detail(c.detail);
+    if (c.idle) *p->mutable_idle() = ToProtoDuration(*c.idle);
+  }
 }
 
 }  // namespace ratchet::server

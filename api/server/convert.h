@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ratchet/engine/explain.h"
 #include "ratchet/engine/types.h"
 #include "ratchet/v1/job_service.pb.h"
 #include "ratchet/v1/queue_service.pb.h"
@@ -43,6 +44,8 @@ absl::StatusOr<HeartbeatRequest> FromProto(const pb::HeartbeatRequest& req);
 DeadLetterFilter FromProto(const pb::DeadLetterFilter& filter);
 // The settings set in `req`; the engine applies them in one write.
 absl::StatusOr<QueueSettingsUpdate> FromProto(const pb::UpdateQueueRequest& req);
+absl::StatusOr<RateLimit> FromProto(const pb::RateLimit& rate, absl::string_view field);
+void ToProto(const JobExplanation& e, pb::ExplainJobResponse* out);
 
 pb::JobState ToProto(JobState state);
 pb::StepState ToProto(StepState state);

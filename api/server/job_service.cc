@@ -14,6 +14,7 @@ JobService::JobService(ServiceContext* ctx) : ctx_(ctx) {
   GuardParse("GetJob", &JobService::GetJob);
   GuardParse("ListJobs", &JobService::ListJobs);
   GuardParse("CancelJob", &JobService::CancelJob);
+  GuardParse("ExplainJob", &JobService::ExplainJob);
 }
 
 grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
@@ -62,6 +63,17 @@ grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext*,
   ctx_->RunBlocking([this, call, resp, id = req->job_id()] {
     absl::StatusOr<Job> job = ctx_->engine().Get(id);
     call->Reply(job.status(), [&] { ToProto(*job, resp); });
+  });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext*,
+                                                 const v1::ExplainJobRequest* req,
+                                                 v1::ExplainJobResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  ctx_->RunBlocking([this, call, resp, id = req->job_id()] {
+    absl::StatusOr<JobExplanation> e = ctx_->engine().ExplainJob(id);
+    call->Reply(e.status(), [&] { ToProto(*e, resp); });
   });
   return call;
 }

@@ -20,6 +20,9 @@ class JobService final : public ParseGuarded<ratchet::v1::JobService> {
   grpc::ServerUnaryReactor* EnqueueBatch(grpc::CallbackServerContext*,
                                          const v1::EnqueueBatchRequest* req,
                                          v1::EnqueueBatchResponse* resp) override;
+  grpc::ServerUnaryReactor* ExplainJob(grpc::CallbackServerContext*,
+                                       const v1::ExplainJobRequest* req,
+                                       v1::ExplainJobResponse* resp) override;
   grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext*, const v1::GetJobRequest* req,
                                    v1::Job* resp) override;
   grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext*, const v1::ListJobsRequest* req,

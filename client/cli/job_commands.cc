@@ -5,7 +5,9 @@
 #include <optional>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "commands.h"
 #include "output.h"
 #include "ratchet/api/time_codec.h"
@@ -20,6 +22,7 @@ struct JobOptions {
   std::string job_type;
   PayloadOptions payload;
   std::string key;
+  std::string concurrency_key;
   std::optional<int64_t> delay_ms;
   std::optional<int> priority;
   std::optional<int> max_attempts;
@@ -50,6 +53,7 @@ void PrintJob(const v1::Job& j) {
   t.Add({"attempts", absl::StrCat(j.attempts(), "/", j.max_attempts())});
   t.Add({"priority", std::to_string(j.priority())});
   t.Add({"idempotency_key", j.idempotency_key()});
+  t.Add({"concurrency_key", j.concurrency_key()});
   t.Add({"created_at", FormatTime(j.created_at())});
   t.Add({"run_at", FormatTime(j.run_at())});
   t.Add({"lease_deadline", FormatTime(j.lease_deadline())});
@@ -72,6 +76,7 @@ absl::Status Enqueue(Client& c, const JobOptions& o, bool json) {
   job.set_job_type(o.job_type);
   RATCHET_RETURN_IF_ERROR(o.payload.Read(job.mutable_payload()));
   job.set_idempotency_key(o.key);
+  job.set_concurrency_key(o.concurrency_key);
   if (o.delay_ms) *job.mutable_delay() = ToProtoDuration(Millis(*o.delay_ms));
   if (o.priority) job.set_priority(*o.priority);
   if (o.max_attempts) job.set_max_attempts(*o.max_attempts);
@@ -95,6 +100,34 @@ absl::Status List(Client& c, const JobOptions& o, bool json) {
   req.set_cursor(o.cursor);
   RATCHET_ASSIGN_OR_RETURN(auto r, c.ListJobs(req));
   json ? PrintJson(r) : PrintJobs(r);
+  return absl::OkStatus();
+}
+
+std::string ReasonName(v1::WaitReason r) {
+  std::string name = v1::WaitReason_Name(r);
+  if (absl::StartsWith(name, "WAIT_")) name = name.substr(5);
+  return absl::AsciiStrToLower(name);
+}
+
+absl::Status Explain(Client& c, const JobOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto e, c.ExplainJob(o.job_id));
+  if (json) {
+    PrintJson(e);
+    return absl::OkStatus();
+  }
+  std::printf("job %llu (queue %s%s%s): %s\n", static_cast<unsigned long long>(e.job_id()),
+              e.queue().c_str(), e.concurrency_key().empty() ? "" : ", key ",
+              e.concurrency_key().c_str(), JobStateName(e.state()).c_str());
+  for (const v1::WaitCause& cause : e.causes()) {
+    std::printf("  %-20s %s\n", ReasonName(cause.reason()).c_str(), cause.message().c_str());
+    if (cause.holders_size() > 0) {
+      std::printf("  %-20s %s\n", "",
+                  absl::StrCat("held by jobs ", absl::StrJoin(cause.holders(), ", ")).c_str());
+    }
+    if (!cause.detail().empty() && cause.reason() != v1::WAIT_RUNNING) {
+      std::printf("  %-20s %s\n", "", cause.detail().c_str());
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -122,6 +155,8 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
   enqueue->add_option("type", o->job_type, "job type")->required();
   o->payload.AddTo(enqueue);
   enqueue->add_option("--key", o->key, "idempotency key (default: a random one)");
+  enqueue->add_option("--concurrency-key", o->concurrency_key,
+                      "the job's concurrency key (tenant, account): per-key limits apply");
   enqueue->add_option("--delay-ms", o->delay_ms, "start no earlier than this from now, ms");
   enqueue->add_option("--priority", o->priority, "0..1000, lower first (default 100)");
   enqueue->add_option("--max-attempts", o->max_attempts, "attempts before dead-lettering");
@@ -137,6 +172,10 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
   list->add_option("--limit", o->limit, "jobs per page, 1..1000 (default 100)");
   list->add_option("--cursor", o->cursor, "next cursor of a previous page");
   runner.Bind(list, o, List);
+
+  CLI::App* explain = app.add_subcommand("explain", "why a job is not running, and when it could");
+  explain->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(explain, o, Explain);
 
   CLI::App* cancel = app.add_subcommand("cancel", "cancel a job (running: request it)");
   cancel->add_option("id", o->job_id, "job id")->required();

@@ -2,9 +2,14 @@
 // settings.
 #include <memory>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "commands.h"
 #include "output.h"
 #include "ratchet/api/time_codec.h"
@@ -27,7 +32,56 @@ struct QueueOptions {
   std::optional<int64_t> max_backoff_ms;
   std::optional<double> multiplier;
   std::string jitter;
+  // Flow control.
+  std::optional<int> key_concurrency;
+  std::vector<std::string> key_limits;  // KEY=N
+  bool clear_key_limits = false;
+  std::string rate;      // N/PERIOD_MS, or "none"
+  std::string key_rate;  // N/PERIOD_MS, or "none"
 };
+
+// "N/PERIOD_MS" (or "none": limit 0, which removes the limit).
+absl::StatusOr<v1::RateLimit> ParseRate(const std::string& flag, const std::string& text) {
+  v1::RateLimit r;
+  if (text == "none") return r;
+  std::pair<std::string, std::string> parts = absl::StrSplit(text, absl::MaxSplits('/', 1));
+  int limit = 0;
+  int64_t period_ms = 0;
+  if (!absl::SimpleAtoi(parts.first, &limit) || !absl::SimpleAtoi(parts.second, &period_ms)) {
+    return InvalidArgument(flag, "must be N/PERIOD_MS (e.g. 100/1000) or none");
+  }
+  r.set_limit(limit);
+  *r.mutable_period() = ToProtoDuration(Millis(period_ms));
+  return r;
+}
+
+absl::Status AddFlowControl(const QueueOptions& o, v1::UpdateQueueRequest& req) {
+  if (o.key_concurrency) req.set_key_concurrency_limit(*o.key_concurrency);
+  if (!o.key_limits.empty() || o.clear_key_limits) {
+    auto* limits = req.mutable_key_limits()->mutable_limits();
+    for (const std::string& kv : o.key_limits) {
+      std::pair<std::string, std::string> parts = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+      int limit = 0;
+      if (parts.first.empty() || !absl::SimpleAtoi(parts.second, &limit)) {
+        return InvalidArgument("--key-limit", "must be KEY=N");
+      }
+      (*limits)[parts.first] = limit;
+    }
+  }
+  if (!o.rate.empty()) {
+    RATCHET_ASSIGN_OR_RETURN(*req.mutable_rate_limit(), ParseRate("--rate", o.rate));
+  }
+  if (!o.key_rate.empty()) {
+    RATCHET_ASSIGN_OR_RETURN(*req.mutable_key_rate_limit(), ParseRate("--key-rate", o.key_rate));
+  }
+  return absl::OkStatus();
+}
+
+std::string RateText(const v1::QueueSettings& s, bool key) {
+  if (key ? !s.has_key_rate_limit() : !s.has_rate_limit()) return "-";
+  const v1::RateLimit& r = key ? s.key_rate_limit() : s.rate_limit();
+  return absl::StrCat(r.limit(), "/", FromProtoDuration(r.period()).count(), "ms");
+}
 
 std::string Ms(const google::protobuf::Duration& d) {
   return absl::StrCat(FromProtoDuration(d).count(), "ms");
@@ -35,13 +89,17 @@ std::string Ms(const google::protobuf::Duration& d) {
 
 void PrintQueues(const std::vector<v1::QueueInfo>& queues) {
   Table t({"QUEUE", "PAUSED", "SCHEDULED", "AVAILABLE", "RUNNING", "COMPLETED", "CANCELLED", "DEAD",
-           "CONCURRENCY", "MAX_ATTEMPTS", "VISIBILITY"});
+           "CONCURRENCY", "KEY_CONCURRENCY", "RATE", "KEY_RATE", "MAX_ATTEMPTS", "VISIBILITY"});
   for (const auto& q : queues) {
     t.Add({q.name(), q.settings().paused() ? "yes" : "no", std::to_string(q.scheduled()),
            std::to_string(q.available()), std::to_string(q.running()),
            std::to_string(q.completed()), std::to_string(q.cancelled()), std::to_string(q.dead()),
            q.settings().concurrency_limit() == 0 ? "unlimited"
                                                  : std::to_string(q.settings().concurrency_limit()),
+           q.settings().key_concurrency_limit() == 0
+               ? "unlimited"
+               : std::to_string(q.settings().key_concurrency_limit()),
+           RateText(q.settings(), false), RateText(q.settings(), true),
            std::to_string(q.settings().max_attempts()), Ms(q.settings().visibility_timeout())});
   }
   t.Print();
@@ -108,6 +166,7 @@ absl::Status Set(Client& c, const QueueOptions& o, bool json) {
   if (ChangesRetryPolicy(o)) {
     RATCHET_ASSIGN_OR_RETURN(*req.mutable_retry_policy(), NewRetryPolicy(c, o));
   }
+  RATCHET_RETURN_IF_ERROR(AddFlowControl(o, req));
   RATCHET_ASSIGN_OR_RETURN(auto q, c.UpdateQueue(req));
   PrintQueue(q, json);
   return absl::OkStatus();
@@ -124,6 +183,13 @@ void AddSetOptions(CLI::App* set, QueueOptions& o) {
   set->add_option("--max-backoff-ms", o.max_backoff_ms, "retry policy delay cap, ms");
   set->add_option("--multiplier", o.multiplier, "retry policy growth per attempt");
   set->add_option("--jitter", o.jitter, "none|full|equal|decorrelated");
+  set->add_option("--key-concurrency", o.key_concurrency,
+                  "max running jobs per concurrency key; 0 = unlimited");
+  set->add_option("--key-limit", o.key_limits,
+                  "KEY=N: a named key's own limit (repeatable; replaces all named limits)");
+  set->add_flag("--clear-key-limits", o.clear_key_limits, "remove every named key's limit");
+  set->add_option("--rate", o.rate, "queue rate limit N/PERIOD_MS (starts), or none");
+  set->add_option("--key-rate", o.key_rate, "per-key rate limit N/PERIOD_MS (starts), or none");
 }
 
 }  // namespace

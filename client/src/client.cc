@@ -162,6 +162,12 @@ absl::StatusOr<v1::Job> Client::GetJob(uint64_t job_id, CallOptions call) {
   return Call(*jobs_, &JobStub::GetJob, req, Retry::kSafe, call);
 }
 
+absl::StatusOr<v1::ExplainJobResponse> Client::ExplainJob(uint64_t job_id, CallOptions call) {
+  v1::ExplainJobRequest req;
+  req.set_job_id(job_id);
+  return Call(*jobs_, &JobStub::ExplainJob, req, Retry::kSafe, call);
+}
+
 absl::StatusOr<v1::ListJobsResponse> Client::ListJobs(const v1::ListJobsRequest& req,
                                                       CallOptions call) {
   return Call(*jobs_, &JobStub::ListJobs, req, Retry::kSafe, call);

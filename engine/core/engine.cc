@@ -3,6 +3,7 @@
 #include "ratchet/engine/engine.h"
 
 #include "engine_calls.h"
+#include "explain.h"
 #include "listing.h"
 #include "record_io.h"
 #include "schema.h"
@@ -215,6 +216,13 @@ absl::StatusOr<Job> Engine::Get(JobId id) {
                            internal::FindCommittedJob(impl_->store(), id));
   if (!r) return NotFound(absl::StrCat("job ", id, " not found"));
   return internal::ToJob(*r, impl_->clock()->Now());
+}
+
+absl::StatusOr<JobExplanation> Engine::ExplainJob(JobId id) {
+  return Call<JobExplanation>(*impl_, Reads::kThroughGroup,
+                              [id](Machines& m, Batch& b, TimePoint now) {
+                                return internal::ExplainJob(m.store, b, now, id);
+                              });
 }
 
 absl::StatusOr<ListResult> Engine::List(ListRequest req) {

@@ -24,6 +24,7 @@
 #include "record_check.h"
 #include "schema.h"
 #include "spdlog/spdlog.h"
+#include "start_logs.h"
 #include "validation.h"
 
 namespace ratchet::internal {
@@ -77,7 +78,17 @@ class Salvager {
             return true;
           }));
     }
-    return absl::OkStatus();
+    // Rate-limit starts (meta CF): one that does not parse stops the open.
+    // Moved aside, the window forgets that one start.
+    const std::string prefix = StartLogs::Prefix();
+    return store_->ForEach(Cf::kMeta, prefix, storage::PrefixSuccessor(prefix),
+                           [&](std::string_view key, std::string_view value) {
+                             if (StartLogs::ParseEntry(key, value)) return true;
+                             corrupt_.emplace(Cf::kMeta, std::string(key));
+                             reasons_[QuarantineKey(Cf::kMeta, key)] =
+                                 "rate-limit start does not parse";
+                             return true;
+                           });
   }
 
   // Adds the move of (cf, key) to `batch`: the original value under its

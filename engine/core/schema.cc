@@ -151,6 +151,16 @@ QueueRecord ToRecord(const QueueSettings& s) {
   r.set_completed_retention_ms(s.completed_retention.count());
   r.set_dead_retention_ms(s.dead_retention.count());
   r.set_paused(s.paused);
+  r.set_key_concurrency_limit(s.key_concurrency_limit);
+  for (const auto& [key, limit] : s.key_limits) (*r.mutable_key_limits())[key] = limit;
+  if (s.rate_limit) {
+    r.mutable_rate_limit()->set_limit(s.rate_limit->limit);
+    r.mutable_rate_limit()->set_period_ms(s.rate_limit->period.count());
+  }
+  if (s.key_rate_limit) {
+    r.mutable_key_rate_limit()->set_limit(s.key_rate_limit->limit);
+    r.mutable_key_rate_limit()->set_period_ms(s.key_rate_limit->period.count());
+  }
   return r;
 }
 
@@ -163,6 +173,15 @@ QueueSettings FromRecord(const QueueRecord& r) {
   s.completed_retention = Millis(r.completed_retention_ms());
   s.dead_retention = Millis(r.dead_retention_ms());
   s.paused = r.paused();
+  s.key_concurrency_limit = r.key_concurrency_limit();
+  for (const auto& [key, limit] : r.key_limits()) s.key_limits[key] = limit;
+  if (r.has_rate_limit()) {
+    s.rate_limit = RateLimit{r.rate_limit().limit(), Millis(r.rate_limit().period_ms())};
+  }
+  if (r.has_key_rate_limit()) {
+    s.key_rate_limit =
+        RateLimit{r.key_rate_limit().limit(), Millis(r.key_rate_limit().period_ms())};
+  }
   return s;
 }
 
@@ -200,6 +219,7 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   }
   j.workflow_id = r.workflow_id();
   j.schedule_id = r.schedule_id();
+  j.concurrency_key = r.concurrency_key();
   return j;
 }
 
@@ -221,6 +241,7 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
     l.inputs.push_back({in.step(), StateOf(in), in.result()});
   }
   l.schedule_id = r.schedule_id();
+  l.concurrency_key = r.concurrency_key();
   return l;
 }
 

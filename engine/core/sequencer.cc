@@ -38,6 +38,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
       impl->machines_->store.indexes().live_jobs(),
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count());
   impl->live_jobs_.store(impl->machines_->store.indexes().live_jobs());
+  impl->rate_limit_starts_.store(impl->machines_->store.indexes().start_logs().starts());
   impl->recovered_job_records_.store(
       static_cast<uint64_t>(impl->machines_->store.recovered_records()));
   impl->callbacks_ = std::thread([raw = impl.get()] { raw->CallbackLoop(); });
@@ -453,6 +454,8 @@ void Engine::Impl::HandOff() {
   }
   machines_->FinishBatch(group.batch);
   live_jobs_.store(machines_->store.indexes().live_jobs(), std::memory_order_relaxed);
+  rate_limit_starts_.store(machines_->store.indexes().start_logs().starts(),
+                           std::memory_order_relaxed);
   group.batch.set_base(nullptr);  // its base is durable: the writer was idle
   {
     absl::MutexLock lock(&writer_mu_);
@@ -516,6 +519,7 @@ EngineStats Engine::Impl::Stats() const {
   s.bytes = bytes_.load(std::memory_order_relaxed);
   s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
   s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
+  s.rate_limit_starts = rate_limit_starts_.load(std::memory_order_relaxed);
   s.sweeper_passes = sweeper_passes_.load(std::memory_order_relaxed);
   s.sweeper_queues_visited = sweeper_queues_visited_.load(std::memory_order_relaxed);
   s.sweeper_keys_deleted = sweeper_keys_deleted_.load(std::memory_order_relaxed);

@@ -1,5 +1,8 @@
 #include "ratchet/engine/types.h"
 
+#include <iterator>
+
+#include "ratchet/engine/explain.h"
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/workflow_types.h"
 
@@ -21,6 +24,25 @@ const char* JobStateName(JobState state) {
       return "cancelled";
   }
   return "unknown";
+}
+
+const char* WaitReasonName(WaitReason reason) {
+  static constexpr const char* kNames[] = {"runnable",
+                                           "scheduled",
+                                           "backoff",
+                                           "queue_paused",
+                                           "queue_concurrency",
+                                           "key_concurrency",
+                                           "queue_rate_limited",
+                                           "key_rate_limited",
+                                           "awaiting_event",
+                                           "no_recent_lease",
+                                           "running",
+                                           "completed",
+                                           "dead",
+                                           "cancelled"};
+  const auto i = static_cast<size_t>(reason);
+  return i < std::size(kNames) ? kNames[i] : "unknown";
 }
 
 bool IsTerminal(JobState state) {

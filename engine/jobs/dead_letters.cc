@@ -126,7 +126,7 @@ absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint n
     r.set_cancel_requested(false);
     jobs_.Save(batch, r);
     jobs_.indexes().AddWaiting(r.id(), jobs_.EnsureQueue(batch, r.queue()), r.priority(),
-                               r.run_at_ms());
+                               r.run_at_ms(), r.concurrency_key());
     // An owner that cannot follow fails the slice (rolled back) and the run.
     for (JobObserver* o : jobs_.observers())
       RATCHET_RETURN_IF_ERROR(o->OnJobRedriven(batch, now, r));

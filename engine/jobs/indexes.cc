@@ -60,17 +60,34 @@ const JobMeta* Indexes::Find(JobId id) const {
   return it == jobs_.end() ? nullptr : &it->second;
 }
 
-void Indexes::AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms) {
-  jobs_[id] = JobMeta{q, run_at_ms, 0, priority, false, false};
+void Indexes::AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms,
+                         const std::string& key) {
+  KeyGroup* g = GroupFor(q, key);
+  ++g->live;
+  jobs_[id] = JobMeta{q, g, run_at_ms, 0, priority, false, false};
   q->scheduled.insert({run_at_ms, id});
   MarkChanged(q);
 }
 
 void Indexes::AddRunning(JobId id, QueueState* q, int32_t priority, int64_t deadline_ms,
-                         FencingToken token, bool cancel_requested) {
-  jobs_[id] = JobMeta{q, deadline_ms, token, priority, true, cancel_requested};
+                         FencingToken token, bool cancel_requested, const std::string& key) {
+  KeyGroup* g = GroupFor(q, key);
+  ++g->live;
+  g->running.insert({deadline_ms, id});
+  jobs_[id] = JobMeta{q, g, deadline_ms, token, priority, true, cancel_requested};
   q->running.insert({deadline_ms, id});
   leases_.insert({deadline_ms, id});
+  Place(q, g);
+}
+
+void Indexes::MoveToWaiting(JobId id, int64_t run_at_ms) {
+  JobMeta& m = jobs_.at(id);
+  Unlink(id, m);
+  m.running = false;
+  m.time_ms = run_at_ms;
+  m.queue->scheduled.insert({run_at_ms, id});
+  MarkChanged(m.queue);
+  Place(m.queue, m.group);
 }
 
 void Indexes::StartLease(JobId id, int64_t deadline_ms, FencingToken token) {
@@ -79,8 +96,12 @@ void Indexes::StartLease(JobId id, int64_t deadline_ms, FencingToken token) {
   m.running = true;
   m.time_ms = deadline_ms;
   m.token = token;
+  m.group->running.insert({deadline_ms, id});
   m.queue->running.insert({deadline_ms, id});
   leases_.insert({deadline_ms, id});
+  // Round robin: the group goes to the back of its priority.
+  Unslot(m.queue, m.group);
+  Place(m.queue, m.group);
 }
 
 void Indexes::ExtendLease(JobId id, int64_t deadline_ms) {
@@ -88,31 +109,50 @@ void Indexes::ExtendLease(JobId id, int64_t deadline_ms) {
   Unlink(id, m);
   m.time_ms = deadline_ms;
   m.queue->running.insert({deadline_ms, id});
+  m.group->running.insert({deadline_ms, id});
   leases_.insert({deadline_ms, id});
 }
 
 void Indexes::Remove(JobId id) {
   auto it = jobs_.find(id);
   if (it == jobs_.end()) return;
-  if (it->second.running) MarkChanged(it->second.queue);  // a slot is free
-  Unlink(id, it->second);
+  JobMeta m = it->second;
+  if (m.running) MarkChanged(m.queue);  // a slot is free
+  Unlink(id, m);
   jobs_.erase(it);
+  --m.group->live;
+  Place(m.queue, m.group);  // frees the group with its last job
 }
 
 void Indexes::Unlink(JobId id, const JobMeta& m) {
   if (m.running) {
     m.queue->running.erase({m.time_ms, id});
+    m.group->running.erase({m.time_ms, id});
     leases_.erase({m.time_ms, id});
   } else if (m.queue->scheduled.erase({m.time_ms, id}) == 0) {
-    m.queue->ready.erase({m.priority, m.time_ms, id});
+    const ReadyKey k{m.priority, m.time_ms, id};
+    m.queue->ready.erase(k);
+    const bool head = !m.group->ready.empty() && *m.group->ready.begin() == k;
+    m.group->ready.erase(k);
+    if (head) Place(m.queue, m.group);  // its priority in the ring may change
   }
 }
 
 void Indexes::PromoteDue(QueueState* q, int64_t now_ms) {
+  AdvanceRateClock(now_ms);
   while (!q->scheduled.empty() && q->scheduled.begin()->at_ms <= now_ms) {
     TimedKey k = *q->scheduled.begin();
     q->scheduled.erase(q->scheduled.begin());
-    q->ready.insert({jobs_.at(k.id).priority, k.at_ms, k.id});
+    const JobMeta& m = jobs_.at(k.id);
+    q->ready.insert({m.priority, k.at_ms, k.id});
+    m.group->ready.insert({m.priority, k.at_ms, k.id});
+    Place(q, m.group);
+    MarkChanged(q);
+  }
+  while (!q->rate_waiting.empty() && q->rate_waiting.begin()->first.first <= rate_now_ms_) {
+    KeyGroup* g = q->rate_waiting.begin()->second;
+    Unslot(q, g);
+    Place(q, g);
     MarkChanged(q);
   }
 }

@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "ratchet/engine/types.h"
+#include "start_logs.h"
 
 namespace ratchet::internal {
 
@@ -55,10 +57,25 @@ struct RetentionDue {
   auto operator<=>(const RetentionDue&) const = default;
 };
 
+// The live jobs of one concurrency key of a queue ("" groups the jobs
+// without a key). Lease takes jobs from groups, never from the queue's
+// `ready` set directly (docs/consistency.md, "Flow control").
+struct KeyGroup {
+  std::string key;
+  absl::btree_set<ReadyKey> ready;    // its available jobs, in lease order
+  absl::btree_set<TimedKey> running;  // its running jobs, by lease deadline
+  int64_t live = 0;                   // scheduled + available + running
+  // Where the group is, if anywhere: in the queue's ring (it can lease),
+  // or in its rate wait (its rate limit opens at `rate_at`). A group with
+  // no ready jobs, or at its concurrency limit, is in neither.
+  std::optional<std::pair<int32_t, uint64_t>> ring_slot;  // (priority, seq)
+  std::optional<std::pair<int64_t, uint64_t>> rate_slot;  // (opens at, seq)
+};
+
 struct QueueState {
   std::string name;
   QueueSettings settings;
-  absl::btree_set<ReadyKey> ready;      // available: run_at <= now
+  absl::btree_set<ReadyKey> ready;      // available: run_at <= now (all keys)
   absl::btree_set<TimedKey> scheduled;  // run_at, not yet moved to ready
   absl::btree_set<TimedKey> running;    // lease deadline
   // Finished jobs on disk, by state; rebuilt at open from the index keys.
@@ -72,10 +89,23 @@ struct QueueState {
   }
   // This queue's entry in Indexes' retention schedule, per class, if any.
   std::optional<int64_t> retention_due[kRetentionClasses];
+
+  // ---- Flow control ----
+  absl::flat_hash_map<std::string, std::unique_ptr<KeyGroup>> groups;  // with live jobs
+  // Groups that can lease now: by their best ready job's priority, then
+  // least recently served (round robin among equal priorities).
+  absl::btree_map<std::pair<int32_t, uint64_t>, KeyGroup*> ring;
+  // Groups with ready jobs held by their key's rate limit, by reopening.
+  absl::btree_map<std::pair<int64_t, uint64_t>, KeyGroup*> rate_waiting;
+  uint64_t next_seq = 0;
+  std::optional<int64_t> last_lease_ms;  // the last Lease call on it since open
+  // The running-job limit of `key` (0: unlimited); "" has none.
+  int KeyLimit(const std::string& key) const;
 };
 
 struct JobMeta {
   QueueState* queue = nullptr;
+  KeyGroup* group = nullptr;
   int64_t time_ms = 0;  // run_at while waiting, lease deadline while running
   FencingToken token = 0;
   int32_t priority = 0;
@@ -94,12 +124,16 @@ class Indexes {
   const JobMeta* Find(JobId id) const;
   size_t live_jobs() const { return jobs_.size(); }
 
-  // Adds a waiting (scheduled or available) job.
-  void AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms);
+  // Adds a waiting (scheduled or available) job with its concurrency key.
+  void AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms,
+                  const std::string& key = "");
   // Adds a running job with its lease.
   void AddRunning(JobId id, QueueState* q, int32_t priority, int64_t deadline_ms,
-                  FencingToken token, bool cancel_requested);
-  // Moves a waiting job to running.
+                  FencingToken token, bool cancel_requested, const std::string& key = "");
+  // Moves a live job back to waiting until `run_at_ms`, keeping its key.
+  void MoveToWaiting(JobId id, int64_t run_at_ms);
+  // Moves an available job to running; its group goes to the back of the
+  // ring (round robin) if it can still lease.
   void StartLease(JobId id, int64_t deadline_ms, FencingToken token);
   void ExtendLease(JobId id, int64_t deadline_ms);
   // Forgets the job in whatever live state it is.
@@ -117,8 +151,24 @@ class Indexes {
                                                                       size_t max) const;
   std::optional<int64_t> NextRetentionDue() const;
 
-  // Moves `q`'s scheduled jobs with run_at <= now into ready.
+  // Moves `q`'s scheduled jobs with run_at <= now into ready, and its
+  // groups whose rate limit has reopened into the ring. Also advances the
+  // rate-limit clock (the high-water mark of the times seen).
   void PromoteDue(QueueState* q, int64_t now_ms);
+  // Puts `g` where it belongs (ring, rate wait, or neither) under the
+  // current settings and logs; a group that stays in the ring at the same
+  // priority keeps its place. Frees a group with no live jobs.
+  void Place(QueueState* q, KeyGroup* g);
+  // The best group that can lease now (O(log n)); groups the ring holds
+  // but that can no longer lease (a limit was lowered) are placed anew.
+  KeyGroup* NextGroup(QueueState* q);
+  // When a group of `q` held by its rate limit next reopens, if any.
+  std::optional<int64_t> NextRateOpening(const QueueState* q) const;
+  // The rate-limit clock: the largest engine time seen (ms).
+  int64_t rate_now_ms() const { return rate_now_ms_; }
+  void AdvanceRateClock(int64_t now_ms) { rate_now_ms_ = std::max(rate_now_ms_, now_ms); }
+  StartLogs& start_logs() { return start_logs_; }
+  const StartLogs& start_logs() const { return start_logs_; }
   // The running job with the earliest deadline at or before now, if any.
   std::optional<JobId> FirstExpired(int64_t now_ms) const;
   // Earliest lease deadline, if any lease is held.
@@ -133,12 +183,16 @@ class Indexes {
 
  private:
   void Unlink(JobId id, const JobMeta& m);
+  KeyGroup* GroupFor(QueueState* q, const std::string& key);
+  void Unslot(QueueState* q, KeyGroup* g);
 
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;  // all queues, by deadline
   absl::btree_set<RetentionDue> retention_due_;
   std::vector<QueueState*> changed_;
+  StartLogs start_logs_;
+  int64_t rate_now_ms_ = 0;
 };
 
 }  // namespace ratchet::internal

@@ -53,37 +53,30 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
   RATCHET_RETURN_IF_ERROR(ValidateLease(req, jobs_.options()));
   Indexes& indexes = jobs_.indexes();
   QueueState* q = indexes.FindQueue(req.queue);
+  if (q) q->last_lease_ms = ToUnixMs(now);
   if (!q || q->settings.paused) return std::vector<LeasedJob>();
   indexes.PromoteDue(q, ToUnixMs(now));
-  int64_t n = req.max_jobs;
-  if (q->settings.concurrency_limit > 0) {
-    n = std::min<int64_t>(n,
-                          q->settings.concurrency_limit - static_cast<int64_t>(q->running.size()));
-  }
-  // Load every record (and what its observers attach, e.g. a code-first
-  // main job's journal) before changing anything, so a read error leaves no
-  // half-applied lease behind.
+  const int64_t n = LeaseAllowance(*q, req.max_jobs);
   // The answer is bounded in bytes: jobs are taken while they fit, and the
   // first always is (a single job is bounded by the payload limits).
   const size_t max_bytes = req.max_bytes > 0 ? req.max_bytes : jobs_.options().max_lease_bytes;
   size_t bytes = 0;
-  std::vector<JobRecord> picked;
   std::vector<LeasedJob> out;
-  for (auto it = q->ready.begin(); it != q->ready.end() && static_cast<int64_t>(picked.size()) < n;
-       ++it) {
-    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, it->id));
+  // Each job is taken from the best group of the ring (docs/consistency.md,
+  // "Flow control"): O(log n) per job, blocked keys are never visited.
+  // A read error before the first job leaves nothing changed; after it,
+  // the batch holds writes, so the sequencer rebuilds the indexes.
+  while (static_cast<int64_t>(out.size()) < n) {
+    KeyGroup* g = indexes.NextGroup(q);
+    if (!g) break;
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, g->ready.begin()->id));
     LeasedJob attached;
     for (JobObserver* o : jobs_.observers()) {
       RATCHET_RETURN_IF_ERROR(o->OnJobLeasing(batch, r, &attached));
     }
     const size_t job_bytes = LeasedBytes(r, attached);
-    if (!picked.empty() && bytes + job_bytes > max_bytes) break;
+    if (!out.empty() && bytes + job_bytes > max_bytes) break;
     bytes += job_bytes;
-    picked.push_back(std::move(r));
-    out.push_back(std::move(attached));
-  }
-  for (size_t i = 0; i < picked.size(); ++i) {
-    JobRecord& r = picked[i];
     Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
@@ -94,31 +87,73 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     r.set_lease_length_ms(vt.count());
     r.set_worker_id(req.worker_id);
     jobs_.Save(batch, r);
+    LogStart(batch, *q, r);  // before StartLease places the group anew
     indexes.StartLease(r.id(), r.lease_deadline_ms(), r.token());
     RATCHET_INVARIANT(indexes.Find(r.id()) && indexes.Find(r.id())->running &&
                           indexes.Find(r.id())->token == r.token(),
                       "a leased job is in the live index, running under its new token");
     LeasedJob leased = ToLeasedJob(r);
-    leased.journal = std::move(out[i].journal);
-    leased.events = std::move(out[i].events);
-    out[i] = std::move(leased);
+    leased.journal = std::move(attached.journal);
+    leased.events = std::move(attached.events);
+    out.push_back(std::move(leased));
   }
   return out;
+}
+
+int64_t JobMachine::LeaseAllowance(const QueueState& q, int64_t max_jobs) const {
+  int64_t n = max_jobs;
+  if (q.settings.concurrency_limit > 0) {
+    n = std::min<int64_t>(n, q.settings.concurrency_limit - static_cast<int64_t>(q.running.size()));
+  }
+  if (q.settings.rate_limit) {
+    const Indexes& indexes = jobs_.indexes();
+    const StartLog* log = indexes.start_logs().Find(q.name, /*queue_wide=*/true, "");
+    n = std::min<int64_t>(n, log ? log->Allowance(*q.settings.rate_limit, indexes.rate_now_ms())
+                                 : q.settings.rate_limit->limit);
+  }
+  return std::max<int64_t>(0, n);
+}
+
+void JobMachine::LogStart(storage::Batch& batch, const QueueState& q, const JobRecord& r) {
+  StartLogs& logs = jobs_.indexes().start_logs();
+  const int64_t at = jobs_.indexes().rate_now_ms();
+  int64_t expires = 0;
+  if (q.settings.rate_limit) {
+    std::string key =
+        logs.Record(q.name, true, "", at, q.settings.rate_limit->period, r.token(), &expires);
+    batch.Put(Cf::kMeta, key, EncodeU64(static_cast<uint64_t>(expires)));
+  }
+  if (q.settings.key_rate_limit && !r.concurrency_key().empty()) {
+    std::string key = logs.Record(q.name, false, r.concurrency_key(), at,
+                                  q.settings.key_rate_limit->period, r.token(), &expires);
+    batch.Put(Cf::kMeta, key, EncodeU64(static_cast<uint64_t>(expires)));
+  }
 }
 
 bool JobMachine::CanLease(const std::string& queue, TimePoint now) {
   QueueState* q = jobs_.indexes().FindQueue(queue);
   if (!q || q->settings.paused) return false;
   jobs_.indexes().PromoteDue(q, ToUnixMs(now));
-  if (q->ready.empty()) return false;
-  return q->settings.concurrency_limit == 0 ||
-         static_cast<int64_t>(q->running.size()) < q->settings.concurrency_limit;
+  return LeaseAllowance(*q, 1) > 0 && jobs_.indexes().NextGroup(q) != nullptr;
 }
 
 std::optional<int64_t> JobMachine::NextRunAt(const std::string& queue) {
-  QueueState* q = jobs_.indexes().FindQueue(queue);
-  if (!q || q->scheduled.empty()) return std::nullopt;
-  return q->scheduled.begin()->at_ms;
+  const Indexes& indexes = jobs_.indexes();
+  QueueState* q = indexes.FindQueue(queue);
+  if (!q) return std::nullopt;
+  std::optional<int64_t> at;
+  auto take = [&at](int64_t t) { at = at ? std::min(*at, t) : t; };
+  if (!q->scheduled.empty()) take(q->scheduled.begin()->at_ms);
+  if (auto opens = indexes.NextRateOpening(q)) take(*opens);
+  // The queue-wide rate limit: a ready job waits for the window to open.
+  if (q->settings.rate_limit && !q->ready.empty()) {
+    const StartLog* log = indexes.start_logs().Find(q->name, /*queue_wide=*/true, "");
+    if (log) {
+      const int64_t opens = log->OpensAt(*q->settings.rate_limit);
+      if (opens != kOpenNow) take(opens);
+    }
+  }
+  return at;
 }
 
 absl::Status JobMachine::CheckLease(const JobRecord& r, FencingToken token, TimePoint now,
@@ -203,9 +238,7 @@ absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
 void JobMachine::Requeue(const JobRecord& r) {
   Indexes& indexes = jobs_.indexes();
   RATCHET_INVARIANT(indexes.Find(r.id()) != nullptr, "only a live job can be requeued");
-  QueueState* q = indexes.Find(r.id())->queue;
-  indexes.Remove(r.id());
-  indexes.AddWaiting(r.id(), q, r.priority(), r.run_at_ms());
+  indexes.MoveToWaiting(r.id(), r.run_at_ms());
 }
 
 absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch, TimePoint now,
@@ -268,6 +301,19 @@ absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int 
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, *id));
     RATCHET_RETURN_IF_ERROR(
         EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true).status());
+  }
+  // Rate-limit starts that left their window are deleted, as many per call.
+  Indexes& indexes = jobs_.indexes();
+  indexes.AdvanceRateClock(ToUnixMs(now));
+  std::vector<std::string> expired = indexes.start_logs().TakeExpired(
+      indexes.rate_now_ms(), static_cast<size_t>(std::max(0, max_jobs)));
+  for (const std::string& key : expired) batch.Delete(Cf::kMeta, key);
+  // The clock these starts left their window by is stored with their
+  // deletion: recovery resumes rate-limit time from it, so a clock stepped
+  // back across a restart cannot readmit them.
+  if (!expired.empty()) {
+    batch.Put(Cf::kMeta, StartLogs::kClockKey,
+              EncodeU64(static_cast<uint64_t>(indexes.rate_now_ms())));
   }
   return absl::OkStatus();
 }

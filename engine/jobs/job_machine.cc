@@ -61,6 +61,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
   r.set_job_type(req.job_type);
   r.set_payload(req.payload);
   r.set_idempotency_key(req.idempotency_key);
+  r.set_concurrency_key(req.concurrency_key);
   SetState(r, JobState::kScheduled);
   r.set_priority(req.priority);
   r.set_max_attempts(req.max_attempts.value_or(q->settings.max_attempts));
@@ -87,7 +88,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
     batch.Put(Cf::kIdempotency,
               IdempotencyExpiryKey(rec.expires_at_ms(), req.queue, req.idempotency_key), "");
   }
-  jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms());
+  jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms(), req.concurrency_key);
   return id;
 }
 

@@ -71,7 +71,9 @@ class JobMachine {
                                                const LeaseRequest& req);
   // True if a Lease on `queue` now would lease at least one job.
   bool CanLease(const std::string& queue, TimePoint now);
-  // When the earliest scheduled job of `queue` becomes available, if any.
+  // When `queue` may next be able to lease without an enqueue, a finish or
+  // a settings change: its earliest scheduled job's run_at, or a rate
+  // limit's reopening, whichever is first (a long poll wakes then).
   std::optional<int64_t> NextRunAt(const std::string& queue);
   absl::StatusOr<HeartbeatResult> Heartbeat(storage::Batch& batch, TimePoint now,
                                             const HeartbeatRequest& req);
@@ -125,6 +127,11 @@ class JobMachine {
   void FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
   // Moves a live job back to waiting until `run_at_ms`, in the indexes.
   void Requeue(const JobRecord& r);
+  // Jobs a Lease of `max_jobs` may take from `q` now under its queue-wide
+  // concurrency and rate limits (key limits are the groups').
+  int64_t LeaseAllowance(const QueueState& q, int64_t max_jobs) const;
+  // Records a start in the rate-limit logs that apply to `r` (start_logs.h).
+  void LogStart(storage::Batch& batch, const QueueState& q, const JobRecord& r);
 
   JobStore& jobs_;
   Random& random_;

@@ -36,7 +36,36 @@ absl::Status JobStore::Recover() {
       }));
   RATCHET_RETURN_IF_ERROR(parse_status);
   RATCHET_RETURN_IF_ERROR(RecoverJobs());
+  RATCHET_RETURN_IF_ERROR(RecoverStartLogs());
   return RecoverFinishedCounts();
+}
+
+absl::Status JobStore::RecoverStartLogs() {
+  // Rate-limit starts still in (or recently out of) their window; the
+  // expired ones are deleted by the next ExpireLeases, in slices.
+  RATCHET_ASSIGN_OR_RETURN(auto clock, store_->Get(Cf::kMeta, StartLogs::kClockKey));
+  if (clock) {
+    if (clock->size() != 8) {
+      return CorruptRecord(Cf::kMeta, StartLogs::kClockKey, "rate-limit clock does not parse");
+    }
+    indexes_.AdvanceRateClock(static_cast<int64_t>(DecodeU64(*clock)));
+  }
+  const std::string prefix = StartLogs::Prefix();
+  absl::Status parse_status;
+  RATCHET_RETURN_IF_ERROR(store_->ForEach(
+      Cf::kMeta, prefix, storage::PrefixSuccessor(prefix),
+      [&](std::string_view key, std::string_view value) {
+        std::optional<StartLogs::Stored> s = StartLogs::ParseEntry(key, value);
+        if (!s) {
+          parse_status = CorruptRecord(Cf::kMeta, key, "rate-limit start does not parse");
+          return false;
+        }
+        indexes_.start_logs().Restore(s->queue, s->queue_wide, s->scope_key, s->at_ms,
+                                      s->expires_ms, s->id);
+        indexes_.AdvanceRateClock(s->at_ms);
+        return true;
+      }));
+  return parse_status;
 }
 
 absl::Status JobStore::RecoverJobs() {
@@ -60,9 +89,9 @@ absl::Status JobStore::RecoverJobs() {
         if (!q) q = indexes_.AddQueue(r.queue(), options_.default_queue_settings);
         if (state == JobState::kRunning) {
           indexes_.AddRunning(r.id(), q, r.priority(), r.lease_deadline_ms(), r.token(),
-                              r.cancel_requested());
+                              r.cancel_requested(), r.concurrency_key());
         } else {
-          indexes_.AddWaiting(r.id(), q, r.priority(), r.run_at_ms());
+          indexes_.AddWaiting(r.id(), q, r.priority(), r.run_at_ms(), r.concurrency_key());
         }
         return true;
       }));

@@ -82,6 +82,7 @@ class JobStore {
  private:
   absl::Status RecoverJobs();
   absl::Status RecoverFinishedCounts();
+  absl::Status RecoverStartLogs();
   void SaveFinishedCounts(storage::Batch& batch, const QueueState& q);
 
   storage::Store* const store_;

@@ -41,6 +41,14 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   if (update.visibility_timeout) s.visibility_timeout = *update.visibility_timeout;
   if (update.completed_retention) s.completed_retention = *update.completed_retention;
   if (update.dead_retention) s.dead_retention = *update.dead_retention;
+  if (update.key_concurrency_limit) s.key_concurrency_limit = *update.key_concurrency_limit;
+  if (update.key_limits) s.key_limits = *update.key_limits;
+  if (update.rate_limit) {
+    s.rate_limit = update.rate_limit->limit == 0 ? std::nullopt : update.rate_limit;
+  }
+  if (update.key_rate_limit) {
+    s.key_rate_limit = update.key_rate_limit->limit == 0 ? std::nullopt : update.key_rate_limit;
+  }
   return UpdateQueue(batch, name, s);
 }
 

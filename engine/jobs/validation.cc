@@ -158,8 +158,64 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
     RATCHET_RETURN_IF_ERROR(ValidateDuration(prefix + "visibility_timeout", *r.visibility_timeout,
                                              o.max_visibility_timeout));
   }
+  return ValidateConcurrencyKey(prefix + "concurrency_key", r.concurrency_key);
+}
+
+absl::Status ValidateConcurrencyKey(absl::string_view field, absl::string_view key) {
+  if (key.size() > kMaxConcurrencyKeyBytes) {
+    return InvalidArgument(field, absl::StrCat(key.size(), " bytes exceeds the limit of ",
+                                               kMaxConcurrencyKeyBytes, " bytes"));
+  }
+  RATCHET_RETURN_IF_ERROR(ValidateUtf8(field, key));
+  if (key.find('\0') != absl::string_view::npos) {
+    return InvalidArgument(field, "must not contain NUL (U+0000)");
+  }
   return absl::OkStatus();
 }
+
+namespace {
+
+absl::Status ValidateRateLimit(absl::string_view field, const RateLimit& r) {
+  if (r.limit < 1 || r.limit > kMaxRateLimit) {
+    return InvalidArgument(absl::StrCat(field, ".limit"),
+                           absl::StrCat(r.limit, " is outside [1, ", kMaxRateLimit, "]"));
+  }
+  if (r.period.count() < 1 || r.period > kMaxRatePeriod) {
+    return InvalidArgument(
+        absl::StrCat(field, ".period"),
+        absl::StrCat(r.period.count(), " ms is outside [1, ", kMaxRatePeriod.count(), "] ms"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFlowControl(const QueueSettings& s) {
+  if (s.key_concurrency_limit < 0 || s.key_concurrency_limit > kMaxConcurrency) {
+    return InvalidArgument(
+        "key_concurrency_limit",
+        absl::StrCat(s.key_concurrency_limit, " is outside [0, ", kMaxConcurrency, "]"));
+  }
+  if (s.key_limits.size() > kMaxKeyLimits) {
+    return InvalidArgument(
+        "key_limits",
+        absl::StrCat(s.key_limits.size(), " entries exceed the limit of ", kMaxKeyLimits));
+  }
+  for (const auto& [key, limit] : s.key_limits) {
+    const std::string field =
+        absl::StrCat("key_limits[", key.size() <= 64 && IsPrintableAscii(key) ? key : "...", "]");
+    if (key.empty()) return InvalidArgument(field, "the key must not be empty");
+    RATCHET_RETURN_IF_ERROR(ValidateConcurrencyKey(field, key));
+    if (limit < 1 || limit > kMaxConcurrency) {
+      return InvalidArgument(field, absl::StrCat(limit, " is outside [1, ", kMaxConcurrency, "]"));
+    }
+  }
+  if (s.rate_limit) RATCHET_RETURN_IF_ERROR(ValidateRateLimit("rate_limit", *s.rate_limit));
+  if (s.key_rate_limit) {
+    RATCHET_RETURN_IF_ERROR(ValidateRateLimit("key_rate_limit", *s.key_rate_limit));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w,
                               const EngineOptions& o) {
@@ -196,9 +252,10 @@ absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o) {
 }
 
 absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o) {
-  if (s.concurrency_limit < 0 || s.concurrency_limit > 1000000) {
-    return InvalidArgument("concurrency_limit",
-                           absl::StrCat(s.concurrency_limit, " is outside [0, 1000000]"));
+  if (s.concurrency_limit < 0 || s.concurrency_limit > kMaxConcurrency) {
+    return InvalidArgument(
+        "concurrency_limit",
+        absl::StrCat(s.concurrency_limit, " is outside [0, ", kMaxConcurrency, "]"));
   }
   RATCHET_RETURN_IF_ERROR(ValidateRetryPolicy("retry_policy", s.retry_policy));
   if (s.max_attempts < 1 || s.max_attempts > kMaxAttemptsLimit) {
@@ -209,7 +266,8 @@ absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& 
       ValidateDuration("visibility_timeout", s.visibility_timeout, o.max_visibility_timeout));
   RATCHET_RETURN_IF_ERROR(
       ValidateDuration("completed_retention", s.completed_retention, kMaxRetention));
-  return ValidateDuration("dead_retention", s.dead_retention, kMaxRetention);
+  RATCHET_RETURN_IF_ERROR(ValidateDuration("dead_retention", s.dead_retention, kMaxRetention));
+  return ValidateFlowControl(s);
 }
 
 absl::Status ValidateFilter(const DeadLetterFilter& f) {

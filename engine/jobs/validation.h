@@ -20,12 +20,19 @@ inline constexpr int kMaxPriority = 1000;
 inline constexpr int kMaxAttemptsLimit = 10000;
 inline constexpr int kMaxListLimit = 1000;
 inline constexpr int kMaxBulkLimit = 10000;
+inline constexpr size_t kMaxConcurrencyKeyBytes = 256;
+inline constexpr int kMaxConcurrency = 1000000;  // concurrency limits, queue and key
+inline constexpr size_t kMaxKeyLimits = 1000;    // QueueSettings::key_limits entries
+inline constexpr int kMaxRateLimit = 100000;     // RateLimit::limit
+inline constexpr Millis kMaxRatePeriod{24 * 3600 * 1000};
 
 // Queue and job-type names: 1..128 bytes of [A-Za-z0-9_.:-].
 absl::Status ValidateName(absl::string_view field, absl::string_view name);
 absl::Status ValidateRetryPolicy(absl::string_view field, const RetryPolicy& p);
 absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
                              const EngineOptions& o, TimePoint now);
+// A concurrency key: at most 256 bytes of UTF-8 without NUL ("" is none).
+absl::Status ValidateConcurrencyKey(absl::string_view field, absl::string_view key);
 absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w, const EngineOptions& o);
 absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);

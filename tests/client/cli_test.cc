@@ -70,6 +70,33 @@ TEST_F(CliTest, QueuesSetPauseResume) {
   EXPECT_NE(r.out.find("--jitter"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, FlowControlSettingsKeysAndExplain) {
+  CliRun r = Cli(
+      "queues set mail --key-concurrency 1 --key-limit vip=2 --rate 100/1000 --key-rate 5/60000");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("100/1000ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("5/60000ms"), std::string::npos) << r.out;
+  r = Cli("--json queues get mail");
+  EXPECT_NE(r.out.find("\"vip\": 2"), std::string::npos) << r.out;
+  ASSERT_EQ(Cli("enqueue mail send --concurrency-key acct").code, 0);
+  ASSERT_EQ(Cli("enqueue mail send --concurrency-key acct").code, 0);
+  r = Cli("get 1");
+  EXPECT_NE(r.out.find("concurrency_key   acct"), std::string::npos) << r.out;
+  v1::LeaseRequest lease;
+  lease.set_queue("mail");
+  lease.set_max_jobs(10);
+  ASSERT_EQ(client().Lease(lease)->jobs_size(), 1);
+  r = Cli("explain 2");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("key_concurrency"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("held by jobs 1"), std::string::npos) << r.out;
+  r = Cli("queues set mail --rate 10");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--rate"), std::string::npos) << r.out;
+  r = Cli("queues set mail --rate none");
+  EXPECT_EQ(r.code, 0) << r.out;
+}
+
 TEST_F(CliTest, DeadLetterListRedrivePurge) {
   ASSERT_EQ(Cli("enqueue mail send").code, 0);
   v1::LeaseRequest lease;

@@ -180,6 +180,7 @@ struct Harness {
         Bind(schedules.get(), &ScheduleService::PauseSchedule),
         Bind(schedules.get(), &ScheduleService::ResumeSchedule),
         Bind(schedules.get(), &ScheduleService::TriggerSchedule),
+        Bind(jobs.get(), &JobService::ExplainJob),
     };
   }
   ~Harness() {

@@ -126,6 +126,9 @@ class Client {
   absl::StatusOr<v1::EnqueueBatchResponse> EnqueueBatch(std::vector<v1::JobSpec> jobs,
                                                         CallOptions call = {});
   absl::StatusOr<v1::Job> GetJob(uint64_t job_id, CallOptions call = {});
+  // Why the job is not running now, and when it could (docs/api.md,
+  // ExplainJob). Read-only, retried. Errors: NOT_FOUND.
+  absl::StatusOr<v1::ExplainJobResponse> ExplainJob(uint64_t job_id, CallOptions call = {});
   absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req,
                                                 CallOptions call = {});
   absl::StatusOr<v1::JobState> CancelJob(uint64_t job_id, CallOptions call = {});

@@ -34,6 +34,7 @@
 #include "ratchet/base/random.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine_options.h"
+#include "ratchet/engine/explain.h"
 #include "ratchet/engine/salvage.h"
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/types.h"
@@ -152,6 +153,12 @@ class Engine {
 
   // A snapshot of one job as of the last durable write. Errors: NOT_FOUND.
   absl::StatusOr<Job> Get(JobId id);
+
+  // Why the job is not running now, and when it could (explain.h): from
+  // the engine's indexes in one sequencer step, so the answer agrees with
+  // what a Lease of its queue would do then. O(log n) plus at most 10
+  // holders. Errors: NOT_FOUND.
+  absl::StatusOr<JobExplanation> ExplainJob(JobId id);
 
   // Jobs of one queue in one state, a page at a time. Order: scheduled by
   // run_at; available in lease order; running by lease deadline; completed,

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,15 @@ struct RetryPolicy {
   JitterMode jitter = JitterMode::kFull;
 };
 
+// A rate limit: at most `limit` job starts (leases) in any window of
+// length `period`, counted with a sliding-window log (docs/consistency.md,
+// "Flow control"). limit in [1, 100000]; period in [1 ms, 24 h].
+struct RateLimit {
+  int limit = 0;
+  Millis period{0};
+  bool operator==(const RateLimit&) const = default;
+};
+
 // Per-queue settings, persisted. A queue is created with the engine's
 // default settings on its first enqueue.
 struct QueueSettings {
@@ -65,6 +75,15 @@ struct QueueSettings {
   Millis completed_retention{24 * 3600000};  // completed and cancelled jobs
   Millis dead_retention{7 * 24 * 3600000};   // dead-lettered jobs
   bool paused = false;                       // a paused queue leases nothing
+  // ---- Flow control (docs/consistency.md, "Flow control") ----
+  // Max running jobs per concurrency key (jobs without a key are not
+  // limited by it); 0 means unlimited. In [0, 1000000].
+  int key_concurrency_limit = 0;
+  // Named keys' own limits, replacing key_concurrency_limit for that key.
+  // At most kMaxKeyLimits (1000) entries; each limit in [1, 1000000].
+  std::map<std::string, int> key_limits;
+  std::optional<RateLimit> rate_limit;      // starts of the whole queue
+  std::optional<RateLimit> key_rate_limit;  // starts per concurrency key
 };
 
 // A partial change of a queue's settings (Engine::UpdateQueue): the fields
@@ -77,6 +96,12 @@ struct QueueSettingsUpdate {
   std::optional<Millis> visibility_timeout;
   std::optional<Millis> completed_retention;
   std::optional<Millis> dead_retention;
+  // ---- Flow control ----
+  std::optional<int> key_concurrency_limit;
+  std::optional<std::map<std::string, int>> key_limits;  // replaced whole
+  // A set RateLimit with limit 0 removes the limit.
+  std::optional<RateLimit> rate_limit;
+  std::optional<RateLimit> key_rate_limit;
 };
 
 struct EnqueueRequest {
@@ -95,6 +120,12 @@ struct EnqueueRequest {
   std::optional<int> max_attempts;           // >= 1; default from the queue
   std::optional<RetryPolicy> retry_policy;   // default from the queue
   std::optional<Millis> visibility_timeout;  // default from the queue
+  // ---- Flow control ----
+  // Optional concurrency key (a tenant, an account): the queue's per-key
+  // limits and per-key rate limit apply to jobs with the same key, and
+  // Lease serves ready keys round-robin. 0..256 bytes of UTF-8 without
+  // NUL; "" means no key.
+  std::string concurrency_key;
 };
 
 struct EnqueueResult {
@@ -153,6 +184,7 @@ struct LeasedJob {
   std::vector<JournalEntry> journal;
   std::vector<WorkflowEvent> events;
   std::string schedule_id;  // the schedule that fired this job, if any
+  std::string concurrency_key;
 };
 
 struct HeartbeatRequest {
@@ -233,6 +265,7 @@ struct Job {
   std::vector<AttemptError> errors;  // the most recent, oldest first
   WorkflowId workflow_id = 0;        // the workflow it belongs to, if any
   std::string schedule_id;           // the schedule that fired it, if any
+  std::string concurrency_key;       // "" if none
 };
 
 struct ListRequest {
@@ -309,6 +342,9 @@ struct EngineStats {
   // serve, end or check one for a departed caller. It grows with the
   // leases that change, not with the number parked.
   uint64_t parked_lease_checks = 0;
+  // Rate-limit starts held now (in memory and in the meta column family):
+  // those within their limit's period, plus expired ones not yet deleted.
+  uint64_t rate_limit_starts = 0;
 };
 
 }  // namespace ratchet
