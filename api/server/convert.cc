@@ -46,6 +46,34 @@ absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& p, absl::string_vie
   return out;
 }
 
+absl::StatusOr<UniqueOptions> FromProto(const pb::UniqueOptions& u, absl::string_view field) {
+  UniqueOptions out;
+  switch (u.by()) {
+    case pb::UNIQUE_BY_UNSPECIFIED:
+    case pb::UNIQUE_BY_ARGS:
+      out.by = UniqueBy::kArgs;
+      break;
+    case pb::UNIQUE_BY_KEY:
+      out.by = UniqueBy::kKey;
+      break;
+    default:
+      return InvalidArgument(Sub(field, "by"), absl::StrCat("unknown value ", u.by()));
+  }
+  out.key = u.key();
+  if (u.states_size() > 0) {
+    out.states.clear();
+    for (int i = 0; i < u.states_size(); ++i) {
+      RATCHET_ASSIGN_OR_RETURN(
+          JobState s, FromProto(u.states(i), absl::StrCat(Sub(field, "states"), "[", i, "]")));
+      out.states.push_back(s);
+    }
+  }
+  if (u.has_period()) {
+    RATCHET_ASSIGN_OR_RETURN(out.period, FromProtoDuration(u.period(), Sub(field, "period")));
+  }
+  return out;
+}
+
 absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_view field) {
   EnqueueRequest out;
   out.queue = spec.queue();
@@ -69,6 +97,9 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
     RATCHET_ASSIGN_OR_RETURN(
         out.visibility_timeout,
         FromProtoDuration(spec.visibility_timeout(), Sub(field, "visibility_timeout")));
+  }
+  if (spec.has_unique()) {
+    RATCHET_ASSIGN_OR_RETURN(out.unique, FromProto(spec.unique(), Sub(field, "unique")));
   }
   return out;
 }
@@ -176,6 +207,13 @@ absl::StatusOr<RateLimit> FromProto(const pb::RateLimit& r, absl::string_view fi
   return out;
 }
 
+void ToProto(const EnqueueResult& r, pb::EnqueueResponse* out) {
+  out->set_job_id(r.id);
+  out->set_duplicate(r.duplicate);
+  out->set_unique_match(r.unique_match);
+  if (r.unique_match) out->set_unique_match_state(ToProto(r.unique_match_state));
+}
+
 pb::JobState ToProto(JobState state) {
   switch (state) {
     case JobState::kScheduled:
@@ -274,6 +312,7 @@ void ToProto(const Job& j, pb::Job* out) {
   out->set_workflow_id(j.workflow_id);
   out->set_schedule_id(j.schedule_id);
   out->set_concurrency_key(j.concurrency_key);
+  out->set_unique_key(j.unique_key);
 }
 
 pb::StepState ToProto(StepState s) {

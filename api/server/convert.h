@@ -33,6 +33,8 @@ absl::Status PrefixField(const absl::Status& s, absl::string_view prefix);
 // `field` prefixes error messages, e.g. "jobs[3]". Times and durations out
 // of protobuf's range are INVALID_ARGUMENT naming the field.
 absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_view field);
+// Checks enum values only; the engine checks the rest (ValidateUnique).
+absl::StatusOr<UniqueOptions> FromProto(const pb::UniqueOptions& u, absl::string_view field);
 absl::StatusOr<RetryPolicy> FromProto(const pb::RetryPolicy& policy, absl::string_view field);
 // UNSPECIFIED and unknown values are INVALID_ARGUMENT naming `field`.
 absl::StatusOr<JobState> FromProto(pb::JobState state, absl::string_view field);
@@ -53,6 +55,7 @@ void ToProto(const RetryPolicy& policy, pb::RetryPolicy* out);
 void ToProto(const QueueSettings& settings, pb::QueueSettings* out);
 void ToProto(const QueueInfo& info, pb::QueueInfo* out);
 void ToProto(const Job& job, pb::Job* out);
+void ToProto(const EnqueueResult& result, pb::EnqueueResponse* out);
 void ToProto(const LeasedJob& job, pb::LeasedJob* out);
 void ToProto(const FailResult& result, pb::FailResponse* out);
 void ToProto(const ListResult& result, pb::ListJobsResponse* out);

@@ -25,10 +25,7 @@ grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
   if (!job.ok()) return call->Reject(job.status());
   ctx_->engine().EnqueueAsync(std::move(*job), [call, resp](absl::StatusOr<EnqueueResult> r) {
     // The engine names the fields of the job ("queue"); the API, of the request.
-    call->Reply(PrefixField(r.status(), "job."), [&] {
-      resp->set_job_id(r->id);
-      resp->set_duplicate(r->duplicate);
-    });
+    call->Reply(PrefixField(r.status(), "job."), [&] { ToProto(*r, resp); });
   });
   return call;
 }
@@ -48,9 +45,7 @@ grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext*,
                                    [call, resp](absl::StatusOr<std::vector<EnqueueResult>> r) {
                                      call->Reply(r.status(), [&] {
                                        for (const EnqueueResult& e : *r) {
-                                         v1::EnqueueResponse* out = resp->add_results();
-                                         out->set_job_id(e.id);
-                                         out->set_duplicate(e.duplicate);
+                                         ToProto(e, resp->add_results());
                                        }
                                      });
                                    });

@@ -8,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "commands.h"
 #include "output.h"
 #include "ratchet/api/time_codec.h"
@@ -26,6 +28,11 @@ struct JobOptions {
   std::optional<int64_t> delay_ms;
   std::optional<int> priority;
   std::optional<int> max_attempts;
+  // Unique jobs: any of these makes the job unique.
+  std::string unique_by;  // "args" | "key" ("" : key if --unique-key, else args)
+  std::string unique_key;
+  std::string unique_states;  // comma-separated; "" : the live states
+  std::optional<int64_t> unique_period_ms;
   uint64_t job_id = 0;
   std::string state = "available";
   int limit = 0;
@@ -44,6 +51,24 @@ absl::StatusOr<v1::JobState> ParseState(const std::string& text) {
   return s;
 }
 
+bool WantsUnique(const JobOptions& o) {
+  return !o.unique_by.empty() || !o.unique_key.empty() || !o.unique_states.empty() ||
+         o.unique_period_ms.has_value();
+}
+
+absl::Status FillUnique(const JobOptions& o, v1::UniqueOptions* u) {
+  const bool by_key = o.unique_by == "key" || (o.unique_by.empty() && !o.unique_key.empty());
+  u->set_by(by_key ? v1::UNIQUE_BY_KEY : v1::UNIQUE_BY_ARGS);
+  u->set_key(o.unique_key);
+  for (absl::string_view text : absl::StrSplit(o.unique_states, ',', absl::SkipWhitespace())) {
+    auto state = ParseState(std::string(absl::StripAsciiWhitespace(text)));
+    if (!state.ok()) return InvalidArgument("--unique-states", state.status().message());
+    u->add_states(*state);
+  }
+  if (o.unique_period_ms) *u->mutable_period() = ToProtoDuration(Millis(*o.unique_period_ms));
+  return absl::OkStatus();
+}
+
 void PrintJob(const v1::Job& j) {
   Table t({"FIELD", "VALUE"});
   t.Add({"id", std::to_string(j.id())});
@@ -54,6 +79,7 @@ void PrintJob(const v1::Job& j) {
   t.Add({"priority", std::to_string(j.priority())});
   t.Add({"idempotency_key", j.idempotency_key()});
   t.Add({"concurrency_key", j.concurrency_key()});
+  if (!j.unique_key().empty()) t.Add({"unique_key", j.unique_key()});
   t.Add({"created_at", FormatTime(j.created_at())});
   t.Add({"run_at", FormatTime(j.run_at())});
   t.Add({"lease_deadline", FormatTime(j.lease_deadline())});
@@ -80,7 +106,14 @@ absl::Status Enqueue(Client& c, const JobOptions& o, bool json) {
   if (o.delay_ms) *job.mutable_delay() = ToProtoDuration(Millis(*o.delay_ms));
   if (o.priority) job.set_priority(*o.priority);
   if (o.max_attempts) job.set_max_attempts(*o.max_attempts);
+  if (WantsUnique(o)) RATCHET_RETURN_IF_ERROR(FillUnique(o, job.mutable_unique()));
   RATCHET_ASSIGN_OR_RETURN(auto r, c.Enqueue(std::move(job)));
+  if (r.unique_match() && !json) {
+    std::printf("unique match: job %llu (%s); nothing enqueued\n",
+                static_cast<unsigned long long>(r.job_id()),
+                JobStateName(r.unique_match_state()).c_str());
+    return absl::OkStatus();
+  }
   PrintAccepted(r, json, "enqueued", "job", r.duplicate(), r.job_id());
   return absl::OkStatus();
 }
@@ -160,6 +193,15 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
   enqueue->add_option("--delay-ms", o->delay_ms, "start no earlier than this from now, ms");
   enqueue->add_option("--priority", o->priority, "0..1000, lower first (default 100)");
   enqueue->add_option("--max-attempts", o->max_attempts, "attempts before dead-lettering");
+  enqueue
+      ->add_option("--unique-by", o->unique_by,
+                   "unique job: 'args' (type and payload) or 'key' (--unique-key)")
+      ->check(CLI::IsMember({"args", "key"}));
+  enqueue->add_option("--unique-key", o->unique_key, "unique job by this key (1..256 bytes)");
+  enqueue->add_option("--unique-states", o->unique_states,
+                      "covered states, comma-separated (default scheduled,available,running)");
+  enqueue->add_option("--unique-period-ms", o->unique_period_ms,
+                      "only match jobs created less than this long ago, ms (default: any age)");
   runner.Bind(enqueue, o, Enqueue);
 
   CLI::App* get = app.add_subcommand("get", "show one job");

@@ -63,7 +63,11 @@ absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view valu
       return ParseStored(cf, key, value, &r);
     }
     case Cf::kIdempotency: {
-      if (key.empty() || key[0] != 'k') return absl::OkStatus();  // 'e': expiry index
+      if (!key.empty() && key[0] == 'u') {  // a unique job's entry
+        UniqueRecord r;
+        return ParseStored(cf, key, value, &r);
+      }
+      if (key.empty() || key[0] != 'k') return absl::OkStatus();  // 'e', 'x': indexes
       IdempotencyRecord r;
       return ParseStored(cf, key, value, &r);
     }

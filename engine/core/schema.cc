@@ -69,6 +69,16 @@ std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
 
 std::string IdempotencyExpiryPrefix() { return KeyBuilder().U8('e').Build(); }
 
+std::string UniqueKey(std::string_view queue, char by, std::string_view digest) {
+  return KeyBuilder().U8('u').Str(queue).U8(static_cast<uint8_t>(by)).Raw(digest).Build();
+}
+
+std::string UniqueCleanupKey(int64_t due_at_ms, std::string_view unique_key) {
+  return KeyBuilder().U8('x').I64(due_at_ms).Raw(unique_key).Build();
+}
+
+std::string UniqueCleanupPrefix() { return KeyBuilder().U8('x').Build(); }
+
 std::string WorkflowKey(WorkflowId id) { return KeyBuilder().U8('w').U64(id).Build(); }
 
 std::string StepKey(WorkflowId id, int index) {
@@ -220,6 +230,7 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   j.workflow_id = r.workflow_id();
   j.schedule_id = r.schedule_id();
   j.concurrency_key = r.concurrency_key();
+  j.unique_key = r.unique_key();
   return j;
 }
 

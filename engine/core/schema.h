@@ -24,6 +24,7 @@ using records::QueueRecord;
 using records::ScheduleRecord;
 using records::StepOutputRecord;
 using records::StepRecord;
+using records::UniqueRecord;
 using records::WorkflowRecord;
 
 // meta CF
@@ -79,6 +80,13 @@ std::string IdempotencyKey(std::string_view queue, std::string_view key);
 std::string IdempotencyExpiryKey(int64_t expires_at_ms, std::string_view queue,
                                  std::string_view key);
 std::string IdempotencyExpiryPrefix();
+// idempotency CF, unique jobs: 'u' queue 0x00 by digest -> UniqueRecord,
+// where `by` is 'a' (digest: ContentFingerprint(job_type, payload)) or 'k'
+// (digest: ContentFingerprint("", unique key)); and the cleanup index 'x'
+// be64(due_at) unique-key -> "" (engine/jobs/unique_jobs.h).
+std::string UniqueKey(std::string_view queue, char by, std::string_view digest);
+std::string UniqueCleanupKey(int64_t due_at_ms, std::string_view unique_key);
+std::string UniqueCleanupPrefix();
 
 // quarantine CF: cf name 0x00 original key -> the original value (salvage).
 std::string QuarantineKey(storage::Cf cf, std::string_view key);

@@ -196,6 +196,7 @@ void JobMachine::FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& 
   SetState(r, state);
   r.set_finished_at_ms(ToUnixMs(now));
   jobs_.Save(batch, r);
+  unique_.OnFinish(batch, r);
   if (state == JobState::kDead) {
     batch.Put(Cf::kDeadLetters, DeadKey(r), "");
   } else {

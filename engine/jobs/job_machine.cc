@@ -18,11 +18,16 @@ absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
   std::vector<EnqueuePlan> plans(reqs.size());
   // (queue, key) -> (request index, fingerprint) for keys earlier in this call.
   absl::flat_hash_map<std::string, std::pair<int, std::string>> seen;
+  absl::flat_hash_map<std::string, int> unique_earlier;
   for (size_t i = 0; i < reqs.size(); ++i) {
     const EnqueueRequest& req = reqs[i];
     std::string prefix = names == FieldNames::kIndexed ? absl::StrCat("jobs[", i, "].") : "";
     RATCHET_RETURN_IF_ERROR(ValidateEnqueue(prefix, req, jobs_.options(), now));
-    if (req.idempotency_key.empty()) continue;
+    if (req.unique) RATCHET_RETURN_IF_ERROR(ValidateUnique(prefix + "unique", *req.unique));
+    if (req.idempotency_key.empty()) {
+      RATCHET_RETURN_IF_ERROR(PlanUnique(batch, now, reqs, i, unique_earlier, plans));
+      continue;
+    }
     std::string fingerprint = ContentFingerprint(req.job_type, req.payload);
     std::string ikey = IdempotencyKey(req.queue, req.idempotency_key);
     auto conflict = [&](std::string existing) {
@@ -46,8 +51,36 @@ absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
     }
     seen[ikey] = {static_cast<int>(i), fingerprint};
     plans[i].fingerprint = std::move(fingerprint);
+    RATCHET_RETURN_IF_ERROR(PlanUnique(batch, now, reqs, i, unique_earlier, plans));
   }
   return plans;
+}
+
+absl::Status JobMachine::PlanUnique(storage::Batch& batch, TimePoint now,
+                                    const std::vector<EnqueueRequest>& reqs, size_t i,
+                                    absl::flat_hash_map<std::string, int>& earlier,
+                                    std::vector<EnqueuePlan>& plans) {
+  const EnqueueRequest& req = reqs[i];
+  if (!req.unique) return absl::OkStatus();
+  std::string entry = UniqueJobs::EntryKey(req);
+  EnqueuePlan& plan = plans[i];
+  if (auto it = earlier.find(entry); it != earlier.end()) {
+    // The entry will name that earlier job once this write lands.
+    if (auto state = UniqueJobs::MatchesEarlier(reqs[it->second], req, now)) {
+      plan.unique_match_of = it->second;
+      plan.unique_match_state = *state;
+      return absl::OkStatus();
+    }
+  } else {
+    RATCHET_ASSIGN_OR_RETURN(auto match, unique_.Find(batch, now, req, entry));
+    if (match) {
+      plan.unique_match = match->id;
+      plan.unique_match_state = match->state;
+      return absl::OkStatus();
+    }
+  }
+  earlier[std::move(entry)] = static_cast<int>(i);
+  return absl::OkStatus();
 }
 
 JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequest& req,
@@ -77,6 +110,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
     r.set_schedule_id(origin->schedule_id);
     r.set_schedule_tick_ms(origin->schedule_tick_ms);
   }
+  if (req.unique) UniqueJobs::OnInsert(batch, req, r);
   jobs_.Save(batch, r);
   if (!req.idempotency_key.empty()) {
     IdempotencyRecord rec;
@@ -125,6 +159,10 @@ absl::StatusOr<std::vector<EnqueueResult>> JobMachine::Enqueue(
       results[i] = {plans[i].existing, true};
     } else if (plans[i].duplicate_of >= 0) {
       results[i] = {results[plans[i].duplicate_of].id, true};
+    } else if (plans[i].unique_match != 0 || plans[i].unique_match_of >= 0) {
+      const JobId id =
+          plans[i].unique_match != 0 ? plans[i].unique_match : results[plans[i].unique_match_of].id;
+      results[i] = {id, false, true, plans[i].unique_match_state};
     } else {
       results[i] = {Insert(batch, now, reqs[i], plans[i].fingerprint), false};
     }

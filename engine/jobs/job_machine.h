@@ -21,10 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "job_store.h"
 #include "ratchet/base/random.h"
 #include "ratchet/engine/types.h"
+#include "unique_jobs.h"
 
 namespace ratchet::internal {
 
@@ -57,10 +59,15 @@ class JobMachine {
     JobId existing = 0;       // duplicate of a stored job
     int duplicate_of = -1;    // duplicate of an earlier request in the same call
     std::string fingerprint;  // of a keyed job to insert
+    // Unique jobs: the stored job it matches, or an earlier request of the
+    // same call (a job about to be inserted) it matches, and that job's state.
+    JobId unique_match = 0;
+    int unique_match_of = -1;
+    JobState unique_match_state = JobState::kScheduled;
   };
 
   // `jobs` and `random` are borrowed and must outlive this object.
-  JobMachine(JobStore* jobs, Random* random) : jobs_(*jobs), random_(*random) {}
+  JobMachine(JobStore* jobs, Random* random) : jobs_(*jobs), random_(*random), unique_(jobs) {}
 
   // Enqueues all or none, and applies `app_writes`, in one write.
   absl::StatusOr<std::vector<EnqueueResult>> Enqueue(storage::Batch& batch, TimePoint now,
@@ -85,7 +92,8 @@ class JobMachine {
 
   // ---- For the owners of engine-made jobs (workflows, schedules). ----
 
-  // Validates `reqs` and resolves their idempotency keys; changes nothing.
+  // Validates `reqs` and resolves their idempotency keys and unique options;
+  // changes nothing (it may promote due jobs, as a Lease would).
   absl::StatusOr<std::vector<EnqueuePlan>> PlanEnqueue(storage::Batch& batch, TimePoint now,
                                                        const std::vector<EnqueueRequest>& reqs,
                                                        FieldNames names);
@@ -133,8 +141,17 @@ class JobMachine {
   // Records a start in the rate-limit logs that apply to `r` (start_logs.h).
   void LogStart(storage::Batch& batch, const QueueState& q, const JobRecord& r);
 
+  // The unique-options part of PlanEnqueue for request `i`, which would
+  // otherwise be inserted. `earlier`: entry -> index of an earlier request
+  // of the call to be inserted.
+  absl::Status PlanUnique(storage::Batch& batch, TimePoint now,
+                          const std::vector<EnqueueRequest>& reqs, size_t i,
+                          absl::flat_hash_map<std::string, int>& earlier,
+                          std::vector<EnqueuePlan>& plans);
+
   JobStore& jobs_;
   Random& random_;
+  UniqueJobs unique_;
 };
 
 }  // namespace ratchet::internal

@@ -32,6 +32,13 @@ absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, in
       int n,
       SweepIdempotencyKeys(batch, ToUnixMs(now), std::max(kMinSliceKeys, max_keys - deleted)));
   deleted += n;
+  // Unique jobs' entries whose job is gone or no longer covered, by the clock.
+  bool unique_backlog = false;
+  RATCHET_ASSIGN_OR_RETURN(
+      n, unique_.Sweep(batch, ToUnixMs(now), std::max(kMinSliceKeys, max_keys - deleted),
+                       &unique_backlog));
+  deleted += n;
+  idempotency_backlog_ = idempotency_backlog_ || unique_backlog;
   keys_deleted_ += static_cast<uint64_t>(deleted);
   largest_pass_keys_ = std::max(largest_pass_keys_, static_cast<uint64_t>(deleted));
   return deleted;

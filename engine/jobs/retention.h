@@ -34,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "job_store.h"
+#include "unique_jobs.h"
 
 namespace ratchet::internal {
 
@@ -46,7 +47,7 @@ inline constexpr int64_t kRecheckMs = 100;
 class JobRetention {
  public:
   // `jobs` is borrowed and must outlive this object.
-  explicit JobRetention(JobStore* jobs) : jobs_(*jobs) {}
+  explicit JobRetention(JobStore* jobs) : jobs_(*jobs), unique_(jobs) {}
 
   // One bounded pass: deletes at most about `max_keys` keys (a job is its
   // record and its index entry). Returns the number of keys deleted.
@@ -76,6 +77,7 @@ class JobRetention {
   int64_t Tick(TimePoint now);
 
   JobStore& jobs_;
+  UniqueJobs unique_;  // its entries' cleanup keys are swept with the idempotency keys
   // The sweeper's time (ms since the epoch), and the steady clock when it
   // was last read.
   std::optional<int64_t> sweeper_ms_;

@@ -95,6 +95,72 @@ TEST_F(JobServiceTest, EnqueueErrorsNameTheFieldPathOfTheRequest) {
   EXPECT_EQ(batch.status().message().rfind("jobs[2].payload: ", 0), 0u) << batch.status();
 }
 
+v1::JobSpec UniqueSpec(const std::string& payload) {
+  v1::JobSpec job = Spec("uq", payload);
+  job.mutable_unique();  // by args, the live states, any age
+  return job;
+}
+
+// Unique jobs through gRPC and the client (which gives every job a random
+// idempotency key: the unique match must still be found).
+TEST_F(JobServiceTest, UniqueEnqueueAnswersTheMatchingJob) {
+  auto first = client().Enqueue(UniqueSpec("user=7"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_FALSE(first->unique_match());
+  auto second = client().Enqueue(UniqueSpec("user=7"));
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_TRUE(second->unique_match());
+  EXPECT_FALSE(second->duplicate());
+  EXPECT_EQ(second->job_id(), first->job_id());
+  EXPECT_EQ(second->unique_match_state(), v1::JOB_STATE_AVAILABLE);
+  // Within a batch the second matches the first.
+  auto batch = client().EnqueueBatch({UniqueSpec("user=8"), UniqueSpec("user=8")});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_FALSE(batch->results(0).unique_match());
+  EXPECT_TRUE(batch->results(1).unique_match());
+  EXPECT_EQ(batch->results(1).job_id(), batch->results(0).job_id());
+  // By key, with covered states given: GetJob shows the key.
+  v1::JobSpec keyed = UniqueSpec("a");
+  keyed.mutable_unique()->set_by(v1::UNIQUE_BY_KEY);
+  keyed.mutable_unique()->set_key("account-7");
+  keyed.mutable_unique()->add_states(v1::JOB_STATE_SCHEDULED);
+  keyed.mutable_unique()->add_states(v1::JOB_STATE_AVAILABLE);
+  auto k1 = client().Enqueue(keyed);
+  ASSERT_TRUE(k1.ok()) << k1.status();
+  keyed.set_payload("b");
+  auto k2 = client().Enqueue(keyed);
+  ASSERT_TRUE(k2.ok()) << k2.status();
+  EXPECT_TRUE(k2->unique_match());
+  EXPECT_EQ(k2->job_id(), k1->job_id());
+  EXPECT_EQ(client().GetJob(k1->job_id())->unique_key(), "account-7");
+}
+
+TEST_F(JobServiceTest, BadUniqueOptionsNameTheField) {
+  auto expect_field = [&](const v1::JobSpec& job, const std::string& field) {
+    auto r = client().Enqueue(job);
+    EXPECT_STATUS(r.status(), StatusCode::kInvalidArgument, kReasonInvalidArgument);
+    EXPECT_EQ(r.status().message().rfind(field + ": ", 0), 0u) << r.status();
+  };
+  v1::JobSpec job = UniqueSpec("p");
+  job.mutable_unique()->add_states(v1::JOB_STATE_UNSPECIFIED);
+  expect_field(job, "job.unique.states[0]");
+  job = UniqueSpec("p");
+  job.mutable_unique()->add_states(v1::JOB_STATE_RUNNING);
+  expect_field(job, "job.unique.states");
+  job = UniqueSpec("p");
+  job.mutable_unique()->set_key("k");
+  expect_field(job, "job.unique.key");
+  job = UniqueSpec("p");
+  job.mutable_unique()->set_by(v1::UNIQUE_BY_KEY);
+  expect_field(job, "job.unique.key");
+  job = UniqueSpec("p");
+  job.mutable_unique()->mutable_period()->set_seconds(0);
+  expect_field(job, "job.unique.period");
+  job = UniqueSpec("p");
+  job.mutable_unique()->set_by(static_cast<v1::UniqueBy>(9));
+  expect_field(job, "job.unique.by");
+}
+
 // Times outside protobuf's documented ranges are INVALID_ARGUMENT naming the
 // field; none reaches the engine's millisecond arithmetic.
 TEST_F(JobServiceTest, OutOfRangeTimesAreInvalidArgumentNamingTheField) {

@@ -49,6 +49,29 @@ TEST_F(CliTest, ErrorsCarryCodeAndReasonAndExitOne) {
   EXPECT_NE(r.out.find("--state"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, EnqueueUniqueSaysWhichJobMatched) {
+  CliRun r = Cli("enqueue users refresh --payload user=7 --unique-by args");
+  EXPECT_EQ(r.out, "enqueued job 1\n");
+  r = Cli("enqueue users refresh --payload user=7 --unique-by args");
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out, "unique match: job 1 (available); nothing enqueued\n");
+  r = Cli("--json enqueue users refresh --payload user=7 --unique-states scheduled,available");
+  EXPECT_NE(r.out.find("\"unique_match\": true"), std::string::npos) << r.out;
+  r = Cli("enqueue users sync --payload a --unique-key acct-7 --unique-period-ms 60000");
+  EXPECT_EQ(r.out, "enqueued job 2\n");
+  r = Cli("enqueue users sync --payload b --unique-key acct-7 --unique-period-ms 60000");
+  EXPECT_EQ(r.out, "unique match: job 2 (available); nothing enqueued\n");
+  r = Cli("get 2");
+  EXPECT_NE(r.out.find("unique_key        acct-7"), std::string::npos) << r.out;
+  r = Cli("enqueue users refresh --unique-states running");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("job.unique.states"), std::string::npos) << r.out;
+  r = Cli("enqueue users refresh --unique-states bogus");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--unique-states"), std::string::npos) << r.out;
+  EXPECT_EQ(Cli("enqueue users refresh --unique-by other").code, 2);
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli("").code, 2);
   EXPECT_EQ(Cli("get notanumber").code, 2);

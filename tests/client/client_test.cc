@@ -79,6 +79,30 @@ TEST_F(ClientTest, RetriedEnqueueWithoutKeyNeverDuplicatesTheJob) {
   EXPECT_EQ(client().GetQueue("q")->available(), 1);
 }
 
+// A unique job's retried Enqueue (answer lost after the write) is answered
+// by its idempotency key: the job it inserted, as a duplicate, not as a
+// unique match; a later enqueue with the same args is the unique match.
+TEST_F(ClientTest, RetriedUniqueEnqueueIsADuplicateOfItsOwnJob) {
+  Drops drops{.method = "/ratchet.v1.JobService/Enqueue"};
+  drops.left = 1;
+  auto lossy = LossyClient(&drops);
+  v1::JobSpec job;
+  job.set_queue("q");
+  job.set_job_type("refresh");
+  job.set_payload("user=7");
+  job.mutable_unique();
+  auto r = lossy->Enqueue(job);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(drops.calls.load(), 2);
+  EXPECT_TRUE(r->duplicate());
+  EXPECT_FALSE(r->unique_match());
+  auto again = client().Enqueue(job);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->unique_match());
+  EXPECT_EQ(again->job_id(), r->job_id());
+  EXPECT_EQ(client().GetQueue("q")->available(), 1);
+}
+
 TEST_F(ClientTest, RetriesStopAfterMaxAttempts) {
   Drops drops{.method = "/ratchet.v1.JobService/GetJob"};
   drops.left = 100;

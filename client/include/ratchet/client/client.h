@@ -121,7 +121,10 @@ class Client {
 
   // ---- JobService ----
   // Sets a random idempotency key (auto-<32 hex>) when job.idempotency_key
-  // is empty; the key is in the response's job, via GetJob.
+  // is empty; the key is in the response's job, via GetJob. A job with
+  // `unique` set that matches an existing one answers unique_match = true
+  // and that job's id (a retry whose first attempt was written answers
+  // duplicate = true instead: the key is checked first).
   absl::StatusOr<v1::EnqueueResponse> Enqueue(v1::JobSpec job, CallOptions call = {});
   absl::StatusOr<v1::EnqueueBatchResponse> EnqueueBatch(std::vector<v1::JobSpec> jobs,
                                                         CallOptions call = {});

@@ -81,15 +81,20 @@ class Engine {
   // ---- Blocking API. Each returns once its write is durable. ----
 
   // Enqueues one job. Returns the new id, or the existing id with
-  // duplicate=true when the idempotency key is known with the same content.
+  // duplicate=true when the idempotency key is known with the same content,
+  // or with unique_match=true when req.unique matches a job (then nothing is
+  // written; docs/consistency.md, "Unique jobs").
   // Errors: INVALID_ARGUMENT naming the field and limit (reason
-  // PAYLOAD_TOO_LARGE for the payload); ALREADY_EXISTS/IDEMPOTENCY_CONFLICT,
-  // naming the existing job, if the key is known with another job type or
-  // payload.
+  // PAYLOAD_TOO_LARGE for the payload; "unique.key", "unique.states",
+  // "unique.period" for bad or conflicting unique options);
+  // ALREADY_EXISTS/IDEMPOTENCY_CONFLICT, naming the existing job, if the key
+  // is known with another job type or payload; DATA_LOSS if the unique entry
+  // or the job it names does not parse.
   absl::StatusOr<EnqueueResult> Enqueue(EnqueueRequest req);
 
   // Enqueues all or none, in one atomic write. Results are in request order;
-  // a key repeated inside the batch yields the first job's id.
+  // a key repeated inside the batch yields the first job's id, and a unique
+  // request matching an earlier one of the batch yields it (unique_match).
   // Errors: as Enqueue, with the index in the field name ("jobs[3].queue").
   absl::StatusOr<std::vector<EnqueueResult>> EnqueueBatch(std::vector<EnqueueRequest> reqs);
 

@@ -104,6 +104,36 @@ struct QueueSettingsUpdate {
   std::optional<RateLimit> key_rate_limit;
 };
 
+// ---- Unique jobs (issue 12) ----
+// What makes two enqueues "the same job" for uniqueness.
+enum class UniqueBy : uint8_t {
+  kArgs = 0,  // job_type and payload (SHA-256 of both)
+  kKey = 1,   // UniqueOptions::key
+};
+
+// "At most one job with these args (or this key) in these states within
+// this period", per queue (docs/consistency.md, "Unique jobs"). An enqueue
+// that matches such a job inserts nothing and answers that job's id
+// (EnqueueResult::unique_match).
+//
+// States are judged as uniqueness sees them: a live job that has started
+// (attempts > 0: running, or waiting for a retry) counts as kRunning, so
+// kScheduled and kAvailable mean "never started". A waiting job counts as
+// kAvailable once its run_at has passed or a Lease or List found it due.
+struct UniqueOptions {
+  UniqueBy by = UniqueBy::kArgs;
+  // kKey only (and required then): 1..256 bytes of UTF-8.
+  std::string key;
+  // The covered states: not empty, and closed under "can come before": a
+  // job that has left them must never come back into them, so kAvailable
+  // needs kScheduled; kRunning needs both; a terminal state needs all three
+  // live states. Default: the live states.
+  std::vector<JobState> states = {JobState::kScheduled, JobState::kAvailable, JobState::kRunning};
+  // Only a job created less than this long ago matches; > 0. nullopt: any
+  // age (as long as the job is stored: retention ends it).
+  std::optional<Millis> period;
+};
+
 struct EnqueueRequest {
   std::string queue;     // 1..128 bytes of [A-Za-z0-9_.:-]
   std::string job_type;  // 1..128 bytes of [A-Za-z0-9_.:-]
@@ -126,6 +156,11 @@ struct EnqueueRequest {
   // Lease serves ready keys round-robin. 0..256 bytes of UTF-8 without
   // NUL; "" means no key.
   std::string concurrency_key;
+
+  // ---- Unique jobs (issue 12) ----
+  // Optional. Checked after the idempotency key (an idempotency duplicate
+  // wins). Workflow steps and schedule ticks carry none.
+  std::optional<UniqueOptions> unique;
 };
 
 struct EnqueueResult {
@@ -133,6 +168,14 @@ struct EnqueueResult {
   // True when the idempotency key matched an existing job: `id` is that job's
   // id ("duplicate of <id>") and nothing was written.
   bool duplicate = false;
+
+  // ---- Unique jobs (issue 12) ----
+  // True when UniqueOptions matched an existing job (or an earlier job of the
+  // same batch): `id` is that job's id, and nothing was written (not even
+  // the idempotency key). Never true together with `duplicate`.
+  bool unique_match = false;
+  // The matched job's state as uniqueness saw it (see UniqueOptions).
+  JobState unique_match_state = JobState::kScheduled;
 };
 
 struct LeaseRequest {
@@ -266,6 +309,9 @@ struct Job {
   WorkflowId workflow_id = 0;        // the workflow it belongs to, if any
   std::string schedule_id;           // the schedule that fired it, if any
   std::string concurrency_key;       // "" if none
+
+  // ---- Unique jobs (issue 12) ----
+  std::string unique_key;  // UniqueOptions::key of a job enqueued unique by key
 };
 
 struct ListRequest {
