@@ -6,7 +6,10 @@
 //   2. the raw RocksDB limit on the same disk in the same run: synced single
 //      Puts, and synced WriteBatches of the engine's average group-commit size;
 //   3. time to reopen with N live jobs (default 1,000,000) and resident
-//      memory per live job beyond RocksDB's own memory.
+//      memory per live job beyond RocksDB's own memory;
+//   4. flow control's cost (issue 12): the batched run again with every job
+//      carrying one of --keys distinct concurrency keys (10,000 by default)
+//      under a per-key limit of 1, as a ratio of the unkeyed run.
 #include <unistd.h>
 
 #include <atomic>
@@ -70,8 +73,11 @@ std::unique_ptr<Engine> OpenEngine(const std::string& dir) {
   return OpenEngineOrExit(options);
 }
 
-EnqueueRequest Job(const std::string& queue) {
-  return EnqueueRequest{queue, "bench", std::string(100, 'x'), ""};
+// A job of `queue`; with keys > 0, the concurrency key "k<n % keys>".
+EnqueueRequest Job(const std::string& queue, int keys = 0, int n = 0) {
+  EnqueueRequest request{queue, "bench", std::string(100, 'x'), ""};
+  if (keys > 0) request.concurrency_key = "k" + std::to_string(n % keys);
+  return request;
 }
 
 struct E2eResult {
@@ -85,8 +91,15 @@ struct E2eResult {
 
 // Producer and consumer run concurrently; `batch` jobs per enqueue and per
 // lease call (1 = single operations), up to `window` calls in flight each.
-E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
+// With keys > 0 the queue has a per-key limit of 1 and job n carries key
+// n % keys.
+E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window, int keys = 0) {
   auto engine = OpenEngine(dir);
+  if (keys > 0) {
+    QueueSettingsUpdate update;
+    update.key_concurrency_limit = 1;
+    if (!engine->UpdateQueue("bench", update).ok()) std::abort();
+  }
   EngineStats before = engine->Stats();
   std::atomic<int> completed{0};
   auto start = Clock::now();
@@ -97,12 +110,13 @@ E2eResult RunEndToEnd(const std::string& dir, int jobs, int batch, int window) {
       w.Acquire();
       int n = std::min(batch, jobs - sent);
       if (n == 1) {
-        engine->EnqueueAsync(Job("bench"), [&](absl::StatusOr<EnqueueResult> r) {
+        engine->EnqueueAsync(Job("bench", keys, sent), [&](absl::StatusOr<EnqueueResult> r) {
           if (!r.ok()) std::abort();
           w.Release();
         });
       } else {
-        std::vector<EnqueueRequest> reqs(n, Job("bench"));
+        std::vector<EnqueueRequest> reqs;
+        for (int i = 0; i < n; ++i) reqs.push_back(Job("bench", keys, sent + i));
         engine->EnqueueBatchAsync(std::move(reqs),
                                   [&](absl::StatusOr<std::vector<EnqueueResult>> r) {
                                     if (!r.ok()) std::abort();
@@ -259,6 +273,9 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "jobs per call in the batched run");
   app.add_option("--window", window, "calls in flight per client in the batched run");
   app.add_flag("--profile-batched", profile_batched, "run only the batched end-to-end phase");
+  int keys = 10000;
+  app.add_option("--keys", keys,
+                 "distinct concurrency keys (per-key limit 1) in the keyed runs; 0 skips them");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   std::filesystem::remove_all(dir);
@@ -282,6 +299,18 @@ int main(int argc, char** argv) {
       "(%.0f ops, %.0f bytes per group commit; %.0f%% of time in synced writes)\n",
       batch, batched.jobs_per_s, batched.ops_per_commit, batched.bytes_per_commit,
       100 * batched.commit_share);
+  if (keys > 0) {
+    auto keyed = RunEndToEnd(dir + "/keyed", jobs * 2, batch, window, keys);
+    std::printf(
+        "embedded end-to-end, batches of %-4d, %d keys at a per-key limit of 1: %9.0f jobs/s "
+        "= %.2f x unkeyed (target >= 0.80)\n",
+        batch, keys, keyed.jobs_per_s, keyed.jobs_per_s / batched.jobs_per_s);
+    auto keyed_single = RunEndToEnd(dir + "/keyed-single", jobs / 2, 1, 4096, keys);
+    std::printf(
+        "embedded end-to-end, one job per call, %d keys at a per-key limit of 1: %9.0f jobs/s "
+        "= %.2f x unkeyed\n",
+        keys, keyed_single.jobs_per_s, keyed_single.jobs_per_s / single.jobs_per_s);
+  }
   ratchet::bench::RunRawRocksDb(dir + "/raw", single, batched);
   ratchet::bench::RunReopen(dir + "/reopen", live_jobs);
   std::filesystem::remove_all(dir);

@@ -18,6 +18,8 @@ packages=(
   git jq clang-14 libclang-rt-14-dev llvm-14 clang-format-14 clang-tidy-14
   # make fuzz: libFuzzer for clang-14 (tests/fuzz/).
   libfuzzer-14-dev
+  # tests/deploy: systemd-analyze verifies deploy/systemd/ratchetd.service.
+  systemd
 )
 
 missing=()

@@ -9,7 +9,11 @@
 //     jobs already over it, so only keys that just got a job are checked);
 //   - starts in any window (t - period, t] never exceed the rate, on the
 //     rate-limit clock (rate_limit and key_rate_limit): the high-water
-//     mark of the clock readings, checked within each open.
+//     mark of the clock readings, checked within each open;
+//   - ExplainJob agrees with the next Lease (checked before one Lease in
+//     three): every job a Lease takes was
+//     explained "runnable" just before it (same clock, nothing between), and
+//     a Lease that takes nothing follows no "runnable" answer.
 // (Fairness and order are exact-answer tests in flow_control_test.cc.)
 // The checker is shown to catch an off-by-one: CheckerCatchesAnOffByOne
 // runs the engine with each limit one higher than the checker expects.
@@ -125,6 +129,7 @@ class Checker {
         r.retry_policy = RetryPolicy{Millis(100), Millis(1000), 2.0, JitterMode::kNone};
         auto res = h->Enqueue(r);
         RC_ASSERT(res.ok());
+        unfinished_.insert(res->id);
         break;
       }
       case 3:
@@ -175,12 +180,36 @@ class Checker {
     }
   }
 
+  // ExplainJob of every job not known finished: the ids it calls runnable.
+  std::set<JobId> ExplainAll(EngineHarness& h) {
+    std::set<JobId> runnable;
+    for (auto it = unfinished_.begin(); it != unfinished_.end();) {
+      auto e = h->ExplainJob(*it);
+      RC_ASSERT(e.ok());
+      RC_ASSERT(!e->causes.empty());
+      const WaitReason first = e->causes.front().reason;
+      if (first == WaitReason::kRunnable) runnable.insert(*it);
+      const bool finished = first == WaitReason::kCompleted || first == WaitReason::kDead ||
+                            first == WaitReason::kCancelled;
+      it = finished ? unfinished_.erase(it) : std::next(it);
+    }
+    return runnable;
+  }
+
   void Lease(EngineHarness& h, int n) {
     ++g_lease_attempts;
     const int64_t now = Now(h);
     hw_ = std::max(hw_, now);
+    // Before one Lease in three (explaining every job costs a sequencer
+    // round trip each): explain agrees with the Lease that follows it.
+    const bool explain = *rc::gen::inRange(0, 3) == 0;
+    const std::set<JobId> runnable = explain ? ExplainAll(h) : std::set<JobId>();
     auto got = h->Lease(LeaseRequest{"q", n, Millis(kLeaseMs), "w"});
     RC_ASSERT(got.ok());
+    if (explain) {
+      for (const LeasedJob& j : *got) RC_ASSERT(runnable.count(j.id) == 1u);
+      if (!runnable.empty()) RC_ASSERT(!got->empty());
+    }
     if (getenv("FC_TRACE")) {
       std::fprintf(stderr, "lease n=%d now=%lld hw=%lld got:", n,
                    static_cast<long long>(now - testing::kStartMs),
@@ -250,6 +279,7 @@ class Checker {
   Limits limits_;
   int64_t hw_ = 0;
   std::map<JobId, Held> held_;
+  std::set<JobId> unfinished_;  // enqueued, not yet explained as finished
   std::deque<int64_t> starts_;
   std::map<std::string, std::deque<int64_t>> key_starts_;
 };

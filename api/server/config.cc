@@ -170,6 +170,10 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   app.add_flag("--salvage", config.salvage,
                "move records that do not parse to the quarantine column family, list them, "
                "then serve (docs/operations.md#corrupt-records; flag only)");
+  app.add_option("--restore-from", config.restore_from,
+                 "before serving, copy this backup directory (ratchet admin backup) into the "
+                 "data directory, which must be absent or empty "
+                 "(docs/operations.md#backup-and-restore; flag only)");
   std::vector<std::string> flag_values(settings.size());
   for (size_t i = 0; i < settings.size(); ++i) {
     app.add_option(FlagName(settings[i].name), flag_values[i],

@@ -35,6 +35,10 @@ struct Config {
   // flag only: no TOML key or environment variable can turn it on for every
   // start.
   bool salvage = false;
+  // --restore-from BACKUP: before opening, make data_dir a copy of the
+  // backup directory BACKUP (Engine::RestoreBackup; data_dir must be absent
+  // or empty). A one-off operator action: a flag only, like --salvage.
+  std::string restore_from;
 };
 
 // Loads the configuration from the TOML file, `args` (argv without argv[0])

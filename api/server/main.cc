@@ -56,6 +56,19 @@ bool Salvage(const ratchet::EngineOptions& options) {
   return true;
 }
 
+// --restore-from: copies the backup into the (absent or empty) data dir.
+bool Restore(const std::string& backup, const ratchet::EngineOptions& options) {
+  auto info = ratchet::Engine::RestoreBackup(backup, options);
+  if (!info.ok()) {
+    spdlog::error("event=restore_failed backup={:?} data_dir={:?} error=\"{}\"", backup,
+                  options.data_dir, std::string(info.status().message()));
+    return false;
+  }
+  spdlog::warn("event=restore_done backup={:?} data_dir={:?} files={} bytes={} ms={}", backup,
+               options.data_dir, info->files, info->bytes, info->duration.count());
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,6 +95,7 @@ int main(int argc, char** argv) {
   engine_options.data_dir = config->data_dir;
   engine_options.max_payload_bytes = config->max_payload_bytes;
   engine_options.max_lease_wait = config->server.max_lease_wait;
+  if (!config->restore_from.empty() && !Restore(config->restore_from, engine_options)) return 1;
   if (config->salvage && !Salvage(engine_options)) return 1;
   auto engine = ratchet::Engine::Open(engine_options);
   if (!engine.ok()) {

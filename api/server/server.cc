@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "admin_service.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -40,7 +41,8 @@ class Server::Impl {
         workers_(&context_),
         queues_(&context_),
         workflows_(&context_),
-        schedules_(&context_) {}
+        schedules_(&context_),
+        admin_(&context_) {}
 
   absl::Status Start(const ServerOptions& options) {
     grpc::EnableDefaultHealthCheckService(true);
@@ -54,6 +56,7 @@ class Server::Impl {
     builder.RegisterService(&queues_);
     builder.RegisterService(&workflows_);
     builder.RegisterService(&schedules_);
+    builder.RegisterService(&admin_);
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));
@@ -79,6 +82,7 @@ class Server::Impl {
   QueueService queues_;
   WorkflowService workflows_;
   ScheduleService schedules_;
+  AdminService admin_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
 };

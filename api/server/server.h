@@ -1,5 +1,6 @@
 // Server: ratchetd's gRPC server over one Engine. It serves
-// ratchet.v1.{JobService, WorkerService, QueueService}, the standard
+// ratchet.v1.{JobService, WorkerService, QueueService, WorkflowService,
+// ScheduleService, AdminService}, the standard
 // grpc.health.v1.Health service and server reflection, on the callback API.
 //
 // Thread safety: Shutdown and port are safe from any thread; Shutdown is

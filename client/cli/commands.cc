@@ -50,6 +50,7 @@ void RegisterCommands(CLI::App& app, Runner& runner) {
   RegisterDeadLetterCommands(app, runner);
   RegisterWorkflowCommands(app, runner);
   RegisterScheduleCommands(app, runner);
+  RegisterAdminCommands(app, runner);
 }
 
 }  // namespace ratchet::cli

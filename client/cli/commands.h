@@ -72,6 +72,7 @@ void RegisterQueueCommands(CLI::App& app, Runner& runner);       // queue_comman
 void RegisterDeadLetterCommands(CLI::App& app, Runner& runner);  // dlq_commands.cc
 void RegisterWorkflowCommands(CLI::App& app, Runner& runner);    // workflow_commands.cc
 void RegisterScheduleCommands(CLI::App& app, Runner& runner);    // schedule_commands.cc
+void RegisterAdminCommands(CLI::App& app, Runner& runner);       // admin_commands.cc
 
 }  // namespace ratchet::cli
 

@@ -78,6 +78,14 @@ class Salvager {
             return true;
           }));
     }
+    // The rate-limit clock (meta CF): one that does not parse stops the
+    // open. Moved aside, the clock resumes from the newest stored start.
+    RATCHET_ASSIGN_OR_RETURN(auto clock, store_->Get(Cf::kMeta, StartLogs::kClockKey));
+    if (clock && clock->size() != 8) {
+      const std::string key(StartLogs::kClockKey);
+      corrupt_.emplace(Cf::kMeta, key);
+      reasons_[QuarantineKey(Cf::kMeta, key)] = "rate-limit clock does not parse";
+    }
     // Rate-limit starts (meta CF): one that does not parse stops the open.
     // Moved aside, the window forgets that one start.
     const std::string prefix = StartLogs::Prefix();

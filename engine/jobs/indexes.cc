@@ -140,6 +140,7 @@ void Indexes::Unlink(JobId id, const JobMeta& m) {
 
 void Indexes::PromoteDue(QueueState* q, int64_t now_ms) {
   AdvanceRateClock(now_ms);
+  if (!q->blocked.empty() && q->blocked.begin()->first < q->replace_below) ReplaceStale(q);
   while (!q->scheduled.empty() && q->scheduled.begin()->at_ms <= now_ms) {
     TimedKey k = *q->scheduled.begin();
     q->scheduled.erase(q->scheduled.begin());

@@ -67,9 +67,12 @@ struct KeyGroup {
   int64_t live = 0;                   // scheduled + available + running
   // Where the group is, if anywhere: in the queue's ring (it can lease),
   // or in its rate wait (its rate limit opens at `rate_at`). A group with
-  // no ready jobs, or at its concurrency limit, is in neither.
+  // no ready jobs is in neither, nor is one at its concurrency limit.
   std::optional<std::pair<int32_t, uint64_t>> ring_slot;  // (priority, seq)
   std::optional<std::pair<int64_t, uint64_t>> rate_slot;  // (opens at, seq)
+  // Set while it has ready jobs but cannot lease (at its concurrency limit,
+  // or in its rate wait): its entry in QueueState::blocked.
+  std::optional<uint64_t> blocked_seq;
 };
 
 struct QueueState {
@@ -97,6 +100,13 @@ struct QueueState {
   absl::btree_map<std::pair<int32_t, uint64_t>, KeyGroup*> ring;
   // Groups with ready jobs held by their key's rate limit, by reopening.
   absl::btree_map<std::pair<int64_t, uint64_t>, KeyGroup*> rate_waiting;
+  // Groups with ready jobs that cannot lease (limit or rate), by the seq of
+  // their placement. A change of the key settings makes every entry below
+  // `replace_below` stale: PromoteDue places them anew, kReplaceSlice per
+  // call, so a raised limit or a removed rate reaches every group without
+  // one long sequencer step (docs/consistency.md, "Flow control").
+  absl::btree_map<uint64_t, KeyGroup*> blocked;
+  uint64_t replace_below = 0;
   uint64_t next_seq = 0;
   std::optional<int64_t> last_lease_ms;  // the last Lease call on it since open
   // The running-job limit of `key` (0: unlimited); "" has none.
@@ -162,6 +172,11 @@ class Indexes {
   // The best group that can lease now (O(log n)); groups the ring holds
   // but that can no longer lease (a limit was lowered) are placed anew.
   KeyGroup* NextGroup(QueueState* q);
+  // The key settings of `q` changed: its blocked groups are placed anew
+  // under them, in slices (PromoteDue).
+  void KeySettingsChanged(QueueState* q) { q->replace_below = q->next_seq + 1; }
+  // Groups placed anew per PromoteDue after a key settings change.
+  static constexpr int kReplaceSlice = 1000;
   // When a group of `q` held by its rate limit next reopens, if any.
   std::optional<int64_t> NextRateOpening(const QueueState* q) const;
   // The rate-limit clock: the largest engine time seen (ms).
@@ -185,6 +200,9 @@ class Indexes {
   void Unlink(JobId id, const JobMeta& m);
   KeyGroup* GroupFor(QueueState* q, const std::string& key);
   void Unslot(QueueState* q, KeyGroup* g);
+  void Block(QueueState* q, KeyGroup* g);
+  // Places anew up to kReplaceSlice stale blocked groups of `q`.
+  void ReplaceStale(QueueState* q);
 
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;

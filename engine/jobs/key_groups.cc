@@ -23,8 +23,28 @@ KeyGroup* Indexes::GroupFor(QueueState* q, const std::string& key) {
 void Indexes::Unslot(QueueState* q, KeyGroup* g) {
   if (g->ring_slot) q->ring.erase(*g->ring_slot);
   if (g->rate_slot) q->rate_waiting.erase(*g->rate_slot);
+  if (g->blocked_seq) q->blocked.erase(*g->blocked_seq);
   g->ring_slot.reset();
   g->rate_slot.reset();
+  g->blocked_seq.reset();
+}
+
+void Indexes::Block(QueueState* q, KeyGroup* g) {
+  g->blocked_seq = ++q->next_seq;
+  q->blocked.emplace(*g->blocked_seq, g);
+}
+
+void Indexes::ReplaceStale(QueueState* q) {
+  // Each group placed here leaves the stale range: it is freed, left out
+  // (no ready jobs), put in the ring, or blocked again with a new seq.
+  for (int n = 0;
+       n < kReplaceSlice && !q->blocked.empty() && q->blocked.begin()->first < q->replace_below;
+       ++n) {
+    KeyGroup* g = q->blocked.begin()->second;
+    Unslot(q, g);
+    Place(q, g);
+  }
+  MarkChanged(q);  // long polls lease again (and the next slice runs then)
 }
 
 void Indexes::Place(QueueState* q, KeyGroup* g) {
@@ -34,8 +54,14 @@ void Indexes::Place(QueueState* q, KeyGroup* g) {
     return;
   }
   const int limit = q->KeyLimit(g->key);
-  if (g->ready.empty() || (limit > 0 && static_cast<int64_t>(g->running.size()) >= limit)) {
-    Unslot(q, g);  // back when a job becomes ready or a running one ends
+  if (g->ready.empty()) {
+    Unslot(q, g);  // back when a job becomes ready
+    return;
+  }
+  if (limit > 0 && static_cast<int64_t>(g->running.size()) >= limit) {
+    if (g->blocked_seq && !g->rate_slot) return;  // already blocked by its limit
+    Unslot(q, g);  // back when a running one ends, or the limit is raised
+    Block(q, g);
     return;
   }
   if (!g->key.empty() && q->settings.key_rate_limit) {
@@ -46,6 +72,7 @@ void Indexes::Place(QueueState* q, KeyGroup* g) {
       Unslot(q, g);
       g->rate_slot = {opens, ++q->next_seq};
       q->rate_waiting.emplace(*g->rate_slot, g);
+      Block(q, g);
       return;
     }
   }

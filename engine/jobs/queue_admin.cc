@@ -26,6 +26,12 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   if (before.dead_retention != settings.dead_retention && q->dead > 0) {
     jobs_.indexes().SetRetentionDue(q, RetentionClass::kDead, 0);
   }
+  // Groups blocked under the old key settings are placed anew, in slices.
+  if (before.key_concurrency_limit != settings.key_concurrency_limit ||
+      before.key_limits != settings.key_limits ||
+      before.key_rate_limit != settings.key_rate_limit) {
+    jobs_.indexes().KeySettingsChanged(q);
+  }
   batch.Put(Cf::kQueues, name, ToRecord(q->settings).SerializeAsString());
   jobs_.indexes().MarkChanged(q);  // a raised limit wakes its long polls
   return absl::OkStatus();

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <map>
 
 #include "temp_dir.h"
@@ -26,6 +28,39 @@ TEST(ConfigTest, DefaultsMatchTheEmbeddedEngine) {
   EXPECT_EQ(c->server.listen, "127.0.0.1:7070");
   EXPECT_EQ(c->data_dir, "./ratchet-data");
   EXPECT_EQ(c->server.max_lease_wait, Millis(30000));
+}
+
+// deploy/ratchetd.toml lists every setting with its default: it loads, and
+// changes nothing from the built-in defaults.
+TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
+  std::ifstream in(std::string(RATCHET_SOURCE_DIR) + "/deploy/ratchetd.toml");
+  ASSERT_TRUE(in.good());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Config defaults, shipped;
+  ASSERT_TRUE(ApplyConfigToml(text, "deploy/ratchetd.toml", &shipped).ok());
+  EXPECT_EQ(shipped.server.listen, defaults.server.listen);
+  EXPECT_EQ(shipped.data_dir, defaults.data_dir);
+  EXPECT_EQ(shipped.server.max_message_bytes, defaults.server.max_message_bytes);
+  EXPECT_EQ(shipped.max_payload_bytes, defaults.max_payload_bytes);
+  EXPECT_EQ(shipped.server.call_timeout, defaults.server.call_timeout);
+  EXPECT_EQ(shipped.server.max_lease_wait, defaults.server.max_lease_wait);
+  EXPECT_EQ(shipped.shutdown_grace, defaults.shutdown_grace);
+  EXPECT_EQ(shipped.server.blocking_threads, defaults.server.blocking_threads);
+  EXPECT_EQ(shipped.log_level, defaults.log_level);
+  EXPECT_EQ(shipped.port_file, defaults.port_file);
+  // Every flag ratchetd has (but the one-off --config, --salvage and
+  // --restore-from) is a key of the file.
+  auto help = Load({"--help"});
+  ASSERT_EQ(help.status().code(), absl::StatusCode::kCancelled);
+  std::string usage(help.status().message());
+  for (size_t at = usage.find("--"); at != std::string::npos; at = usage.find("--", at + 2)) {
+    size_t end = usage.find_first_of(" ,=\n", at);
+    std::string flag = usage.substr(at + 2, end - at - 2);
+    if (flag == "help" || flag == "config" || flag == "salvage" || flag == "restore-from") continue;
+    std::string key = flag;
+    std::replace(key.begin(), key.end(), '-', '_');
+    EXPECT_NE(text.find("\n" + key + " = "), std::string::npos) << "missing setting " << key;
+  }
 }
 
 TEST(ConfigTest, SalvageIsAnExplicitFlagOnly) {

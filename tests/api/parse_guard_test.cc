@@ -54,8 +54,8 @@ const std::string kGarbage = "\xff\xff\xff\xff\xff";
 
 TEST_F(ParseGuardTest, GarbageIsInvalidArgumentOnEveryMethod) {
   int methods = 0;
-  for (const char* name :
-       {"JobService", "WorkerService", "QueueService", "WorkflowService", "ScheduleService"}) {
+  for (const char* name : {"JobService", "WorkerService", "QueueService", "WorkflowService",
+                           "ScheduleService", "AdminService"}) {
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
         std::string("ratchet.v1.") + name);
     ASSERT_NE(service, nullptr) << name;
@@ -65,7 +65,7 @@ TEST_F(ParseGuardTest, GarbageIsInvalidArgumentOnEveryMethod) {
       ++methods;
     }
   }
-  EXPECT_EQ(methods, 37);  // all of ratchet.v1
+  EXPECT_EQ(methods, 38);  // all of ratchet.v1
 }
 
 TEST_F(ParseGuardTest, InvalidUtf8InAStringFieldIsInvalidArgument) {

@@ -1,5 +1,7 @@
 // The `ratchet` CLI against an in-process ratchetd: output, --json, error
 // messages with their reason, and exit codes.
+#include <filesystem>
+
 #include "run_command.h"
 #include "server_fixture.h"
 
@@ -70,6 +72,24 @@ TEST_F(CliTest, EnqueueUniqueSaysWhichJobMatched) {
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("--unique-states"), std::string::npos) << r.out;
   EXPECT_EQ(Cli("enqueue users refresh --unique-by other").code, 2);
+}
+
+TEST_F(CliTest, AdminBackupWritesABackupDirectory) {
+  ASSERT_EQ(Cli("enqueue mail send --payload hello").code, 0);
+  TempDir backups(/*in_memory=*/true);
+  const std::string dest = backups.Sub("b");
+  CliRun r = Cli("admin backup " + dest);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("backup " + dest + ": ", 0), 0u) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dest + "/CURRENT"));
+  r = Cli("admin backup " + dest);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("ALREADY_EXISTS"), std::string::npos) << r.out;
+  r = Cli("admin backup relative/dir");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("destination"), std::string::npos) << r.out;
+  r = Cli("--json admin backup " + backups.Sub("c"));
+  EXPECT_NE(r.out.find("\"files\""), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

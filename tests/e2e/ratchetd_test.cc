@@ -102,5 +102,59 @@ TEST(RatchetdTest, CorruptRecordStopsStartupAndSalvageLetsItServe) {
   server.Stop(SIGTERM);
 }
 
+// Backup over gRPC while serving, then a second ratchetd restored from it
+// (--restore-from) serves the same jobs in the same states; a restore into a
+// data directory that holds data is refused.
+TEST(RatchetdTest, BackupWhileServingAndRestoreFromIt) {
+  TempDir dir;
+  int port = FreePort();
+  auto client = Client::Connect({.target = "127.0.0.1:" + std::to_string(port)});
+  RatchetdProcess server(RATCHETD_PATH, dir.Sub("data"), port);
+  ASSERT_TRUE(server.Start());
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type("t");
+    job.set_payload("p" + std::to_string(i));
+    auto enq = (*client)->Enqueue(job);
+    ASSERT_TRUE(enq.ok()) << enq.status();
+    ids.push_back(enq->job_id());
+  }
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  lease.set_worker_id("w");
+  auto leased = (*client)->Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1) << leased.status();
+  v1::CompleteRequest done;
+  done.set_job_id(leased->jobs(0).job_id());
+  done.set_fencing_token(leased->jobs(0).fencing_token());
+  ASSERT_TRUE((*client)->Complete(done).ok());
+
+  auto backup = (*client)->Backup(dir.Sub("backup"));
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  EXPECT_GT(backup->files(), 0u);
+  EXPECT_EQ((*client)->Backup(dir.Sub("backup")).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*client)->Backup("relative").status().code(), absl::StatusCode::kInvalidArgument);
+  server.Stop(SIGTERM);
+
+  auto [code, out] = RunRatchetd("--listen 127.0.0.1:" + std::to_string(port) + " --data-dir " +
+                                 dir.Sub("data") + " --restore-from " + dir.Sub("backup"));
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("restore_failed"), std::string::npos) << out;
+  EXPECT_NE(out.find("not empty"), std::string::npos) << out;
+
+  RatchetdProcess restored(RATCHETD_PATH, dir.Sub("restored"), port,
+                           {"--restore-from", dir.Sub("backup")});
+  ASSERT_TRUE(restored.Start());
+  for (uint64_t id : ids) {
+    auto got = (*client)->GetJob(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->state(),
+              id == leased->jobs(0).job_id() ? v1::JOB_STATE_COMPLETED : v1::JOB_STATE_AVAILABLE);
+  }
+  restored.Stop(SIGTERM);
+}
+
 }  // namespace
 }  // namespace ratchet::testing

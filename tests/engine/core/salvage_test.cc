@@ -4,6 +4,7 @@
 // which the engine opens and the rest of the data works.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "engine_harness.h"
@@ -225,6 +226,52 @@ TEST(SalvageTest, ACorruptScheduleIsQuarantinedAndOthersStay) {
   h.Reopen();
   EXPECT_TRUE(absl::IsNotFound(h->GetSchedule("a").status()));
   EXPECT_TRUE(h->GetSchedule("b").ok());
+}
+
+// Flow control's stored state (meta CF): a rate-limit start or the rate
+// clock that does not parse stops the open; salvage moves both aside and the
+// window forgets that start.
+TEST(SalvageTest, ACorruptRateStartAndRateClockAreQuarantined) {
+  EngineHarness h(/*in_memory=*/true);
+  QueueSettingsUpdate update;
+  update.rate_limit = RateLimit{1, Millis(3600000)};
+  ASSERT_TRUE(h->UpdateQueue("q", update).ok());
+  h.Enqueue("q");
+  JobId second = h.Enqueue("q");
+  h.LeaseOne("q");
+  ASSERT_TRUE(h->RunMaintenance().ok());  // stores rate_clock
+  h.Close();
+  std::string start_key;
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    const std::string prefix = KeyBuilder().Str("rate_start").Build();
+    ASSERT_TRUE(store
+                    ->ForEach(Cf::kMeta, prefix, storage::PrefixSuccessor(prefix),
+                              [&](std::string_view key, std::string_view) {
+                                start_key = std::string(key);
+                                return false;
+                              })
+                    .ok());
+    ASSERT_FALSE(start_key.empty());
+    ASSERT_TRUE(store->Get(Cf::kMeta, "rate_clock").ok());
+    storage::Batch batch(store.get());
+    batch.Put(Cf::kMeta, start_key, kGarbage);
+    batch.Put(Cf::kMeta, "rate_clock", kGarbage);
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  EXPECT_TRUE(absl::IsDataLoss(h.TryReopen()));
+  SalvageReport report = Salvage(h);
+  auto moved = Moved(report);
+  std::sort(moved.begin(), moved.end());
+  // The meta keys live in RocksDB's default column family.
+  std::vector<std::pair<std::string, std::string>> want = {{"default", start_key},
+                                                           {"default", "rate_clock"}};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(moved, want);
+  h.Reopen();
+  LeasedJob next = h.LeaseOne("q");
+  EXPECT_EQ(next.id, second) << "the quarantined start no longer counts";
 }
 
 // The state a crash between a job's move and its index entry's move leaves:

@@ -177,18 +177,48 @@ TEST(FlowControlTest, KeyLimitHoldsAcrossReopen) {
   EXPECT_EQ(q->settings.key_concurrency_limit, 2);
 }
 
-TEST(FlowControlTest, ARaisedKeyLimitAppliesWhenTheKeysRunningJobEnds) {
+// A raised key limit applies at once, also to keys whose running jobs go on
+// and that therefore sit in no ring: more keys than one re-placement slice
+// (Indexes::kReplaceSlice) so that the slices are exercised.
+TEST(FlowControlTest, ARaisedKeyLimitAppliesAtOnceToEveryBlockedKey) {
   EngineHarness h;
   QueueSettingsUpdate u;
   u.key_concurrency_limit = 1;
   Update(h, u);
-  for (int i = 0; i < 5; ++i) EnqueueKeyed(h, "k");
-  auto first = LeaseN(h, 10);
-  ASSERT_EQ(first.size(), 1u);
-  u.key_concurrency_limit = 3;
+  const int keys = 2500;
+  std::vector<EnqueueRequest> batch;
+  for (int k = 0; k < keys; ++k) {
+    for (int i = 0; i < 2; ++i) {
+      EnqueueRequest r{"q", "t", "p", ""};
+      r.concurrency_key = "k" + std::to_string(k);
+      batch.push_back(r);
+    }
+  }
+  ASSERT_TRUE(h->EnqueueBatch(batch).ok());
+  EXPECT_EQ(LeaseN(h, 1000).size(), 1000u);
+  EXPECT_EQ(LeaseN(h, 1000).size(), 1000u);
+  EXPECT_EQ(LeaseN(h, 1000).size(), 500u);
+  EXPECT_TRUE(LeaseN(h, 1000).empty()) << "every key is at its limit of 1";
+  u.key_concurrency_limit = 2;
   Update(h, u);
-  ASSERT_TRUE(h->Complete({first[0].id, first[0].token, "", {}}).ok());
-  EXPECT_EQ(LeaseN(h, 10).size(), 3u);
+  size_t more = 0;
+  for (int i = 0; i < 10; ++i) more += LeaseN(h, 1000).size();
+  EXPECT_EQ(more, static_cast<size_t>(keys)) << "each key's second job, no job having ended";
+}
+
+// Removing a key rate limit releases the keys waiting on it at once (not
+// when the old window would have reopened).
+TEST(FlowControlTest, ARemovedKeyRateLimitReleasesWaitingKeysAtOnce) {
+  EngineHarness h;
+  QueueSettingsUpdate u;
+  u.key_rate_limit = RateLimit{1, Millis(3600000)};
+  Update(h, u);
+  for (int i = 0; i < 2; ++i) EnqueueKeyed(h, "a");
+  ASSERT_EQ(LeaseN(h, 10).size(), 1u);
+  EXPECT_TRUE(LeaseN(h, 10).empty());
+  u.key_rate_limit = RateLimit{0, Millis(0)};
+  Update(h, u);
+  EXPECT_EQ(LeaseN(h, 10).size(), 1u);
 }
 
 TEST(FlowControlTest, QueueRateLimitAdmitsLimitStartsPerWindow) {

@@ -47,6 +47,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
+#include "ratchet/v1/admin_service.grpc.pb.h"
 #include "ratchet/v1/job_service.grpc.pb.h"
 #include "ratchet/v1/queue_service.grpc.pb.h"
 #include "ratchet/v1/schedule_service.grpc.pb.h"
@@ -195,6 +196,15 @@ class Client {
   absl::StatusOr<v1::ScheduleInfo> ResumeSchedule(const std::string& id, CallOptions call = {});
   absl::StatusOr<uint64_t> TriggerSchedule(const std::string& id, CallOptions call = {});
 
+  // Administration (docs/operations.md). Backup writes an online backup of
+  // the server's data directory to `destination`, an absolute path on the
+  // server's machine that must not exist. Sent once, never retried (a repeat
+  // would answer ALREADY_EXISTS); give it a deadline long enough for the copy
+  // (CallOptions::deadline). Errors: INVALID_ARGUMENT naming `destination`,
+  // ALREADY_EXISTS, FAILED_PRECONDITION (no parent directory),
+  // UNAVAILABLE/STORAGE_FAILED.
+  absl::StatusOr<v1::BackupResponse> Backup(const std::string& destination, CallOptions call = {});
+
   const ClientOptions& options() const { return options_; }
 
  private:
@@ -230,6 +240,7 @@ class Client {
   std::unique_ptr<v1::QueueService::Stub> queues_;
   std::unique_ptr<v1::WorkflowService::Stub> workflows_;
   std::unique_ptr<v1::ScheduleService::Stub> schedules_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
   absl::Mutex mu_;
   std::shared_ptr<Random> random_ ABSL_GUARDED_BY(mu_);
 };

@@ -33,6 +33,7 @@
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/base/status.h"
+#include "ratchet/engine/backup.h"
 #include "ratchet/engine/engine_options.h"
 #include "ratchet/engine/explain.h"
 #include "ratchet/engine/salvage.h"
@@ -71,6 +72,22 @@ class Engine {
   // Errors: as Open's store errors (UNAVAILABLE/STORAGE_FAILED,
   // FAILED_PRECONDITION/SCHEMA_TOO_NEW); INVALID_ARGUMENT naming a bad option.
   static absl::StatusOr<SalvageReport> Salvage(const EngineOptions& options);
+
+  // Makes the data directory `options.data_dir` a copy of the backup
+  // directory `backup` (written by Backup), for a restore: run it before
+  // Open, with no engine on data_dir. The files are copied into a sibling
+  // directory data_dir + ".restoring" (removed first if a crashed restore
+  // left it), fsynced, and renamed to data_dir in one step, so a crash leaves
+  // either no data_dir or the whole copy. The backup is not changed. Returns
+  // the files and bytes copied.
+  // Errors: INVALID_ARGUMENT naming `backup` (not an absolute path of
+  // 1..4096 bytes of UTF-8 without NUL) or `data_dir`; NOT_FOUND if `backup`
+  // is not a data directory (it has no CURRENT file); FAILED_PRECONDITION if
+  // data_dir exists and is not empty (a restore never overwrites data);
+  // UNAVAILABLE/STORAGE_FAILED if a copy, fsync or rename fails (data_dir is
+  // then absent; run it again).
+  static absl::StatusOr<BackupInfo> RestoreBackup(const std::string& backup,
+                                                  const EngineOptions& options);
 
   // Finishes the calls already submitted, stops the sequencer and closes the
   // store. Calls made during or after destruction are undefined behaviour.
@@ -284,6 +301,22 @@ class Engine {
   // call it after advancing the clock. Errors: UNAVAILABLE if the store
   // fails a read or the engine has failed.
   absl::Status RunMaintenance();
+
+  // ---- Operations ----
+  // Writes an online, consistent backup of the data directory to
+  // `destination` (docs/operations.md#backup-and-restore): a RocksDB
+  // checkpoint, which hard-links the immutable files when `destination` is on
+  // the same file system and copies them otherwise, plus the live WAL. Every
+  // write acknowledged before the call is in the backup; writes go on while
+  // it runs (it does not use the sequencer). Blocks the calling thread for as
+  // long as the copy takes; concurrent backups to different destinations are
+  // allowed. The backup directory opens as a data directory as it is.
+  // Errors: INVALID_ARGUMENT naming `destination` (not an absolute path of
+  // 1..4096 bytes of UTF-8 without NUL); ALREADY_EXISTS if it exists;
+  // FAILED_PRECONDITION if its parent directory does not exist;
+  // UNAVAILABLE/STORAGE_FAILED if RocksDB fails (nothing is left at
+  // `destination`).
+  absl::StatusOr<BackupInfo> Backup(std::string destination);
 
   // A snapshot of the engine's counters. Safe from any thread; cheap.
   EngineStats Stats() const;

@@ -182,6 +182,17 @@ class Store {
   // Bytes RocksDB holds in memory: memtables, block cache and table readers.
   uint64_t MemoryUsageBytes() const;
 
+  // Writes a consistent, openable copy of the store to `dir`, which must not
+  // exist (its parent must): a RocksDB checkpoint (hard links to the
+  // immutable SST files where `dir` is on the same file system, copies
+  // otherwise, plus copies of the live WAL files, without a memtable flush).
+  // Every Commit that returned before the call is in the copy. Safe to call
+  // concurrently with Commit and reads, and with other checkpoints. Source:
+  // RocksDB's utilities/checkpoint.h.
+  // Errors: UNAVAILABLE/STORAGE_FAILED naming `dir` if RocksDB fails (the
+  // partial copy is removed by RocksDB).
+  absl::Status Checkpoint(const std::string& dir) const;
+
  private:
   friend class Batch;
   Store() = default;

@@ -1,0 +1,30 @@
+// AdminService (ratchet.v1): operations on the whole server — backup. Runs on
+// the context's blocking pool, never on a gRPC thread.
+#ifndef RATCHET_API_SERVER_ADMIN_SERVICE_H_
+#define RATCHET_API_SERVER_ADMIN_SERVICE_H_
+
+#include "parse_guard.h"
+#include "ratchet/v1/admin_service.grpc.pb.h"
+#include "service_context.h"
+
+namespace ratchet::server {
+
+// A backup may take far longer than an ordinary call: its server-side
+// deadline is the call timeout plus this.
+inline constexpr Millis kBackupExtraDeadline{3600000};
+
+class AdminService final : public ParseGuarded<ratchet::v1::AdminService> {
+ public:
+  // `ctx` is not owned and must outlive the service.
+  explicit AdminService(ServiceContext* ctx);
+
+  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext*, const v1::BackupRequest* req,
+                                   v1::BackupResponse* resp) override;
+
+ private:
+  ServiceContext* const ctx_;
+};
+
+}  // namespace ratchet::server
+
+#endif  // RATCHET_API_SERVER_ADMIN_SERVICE_H_
