@@ -20,13 +20,18 @@
 #include <vector>
 
 #include "engine_harness.h"
+#include "random_ops.h"
 #include "ratchet/engine/engine.h"
 #include "spdlog/spdlog.h"
 
 namespace ratchet {
 namespace {
 
+using testing::CheckRandomRuns;
 using testing::EngineHarness;
+using testing::FinishRandomLease;
+using testing::Leases;
+using testing::Uniform;
 constexpr JobState kS = JobState::kScheduled;
 constexpr JobState kA = JobState::kAvailable;
 constexpr JobState kR = JobState::kRunning;
@@ -44,10 +49,6 @@ const std::vector<std::vector<JobState>>& CoveredSets() {
   };
   return *sets;
 }
-
-// Uniform in [lo, hi) whatever RapidCheck's current size (inRange scales
-// with it, which made early runs nearly all enqueues).
-int Uniform(int lo, int hi) { return *rc::gen::resize(100, rc::gen::inRange(lo, hi)); }
 
 void Configure(EngineOptions& o) {
   o.default_queue_settings.completed_retention = Millis(3650LL * 24 * 3600000);
@@ -74,7 +75,7 @@ struct UniqueRun {
   EngineHarness h{/*in_memory=*/true, 11, Configure};
   UniqueOptions unique;
   std::map<std::string, std::vector<JobId>> jobs_by_args;  // inserted jobs
-  std::map<JobId, FencingToken> leases;                    // tokens handed out
+  Leases leases;                                           // tokens handed out
 
   Job MustGet(JobId id) {
     auto j = h->Get(id);
@@ -138,23 +139,7 @@ struct UniqueRun {
     for (const LeasedJob& l : *leased) leases[l.id] = l.token;
   }
 
-  // A random job we leased, with its (possibly stale) token.
-  std::optional<std::pair<JobId, FencingToken>> PickLease() {
-    if (leases.empty()) return std::nullopt;
-    auto it = leases.begin();
-    std::advance(it, Uniform(0, static_cast<int>(leases.size())));
-    return *it;
-  }
-
-  void Finish(bool complete) {
-    auto l = PickLease();
-    if (!l) return;
-    absl::Status s =
-        complete ? h->Complete({l->first, l->second, "", {}})
-                 : h->Fail({l->first, l->second, "e", *rc::gen::arbitrary<bool>()}).status();
-    RC_ASSERT(s.ok() || s.code() == absl::StatusCode::kFailedPrecondition);
-    leases.erase(l->first);
-  }
+  void Finish(bool complete) { FinishRandomLease(h, leases, complete); }
 
   void Cancel() {
     std::vector<JobId> all;
@@ -194,16 +179,12 @@ struct UniqueRun {
 
 TEST(UniquePropertyTest, NoTwoMatchingJobsAreCoveredAtOnce) {
   spdlog::set_level(spdlog::level::err);
-  bool ok = rc::check("unique invariant holds under random operations", [] {
-    UniqueRun run;
-    run.unique.states = *rc::gen::elementOf(CoveredSets());
-    if (*rc::gen::arbitrary<bool>()) run.unique.period = Millis(Uniform(500, 6000));
-    const int steps = Uniform(1, 60);
-    for (int i = 0; i < steps; ++i) {
-      run.Step();
-      run.CheckInvariant();
-    }
-  });
+  bool ok = CheckRandomRuns<UniqueRun>("unique invariant holds under random operations",
+                                       [](UniqueRun& run) {
+                                         run.unique.states = *rc::gen::elementOf(CoveredSets());
+                                         if (*rc::gen::arbitrary<bool>())
+                                           run.unique.period = Millis(Uniform(500, 6000));
+                                       });
   EXPECT_TRUE(ok);
 }
 

@@ -101,6 +101,16 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
   if (spec.has_unique()) {
     RATCHET_ASSIGN_OR_RETURN(out.unique, FromProto(spec.unique(), Sub(field, "unique")));
   }
+  // A zero attempt_timeout means none, like an unset one.
+  if (spec.has_attempt_timeout() &&
+      (spec.attempt_timeout().seconds() != 0 || spec.attempt_timeout().nanos() != 0)) {
+    RATCHET_ASSIGN_OR_RETURN(out.attempt_timeout, FromProtoDuration(spec.attempt_timeout(),
+                                                                    Sub(field, "attempt_timeout")));
+  }
+  if (spec.has_expires_at()) {
+    RATCHET_ASSIGN_OR_RETURN(out.expires_at,
+                             FromProtoTime(spec.expires_at(), Sub(field, "expires_at")));
+  }
   return out;
 }
 
@@ -313,6 +323,12 @@ void ToProto(const Job& j, pb::Job* out) {
   out->set_schedule_id(j.schedule_id);
   out->set_concurrency_key(j.concurrency_key);
   out->set_unique_key(j.unique_key);
+  if (j.attempt_timeout.count() > 0) {
+    *out->mutable_attempt_timeout() = ToProtoDuration(j.attempt_timeout);
+  }
+  if (j.expires_at) *out->mutable_expires_at() = ToProtoTime(*j.expires_at);
+  if (j.attempt_started_at) *out->mutable_attempt_started_at() = ToProtoTime(*j.attempt_started_at);
+  out->set_cancel_reason(j.cancel_reason);
 }
 
 pb::StepState ToProto(StepState s) {
@@ -347,6 +363,10 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   }
   out->set_schedule_id(j.schedule_id);
   out->set_concurrency_key(j.concurrency_key);
+  if (j.attempt_timeout.count() > 0) {
+    *out->mutable_attempt_timeout() = ToProtoDuration(j.attempt_timeout);
+  }
+  if (j.attempt_deadline) *out->mutable_attempt_deadline() = ToProtoTime(*j.attempt_deadline);
 }
 
 void ToProto(const FailResult& r, pb::FailResponse* out) {
@@ -369,6 +389,7 @@ void ToProto(const JobExplanation& e, pb::ExplainJobResponse* out) {
   out->set_concurrency_key(e.concurrency_key);
   out->set_state(ToProto(e.state));
   out->set_ahead_in_key(e.ahead_in_key);
+  if (e.expires_at) *out->mutable_expires_at() = ToProtoTime(*e.expires_at);
   for (const WaitCause& c : e.causes) {
     pb::WaitCause* p = out->add_causes();
     // The enums agree but for the proto's UNSPECIFIED zero.

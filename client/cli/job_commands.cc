@@ -10,6 +10,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "commands.h"
 #include "output.h"
 #include "ratchet/api/time_codec.h"
@@ -33,6 +35,10 @@ struct JobOptions {
   std::string unique_key;
   std::string unique_states;  // comma-separated; "" : the live states
   std::optional<int64_t> unique_period_ms;
+  // Timeouts and expiry.
+  std::optional<int64_t> attempt_timeout_ms;
+  std::optional<int64_t> expires_in_ms;  // from this machine's clock
+  std::string expires_at;                // RFC 3339
   uint64_t job_id = 0;
   std::string state = "available";
   int limit = 0;
@@ -69,6 +75,31 @@ absl::Status FillUnique(const JobOptions& o, v1::UniqueOptions* u) {
   return absl::OkStatus();
 }
 
+// --attempt-timeout-ms, --expires-in-ms and --expires-at into `job`.
+absl::Status FillTimeouts(const JobOptions& o, v1::JobSpec& job) {
+  if (o.attempt_timeout_ms) {
+    *job.mutable_attempt_timeout() = ToProtoDuration(Millis(*o.attempt_timeout_ms));
+  }
+  if (o.expires_in_ms && !o.expires_at.empty()) {
+    return InvalidArgument("--expires-at", "give --expires-at or --expires-in-ms, not both");
+  }
+  if (o.expires_in_ms) {
+    // On this machine's clock: skew against the server's shifts the expiry.
+    const TimePoint at = FromUnixMs(absl::ToUnixMillis(absl::Now()) + *o.expires_in_ms);
+    *job.mutable_expires_at() = ToProtoTime(at);
+  }
+  if (!o.expires_at.empty()) {
+    absl::Time t;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, o.expires_at, &t, &error)) {
+      return InvalidArgument("--expires-at",
+                             absl::StrCat("'", o.expires_at, "' is not an RFC 3339 time: ", error));
+    }
+    *job.mutable_expires_at() = ToProtoTime(FromUnixMs(absl::ToUnixMillis(t)));
+  }
+  return absl::OkStatus();
+}
+
 void PrintJob(const v1::Job& j) {
   Table t({"FIELD", "VALUE"});
   t.Add({"id", std::to_string(j.id())});
@@ -87,6 +118,12 @@ void PrintJob(const v1::Job& j) {
   t.Add({"worker_id", j.worker_id()});
   t.Add({"cancel_requested", j.cancel_requested() ? "yes" : "no"});
   t.Add({"finished_at", FormatTime(j.finished_at())});
+  if (j.has_attempt_timeout()) {
+    t.Add({"attempt_timeout_ms", std::to_string(FromProtoDuration(j.attempt_timeout()).count())});
+  }
+  if (j.has_attempt_started_at()) t.Add({"attempt_started_at", FormatTime(j.attempt_started_at())});
+  if (j.has_expires_at()) t.Add({"expires_at", FormatTime(j.expires_at())});
+  if (!j.cancel_reason().empty()) t.Add({"cancel_reason", j.cancel_reason()});
   t.Add({"payload_bytes", std::to_string(j.payload().size())});
   t.Add({"result", j.result().substr(0, 200)});
   for (const auto& e : j.errors()) {
@@ -107,6 +144,7 @@ absl::Status Enqueue(Client& c, const JobOptions& o, bool json) {
   if (o.priority) job.set_priority(*o.priority);
   if (o.max_attempts) job.set_max_attempts(*o.max_attempts);
   if (WantsUnique(o)) RATCHET_RETURN_IF_ERROR(FillUnique(o, job.mutable_unique()));
+  RATCHET_RETURN_IF_ERROR(FillTimeouts(o, job));
   RATCHET_ASSIGN_OR_RETURN(auto r, c.Enqueue(std::move(job)));
   if (r.unique_match() && !json) {
     std::printf("unique match: job %llu (%s); nothing enqueued\n",
@@ -161,6 +199,11 @@ absl::Status Explain(Client& c, const JobOptions& o, bool json) {
       std::printf("  %-20s %s\n", "", cause.detail().c_str());
     }
   }
+  if (e.has_expires_at()) {
+    std::printf(
+        "  %-20s %s\n", "expires_at",
+        absl::StrCat(FormatTime(e.expires_at()), " (cancelled if not started by then)").c_str());
+  }
   return absl::OkStatus();
 }
 
@@ -202,6 +245,13 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
                       "covered states, comma-separated (default scheduled,available,running)");
   enqueue->add_option("--unique-period-ms", o->unique_period_ms,
                       "only match jobs created less than this long ago, ms (default: any age)");
+  enqueue->add_option("--attempt-timeout-ms", o->attempt_timeout_ms,
+                      "end each attempt after this long, even while heartbeating, ms "
+                      "(1..604800000; default: none)");
+  enqueue->add_option("--expires-in-ms", o->expires_in_ms,
+                      "cancel the job (reason 'expired') if not started this long from now, ms");
+  enqueue->add_option("--expires-at", o->expires_at,
+                      "cancel the job (reason 'expired') if not started by this RFC 3339 time");
   runner.Bind(enqueue, o, Enqueue);
 
   CLI::App* get = app.add_subcommand("get", "show one job");

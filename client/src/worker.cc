@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -21,7 +22,8 @@ std::string JobContext::idempotency_token() const {
 }
 
 bool JobContext::should_stop() const {
-  return lease_lost() || cancel_requested() || (stopping_ != nullptr && stopping_->load());
+  return lease_lost() || cancel_requested() || attempt_timed_out() ||
+         (stopping_ != nullptr && stopping_->load());
 }
 
 namespace {
@@ -47,7 +49,13 @@ struct Worker::Running {
         lease_duration(duration),
         heartbeat_interval(std::max(Millis(10), duration / 3)),
         next_heartbeat(received + heartbeat_interval),
-        lease_ends(received + duration) {}
+        lease_ends(received + duration) {
+    const Millis timeout = FromProtoDuration(ctx.job().attempt_timeout());
+    if (timeout.count() > 0) {
+      attempt_ends = received + timeout;
+      lease_ends = std::min(lease_ends, *attempt_ends);
+    }
+  }
   JobContext ctx;
   const Millis lease_duration;      // as granted; each heartbeat extends by it
   const Millis heartbeat_interval;  // a third of the lease
@@ -56,6 +64,9 @@ struct Worker::Running {
   // The lease's end on this clock: from a lease, at most a one-way trip
   // after the server's deadline; from a heartbeat, no later than it.
   SteadyClock::time_point lease_ends;
+  // When the attempt timeout ends the attempt, on this clock (no earlier
+  // than the server's attempt deadline: the lease arrived after it began).
+  std::optional<SteadyClock::time_point> attempt_ends;
 };
 
 // The worker's shared state: jobs leased but not started, jobs running.
@@ -352,7 +363,11 @@ void Worker::HeartbeatLoop() {
       if (s.mu.AwaitWithTimeout(absl::Condition(&done), absl::FromChrono(kTick))) return;
       auto now = SteadyClock::now();
       for (auto& [id, r] : s.running) {
-        if (r->next_heartbeat <= now && !r->ctx.lease_lost()) due.push_back(r);
+        // Past its attempt timeout a job is told to stop and no longer
+        // heartbeated: no heartbeat can keep the attempt alive.
+        if (r->attempt_ends && *r->attempt_ends <= now) r->ctx.attempt_timed_out_.store(true);
+        if (r->next_heartbeat <= now && !r->ctx.lease_lost() && !r->ctx.attempt_timed_out())
+          due.push_back(r);
       }
     }
     for (const auto& r : due) {
@@ -369,6 +384,7 @@ void Worker::HeartbeatLoop() {
         if (hb->cancel_requested()) r->ctx.cancel_requested_.store(true);
         r->next_heartbeat = now + r->heartbeat_interval;
         r->lease_ends = sent + r->lease_duration;
+        if (r->attempt_ends) r->lease_ends = std::min(r->lease_ends, *r->attempt_ends);
       } else if (ReasonOf(hb.status()) == kReasonLeaseLost ||
                  hb.status().code() == absl::StatusCode::kNotFound) {
         r->ctx.lease_lost_.store(true);

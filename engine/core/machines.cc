@@ -33,6 +33,9 @@ void Machines::FinishBatch(storage::Batch& batch) {
 
 std::optional<int64_t> Machines::NextTimer() const {
   std::optional<int64_t> deadline = store.indexes().NextDeadline();
+  if (auto expiry = store.indexes().NextExpiry()) {
+    deadline = deadline ? std::min(*deadline, *expiry) : *expiry;  // expiry maintenance
+  }
   std::optional<int64_t> due = schedules.NextDue();
   if (deadline && due) return std::min(*deadline, *due);
   return deadline ? deadline : due;

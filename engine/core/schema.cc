@@ -231,6 +231,10 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   j.schedule_id = r.schedule_id();
   j.concurrency_key = r.concurrency_key();
   j.unique_key = r.unique_key();
+  j.attempt_timeout = Millis(r.attempt_timeout_ms());
+  if (r.expires_at_ms() > 0) j.expires_at = FromUnixMs(r.expires_at_ms());
+  if (r.token() != 0) j.attempt_started_at = FromUnixMs(r.attempt_started_at_ms());
+  j.cancel_reason = r.cancel_reason();
   return j;
 }
 
@@ -253,6 +257,10 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
   }
   l.schedule_id = r.schedule_id();
   l.concurrency_key = r.concurrency_key();
+  l.attempt_timeout = Millis(r.attempt_timeout_ms());
+  if (r.attempt_timeout_ms() > 0) {
+    l.attempt_deadline = FromUnixMs(r.attempt_started_at_ms() + r.attempt_timeout_ms());
+  }
   return l;
 }
 

@@ -245,6 +245,8 @@ void Engine::Impl::RebuildIfNeeded() {
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count(),
       s.ToString());
   if (s.ok()) {
+    // Expiries published so far were committed; the new machines count on.
+    expired_jobs_base_ = expired_jobs_.load(std::memory_order_relaxed);
     machines_ = std::move(rebuilt);
     recheck_all_waiters_ = true;
   } else {
@@ -456,6 +458,8 @@ void Engine::Impl::HandOff() {
   live_jobs_.store(machines_->store.indexes().live_jobs(), std::memory_order_relaxed);
   rate_limit_starts_.store(machines_->store.indexes().start_logs().starts(),
                            std::memory_order_relaxed);
+  expired_jobs_.store(expired_jobs_base_ + machines_->jobs.expired_jobs(),
+                      std::memory_order_relaxed);
   group.batch.set_base(nullptr);  // its base is durable: the writer was idle
   {
     absl::MutexLock lock(&writer_mu_);
@@ -520,6 +524,7 @@ EngineStats Engine::Impl::Stats() const {
   s.commit_micros = commit_micros_.load(std::memory_order_relaxed);
   s.live_jobs = live_jobs_.load(std::memory_order_relaxed);
   s.rate_limit_starts = rate_limit_starts_.load(std::memory_order_relaxed);
+  s.expired_jobs = expired_jobs_.load(std::memory_order_relaxed);
   s.sweeper_passes = sweeper_passes_.load(std::memory_order_relaxed);
   s.sweeper_queues_visited = sweeper_queues_visited_.load(std::memory_order_relaxed);
   s.sweeper_keys_deleted = sweeper_keys_deleted_.load(std::memory_order_relaxed);

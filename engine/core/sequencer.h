@@ -242,7 +242,10 @@ class Engine::Impl {
   std::atomic<uint64_t> commits_{0}, operations_{0}, entries_{0}, bytes_{0}, live_jobs_{0},
       commit_micros_{0}, parked_leases_{0}, parked_lease_checks_{0};
   std::atomic<uint64_t> sweeper_passes_{0}, sweeper_queues_visited_{0}, sweeper_keys_deleted_{0},
-      sweeper_largest_pass_keys_{0}, recovered_job_records_{0}, rate_limit_starts_{0};
+      sweeper_largest_pass_keys_{0}, recovered_job_records_{0}, rate_limit_starts_{0},
+      expired_jobs_{0};
+  // Expired jobs counted by machines rebuilt away (sequencer thread only).
+  uint64_t expired_jobs_base_ = 0;
 
   std::thread callbacks_;
   std::thread writer_;

@@ -40,7 +40,8 @@ const char* WaitReasonName(WaitReason reason) {
                                            "running",
                                            "completed",
                                            "dead",
-                                           "cancelled"};
+                                           "cancelled",
+                                           "expired"};
   const auto i = static_cast<size_t>(reason);
   return i < std::size(kNames) ? kNames[i] : "unknown";
 }

@@ -25,6 +25,19 @@ WaitCause Cause(WaitReason reason, std::string message) {
   return c;
 }
 
+// A job whose expires_at passed before it started: cancelled at
+// `cancelled_ms`, or (none) about to be by the next Lease or expiry pass.
+WaitCause Expired(int64_t expires_ms, std::optional<int64_t> cancelled_ms) {
+  WaitCause c = Cause(
+      WaitReason::kExpired,
+      absl::StrCat("expired: not started by its expires_at ", Time(expires_ms),
+                   cancelled_ms ? absl::StrCat("; cancelled at ", Time(*cancelled_ms))
+                                : std::string("; the next Lease or the expiry pass cancels it")));
+  c.until = FromUnixMs(expires_ms);
+  c.detail = kCancelReasonExpired;
+  return c;
+}
+
 // A finished or running job: one cause.
 WaitCause EndedOrRunning(const JobRecord& r, JobState state) {
   switch (state) {
@@ -48,6 +61,15 @@ WaitCause EndedOrRunning(const JobRecord& r, JobState state) {
       return c;
     }
     default: {
+      if (r.cancel_reason() == kCancelReasonExpired) {
+        WaitCause c =
+            Cause(WaitReason::kExpired,
+                  absl::StrCat("expired: not started by its expires_at ", Time(r.expires_at_ms()),
+                               "; cancelled at ", Time(r.finished_at_ms())));
+        c.until = FromUnixMs(r.expires_at_ms());
+        c.detail = kCancelReasonExpired;
+        return c;
+      }
       WaitCause c =
           Cause(WaitReason::kCancelled, absl::StrCat("cancelled at ", Time(r.finished_at_ms())));
       c.detail = "cancelled";
@@ -79,6 +101,13 @@ absl::StatusOr<JobExplanation> ExplainJob(JobStore& jobs, storage::Batch& batch,
   const ReadyKey ready_key{m->priority, m->time_ms, id};
   const bool ready = g->ready.contains(ready_key);
   e.state = ready ? JobState::kAvailable : JobState::kScheduled;
+  if (m->expires_ms != 0) e.expires_at = FromUnixMs(m->expires_ms);
+  // On the expiry clock (the rate-limit clock PromoteDue advanced), which
+  // never goes back: JobMachine::ExpiryNowMs.
+  if (m->expires_ms != 0 && m->expires_ms <= indexes.rate_now_ms()) {
+    e.causes.push_back(Expired(m->expires_ms, std::nullopt));
+    return e;
+  }
   if (!ready) {
     WaitCause c;
     c.until = FromUnixMs(m->time_ms);

@@ -93,6 +93,8 @@ void Indexes::MoveToWaiting(JobId id, int64_t run_at_ms) {
 void Indexes::StartLease(JobId id, int64_t deadline_ms, FencingToken token) {
   JobMeta& m = jobs_.at(id);
   Unlink(id, m);
+  if (m.expires_ms != 0) expiring_.erase({m.expires_ms, id});  // started: expiry is over
+  m.expires_ms = 0;
   m.running = true;
   m.time_ms = deadline_ms;
   m.token = token;
@@ -119,6 +121,7 @@ void Indexes::Remove(JobId id) {
   JobMeta m = it->second;
   if (m.running) MarkChanged(m.queue);  // a slot is free
   Unlink(id, m);
+  if (m.expires_ms != 0) expiring_.erase({m.expires_ms, id});
   jobs_.erase(it);
   --m.group->live;
   Place(m.queue, m.group);  // frees the group with its last job
@@ -158,15 +161,39 @@ void Indexes::PromoteDue(QueueState* q, int64_t now_ms) {
   }
 }
 
-std::optional<JobId> Indexes::FirstExpired(int64_t now_ms) const {
-  if (leases_.empty() || leases_.begin()->at_ms > now_ms) return std::nullopt;
-  return leases_.begin()->id;
+void Indexes::SetExpiry(JobId id, int64_t expires_ms) {
+  JobMeta& m = jobs_.at(id);
+  if (m.expires_ms != 0) expiring_.erase({m.expires_ms, id});
+  m.expires_ms = expires_ms;
+  if (expires_ms != 0) expiring_.insert({expires_ms, id});
 }
 
-std::optional<int64_t> Indexes::NextDeadline() const {
-  if (leases_.empty()) return std::nullopt;
-  return leases_.begin()->at_ms;
+namespace {
+
+// The earliest entry's job if its time is at or before `now_ms`.
+std::optional<JobId> FirstDue(const absl::btree_set<TimedKey>& by_time, int64_t now_ms) {
+  if (by_time.empty() || by_time.begin()->at_ms > now_ms) return std::nullopt;
+  return by_time.begin()->id;
 }
+
+std::optional<int64_t> Earliest(const absl::btree_set<TimedKey>& by_time) {
+  if (by_time.empty()) return std::nullopt;
+  return by_time.begin()->at_ms;
+}
+
+}  // namespace
+
+std::optional<JobId> Indexes::FirstExpiring(int64_t now_ms) const {
+  return FirstDue(expiring_, now_ms);
+}
+
+std::optional<int64_t> Indexes::NextExpiry() const { return Earliest(expiring_); }
+
+std::optional<JobId> Indexes::FirstExpired(int64_t now_ms) const {
+  return FirstDue(leases_, now_ms);
+}
+
+std::optional<int64_t> Indexes::NextDeadline() const { return Earliest(leases_); }
 
 void Indexes::MarkChanged(QueueState* q) {
   if (q->changed) return;

@@ -121,6 +121,9 @@ struct JobMeta {
   int32_t priority = 0;
   bool running = false;
   bool cancel_requested = false;
+  // expires_at of a waiting job that has never started (0: none); such a
+  // job is in Indexes' expiry index.
+  int64_t expires_ms = 0;
 };
 
 class Indexes {
@@ -148,6 +151,16 @@ class Indexes {
   void ExtendLease(JobId id, int64_t deadline_ms);
   // Forgets the job in whatever live state it is.
   void Remove(JobId id);
+
+  // Expiry ("discard if not started by"): puts a waiting job that has never
+  // started in the expiry index by `expires_ms`. It leaves the index when
+  // it is leased (StartLease) or removed.
+  void SetExpiry(JobId id, int64_t expires_ms);
+  // The job with the earliest expiry at or before `now_ms`, if any.
+  std::optional<JobId> FirstExpiring(int64_t now_ms) const;
+  // The earliest expiry in the index, if any.
+  std::optional<int64_t> NextExpiry() const;
+  size_t expiring_jobs() const { return expiring_.size(); }
 
   // The retention schedule: which queues' finished jobs the sweeper must
   // visit, by due time. Only queues with finished jobs have entries, so an
@@ -206,7 +219,8 @@ class Indexes {
 
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
-  absl::btree_set<TimedKey> leases_;  // all queues, by deadline
+  absl::btree_set<TimedKey> leases_;    // all queues, by deadline
+  absl::btree_set<TimedKey> expiring_;  // never-started waiting jobs, by expires_at
   absl::btree_set<RetentionDue> retention_due_;
   std::vector<QueueState*> changed_;
   StartLogs start_logs_;

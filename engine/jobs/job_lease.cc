@@ -16,6 +16,9 @@ using storage::Cf;
 namespace {
 
 constexpr size_t kMaxErrorBytes = 4096;
+constexpr char kAttemptTimedOut[] = "attempt timed out";
+// Expired jobs one Lease cancels at most (the maintenance pass does the rest).
+constexpr int kMaxExpiriesPerLease = 64;
 // Per leased job, beyond its variable fields: ids, token, times, framing.
 constexpr size_t kLeasedJobOverheadBytes = 256;
 
@@ -66,10 +69,21 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
   // "Flow control"): O(log n) per job, blocked keys are never visited.
   // A read error before the first job leaves nothing changed; after it,
   // the batch holds writes, so the sequencer rebuilds the indexes.
+  // An expired job never starts: one met at the head of its group is
+  // cancelled in this write (at most kMaxExpiriesPerLease; past that the
+  // Lease ends early and the maintenance pass cancels the rest).
+  const int64_t expiry_now = ExpiryNowMs(now);
+  int expired = 0;
   while (static_cast<int64_t>(out.size()) < n) {
     KeyGroup* g = indexes.NextGroup(q);
     if (!g) break;
-    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, g->ready.begin()->id));
+    const JobId head = g->ready.begin()->id;
+    if (IsExpired(head, expiry_now)) {
+      if (expired++ >= kMaxExpiriesPerLease) break;
+      RATCHET_RETURN_IF_ERROR(CancelExpired(batch, now, head));
+      continue;
+    }
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, head));
     LeasedJob attached;
     for (JobObserver* o : jobs_.observers()) {
       RATCHET_RETURN_IF_ERROR(o->OnJobLeasing(batch, r, &attached));
@@ -80,12 +94,7 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
-    SetState(r, JobState::kRunning);
-    r.set_attempts(r.attempts() + 1);
-    r.set_token(jobs_.NextToken());
-    r.set_lease_deadline_ms(ToUnixMs(now + vt));
-    r.set_lease_length_ms(vt.count());
-    r.set_worker_id(req.worker_id);
+    StartAttempt(now, vt, req.worker_id, r);
     jobs_.Save(batch, r);
     LogStart(batch, *q, r);  // before StartLease places the group anew
     indexes.StartLease(r.id(), r.lease_deadline_ms(), r.token());
@@ -134,7 +143,11 @@ bool JobMachine::CanLease(const std::string& queue, TimePoint now) {
   QueueState* q = jobs_.indexes().FindQueue(queue);
   if (!q || q->settings.paused) return false;
   jobs_.indexes().PromoteDue(q, ToUnixMs(now));
-  return LeaseAllowance(*q, 1) > 0 && jobs_.indexes().NextGroup(q) != nullptr;
+  if (LeaseAllowance(*q, 1) <= 0) return false;
+  const KeyGroup* g = jobs_.indexes().NextGroup(q);
+  // An expired head is cancelled by the maintenance pass, due now, which
+  // marks the queue changed: the long poll looks again then.
+  return g != nullptr && !IsExpired(g->ready.begin()->id, ExpiryNowMs(now));
 }
 
 std::optional<int64_t> JobMachine::NextRunAt(const std::string& queue) {
@@ -184,7 +197,10 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
   RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
-  r.set_lease_deadline_ms(ToUnixMs(now + ext));
+  int64_t deadline = ToUnixMs(now + ext);
+  // Never past the attempt deadline, however often the worker heartbeats.
+  if (auto cap = AttemptDeadlineMs(r)) deadline = std::min(deadline, *cap);
+  r.set_lease_deadline_ms(deadline);
   jobs_.Save(batch, r);
   jobs_.indexes().ExtendLease(req.id, r.lease_deadline_ms());
   return HeartbeatResult{FromUnixMs(r.lease_deadline_ms()), r.cancel_requested()};
@@ -300,9 +316,15 @@ absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int 
     std::optional<JobId> id = jobs_.indexes().FirstExpired(ToUnixMs(now));
     if (!id) break;
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, *id));
-    RATCHET_RETURN_IF_ERROR(
-        EndAttemptInFailure(batch, now, r, "lease expired", /*retryable=*/true).status());
+    // A lease that ran to its attempt deadline ended by the attempt timeout.
+    const std::optional<int64_t> cap = AttemptDeadlineMs(r);
+    const bool timed_out = cap && r.lease_deadline_ms() >= *cap;
+    RATCHET_RETURN_IF_ERROR(EndAttemptInFailure(batch, now, r,
+                                                timed_out ? kAttemptTimedOut : "lease expired",
+                                                /*retryable=*/true)
+                                .status());
   }
+  RATCHET_RETURN_IF_ERROR(ExpireWaitingJobs(batch, now, max_jobs));
   // Rate-limit starts that left their window are deleted, as many per call.
   Indexes& indexes = jobs_.indexes();
   indexes.AdvanceRateClock(ToUnixMs(now));

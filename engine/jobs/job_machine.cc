@@ -102,6 +102,8 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
   r.set_visibility_timeout_ms(req.visibility_timeout ? req.visibility_timeout->count() : 0);
   r.set_created_at_ms(ToUnixMs(now));
   r.set_run_at_ms(ToUnixMs(run_at));
+  r.set_attempt_timeout_ms(req.attempt_timeout ? req.attempt_timeout->count() : 0);
+  r.set_expires_at_ms(req.expires_at ? ToUnixMs(*req.expires_at) : 0);
   if (origin) {
     r.set_workflow_id(origin->workflow_id);
     r.set_step_index(origin->step_index);
@@ -123,6 +125,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
               IdempotencyExpiryKey(rec.expires_at_ms(), req.queue, req.idempotency_key), "");
   }
   jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms(), req.concurrency_key);
+  if (ExpiryApplies(r)) jobs_.indexes().SetExpiry(id, r.expires_at_ms());
   return id;
 }
 

@@ -87,8 +87,13 @@ class JobMachine {
   absl::Status Complete(storage::Batch& batch, TimePoint now, const CompleteRequest& req);
   absl::StatusOr<FailResult> Fail(storage::Batch& batch, TimePoint now, const FailRequest& req);
   absl::StatusOr<JobState> Cancel(storage::Batch& batch, TimePoint now, JobId id);
-  // Ends up to `max_jobs` expired leases as failed attempts ("lease expired").
+  // Ends up to `max_jobs` expired leases as failed attempts ("lease
+  // expired", or "attempt timed out" for a lease that ran to its attempt
+  // deadline), then cancels up to `max_jobs` waiting jobs whose expires_at
+  // passed before they started (job_expiry.cc).
   absl::Status ExpireLeases(storage::Batch& batch, TimePoint now, int max_jobs);
+  // Jobs cancelled by expiry since open (EngineStats::expired_jobs).
+  uint64_t expired_jobs() const { return expired_jobs_; }
 
   // ---- For the owners of engine-made jobs (workflows, schedules). ----
 
@@ -149,10 +154,32 @@ class JobMachine {
                           absl::flat_hash_map<std::string, int>& earlier,
                           std::vector<EnqueuePlan>& plans);
 
+  // ---- Timeouts and expiry (job_expiry.cc) ----
+  // The expiry clock: the high-water mark of the engine clock, so a clock
+  // stepped back never makes an expired job leasable again.
+  int64_t ExpiryNowMs(TimePoint now);
+  // True if `id` is a waiting, never-started job whose expires_at passed.
+  bool IsExpired(JobId id, int64_t expiry_now_ms) const;
+  // Ends a waiting job that expired: cancelled, cancel_reason "expired".
+  absl::Status CancelExpired(storage::Batch& batch, TimePoint now, JobId id);
+  // Cancels up to `max_jobs` expired waiting jobs, earliest expiry first.
+  absl::Status ExpireWaitingJobs(storage::Batch& batch, TimePoint now, int max_jobs);
+  // Starts an attempt on `r` (leased now): running, attempts + 1, a new
+  // token, the lease capped at the attempt deadline.
+  void StartAttempt(TimePoint now, Millis visibility_timeout, const std::string& worker_id,
+                    JobRecord& r);
+
   JobStore& jobs_;
   Random& random_;
   UniqueJobs unique_;
+  uint64_t expired_jobs_ = 0;
 };
+
+// The time (Unix ms, engine clock) at which `r`'s current attempt ends
+// whatever its heartbeats, if it has an attempt timeout.
+std::optional<int64_t> AttemptDeadlineMs(const JobRecord& r);
+// True while `r`'s expires_at still applies: set, and never leased.
+bool ExpiryApplies(const JobRecord& r);
 
 }  // namespace ratchet::internal
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "job_machine.h"
 #include "job_migration.h"
 #include "job_store.h"
 #include "ratchet/base/status.h"
@@ -92,6 +93,7 @@ absl::Status JobStore::RecoverJobs() {
                               r.cancel_requested(), r.concurrency_key());
         } else {
           indexes_.AddWaiting(r.id(), q, r.priority(), r.run_at_ms(), r.concurrency_key());
+          if (ExpiryApplies(r)) indexes_.SetExpiry(r.id(), r.expires_at_ms());
         }
         return true;
       }));

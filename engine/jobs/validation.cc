@@ -158,7 +158,28 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
     RATCHET_RETURN_IF_ERROR(ValidateDuration(prefix + "visibility_timeout", *r.visibility_timeout,
                                              o.max_visibility_timeout));
   }
+  RATCHET_RETURN_IF_ERROR(ValidateTimeouts(prefix, r, now));
   return ValidateConcurrencyKey(prefix + "concurrency_key", r.concurrency_key);
+}
+
+absl::Status ValidateTimeouts(const std::string& prefix, const EnqueueRequest& r, TimePoint now) {
+  if (r.attempt_timeout) {
+    RATCHET_RETURN_IF_ERROR(
+        ValidateDuration(prefix + "attempt_timeout", *r.attempt_timeout, kMaxAttemptTimeout));
+  }
+  if (!r.expires_at) return absl::OkStatus();
+  if (*r.expires_at <= now) {
+    return InvalidArgument(prefix + "expires_at",
+                           absl::StrCat(ToUnixMs(*r.expires_at), " ms is not after now (",
+                                        ToUnixMs(now), " ms): the job could never start"));
+  }
+  const TimePoint run_at = r.run_at ? *r.run_at : now + r.delay.value_or(Millis(0));
+  if (*r.expires_at <= run_at) {
+    return InvalidArgument(prefix + "expires_at",
+                           absl::StrCat(ToUnixMs(*r.expires_at), " ms is not after run_at (",
+                                        ToUnixMs(run_at), " ms): the job could never start"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateConcurrencyKey(absl::string_view field, absl::string_view key) {

@@ -1,6 +1,7 @@
 // The `ratchet` CLI against an in-process ratchetd: output, --json, error
 // messages with their reason, and exit codes.
 #include <filesystem>
+#include <thread>
 
 #include "run_command.h"
 #include "server_fixture.h"
@@ -90,6 +91,38 @@ TEST_F(CliTest, AdminBackupWritesABackupDirectory) {
   EXPECT_NE(r.out.find("destination"), std::string::npos) << r.out;
   r = Cli("--json admin backup " + backups.Sub("c"));
   EXPECT_NE(r.out.find("\"files\""), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, EnqueueWithAttemptTimeoutAndExpiry) {
+  CliRun r = Cli("enqueue mail send --attempt-timeout-ms 5000 --expires-in-ms 3600000");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = Cli("get 1");
+  EXPECT_NE(r.out.find("attempt_timeout_ms  5000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("expires_at"), std::string::npos) << r.out;
+  r = Cli("--json get 1");
+  EXPECT_NE(r.out.find("\"attempt_timeout\": \"5s\""), std::string::npos) << r.out;
+
+  // Expires 200 ms from now: the server's expiry pass cancels it.
+  ASSERT_EQ(Cli("enqueue mail send --expires-in-ms 200").code, 0);
+  for (int i = 0; i < 100; ++i) {
+    r = Cli("get 2");
+    if (r.out.find("cancelled") != std::string::npos) break;
+    std::this_thread::sleep_for(Millis(50));
+  }
+  EXPECT_NE(r.out.find("cancel_reason"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("expired"), std::string::npos) << r.out;
+  r = Cli("explain 2");
+  EXPECT_NE(r.out.find("expired"), std::string::npos) << r.out;
+
+  r = Cli("enqueue mail send --expires-at 2000-01-01T00:00:00Z");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("job.expires_at"), std::string::npos) << r.out;
+  r = Cli("enqueue mail send --expires-at yesterday");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--expires-at"), std::string::npos) << r.out;
+  r = Cli("enqueue mail send --attempt-timeout-ms -5");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("job.attempt_timeout"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {

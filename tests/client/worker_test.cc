@@ -131,6 +131,49 @@ TEST_F(WorkerTest, HandlerLearnsOfCancelRequest) {
   EXPECT_EQ(job.state(), v1::JOB_STATE_CANCELLED);
 }
 
+// Attempt timeout: the handler is told to stop at the attempt deadline and
+// the worker stops heartbeating it (a heartbeat past the server's deadline
+// would be LEASE_LOST and set lease_lost()); the server fails the attempt.
+TEST_F(WorkerTest, AttemptTimeoutStopsTheHandlerAndItsHeartbeats) {
+  WorkerOptions options = Options();
+  options.visibility_timeout = Millis(600);  // heartbeat every ~200 ms
+  std::atomic<bool> timed_out{false}, lost_after{true};
+  std::atomic<int64_t> stopped_after_ms{0};
+  Worker worker(&client(), options);
+  worker.Register("hung", [&](JobContext& job) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 500 && !job.should_stop(); ++i) std::this_thread::sleep_for(Millis(10));
+    stopped_after_ms =
+        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start).count();
+    timed_out = job.attempt_timed_out();
+    // Keep "hanging" for three heartbeat intervals: none may be sent now.
+    std::this_thread::sleep_for(Millis(700));
+    lost_after = job.lease_lost();
+    return HandlerResult::Success("too late");
+  });
+  v1::JobSpec spec;
+  spec.set_queue("q");
+  spec.set_job_type("hung");
+  spec.set_max_attempts(1);
+  *spec.mutable_attempt_timeout() = ToProtoDuration(Millis(700));
+  uint64_t id = client().Enqueue(spec)->job_id();
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_DEAD);
+  for (int i = 0; i < 300 && worker.stats().lease_lost == 0; ++i) {
+    std::this_thread::sleep_for(Millis(10));
+  }
+  worker.Stop();
+  EXPECT_TRUE(timed_out.load());
+  EXPECT_GE(stopped_after_ms.load(), 650);
+  EXPECT_LT(stopped_after_ms.load(), 3000);
+  EXPECT_FALSE(lost_after.load()) << "a heartbeat was sent after the attempt deadline";
+  EXPECT_EQ(job.state(), v1::JOB_STATE_DEAD);
+  ASSERT_EQ(job.errors_size(), 1);
+  EXPECT_EQ(job.errors(0).message(), "attempt timed out");
+  EXPECT_EQ(worker.stats().completed, 0u) << "the late outcome is rejected";
+  EXPECT_EQ(worker.stats().lease_lost, 1u);
+}
+
 TEST_F(WorkerTest, StopDrainsTheRunningHandler) {
   std::atomic<bool> started{false};
   Worker worker(&client(), Options());

@@ -27,8 +27,10 @@
 // to downstream systems that can reject stale writers, and a stable
 // idempotency token (the same on every attempt of the job) to deduplicate
 // external calls. When a heartbeat finds the lease lost (it expired and the
-// job went to another worker) or the job cancelled, JobContext says so; the
-// handler should stop early. Its outcome is still reported: the server
+// job went to another worker) or the job cancelled, or the job's attempt
+// timeout passes (the worker then stops heartbeating it: the server ends the
+// attempt whatever the heartbeats), JobContext says so; the handler should
+// stop early. Its outcome is still reported: the server
 // rejects a stale one (LEASE_LOST), which the worker counts and drops.
 //
 // Stop() is graceful: no new leases, running handlers finish and their
@@ -93,7 +95,13 @@ class JobContext {
   // An operator cancelled the job: stop; the worker reports a failure,
   // which the server turns into CANCELLED.
   bool cancel_requested() const { return cancel_requested_.load(); }
-  // lease_lost() || cancel_requested() || the worker is stopping.
+  // The job's attempt timeout (LeasedJob::attempt_timeout) has passed,
+  // timed on the worker's steady clock from the lease's arrival: the server
+  // has ended (or is about to end) this attempt as "attempt timed out", and
+  // the worker no longer heartbeats it. Stop; the outcome will be stale.
+  bool attempt_timed_out() const { return attempt_timed_out_.load(); }
+  // lease_lost() || cancel_requested() || attempt_timed_out() || the worker
+  // is stopping.
   bool should_stop() const;
 
  private:
@@ -101,6 +109,7 @@ class JobContext {
   v1::LeasedJob job_;
   std::atomic<bool> lease_lost_{false};
   std::atomic<bool> cancel_requested_{false};
+  std::atomic<bool> attempt_timed_out_{false};
   const std::atomic<bool>* stopping_ = nullptr;
 };
 

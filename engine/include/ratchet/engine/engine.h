@@ -103,7 +103,9 @@ class Engine {
   // written; docs/consistency.md, "Unique jobs").
   // Errors: INVALID_ARGUMENT naming the field and limit (reason
   // PAYLOAD_TOO_LARGE for the payload; "unique.key", "unique.states",
-  // "unique.period" for bad or conflicting unique options);
+  // "unique.period" for bad or conflicting unique options;
+  // "attempt_timeout" outside [1 ms, 7 days]; "expires_at" not after now
+  // or not after the job's run_at);
   // ALREADY_EXISTS/IDEMPOTENCY_CONFLICT, naming the existing job, if the key
   // is known with another job type or payload; DATA_LOSS if the unique entry
   // or the job it names does not parse.
@@ -120,11 +122,15 @@ class Engine {
   // lease starts an attempt. Returns an empty vector when nothing is
   // available, the queue is paused or unknown, or it is at its limit, and
   // req.wait (long poll) has passed. Parked leases are served in the order
-  // they started waiting. Errors: INVALID_ARGUMENT; UNAVAILABLE/ENGINE_CLOSED if the
+  // they started waiting. A job whose expires_at has passed is never leased:
+  // one met at the head of its key's group is cancelled ("expired") in the
+  // Lease's write. A job with an attempt_timeout gets a lease that ends by
+  // its attempt deadline. Errors: INVALID_ARGUMENT; UNAVAILABLE/ENGINE_CLOSED if the
   // engine is destroyed while the lease waits.
   absl::StatusOr<std::vector<LeasedJob>> Lease(LeaseRequest req);
 
-  // Extends a lease to now + extension and reports cancel requests.
+  // Extends a lease to now + extension, but never past the job's attempt
+  // deadline (EnqueueRequest::attempt_timeout), and reports cancel requests.
   // Errors: FAILED_PRECONDITION/LEASE_LOST if the token is not the job's
   // current lease (stale, expired, job finished); NOT_FOUND; INVALID_ARGUMENT.
   absl::StatusOr<HeartbeatResult> Heartbeat(HeartbeatRequest req);
@@ -296,7 +302,9 @@ class Engine {
   absl::StatusOr<TriggerResult> TriggerSchedule(std::string id);
 
   // Runs the engine's maintenance now, as its own timer does: ends expired
-  // leases (as failed attempts), fires due schedule ticks, and runs one
+  // leases (as failed attempts: "lease expired" or "attempt timed out"),
+  // cancels waiting jobs whose expires_at passed, fires due schedule ticks,
+  // and runs one
   // bounded retention sweep over committed data. Tests using a ManualClock
   // call it after advancing the clock. Errors: UNAVAILABLE if the store
   // fails a read or the engine has failed.

@@ -31,6 +31,10 @@ enum class WaitReason : uint8_t {
   kCompleted = 11,        // finished
   kDead = 12,             // in the dead-letter queue: `detail` is the last error
   kCancelled = 13,        // `detail` says why
+  // Its expires_at (`until`) passed before it started: cancelled with
+  // cancel_reason "expired", or about to be (the next Lease or the expiry
+  // pass cancels it; no Lease starts it).
+  kExpired = 14,
 };
 
 // "runnable", "scheduled", "backoff", ... as the CLI and docs name them.
@@ -60,6 +64,9 @@ struct JobExplanation {
   std::vector<WaitCause> causes;
   // Available jobs of its key (its group) that a Lease takes before it.
   int64_t ahead_in_key = 0;
+  // A waiting job's pending expiry (EnqueueRequest::expires_at), if any:
+  // not started by then, it is cancelled ("expired").
+  std::optional<TimePoint> expires_at;
 };
 
 }  // namespace ratchet

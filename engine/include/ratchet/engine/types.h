@@ -161,7 +161,27 @@ struct EnqueueRequest {
   // Optional. Checked after the idempotency key (an idempotency duplicate
   // wins). Workflow steps and schedule ticks carry none.
   std::optional<UniqueOptions> unique;
+
+  // ---- Timeouts and expiry (issue 12) ----
+  // Optional, 1 ms..kMaxAttemptTimeout (7 days): the server ends each
+  // attempt at most this long after its lease, even while the worker keeps
+  // heartbeating (Heartbeat cannot extend the lease past the attempt
+  // deadline). A timed-out attempt counts as a failed attempt with the
+  // error "attempt timed out" and follows the retry / dead-letter path.
+  // Unset: attempts are bounded by their leases only.
+  std::optional<Millis> attempt_timeout;
+  // Optional, "discard if not started by": a job not yet leased at this
+  // time (engine clock) is never leased; it ends cancelled with
+  // Job::cancel_reason "expired". Once a job has started, its retries are
+  // not subject to it. Must be after now and after the job's run_at
+  // (INVALID_ARGUMENT naming `expires_at`).
+  std::optional<TimePoint> expires_at;
 };
+
+// The longest EnqueueRequest::attempt_timeout accepted.
+inline constexpr Millis kMaxAttemptTimeout{7LL * 24 * 3600 * 1000};
+// Job::cancel_reason of a job that expired before it started.
+inline constexpr char kCancelReasonExpired[] = "expired";
 
 struct EnqueueResult {
   JobId id = 0;
@@ -228,6 +248,10 @@ struct LeasedJob {
   std::vector<WorkflowEvent> events;
   std::string schedule_id;  // the schedule that fired this job, if any
   std::string concurrency_key;
+  // EnqueueRequest::attempt_timeout (0: none), and the time (engine clock)
+  // at which the server ends this attempt: the lease never extends past it.
+  Millis attempt_timeout{0};
+  std::optional<TimePoint> attempt_deadline;
 };
 
 struct HeartbeatRequest {
@@ -312,6 +336,15 @@ struct Job {
 
   // ---- Unique jobs (issue 12) ----
   std::string unique_key;  // UniqueOptions::key of a job enqueued unique by key
+
+  // ---- Timeouts and expiry (issue 12) ----
+  Millis attempt_timeout{0};            // 0: none
+  std::optional<TimePoint> expires_at;  // EnqueueRequest::expires_at, if set
+  // When the current or last attempt was leased; unset before the first.
+  std::optional<TimePoint> attempt_started_at;
+  // Why a cancelled job was cancelled: "expired" (kCancelReasonExpired)
+  // for a job whose expires_at passed before it started; "" otherwise.
+  std::string cancel_reason;
 };
 
 struct ListRequest {
@@ -391,6 +424,9 @@ struct EngineStats {
   // Rate-limit starts held now (in memory and in the meta column family):
   // those within their limit's period, plus expired ones not yet deleted.
   uint64_t rate_limit_starts = 0;
+  // Jobs cancelled because their expires_at passed before they started,
+  // since open (by a Lease that met them or the expiry maintenance pass).
+  uint64_t expired_jobs = 0;
 };
 
 }  // namespace ratchet
