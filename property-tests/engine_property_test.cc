@@ -7,7 +7,8 @@
 // RapidCheck prints the seed to replay.
 //
 // Commands: job_commands.h (Enqueue/EnqueueBatch, Lease, Heartbeat,
-// Complete with effects, Fail, Cancel, queue settings, reopen),
+// Complete with effects, Fail, Cancel, CancelJobs, queue settings, reopen;
+// heartbeats carry progress, checked on every job across reopens),
 // batch_commands.h (CompleteBatch, FailBatch, CommitOutbox, CompleteAndLease),
 // dead_letter_commands.h (Redrive, Purge), clock_commands.h (forward and
 // backward clock steps, mass expiry).
@@ -31,9 +32,9 @@ TEST(EnginePropertyTest, EngineAgreesWithTheReferenceModel) {
         initial, sut,
         rc::state::gen::execOneOfWithArgs<
             EnqueueBatchCmd, EnqueueBatchCmd, LeaseCmd, LeaseCmd, HeartbeatCmd, CompleteCmd,
-            CompleteBatchCmd, CompleteAndLeaseCmd, FailCmd, FailBatchCmd, CancelCmd, RedriveCmd,
-            PurgeCmd, CommitOutboxCmd, AdvanceClockCmd, AdvanceClockCmd, StepBackCmd, MassExpiryCmd,
-            QueueSettingsCmd, ReopenCmd>());
+            CompleteBatchCmd, CompleteAndLeaseCmd, FailCmd, FailBatchCmd, CancelCmd, CancelJobsCmd,
+            RedriveCmd, PurgeCmd, CommitOutboxCmd, AdvanceClockCmd, AdvanceClockCmd, StepBackCmd,
+            MassExpiryCmd, QueueSettingsCmd, ReopenCmd>());
   });
   EXPECT_TRUE(ok);
 }

@@ -53,6 +53,7 @@ void CheckAllJobs(const Model& m, Sut& sut, bool mass) {
     RC_ASSERT(job->attempts == j.attempts);
     RC_ASSERT(job->attempts <= job->max_attempts);
     RC_ASSERT(job->token == j.token);
+    RC_ASSERT(job->progress == j.progress);  // also across reopen
     // Each Fail or expiry records one error, never twice.
     RC_ASSERT(static_cast<int>(job->errors.size()) == std::min(j.errors, max_errors));
   }

@@ -104,18 +104,24 @@ struct LeaseCmd : Command {
 struct HeartbeatCmd : Command {
   JobAndToken target;
   int64_t ext = *rc::gen::elementOf(std::vector<int64_t>{1000, 4000});
+  // Progress: none, a fraction, or (rarely) out of range.
+  std::optional<double> progress = *rc::gen::weightedElement<std::optional<double>>(
+      {{3, std::nullopt}, {3, 0.0}, {3, 0.5}, {3, 1.0}, {1, 1.5}});
   explicit HeartbeatCmd(const Model& m) : target(m) {}
-  void apply(Model& m) const override { m.Heartbeat(target.id, target.token, ext); }
+  void apply(Model& m) const override { m.Heartbeat(target.id, target.token, ext, progress); }
   void run(const Model& m0, Sut& sut) const override {
     Model m = m0;
-    Expect want = m.Heartbeat(target.id, target.token, ext);
-    auto got = sut.h->Heartbeat({target.id, target.token, Millis(ext)});
+    Expect want = m.Heartbeat(target.id, target.token, ext, progress);
+    HeartbeatRequest req{target.id, target.token, Millis(ext)};
+    req.progress = progress;
+    auto got = sut.h->Heartbeat(req);
     CheckExpect(want, got.status());
     if (got.ok()) RC_ASSERT(got->cancel_requested == m.jobs.at(target.id).cancel_requested);
     CheckAllJobs(m, sut);
   }
   void show(std::ostream& os) const override {
-    os << "Heartbeat(" << target.id << ", token=" << target.token << ", ext=" << ext << ")";
+    os << "Heartbeat(" << target.id << ", token=" << target.token << ", ext=" << ext
+       << ", progress=" << (progress ? std::to_string(*progress) : "-") << ")";
   }
 };
 
@@ -193,6 +199,40 @@ struct CancelCmd : Command {
     CheckAllJobs(m, sut);
   }
   void show(std::ostream& os) const override { os << "Cancel(" << target.id << ")"; }
+};
+
+// Bulk cancel by filter: the counts agree and, through CheckAllJobs, no job
+// outside the filter changes.
+struct CancelJobsCmd : Command {
+  model::CancelFilter filter;
+  CancelJobsCmd() {
+    filter.queue = *rc::gen::elementOf(kQueues);
+    filter.state = *rc::gen::elementOf(std::vector<std::optional<JobState>>{
+        std::nullopt, JobState::kScheduled, JobState::kAvailable, JobState::kRunning});
+    filter.job_type = *rc::gen::elementOf(std::vector<std::string>{"", "t", "u"});
+  }
+  void apply(Model& m) const override {
+    int64_t cancelled, requested;
+    m.CancelJobs(filter, &cancelled, &requested);
+  }
+  void run(const Model& m0, Sut& sut) const override {
+    Model m = m0;
+    int64_t cancelled, requested;
+    Expect want = m.CancelJobs(filter, &cancelled, &requested);
+    auto got = sut.h->CancelJobs(
+        {.queue = filter.queue, .state = filter.state, .job_type = filter.job_type});
+    CheckExpect(want, got.status());
+    if (got.ok()) {
+      RC_ASSERT(got->cancelled == cancelled);
+      RC_ASSERT(got->cancel_requested == requested);
+    }
+    CheckAllJobs(m, sut);
+  }
+  void show(std::ostream& os) const override {
+    os << "CancelJobs(q=" << filter.queue
+       << " state=" << (filter.state ? JobStateName(*filter.state) : "-")
+       << " type=" << filter.job_type << ")";
+  }
 };
 
 struct QueueSettingsCmd : Command {

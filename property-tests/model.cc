@@ -177,6 +177,7 @@ std::vector<JobId> Model::Lease(const std::string& queue, int max_jobs, int64_t 
     MJob& j = jobs.at(std::get<2>(ready[i]));
     j.st = St::kRunning;
     j.due = false;
+    j.progress.reset();
     j.attempts++;
     j.token = next_token++;
     j.deadline = now + vt;
@@ -185,12 +186,14 @@ std::vector<JobId> Model::Lease(const std::string& queue, int max_jobs, int64_t 
   return out;
 }
 
-Expect Model::Heartbeat(JobId id, FencingToken token, int64_t ext) {
+Expect Model::Heartbeat(JobId id, FencingToken token, int64_t ext, std::optional<double> progress) {
+  if (progress && !(*progress >= 0.0 && *progress <= 1.0)) return Expect::kInvalidArgument;
   auto it = jobs.find(id);
   if (it == jobs.end()) return Expect::kNotFound;
   MJob& j = it->second;
   if (j.st != St::kRunning || j.token != token) return Expect::kLeaseLost;
   j.deadline = now + ext;
+  if (progress) j.progress = progress;
   return Expect::kOk;
 }
 
@@ -276,6 +279,30 @@ Expect Model::Cancel(JobId id) {
     default:
       return Expect::kInvalidState;
   }
+}
+
+Expect Model::CancelJobs(const CancelFilter& filter, int64_t* cancelled, int64_t* requested) {
+  *cancelled = *requested = 0;
+  if (filter.state && IsTerminal(*filter.state)) return Expect::kInvalidArgument;
+  Promote(filter.queue);
+  for (auto& [id, j] : jobs) {
+    if (j.queue != filter.queue || (!filter.job_type.empty() && j.job_type != filter.job_type)) {
+      continue;
+    }
+    if (j.st != St::kWaiting && j.st != St::kRunning) continue;
+    const JobState state = j.st == St::kRunning ? JobState::kRunning
+                           : j.due              ? JobState::kAvailable
+                                                : JobState::kScheduled;
+    if (filter.state && *filter.state != state) continue;
+    if (j.st == St::kWaiting) {
+      Finish(j, St::kCancelled);
+      ++*cancelled;
+    } else if (!j.cancel_requested) {
+      j.cancel_requested = true;
+      ++*requested;
+    }
+  }
+  return Expect::kOk;
 }
 
 Expect Model::MatchDead(const Filter& filter, std::vector<JobId>* ids, bool* more) const {

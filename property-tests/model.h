@@ -45,9 +45,17 @@ struct MJob {
   int64_t last_backoff = 0;
   JitterMode jitter = JitterMode::kNone;
   std::string job_type = "t";
-  int64_t finished_at = 0;  // when it became terminal (orders the dead letters)
-  bool due = false;         // waiting and found due by a Lease/List of its queue
-  int errors = 0;           // failed attempts recorded (Fail or expiry)
+  int64_t finished_at = 0;         // when it became terminal (orders the dead letters)
+  bool due = false;                // waiting and found due by a Lease/List of its queue
+  int errors = 0;                  // failed attempts recorded (Fail or expiry)
+  std::optional<double> progress;  // the attempt's last reported; a Lease clears it
+};
+
+// Selects live jobs for CancelJobs, as CancelJobsRequest does.
+struct CancelFilter {
+  std::string queue;
+  std::optional<JobState> state;  // kScheduled, kAvailable or kRunning
+  std::string job_type;           // "" : any
 };
 
 struct MQueue {
@@ -102,7 +110,9 @@ class Model {
   Expect CommitOutbox(const std::vector<AppWrite>& writes, const std::vector<EnqueueSpec>& specs,
                       std::vector<JobId>* ids);
   std::vector<JobId> Lease(const std::string& queue, int max_jobs, int64_t vt);
-  Expect Heartbeat(JobId id, FencingToken token, int64_t ext);
+  // An invalid `progress` (outside [0, 1]) is kInvalidArgument, first.
+  Expect Heartbeat(JobId id, FencingToken token, int64_t ext,
+                   std::optional<double> progress = std::nullopt);
   // Effects land iff this call completes the job (not on a rejection, not
   // on an idempotent repeat).
   Expect Complete(JobId id, FencingToken token, const std::vector<AppWrite>& effects = {});
@@ -114,6 +124,10 @@ class Model {
   // On kOk for a live attempt, *delay is the retry delay (or -1 if none).
   Expect Fail(JobId id, FencingToken token, bool retryable, int64_t* delay);
   Expect Cancel(JobId id);
+  // Cancels every live job that matches, as Cancel each: *cancelled counts
+  // the waiting ones, *requested the running ones newly asked to stop.
+  // Available means found due (the call promotes the queue first).
+  Expect CancelJobs(const CancelFilter& filter, int64_t* cancelled, int64_t* requested);
   // Dead letters matching the filter, oldest death first; *more when more
   // match beyond the limit. With filter.job_id: kNotFound (unknown, purged
   // or in another queue) or kInvalidState (not dead).

@@ -47,10 +47,12 @@ struct TimeoutsRun {
   std::map<JobId, Model> jobs;
   Leases leases;              // tokens handed out (maybe stale)
   int64_t high_water_ms = 0;  // the latest time the engine was called at
+  int64_t ever_ms = 0;        // the same, never reset (reopens included)
 
   int64_t Now() {
     const int64_t now = ToUnixMs(h.clock().Now());
     high_water_ms = std::max(high_water_ms, now);
+    ever_ms = std::max(ever_ms, now);
     return now;
   }
 
@@ -77,6 +79,14 @@ struct TimeoutsRun {
       req.expires_at = FromUnixMs(*expires);
     }
     auto r = h->Enqueue(req);
+    // An expiry not after the engine's expiry clock (the latest time it has
+    // seen, at most ever_ms: a reopen resumes it from the stored rate clock)
+    // is refused, naming the field.
+    if (!r.ok() && expires && *expires <= ever_ms) {
+      RC_ASSERT(r.status().code() == absl::StatusCode::kInvalidArgument);
+      RC_ASSERT(r.status().message().find("expires_at") != std::string::npos);
+      return;
+    }
     RC_ASSERT(r.ok());
     jobs[r->id] = Model{expires, false};
   }

@@ -167,6 +167,8 @@ absl::StatusOr<HeartbeatRequest> FromProto(const pb::HeartbeatRequest& req) {
   if (req.has_extension()) {
     RATCHET_ASSIGN_OR_RETURN(out.extension, FromProtoDuration(req.extension(), "extension"));
   }
+  if (req.has_progress()) out.progress = req.progress();
+  if (req.has_progress_message()) out.progress_message = req.progress_message();
   return out;
 }
 
@@ -329,6 +331,11 @@ void ToProto(const Job& j, pb::Job* out) {
   if (j.expires_at) *out->mutable_expires_at() = ToProtoTime(*j.expires_at);
   if (j.attempt_started_at) *out->mutable_attempt_started_at() = ToProtoTime(*j.attempt_started_at);
   out->set_cancel_reason(j.cancel_reason);
+  if (j.progress) out->set_progress(*j.progress);
+  out->set_progress_message(j.progress_message);
+  if (j.progress || !j.progress_message.empty()) {
+    *out->mutable_progress_updated_at() = ToProtoTime(j.progress_updated_at);
+  }
 }
 
 pb::StepState ToProto(StepState s) {

@@ -15,6 +15,7 @@ JobService::JobService(ServiceContext* ctx) : ctx_(ctx) {
   GuardParse("ListJobs", &JobService::ListJobs);
   GuardParse("CancelJob", &JobService::CancelJob);
   GuardParse("ExplainJob", &JobService::ExplainJob);
+  GuardParse("CancelJobs", &JobService::CancelJobs);
 }
 
 grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
@@ -82,7 +83,9 @@ grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
   ListRequest list{.queue = req->queue(),
                    .state = *state,
                    .limit = req->limit() == 0 ? 100 : req->limit(),
-                   .cursor = req->cursor()};
+                   .cursor = req->cursor(),
+                   .job_type = req->job_type(),
+                   .concurrency_key = req->concurrency_key()};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     absl::StatusOr<ListResult> r = ctx_->engine().List(list);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });
@@ -100,6 +103,32 @@ grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext*,
           spdlog::info("event=job_cancel job_id={} state={}", id, JobStateName(*r));
         }
         call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+      });
+  return call;
+}
+
+grpc::ServerUnaryReactor* JobService::CancelJobs(grpc::CallbackServerContext*,
+                                                 const v1::CancelJobsRequest* req,
+                                                 v1::CancelJobsResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  CancelJobsRequest cancel{.queue = req->queue(),
+                           .job_type = req->job_type(),
+                           .concurrency_key = req->concurrency_key()};
+  if (req->state() != v1::JOB_STATE_UNSPECIFIED) {
+    auto state = FromProto(req->state(), "state");
+    if (!state.ok()) return call->Reject(state.status());
+    cancel.state = *state;
+  }
+  ctx_->engine().CancelJobsAsync(
+      cancel, [call, resp, queue = cancel.queue](absl::StatusOr<CancelJobsResult> r) {
+        if (r.ok()) {
+          spdlog::info("event=jobs_cancel queue={} cancelled={} cancel_requested={}", queue,
+                       r->cancelled, r->cancel_requested);
+        }
+        call->Reply(r.status(), [&] {
+          resp->set_cancelled(r->cancelled);
+          resp->set_cancel_requested(r->cancel_requested);
+        });
       });
   return call;
 }

@@ -20,6 +20,9 @@ class JobService final : public ParseGuarded<ratchet::v1::JobService> {
   grpc::ServerUnaryReactor* EnqueueBatch(grpc::CallbackServerContext*,
                                          const v1::EnqueueBatchRequest* req,
                                          v1::EnqueueBatchResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelJobs(grpc::CallbackServerContext*,
+                                       const v1::CancelJobsRequest* req,
+                                       v1::CancelJobsResponse* resp) override;
   grpc::ServerUnaryReactor* ExplainJob(grpc::CallbackServerContext*,
                                        const v1::ExplainJobRequest* req,
                                        v1::ExplainJobResponse* resp) override;

@@ -106,6 +106,11 @@ grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(grpc::CallbackServerC
   UnaryCall* call = ctx_->StartCall();
   RedriveRequest redrive{.filter = FromProto(req->filter()),
                          .reset_attempts = req->reset_attempts()};
+  if (req->has_pace()) {
+    auto pace = FromProto(req->pace(), "pace");
+    if (!pace.ok()) return call->Reject(pace.status());
+    redrive.pace = *pace;
+  }
   ctx_->RunBlocking([this, call, resp, redrive = std::move(redrive)] {
     auto r = ctx_->engine().Redrive(redrive);
     if (r.ok()) spdlog::info("event=dlq_redrive queue={} count={}", redrive.filter.queue, r->count);

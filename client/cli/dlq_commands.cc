@@ -1,9 +1,15 @@
 // `ratchet dlq list | redrive | purge`: a queue's dead letters.
 #include <cstdio>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "commands.h"
 #include "output.h"
+#include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
 
 namespace ratchet::cli {
@@ -18,7 +24,23 @@ struct DeadLetterOptions {
   uint64_t job_id = 0;
   std::string job_type;
   bool reset_attempts = false;
+  std::string pace;  // "N/MS": at most N jobs made available per MS ms
 };
+
+// "N/MS" -> RateLimit{N, MS ms}.
+absl::StatusOr<v1::RateLimit> ParsePace(const std::string& text) {
+  std::vector<std::string> parts = absl::StrSplit(text, '/');
+  int limit = 0;
+  int64_t period_ms = 0;
+  if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &limit) ||
+      !absl::SimpleAtoi(parts[1], &period_ms)) {
+    return InvalidArgument("--pace", absl::StrCat("'", text, "' is not N/MS (e.g. 100/1000)"));
+  }
+  v1::RateLimit pace;
+  pace.set_limit(limit);
+  *pace.mutable_period() = ToProtoDuration(Millis(period_ms));
+  return pace;
+}
 
 absl::Status List(Client& c, const DeadLetterOptions& o, bool json) {
   v1::ListDeadLettersRequest req;
@@ -46,6 +68,11 @@ absl::Status RedriveOrPurge(Client& c, const DeadLetterOptions& o, bool redrive,
     v1::RedriveDeadLettersRequest req;
     *req.mutable_filter() = Filter(o);
     req.set_reset_attempts(o.reset_attempts);
+    if (!o.pace.empty()) {
+      auto pace = ParsePace(o.pace);
+      if (!pace.ok()) return pace.status();
+      *req.mutable_pace() = *pace;
+    }
     r = c.RedriveDeadLetters(req);
   } else {
     v1::PurgeDeadLettersRequest req;
@@ -81,7 +108,12 @@ void RegisterDeadLetterCommands(CLI::App& app, Runner& runner) {
     cmd->add_option("--job-id", o->job_id, "only this job");
     cmd->add_option("--job-type", o->job_type, "only jobs of this type");
     cmd->add_option("--limit", o->limit, "most jobs per call, 1..10000 (default 1000)");
-    if (redrive) cmd->add_flag("--reset-attempts", o->reset_attempts, "start over at attempt 0");
+    if (redrive) {
+      cmd->add_flag("--reset-attempts", o->reset_attempts, "start over at attempt 0");
+      cmd->add_option("--pace", o->pace,
+                      "N/MS: make at most N of the jobs available per MS ms (their run_at is "
+                      "spread)");
+    }
     runner.Bind(
         cmd, [o, redrive](Client& c, bool json) { return RedriveOrPurge(c, *o, redrive, json); });
   }

@@ -43,6 +43,12 @@ struct JobOptions {
   std::string state = "available";
   int limit = 0;
   std::string cursor;
+  // list and bulk cancel filters ("": any).
+  std::string filter_type;
+  std::string filter_key;
+  // Bulk cancel: the queue whose jobs to cancel, and their state ("": any live).
+  std::string cancel_queue;
+  std::string cancel_state;
 };
 
 absl::StatusOr<v1::JobState> ParseState(const std::string& text) {
@@ -111,6 +117,11 @@ void PrintJob(const v1::Job& j) {
   t.Add({"idempotency_key", j.idempotency_key()});
   t.Add({"concurrency_key", j.concurrency_key()});
   if (!j.unique_key().empty()) t.Add({"unique_key", j.unique_key()});
+  if (j.has_progress() || !j.progress_message().empty()) {
+    t.Add({"progress", absl::StrCat(j.has_progress() ? absl::StrCat(j.progress() * 100, "%") : "-",
+                                    j.progress_message().empty() ? "" : " ", j.progress_message(),
+                                    " (at ", FormatTime(j.progress_updated_at()), ")")});
+  }
   t.Add({"created_at", FormatTime(j.created_at())});
   t.Add({"run_at", FormatTime(j.run_at())});
   t.Add({"lease_deadline", FormatTime(j.lease_deadline())});
@@ -169,6 +180,8 @@ absl::Status List(Client& c, const JobOptions& o, bool json) {
   req.set_state(state);
   req.set_limit(o.limit);
   req.set_cursor(o.cursor);
+  req.set_job_type(o.filter_type);
+  req.set_concurrency_key(o.filter_key);
   RATCHET_ASSIGN_OR_RETURN(auto r, c.ListJobs(req));
   json ? PrintJson(r) : PrintJobs(r);
   return absl::OkStatus();
@@ -207,7 +220,36 @@ absl::Status Explain(Client& c, const JobOptions& o, bool json) {
   return absl::OkStatus();
 }
 
+// `cancel --queue Q [--state S] [--type T] [--key K]`.
+absl::Status CancelMany(Client& c, const JobOptions& o, bool json) {
+  v1::CancelJobsRequest req;
+  req.set_queue(o.cancel_queue);
+  if (!o.cancel_state.empty()) {
+    RATCHET_ASSIGN_OR_RETURN(v1::JobState state, ParseState(o.cancel_state));
+    req.set_state(state);
+  }
+  req.set_job_type(o.filter_type);
+  req.set_concurrency_key(o.filter_key);
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.CancelJobs(req));
+  if (json) {
+    PrintJson(r);
+  } else {
+    std::printf("cancelled %lld job(s); cancel requested for %lld running job(s)\n",
+                static_cast<long long>(r.cancelled()),
+                static_cast<long long>(r.cancel_requested()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Cancel(Client& c, const JobOptions& o, bool json) {
+  if (!o.cancel_queue.empty()) {
+    if (o.job_id != 0) return InvalidArgument("id", "give a job id or --queue, not both");
+    return CancelMany(c, o, json);
+  }
+  if (o.job_id == 0) return InvalidArgument("id", "give a job id, or --queue to cancel by filter");
+  if (!o.cancel_state.empty() || !o.filter_type.empty() || !o.filter_key.empty()) {
+    return InvalidArgument("--queue", "--state, --type and --key need --queue");
+  }
   RATCHET_ASSIGN_OR_RETURN(auto state, c.CancelJob(o.job_id));
   if (json) {
     v1::CancelJobResponse r;
@@ -219,6 +261,39 @@ absl::Status Cancel(Client& c, const JobOptions& o, bool json) {
                                                : JobStateName(state).c_str());
   }
   return absl::OkStatus();
+}
+
+// get, list, explain and cancel, under `parent` (the top level, or `jobs`).
+void RegisterLookups(CLI::App* parent, Runner& runner) {
+  auto o = std::make_shared<JobOptions>();
+  CLI::App* get = parent->add_subcommand("get", "show one job");
+  get->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(get, o, Get);
+
+  CLI::App* list = parent->add_subcommand("list", "list the jobs of a queue in one state");
+  list->add_option("queue", o->queue, "queue name")->required();
+  list->add_option("--state", o->state, "scheduled|available|running|completed|dead|cancelled");
+  list->add_option("--type", o->filter_type, "only jobs of this type");
+  list->add_option("--key", o->filter_key, "only jobs with this concurrency key");
+  list->add_option("--limit", o->limit, "jobs per page, 1..1000 (default 100)");
+  list->add_option("--cursor", o->cursor,
+                   "next cursor of a previous page (with --type/--key a page examines at most "
+                   "1000 jobs, so it may be short or empty and still have a next cursor)");
+  runner.Bind(list, o, List);
+
+  CLI::App* explain =
+      parent->add_subcommand("explain", "why a job is not running, and when it could");
+  explain->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(explain, o, Explain);
+
+  CLI::App* cancel = parent->add_subcommand(
+      "cancel", "cancel a job (running: request it), or with --queue every job that matches");
+  cancel->add_option("id", o->job_id, "job id");
+  cancel->add_option("--queue", o->cancel_queue, "cancel the live jobs of this queue that match");
+  cancel->add_option("--state", o->cancel_state, "with --queue: scheduled|available|running");
+  cancel->add_option("--type", o->filter_type, "with --queue: only jobs of this type");
+  cancel->add_option("--key", o->filter_key, "with --queue: only jobs with this concurrency key");
+  runner.Bind(cancel, o, Cancel);
 }
 
 }  // namespace
@@ -247,31 +322,16 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
                       "only match jobs created less than this long ago, ms (default: any age)");
   enqueue->add_option("--attempt-timeout-ms", o->attempt_timeout_ms,
                       "end each attempt after this long, even while heartbeating, ms "
-                      "(1..604800000; default: none)");
+                      "(1..604800000; 0 or unset: none)");
   enqueue->add_option("--expires-in-ms", o->expires_in_ms,
                       "cancel the job (reason 'expired') if not started this long from now, ms");
   enqueue->add_option("--expires-at", o->expires_at,
                       "cancel the job (reason 'expired') if not started by this RFC 3339 time");
   runner.Bind(enqueue, o, Enqueue);
 
-  CLI::App* get = app.add_subcommand("get", "show one job");
-  get->add_option("id", o->job_id, "job id")->required();
-  runner.Bind(get, o, Get);
-
-  CLI::App* list = app.add_subcommand("list", "list the jobs of a queue in one state");
-  list->add_option("queue", o->queue, "queue name")->required();
-  list->add_option("--state", o->state, "scheduled|available|running|completed|dead|cancelled");
-  list->add_option("--limit", o->limit, "jobs per page, 1..1000 (default 100)");
-  list->add_option("--cursor", o->cursor, "next cursor of a previous page");
-  runner.Bind(list, o, List);
-
-  CLI::App* explain = app.add_subcommand("explain", "why a job is not running, and when it could");
-  explain->add_option("id", o->job_id, "job id")->required();
-  runner.Bind(explain, o, Explain);
-
-  CLI::App* cancel = app.add_subcommand("cancel", "cancel a job (running: request it)");
-  cancel->add_option("id", o->job_id, "job id")->required();
-  runner.Bind(cancel, o, Cancel);
+  RegisterLookups(&app, runner);  // `ratchet get 5`, as before
+  RegisterLookups(AddFamily(app, "jobs", "one job or a queue's jobs: get, list, explain, cancel"),
+                  runner);
 }
 
 }  // namespace ratchet::cli

@@ -1,12 +1,15 @@
 // ratchet: the command-line client of ratchetd.
 //
 //   ratchet enqueue QUEUE TYPE [--payload P | --payload-file F] [--key K] ...
-//   ratchet get ID | list QUEUE [--state S] | cancel ID
+//   ratchet get ID | list QUEUE [--state S] [--type T] [--key K] | cancel ID
+//   ratchet jobs get ID | list ... | explain ID | cancel ID
+//   ratchet jobs cancel --queue Q [--state S] [--type T] [--key K]
 //   ratchet queues list | get Q | set Q [--concurrency N ...] | pause Q | resume Q
-//   ratchet dlq list Q | redrive Q [--job-id N] [--job-type T] | purge Q ...
+//   ratchet dlq list Q | redrive Q [--job-id N] [--job-type T] [--pace N/MS] | purge Q ...
 //
-// Global: --server host:port (or RATCHET_SERVER; default 127.0.0.1:7070),
-// --json (protobuf JSON on stdout instead of tables), --timeout-ms.
+// Global, before or after the subcommand: --server host:port (or
+// RATCHET_SERVER; default 127.0.0.1:7070), --json (protobuf JSON on stdout
+// instead of tables), --timeout-ms.
 // Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -20,6 +23,10 @@ int main(int argc, char** argv) {
   using ratchet::cli::Globals;
   CLI::App app("ratchet: inspect and operate a ratchetd server", "ratchet");
   app.require_subcommand(1);
+  // Global options are accepted after the subcommand too (`ratchet enqueue
+  // q t --json`): subcommands inherit this and pass options they do not
+  // know up to their parent.
+  app.fallthrough();
   Globals g;
   if (const char* env = std::getenv("RATCHET_SERVER")) g.server = env;
   app.add_option("--server", g.server, "ratchetd address host:port (RATCHET_SERVER)");

@@ -182,6 +182,11 @@ absl::StatusOr<v1::JobState> Client::CancelJob(uint64_t job_id, CallOptions call
   return resp.state();
 }
 
+absl::StatusOr<v1::CancelJobsResponse> Client::CancelJobs(const v1::CancelJobsRequest& req,
+                                                          CallOptions call) {
+  return Call(*jobs_, &JobStub::CancelJobs, req, Retry::kNever, call);
+}
+
 absl::StatusOr<v1::LeaseResponse> Client::Lease(const v1::LeaseRequest& req, CallOptions call) {
   return Call(*workers_, &WorkerStub::Lease, req, Retry::kOnce, call,
               FromProtoDuration(req.wait()));

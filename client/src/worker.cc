@@ -26,6 +26,33 @@ bool JobContext::should_stop() const {
          (stopping_ != nullptr && stopping_->load());
 }
 
+absl::Status JobContext::set_progress(double fraction, std::string message) {
+  if (!(fraction >= 0.0 && fraction <= 1.0)) {  // NaN fails too
+    return InvalidArgument("progress", absl::StrCat(fraction, " is not a fraction in [0, 1]"));
+  }
+  constexpr size_t kMaxMessageBytes = 256;  // the server's limit
+  if (message.size() > kMaxMessageBytes) {
+    return InvalidArgument(
+        "progress_message",
+        absl::StrCat(message.size(), " bytes exceed the limit of ", kMaxMessageBytes, " bytes"));
+  }
+  absl::MutexLock lock(&progress_mu_);
+  progress_ = Progress{fraction, std::move(message)};
+  return absl::OkStatus();
+}
+
+std::optional<JobContext::Progress> JobContext::TakeProgress() {
+  absl::MutexLock lock(&progress_mu_);
+  std::optional<Progress> p = std::move(progress_);
+  progress_.reset();
+  return p;
+}
+
+void JobContext::RestoreProgress(Progress p) {
+  absl::MutexLock lock(&progress_mu_);
+  if (!progress_) progress_ = std::move(p);
+}
+
 namespace {
 
 // Worth sending again: the server was unreachable, the answer was lost, or
@@ -374,6 +401,11 @@ void Worker::HeartbeatLoop() {
       v1::HeartbeatRequest req;
       req.set_job_id(r->ctx.job().job_id());
       req.set_fencing_token(r->ctx.fencing_token());
+      std::optional<JobContext::Progress> progress = r->ctx.TakeProgress();
+      if (progress) {
+        req.set_progress(progress->fraction);
+        req.set_progress_message(progress->message);
+      }
       // The server extends the lease to its now + lease_duration; its now is
       // after `sent`, so sent + lease_duration is no later than the deadline.
       const auto sent = SteadyClock::now();
@@ -390,6 +422,11 @@ void Worker::HeartbeatLoop() {
         r->ctx.lease_lost_.store(true);
       } else {
         r->next_heartbeat = now + std::min(r->heartbeat_interval, Millis(500));
+        // A transient failure sends the progress again; one the server
+        // rejects (a message that is not UTF-8) is dropped.
+        if (progress && hb.status().code() != absl::StatusCode::kInvalidArgument) {
+          r->ctx.RestoreProgress(std::move(*progress));
+        }
       }
     }
   }

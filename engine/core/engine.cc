@@ -2,6 +2,7 @@
 // sequencer operation (engine_calls.h), answered after it is durable.
 #include "ratchet/engine/engine.h"
 
+#include "bulk_cancel.h"
 #include "engine_calls.h"
 #include "explain.h"
 #include "listing.h"
@@ -160,6 +161,17 @@ void Engine::CancelAsync(JobId id, Callback<JobState> cb) {
       std::move(cb));
 }
 
+void Engine::CancelJobsAsync(CancelJobsRequest req, Callback<CancelJobsResult> cb) {
+  const int max_jobs = impl_->options().cancel_slice_jobs;
+  internal::StartSlicedRun<CancelJobsResult, internal::CancelRun>(
+      *impl_, Reads::kThroughGroup,
+      [req = std::move(req), max_jobs](Machines& m, Batch& b, TimePoint now,
+                                       internal::CancelRun& run) {
+        return internal::CancelSlice(m.jobs, m.store, b, now, req, run, max_jobs);
+      },
+      [](const internal::CancelRun& run) { return run.result; }, std::move(cb));
+}
+
 // ---- Blocking API ----
 
 absl::StatusOr<EnqueueResult> Engine::Enqueue(EnqueueRequest req) {
@@ -211,6 +223,10 @@ absl::StatusOr<JobState> Engine::Cancel(JobId id) {
   return internal::Await<JobState>([&](auto cb) { CancelAsync(id, cb); });
 }
 
+absl::StatusOr<CancelJobsResult> Engine::CancelJobs(CancelJobsRequest req) {
+  return internal::Await<CancelJobsResult>([&](auto cb) { CancelJobsAsync(std::move(req), cb); });
+}
+
 absl::StatusOr<Job> Engine::Get(JobId id) {
   RATCHET_ASSIGN_OR_RETURN(std::optional<internal::JobRecord> r,
                            internal::FindCommittedJob(impl_->store(), id));
@@ -242,17 +258,17 @@ namespace {
 // other operations in between (docs/consistency.md, "Redrive and purge").
 template <typename Slice>
 absl::StatusOr<BulkResult> RunDeadLetterSlices(Engine::Impl& impl, Slice slice) {
-  auto run = std::make_shared<internal::DeadLetterRun>();
   const int max_keys = impl.options().dead_letter_slice_keys;
   return internal::Await<BulkResult>([&](Callback<BulkResult> cb) {
-    internal::StartSliced<BulkResult>(
+    internal::StartSlicedRun<BulkResult, internal::DeadLetterRun>(
         impl, Reads::kCommitted,
-        [slice, run, max_keys](Machines& m, Batch& b, TimePoint now) -> absl::StatusOr<bool> {
-          RATCHET_RETURN_IF_ERROR(slice(m, b, now, *run, max_keys).status());
-          return run->done;
+        [slice, max_keys](Machines& m, Batch& b, TimePoint now,
+                          internal::DeadLetterRun& run) -> absl::StatusOr<bool> {
+          RATCHET_RETURN_IF_ERROR(slice(m, b, now, run, max_keys).status());
+          return run.done;
         },
-        [run] {
-          return BulkResult{run->count, run->more};
+        [](const internal::DeadLetterRun& run) {
+          return BulkResult{run.count, run.more};
         },
         std::move(cb));
   });

@@ -76,6 +76,21 @@ void StartSliced(Engine::Impl& impl, Reads reads, Slice slice, Finish finish, Ca
   Next::Run(impl, reads, std::move(call));
 }
 
+// StartSliced for a call whose progress is a `Run` (default-constructed,
+// shared by its slices): `slice` (Machines&, Batch&, TimePoint now, Run&)
+// -> StatusOr<bool done>; after the last slice `cb` gets `finish(run)`.
+// Bulk redrive, purge and cancel run this way.
+template <typename T, typename Run, typename Slice, typename Finish>
+void StartSlicedRun(Engine::Impl& impl, Reads reads, Slice slice, Finish finish, Callback<T> cb) {
+  auto run = std::make_shared<Run>();
+  StartSliced<T>(
+      impl, reads,
+      [slice = std::move(slice), run](Machines& m, storage::Batch& b, TimePoint now) {
+        return slice(m, b, now, *run);
+      },
+      [finish = std::move(finish), run] { return finish(*run); }, std::move(cb));
+}
+
 // The blocking forms: start, then wait for the durable result.
 template <typename T, typename Fn>
 absl::StatusOr<T> Call(Engine::Impl& impl, Reads reads, Fn fn) {

@@ -235,6 +235,9 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   if (r.expires_at_ms() > 0) j.expires_at = FromUnixMs(r.expires_at_ms());
   if (r.token() != 0) j.attempt_started_at = FromUnixMs(r.attempt_started_at_ms());
   j.cancel_reason = r.cancel_reason();
+  if (r.has_progress()) j.progress = r.progress();
+  j.progress_message = r.progress_message();
+  j.progress_updated_at = FromUnixMs(r.progress_updated_at_ms());
   return j;
 }
 

@@ -264,6 +264,9 @@ void Engine::Impl::RebuildIfNeeded() {
 
 void Engine::Impl::RunGroup(std::deque<Op>& ops) {
   const TimePoint now = clock_->Now();
+  // Rate limits and expiry run on the latest time the engine has seen, by
+  // any operation of any group (docs/consistency.md, "Clock steps").
+  machines_->store.indexes().AdvanceRateClock(ToUnixMs(now));
   storage::Batch* batch = &building_->batch;
   if (now >= next_sweep_) {
     // The sweeper scans committed data: let everything in flight land first.

@@ -106,12 +106,26 @@ void DeadLetters::Unlist(storage::Batch& batch, const JobRecord& r) {
   jobs_.UncountFinished(batch, jobs_.EnsureQueue(batch, r.queue()), JobState::kDead, 1);
 }
 
+namespace {
+
+// When the i-th job of a redrive run (from 0) becomes available: now, or
+// paced, start + floor(i / limit) * period (docs/consistency.md).
+int64_t RedriveAt(const RedriveRequest& req, DeadLetterRun& run, TimePoint now, int64_t i) {
+  if (run.start_ms < 0) run.start_ms = ToUnixMs(now);
+  if (!req.pace) return ToUnixMs(now);
+  return run.start_ms + (i / req.pace->limit) * req.pace->period.count();
+}
+
+}  // namespace
+
 absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint now,
                                               const RedriveRequest& req, DeadLetterRun& run,
                                               int max_keys) {
+  RATCHET_RETURN_IF_ERROR(ValidateRedrive(req));
   int examined = 0;
   RATCHET_ASSIGN_OR_RETURN(std::vector<JobRecord> records,
                            MatchSlice(batch, req.filter, run, max_keys, &examined));
+  int64_t i = run.count;
   for (JobRecord& r : records) {
     Unlist(batch, r);
     if (req.reset_attempts) {
@@ -121,7 +135,7 @@ absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint n
       r.set_max_attempts(std::max(r.max_attempts(), r.attempts() + 1));
     }
     SetState(r, JobState::kScheduled);
-    r.set_run_at_ms(ToUnixMs(now));
+    r.set_run_at_ms(RedriveAt(req, run, now, i++));
     r.set_finished_at_ms(0);
     r.set_cancel_requested(false);
     jobs_.Save(batch, r);

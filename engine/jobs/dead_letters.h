@@ -37,6 +37,7 @@ struct DeadLetterRun {
   int count = 0;                       // jobs redriven or purged so far
   bool more = false;                   // the limit cut the run short
   bool done = false;                   // no slice left to run
+  int64_t start_ms = -1;               // a paced redrive's start: the first slice's now
 };
 
 class DeadLetters {

@@ -49,6 +49,13 @@ void ApplyWrites(storage::Batch& batch, const std::vector<AppWrite>& writes) {
   }
 }
 
+// A new attempt starts without the last one's progress.
+void ClearProgress(JobRecord& r) {
+  r.clear_progress();
+  r.clear_progress_message();
+  r.clear_progress_updated_at_ms();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, TimePoint now,
@@ -95,6 +102,7 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
     StartAttempt(now, vt, req.worker_id, r);
+    ClearProgress(r);  // progress belongs to an attempt
     jobs_.Save(batch, r);
     LogStart(batch, *q, r);  // before StartLease places the group anew
     indexes.StartLease(r.id(), r.lease_deadline_ms(), r.token());
@@ -194,6 +202,7 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
     RATCHET_RETURN_IF_ERROR(
         ValidateDuration("extension", *req.extension, jobs_.options().max_visibility_timeout));
   }
+  RATCHET_RETURN_IF_ERROR(ValidateProgress(req));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
   RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
@@ -201,6 +210,9 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
   // Never past the attempt deadline, however often the worker heartbeats.
   if (auto cap = AttemptDeadlineMs(r)) deadline = std::min(deadline, *cap);
   r.set_lease_deadline_ms(deadline);
+  if (req.progress) r.set_progress(*req.progress);
+  if (req.progress_message) r.set_progress_message(*req.progress_message);
+  if (req.progress || req.progress_message) r.set_progress_updated_at_ms(ToUnixMs(now));
   jobs_.Save(batch, r);
   jobs_.indexes().ExtendLease(req.id, r.lease_deadline_ms());
   return HeartbeatResult{FromUnixMs(r.lease_deadline_ms()), r.cancel_requested()};

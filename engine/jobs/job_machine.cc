@@ -23,6 +23,15 @@ absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
     const EnqueueRequest& req = reqs[i];
     std::string prefix = names == FieldNames::kIndexed ? absl::StrCat("jobs[", i, "].") : "";
     RATCHET_RETURN_IF_ERROR(ValidateEnqueue(prefix, req, jobs_.options(), now));
+    // Expiry runs on the expiry clock (the latest time seen): after a
+    // backward clock step an expires_at past `now` may already be behind it.
+    if (req.expires_at && ToUnixMs(*req.expires_at) <= ExpiryNowMs(now)) {
+      return InvalidArgument(
+          prefix + "expires_at",
+          absl::StrCat(ToUnixMs(*req.expires_at), " ms is not after the engine's expiry clock (",
+                       ExpiryNowMs(now), " ms, the latest time it has seen): the job could never "
+                       "start"));
+    }
     if (req.unique) RATCHET_RETURN_IF_ERROR(ValidateUnique(prefix + "unique", *req.unique));
     if (req.idempotency_key.empty()) {
       RATCHET_RETURN_IF_ERROR(PlanUnique(batch, now, reqs, i, unique_earlier, plans));

@@ -1,5 +1,8 @@
 #include "listing.h"
 
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
@@ -36,8 +39,27 @@ absl::Status ValidateList(const ListRequest& req) {
     return InvalidArgument("limit",
                            absl::StrCat(req.limit, " is outside [1, ", kMaxListLimit, "]"));
   }
+  RATCHET_RETURN_IF_ERROR(ValidateJobFilter(req.job_type, req.concurrency_key));
   return DecodeCursor(req.cursor).status();
 }
+
+namespace {
+
+bool Filtered(const ListRequest& req) {
+  return !req.job_type.empty() || !req.concurrency_key.empty();
+}
+
+// How many index entries one page may examine (kMaxListScan with a filter).
+int ScanBudget(const ListRequest& req) {
+  return Filtered(req) ? kMaxListScan : std::numeric_limits<int>::max();
+}
+
+bool Matches(const JobRecord& r, const ListRequest& req) {
+  return (req.job_type.empty() || r.job_type() == req.job_type) &&
+         (req.concurrency_key.empty() || r.concurrency_key() == req.concurrency_key);
+}
+
+}  // namespace
 
 absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListRequest& req,
                                         TimePoint now) {
@@ -50,40 +72,48 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
   if (!after.empty()) start = storage::PrefixSuccessor(prefix + after);
 
   ListResult out;
-  std::vector<std::string> keys;
-  RATCHET_RETURN_IF_ERROR(store.ForEach(cf, start, storage::PrefixSuccessor(prefix),
-                                        [&](std::string_view key, std::string_view) {
-                                          keys.emplace_back(key);
-                                          return keys.size() <= static_cast<size_t>(req.limit);
-                                        }));
-  if (keys.size() > static_cast<size_t>(req.limit)) {
-    keys.pop_back();
-    out.next_cursor = EncodeCursor(std::string_view(keys.back()).substr(prefix.size()));
-  }
-  for (const std::string& key : keys) {
-    JobId id = JobIdFromIndexKey(key);
-    auto r = FindCommittedJob(store, id);
-    if (absl::IsDataLoss(r.status())) continue;  // shown by Get, not a listing error
-    RATCHET_RETURN_IF_ERROR(r.status());
-    if (!*r) continue;  // pruned since the scan
-    out.jobs.push_back(ToJob(**r, now));
-  }
+  const int budget = ScanBudget(req);
+  int scanned = 0;
+  std::string last;  // the last key examined
+  bool more = false;
+  absl::Status read_status;
+  RATCHET_RETURN_IF_ERROR(store.ForEach(
+      cf, start, storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
+        if (static_cast<int>(out.jobs.size()) == req.limit || scanned == budget) {
+          more = true;
+          return false;
+        }
+        ++scanned;
+        last = std::string(key);
+        auto r = FindCommittedJob(store, JobIdFromIndexKey(key));
+        if (absl::IsDataLoss(r.status())) return true;  // shown by Get, not a listing error
+        if (!r.ok()) {
+          read_status = r.status();
+          return false;
+        }
+        // Absent: pruned since the scan.
+        if (*r && Matches(**r, req)) out.jobs.push_back(ToJob(**r, now));
+        return true;
+      }));
+  RATCHET_RETURN_IF_ERROR(read_status);
+  if (more) out.next_cursor = EncodeCursor(std::string_view(last).substr(prefix.size()));
   return out;
 }
 
 namespace {
 
-// Up to `limit` ids of `set` starting at `it`; sets *next_cursor when more.
-template <typename Set, typename Encode>
-std::vector<JobId> Page(const Set& set, typename Set::const_iterator it, int limit, Encode encode,
-                        std::string* next_cursor) {
+// Up to `limit` ids of `set` starting at `it` for which `keep(id)` holds,
+// examining at most `budget` entries; sets *next_cursor when more.
+template <typename Set, typename Encode, typename Keep>
+std::vector<JobId> Page(const Set& set, typename Set::const_iterator it, int limit, int budget,
+                        Encode encode, Keep keep, std::string* next_cursor) {
   std::vector<JobId> ids;
-  for (; it != set.end(); ++it) {
-    if (static_cast<int>(ids.size()) == limit) {
+  for (int scanned = 0; it != set.end(); ++it, ++scanned) {
+    if (static_cast<int>(ids.size()) == limit || scanned == budget) {
       *next_cursor = EncodeCursor(encode(*std::prev(it)));
       break;
     }
-    ids.push_back(it->id);
+    if (keep(it->id)) ids.push_back(it->id);
   }
   return ids;
 }
@@ -128,16 +158,42 @@ absl::StatusOr<ListResult> ListLive(JobStore& jobs, storage::Batch& batch, TimeP
   QueueState* q = jobs.indexes().FindQueue(req.queue);
   if (!q) return out;
   jobs.indexes().PromoteDue(q, ToUnixMs(now));
+  // The key is in the live index; the type needs the record, read (from
+  // the record cache, usually) only for a job whose key matches.
+  absl::flat_hash_map<JobId, JobRecord> records;
+  absl::Status read_status;
+  auto keep = [&](JobId id) {
+    const JobMeta* m = jobs.indexes().Find(id);
+    if (!req.concurrency_key.empty() && !(m && m->group && m->group->key == req.concurrency_key)) {
+      return false;
+    }
+    if (req.job_type.empty() || !read_status.ok()) return read_status.ok();
+    absl::StatusOr<JobRecord> r = jobs.Load(batch, id);
+    if (!r.ok()) {
+      read_status = r.status();
+      return false;
+    }
+    if (r->job_type() != req.job_type) return false;
+    records.emplace(id, *std::move(r));
+    return true;
+  };
+  const int budget = ScanBudget(req);
   std::vector<JobId> ids;
   if (req.state == JobState::kAvailable) {
     RATCHET_ASSIGN_OR_RETURN(auto it, StartOf(q->ready, after));
-    ids = Page(q->ready, it, req.limit, EncodeReady, &out.next_cursor);
+    ids = Page(q->ready, it, req.limit, budget, EncodeReady, keep, &out.next_cursor);
   } else {
     const auto& set = req.state == JobState::kScheduled ? q->scheduled : q->running;
     RATCHET_ASSIGN_OR_RETURN(auto it, StartOf(set, after));
-    ids = Page(set, it, req.limit, EncodeTimed, &out.next_cursor);
+    ids = Page(set, it, req.limit, budget, EncodeTimed, keep, &out.next_cursor);
   }
+  RATCHET_RETURN_IF_ERROR(read_status);
   for (JobId id : ids) {
+    auto found = records.find(id);
+    if (found != records.end()) {
+      out.jobs.push_back(ToJob(found->second, now));
+      continue;
+    }
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs.Load(batch, id));
     out.jobs.push_back(ToJob(r, now));
   }

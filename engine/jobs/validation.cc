@@ -300,6 +300,39 @@ absl::Status ValidateFilter(const DeadLetterFilter& f) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateRedrive(const RedriveRequest& r) {
+  RATCHET_RETURN_IF_ERROR(ValidateFilter(r.filter));
+  if (r.pace) RATCHET_RETURN_IF_ERROR(ValidateRateLimit("pace", *r.pace));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateProgress(const HeartbeatRequest& r) {
+  if (r.progress && !(*r.progress >= 0.0 && *r.progress <= 1.0)) {  // NaN fails too
+    return InvalidArgument("progress", absl::StrCat(*r.progress, " is not a fraction in [0, 1]"));
+  }
+  if (!r.progress_message) return absl::OkStatus();
+  if (r.progress_message->size() > kMaxProgressMessageBytes) {
+    return InvalidArgument("progress_message",
+                           absl::StrCat(r.progress_message->size(), " bytes exceed the limit of ",
+                                        kMaxProgressMessageBytes, " bytes"));
+  }
+  return ValidateUtf8("progress_message", *r.progress_message);
+}
+
+absl::Status ValidateJobFilter(absl::string_view job_type, absl::string_view key) {
+  if (!job_type.empty()) RATCHET_RETURN_IF_ERROR(ValidateName("job_type", job_type));
+  return ValidateConcurrencyKey("concurrency_key", key);
+}
+
+absl::Status ValidateCancelJobs(const CancelJobsRequest& r) {
+  RATCHET_RETURN_IF_ERROR(ValidateName("queue", r.queue));
+  if (r.state && IsTerminal(*r.state)) {
+    return InvalidArgument("state", absl::StrCat(JobStateName(*r.state),
+                                                 " is not one of scheduled, available, running"));
+  }
+  return ValidateJobFilter(r.job_type, r.concurrency_key);
+}
+
 absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o) {
   if (bytes <= o.max_request_bytes) return absl::OkStatus();
   return InvalidArgument(field, absl::StrCat(bytes, " bytes in one request exceeds the limit of ",
@@ -323,7 +356,8 @@ absl::Status ValidateOptions(const EngineOptions& o) {
                              std::pair{"max_errors_kept", o.max_errors_kept},
                              std::pair{"max_group_ops", o.max_group_ops},
                              std::pair{"sweep_batch_keys", o.sweep_batch_keys},
-                             std::pair{"dead_letter_slice_keys", o.dead_letter_slice_keys}}) {
+                             std::pair{"dead_letter_slice_keys", o.dead_letter_slice_keys},
+                             std::pair{"cancel_slice_jobs", o.cancel_slice_jobs}}) {
     if (value < 1) return InvalidArgument(name, "must be >= 1");
   }
   absl::Status s = ValidateQueueSettings(o.default_queue_settings, o);

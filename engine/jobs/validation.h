@@ -41,6 +41,13 @@ absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);
 absl::Status ValidateDuration(absl::string_view field, Millis d, Millis max);
 absl::Status ValidateQueueSettings(const QueueSettings& s, const EngineOptions& o);
 absl::Status ValidateFilter(const DeadLetterFilter& f);
+// The filter, and `pace` as a RateLimit.
+absl::Status ValidateRedrive(const RedriveRequest& r);
+// HeartbeatRequest's `progress` and `progress_message`.
+absl::Status ValidateProgress(const HeartbeatRequest& r);
+// The job_type and concurrency_key filters of List and CancelJobs ("": any).
+absl::Status ValidateJobFilter(absl::string_view job_type, absl::string_view key);
+absl::Status ValidateCancelJobs(const CancelJobsRequest& r);
 // Rejects a request whose bytes (payloads, results, app values) exceed
 // EngineOptions::max_request_bytes, naming `field`.
 absl::Status ValidateRequestBytes(absl::string_view field, size_t bytes, const EngineOptions& o);

@@ -266,5 +266,94 @@ TEST_F(JobServiceTest, CancelCompletedJobIsInvalidState) {
                 kReasonInvalidState);
 }
 
+// ---- Issue 12: search filters, bulk cancel, progress, paced redrive ----
+
+v1::JobSpec Keyed(const std::string& type, const std::string& key) {
+  v1::JobSpec job = Spec("q");
+  job.set_job_type(type);
+  job.set_concurrency_key(key);
+  return job;
+}
+
+TEST_F(JobServiceTest, ListJobsFiltersByTypeAndKey) {
+  uint64_t hit = client().Enqueue(Keyed("mail", "acme"))->job_id();
+  ASSERT_TRUE(client().Enqueue(Keyed("sms", "acme")).ok());
+  ASSERT_TRUE(client().Enqueue(Keyed("mail", "globex")).ok());
+  v1::ListJobsRequest req;
+  req.set_queue("q");
+  req.set_state(v1::JOB_STATE_AVAILABLE);
+  req.set_job_type("mail");
+  req.set_concurrency_key("acme");
+  auto page = client().ListJobs(req);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_EQ(page->jobs_size(), 1);
+  EXPECT_EQ(page->jobs(0).id(), hit);
+  req.set_job_type("bad type");
+  EXPECT_STATUS(client().ListJobs(req).status(), StatusCode::kInvalidArgument, "INVALID_ARGUMENT");
+  EXPECT_NE(client().ListJobs(req).status().message().find("job_type"), std::string::npos);
+}
+
+TEST_F(JobServiceTest, CancelJobsCancelsTheMatchingJobs) {
+  uint64_t hit = client().Enqueue(Keyed("mail", "acme"))->job_id();
+  uint64_t other = client().Enqueue(Keyed("sms", "acme"))->job_id();
+  v1::CancelJobsRequest req;
+  req.set_queue("q");
+  req.set_job_type("mail");
+  auto r = client().CancelJobs(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->cancelled(), 1);
+  EXPECT_EQ(r->cancel_requested(), 0);
+  EXPECT_EQ(client().GetJob(hit)->state(), v1::JOB_STATE_CANCELLED);
+  EXPECT_EQ(client().GetJob(other)->state(), v1::JOB_STATE_AVAILABLE);
+  req.set_state(v1::JOB_STATE_COMPLETED);
+  auto bad = client().CancelJobs(req);
+  EXPECT_STATUS(bad.status(), StatusCode::kInvalidArgument, "INVALID_ARGUMENT");
+  EXPECT_EQ(bad.status().message().rfind("state:", 0), 0u) << bad.status();
+  req.clear_state();
+  req.set_queue("");
+  EXPECT_EQ(client().CancelJobs(req).status().message().rfind("queue:", 0), 0u);
+}
+
+TEST_F(JobServiceTest, HeartbeatProgressIsShownByGetJob) {
+  uint64_t id = client().Enqueue(Spec("q"))->job_id();
+  v1::HeartbeatRequest hb;
+  hb.set_job_id(id);
+  hb.set_fencing_token(LeaseOne("q").fencing_token());
+  hb.set_progress(0.4);
+  hb.set_progress_message("40 of 100 rows");
+  ASSERT_TRUE(client().Heartbeat(hb).ok());
+  auto job = client().GetJob(id);
+  ASSERT_TRUE(job.ok());
+  ASSERT_TRUE(job->has_progress());
+  EXPECT_DOUBLE_EQ(job->progress(), 0.4);
+  EXPECT_EQ(job->progress_message(), "40 of 100 rows");
+  EXPECT_TRUE(job->has_progress_updated_at());
+  hb.set_progress(1.5);
+  auto bad = client().Heartbeat(hb);
+  EXPECT_STATUS(bad.status(), StatusCode::kInvalidArgument, "INVALID_ARGUMENT");
+  EXPECT_EQ(bad.status().message().rfind("progress:", 0), 0u) << bad.status();
+  EXPECT_DOUBLE_EQ(client().GetJob(id)->progress(), 0.4);
+}
+
+TEST_F(JobServiceTest, RedriveCanBePaced) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(client().Enqueue(Spec("q")).ok());
+    KillOne("q");
+  }
+  v1::RedriveDeadLettersRequest req;
+  req.mutable_filter()->set_queue("q");
+  req.mutable_pace()->set_limit(2);
+  *req.mutable_pace()->mutable_period() = ToProtoDuration(Millis(3600000));
+  auto r = client().RedriveDeadLetters(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->count(), 3);
+  auto q = client().GetQueue("q");
+  EXPECT_EQ(q->available(), 2);
+  EXPECT_EQ(q->scheduled(), 1) << "the third waits a period";
+  req.mutable_pace()->set_limit(0);
+  auto bad = client().RedriveDeadLetters(req);
+  EXPECT_EQ(bad.status().message().rfind("pace.limit:", 0), 0u) << bad.status();
+}
+
 }  // namespace
 }  // namespace ratchet::testing

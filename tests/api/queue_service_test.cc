@@ -18,20 +18,6 @@ class QueueServiceTest : public ServerFixture {
     job.set_job_type(type);
     return client().Enqueue(job)->job_id();
   }
-
-  // Leases one job and fails it for good: it lands in the dead-letter queue.
-  void KillOne() {
-    v1::LeaseRequest lease;
-    lease.set_queue("q");
-    auto leased = client().Lease(lease);
-    ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
-    v1::FailRequest fail;
-    fail.set_job_id(leased->jobs(0).job_id());
-    fail.set_fencing_token(leased->jobs(0).fencing_token());
-    fail.set_error("fatal");
-    fail.set_non_retryable(true);
-    ASSERT_EQ(client().Fail(fail)->state(), v1::JOB_STATE_DEAD);
-  }
 };
 
 TEST_F(QueueServiceTest, ListAndGetShowCountsPerState) {
@@ -140,8 +126,8 @@ TEST_F(QueueServiceTest, PausedQueueLeasesNothingUntilResumed) {
 TEST_F(QueueServiceTest, DeadLettersCanBeListedRedrivenAndPurged) {
   uint64_t a = Enqueue("a");
   Enqueue("b");
-  KillOne();
-  KillOne();
+  KillOne("q");
+  KillOne("q");
   v1::ListDeadLettersRequest list;
   list.set_queue("q");
   auto dead = client().ListDeadLetters(list);

@@ -51,6 +51,29 @@ class ServerFixture : public ::testing::Test {
   Client& client() { return *client_; }
   int port() const { return server_->port(); }
 
+  // Leases the one job `queue` must have ready (asserts it).
+  v1::LeasedJob LeaseOne(const std::string& queue) {
+    v1::LeaseRequest lease;
+    lease.set_queue(queue);
+    auto leased = client().Lease(lease);
+    EXPECT_TRUE(leased.ok() && leased->jobs_size() == 1) << leased.status();
+    return leased.ok() && leased->jobs_size() == 1 ? leased->jobs(0) : v1::LeasedJob();
+  }
+  // Leases the one ready job of `queue` and fails it into the dead letters.
+  void KillOne(const std::string& queue, const std::string& error = "fatal") {
+    v1::LeasedJob job = LeaseOne(queue);
+    v1::FailRequest fail;
+    fail.set_job_id(job.job_id());
+    fail.set_fencing_token(job.fencing_token());
+    fail.set_error(error);
+    fail.set_non_retryable(true);
+    auto failed = client().Fail(fail);
+    EXPECT_TRUE(failed.ok()) << failed.status();
+    if (failed.ok()) {
+      EXPECT_EQ(failed->state(), v1::JOB_STATE_DEAD);
+    }
+  }
+
   server::ServerOptions server_options_;
   std::function<void(EngineOptions&)> configure_engine_;
   TempDir dir_{true};

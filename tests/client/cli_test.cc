@@ -175,16 +175,7 @@ TEST_F(CliTest, FlowControlSettingsKeysAndExplain) {
 
 TEST_F(CliTest, DeadLetterListRedrivePurge) {
   ASSERT_EQ(Cli("enqueue mail send").code, 0);
-  v1::LeaseRequest lease;
-  lease.set_queue("mail");
-  auto leased = client().Lease(lease);
-  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
-  v1::FailRequest fail;
-  fail.set_job_id(leased->jobs(0).job_id());
-  fail.set_fencing_token(leased->jobs(0).fencing_token());
-  fail.set_error("smtp said no");
-  fail.set_non_retryable(true);
-  ASSERT_TRUE(client().Fail(fail).ok());
+  KillOne("mail", "smtp said no");
   CliRun r = Cli("dlq list mail");
   EXPECT_NE(r.out.find("smtp said no"), std::string::npos) << r.out;
   r = Cli("dlq redrive mail");
@@ -193,6 +184,71 @@ TEST_F(CliTest, DeadLetterListRedrivePurge) {
   EXPECT_EQ(r.out, "purged 0 job(s)\n");
   r = Cli("cancel 1");
   EXPECT_EQ(r.out, "job 1: cancelled\n");
+}
+
+// Issue 12: jobs family, list filters, bulk cancel, paced redrive, --json
+// after the subcommand, progress in `jobs get`.
+TEST_F(CliTest, JsonIsAcceptedAfterTheSubcommand) {
+  CliRun r = Cli("enqueue mail send --payload hi --json");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"job_id\""), std::string::npos) << r.out;
+  r = Cli("jobs get 1 --json");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"state\": \"JOB_STATE_AVAILABLE\""), std::string::npos) << r.out;
+  r = Cli("get 1 --json");
+  EXPECT_NE(r.out.find("\"queue\": \"mail\""), std::string::npos) << r.out;
+  r = Cli("queues list --json");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.rfind("{", 0), 0u) << r.out;
+}
+
+TEST_F(CliTest, JobsListFiltersAndCancelByFilter) {
+  ASSERT_EQ(Cli("enqueue mail send --concurrency-key acme").code, 0);    // 1
+  ASSERT_EQ(Cli("enqueue mail digest --concurrency-key acme").code, 0);  // 2
+  ASSERT_EQ(Cli("enqueue mail send --concurrency-key globex").code, 0);  // 3
+  CliRun r = Cli("jobs list mail --type send --key acme");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\n1 "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\n2 "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("\n3 "), std::string::npos) << r.out;
+  r = Cli("jobs cancel --queue mail --type send");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "cancelled 2 job(s); cancel requested for 0 running job(s)\n");
+  r = Cli("jobs cancel --queue mail --state dead");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("state"), std::string::npos) << r.out;
+  r = Cli("jobs cancel 2");
+  EXPECT_EQ(r.out, "job 2: cancelled\n");
+  EXPECT_EQ(Cli("jobs cancel").code, 1);
+  EXPECT_EQ(Cli("jobs cancel 2 --queue mail").code, 1);
+}
+
+TEST_F(CliTest, JobsGetShowsProgress) {
+  ASSERT_EQ(Cli("enqueue mail send").code, 0);
+  v1::LeasedJob job = LeaseOne("mail");
+  v1::HeartbeatRequest hb;
+  hb.set_job_id(job.job_id());
+  hb.set_fencing_token(job.fencing_token());
+  hb.set_progress(0.5);
+  hb.set_progress_message("half");
+  ASSERT_TRUE(client().Heartbeat(hb).ok());
+  CliRun r = Cli("jobs get 1");
+  // The field column is as wide as the longest field name.
+  EXPECT_NE(r.out.find("\nprogress "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 50% half (at "), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, DeadLetterRedriveWithPace) {
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Cli("enqueue mail send").code, 0);
+    KillOne("mail");
+  }
+  CliRun r = Cli("dlq redrive mail --pace 1/3600000");
+  EXPECT_EQ(r.out, "redrove 3 job(s)\n");
+  EXPECT_EQ(client().GetQueue("mail")->available(), 1);
+  r = Cli("dlq redrive mail --pace fast");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("--pace"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, SchedulesListShowsTheNextTick) {

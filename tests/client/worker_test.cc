@@ -174,6 +174,37 @@ TEST_F(WorkerTest, AttemptTimeoutStopsTheHandlerAndItsHeartbeats) {
   EXPECT_EQ(worker.stats().lease_lost, 1u);
 }
 
+TEST_F(WorkerTest, SetProgressIsSentWithTheNextHeartbeat) {
+  WorkerOptions options = Options();
+  options.visibility_timeout = Millis(600);  // heartbeat every ~200 ms
+  std::atomic<bool> reported{false}, release{false};
+  absl::Status bad_fraction, bad_message;
+  Worker worker(&client(), options);
+  worker.Register("progress", [&](JobContext& job) {
+    bad_fraction = job.set_progress(2.0, "too far");
+    bad_message = job.set_progress(0.5, std::string(257, 'x'));
+    EXPECT_TRUE(job.set_progress(0.5, "half way").ok());
+    reported = true;
+    for (int i = 0; i < 500 && !release; ++i) std::this_thread::sleep_for(Millis(10));
+    return HandlerResult::Success();
+  });
+  uint64_t id = Enqueue("progress");
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job;
+  for (int i = 0; i < 300 && !job.has_progress(); ++i) {
+    std::this_thread::sleep_for(Millis(10));
+    if (reported) job = *client().GetJob(id);
+  }
+  release = true;
+  worker.Stop();
+  ASSERT_TRUE(job.has_progress()) << "no heartbeat carried the progress";
+  EXPECT_DOUBLE_EQ(job.progress(), 0.5);
+  EXPECT_EQ(job.progress_message(), "half way");
+  EXPECT_EQ(bad_fraction.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad_fraction.message().rfind("progress:", 0), 0u) << bad_fraction;
+  EXPECT_EQ(bad_message.message().rfind("progress_message:", 0), 0u) << bad_message;
+}
+
 TEST_F(WorkerTest, StopDrainsTheRunningHandler) {
   std::atomic<bool> started{false};
   Worker worker(&client(), Options());

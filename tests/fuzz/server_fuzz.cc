@@ -181,6 +181,7 @@ struct Harness {
         Bind(schedules.get(), &ScheduleService::ResumeSchedule),
         Bind(schedules.get(), &ScheduleService::TriggerSchedule),
         Bind(jobs.get(), &JobService::ExplainJob),
+        Bind(jobs.get(), &JobService::CancelJobs),
         // AdminService.Backup is not bound: it writes directories anywhere
         // on the host (its path validation is tests/engine/core/backup_test).
     };

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "ratchet/engine/engine.h"
 #include "temp_dir.h"
@@ -12,6 +13,11 @@
 namespace ratchet::testing {
 
 inline constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
+
+// The field an INVALID_ARGUMENT names: its message is "field: problem".
+inline std::string FieldOf(const absl::Status& s) {
+  return std::string(s.message().substr(0, s.message().find(':')));
+}
 
 class EngineHarness {
  public:

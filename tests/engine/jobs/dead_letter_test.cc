@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <thread>
 
 #include "engine_harness.h"
@@ -211,6 +212,44 @@ TEST(DeadLetterTest, BulkRedriveWritesOneBoundedSliceAtATime) {
   // from finished_jobs) and its queue's finished counts.
   EXPECT_LE(after.entries - before.entries, commits * 4 * 100);
   EXPECT_EQ(h->GetQueue("q")->available, 2000);
+}
+
+// Paced redrive (issue 12): the i-th redriven job gets run_at = start +
+// floor(i / limit) * period, so at most `limit` become available per period,
+// also across slices and a reopen.
+TEST(DeadLetterTest, PacedRedriveMakesAtMostNAvailablePerPeriod) {
+  EngineHarness h(/*in_memory=*/false, 42, [](EngineOptions& o) { o.dead_letter_slice_keys = 7; });
+  KillMany(h, 25);
+  RedriveRequest req;
+  req.filter.queue = "q";
+  req.pace = RateLimit{10, Millis(1000)};
+  const int64_t start = ToUnixMs(h.clock().Now());
+  auto r = h->Redrive(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->count, 25);
+  h.Reopen();  // run_at is stored
+  auto waiting = h->List({"q", JobState::kScheduled, 100, ""});
+  ASSERT_TRUE(waiting.ok());
+  std::map<int64_t, int> per_time;
+  for (const Job& j : waiting->jobs) per_time[ToUnixMs(j.run_at)]++;
+  EXPECT_EQ(h->GetQueue("q")->available, 10);
+  EXPECT_EQ(per_time, (std::map<int64_t, int>{{start + 1000, 10}, {start + 2000, 5}}));
+  h.clock().Advance(Millis(1000));
+  EXPECT_EQ(h->GetQueue("q")->available, 20);
+}
+
+TEST(DeadLetterTest, RedrivePaceIsValidatedNamingTheField) {
+  EngineHarness h;
+  JobId id = KillJob(h);
+  RedriveRequest req;
+  req.filter.queue = "q";
+  req.pace = RateLimit{0, Millis(1000)};
+  auto r = h->Redrive(req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(testing::FieldOf(r.status()), "pace.limit") << r.status();
+  req.pace = RateLimit{5, Millis(0)};
+  EXPECT_EQ(testing::FieldOf(h->Redrive(req).status()), "pace.period");
+  EXPECT_EQ(h->Get(id)->state, JobState::kDead);
 }
 
 TEST(DeadLetterTest, BulkPurgeWritesOneBoundedSliceAtATime) {

@@ -254,6 +254,20 @@ TEST(TimeoutsTest, AClockStepBackDoesNotUnexpire) {
   ExpectExpired(h, id);
 }
 
+// Review finding: after a backward clock step, an expires_at after the
+// clock's now but before the latest time the engine has seen was accepted
+// and the job cancelled at once. It is refused instead.
+TEST(TimeoutsTest, AnExpiryBehindTheExpiryClockIsRefusedAfterAClockStepBack) {
+  EngineHarness h;
+  h.clock().Advance(Millis(60000));
+  ASSERT_TRUE(h->RunMaintenance().ok());  // the engine has seen +60 s
+  h.clock().Set(At(0));
+  auto s = h->Enqueue(Expiring(30000)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("expires_at"), std::string::npos) << s;
+  EXPECT_TRUE(h->Enqueue(Expiring(90000)).ok());
+}
+
 TEST(TimeoutsTest, ExpiryIsValidated) {
   EngineHarness h;
   auto s = h->Enqueue(Expiring(0)).status();  // now: could never start

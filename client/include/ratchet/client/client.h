@@ -28,9 +28,9 @@
 // repeat is acknowledged with the first outcome, or answers LEASE_LOST); CancelJob, UpdateQueue,
 // PauseQueue and ResumeQueue (idempotent on the server). Sent at most once, but wait-for-ready:
 // Lease and CompleteAndLease (a lost answer leaves its jobs leased to nobody until their visibility
-// timeout; the caller leases again). Never retried, fail fast: RedriveDeadLetters and
-// PurgeDeadLetters (a repeat acts on more jobs). The last attempt's error is returned; a call whose
-// deadline passes while the server is down returns DEADLINE_EXCEEDED.
+// timeout; the caller leases again). Never retried, fail fast: RedriveDeadLetters,
+// PurgeDeadLetters and CancelJobs (a repeat acts on more jobs). The last attempt's error is
+// returned; a call whose deadline passes while the server is down returns DEADLINE_EXCEEDED.
 //
 // Thread safety: a Client is safe to use from many threads at once; calls
 // share one channel (HTTP/2 connection).
@@ -136,6 +136,11 @@ class Client {
   absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req,
                                                 CallOptions call = {});
   absl::StatusOr<v1::JobState> CancelJob(uint64_t job_id, CallOptions call = {});
+  // Cancels the live jobs of a queue that match the filter (docs/api.md,
+  // CancelJobs). Never retried (a repeat acts on the jobs matching then).
+  // Errors: INVALID_ARGUMENT naming the field.
+  absl::StatusOr<v1::CancelJobsResponse> CancelJobs(const v1::CancelJobsRequest& req,
+                                                    CallOptions call = {});
 
   // ---- WorkerService ----
   absl::StatusOr<v1::LeaseResponse> Lease(const v1::LeaseRequest& req, CallOptions call = {});

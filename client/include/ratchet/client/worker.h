@@ -45,12 +45,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "ratchet/client/client.h"
 #include "ratchet/durable/workflow_context.h"
 
@@ -104,9 +106,28 @@ class JobContext {
   // is stopping.
   bool should_stop() const;
 
+  // Reports progress: a fraction done in [0, 1] and a short note (at most
+  // 256 bytes of UTF-8). Sent with the job's next heartbeat (a third of the
+  // lease's length after the last one); a later call before that replaces
+  // it. GetJob and `ratchet jobs get` show it. Thread-safe.
+  // Errors: INVALID_ARGUMENT naming `progress` or `progress_message`
+  // (nothing is stored).
+  absl::Status set_progress(double fraction, std::string message = "");
+
  private:
   friend class Worker;
+  struct Progress {
+    double fraction = 0;
+    std::string message;
+  };
+  // The progress not yet sent, if any; clears it.
+  std::optional<Progress> TakeProgress();
+  // Puts back progress whose heartbeat failed, unless newer was set.
+  void RestoreProgress(Progress p);
+
   v1::LeasedJob job_;
+  mutable absl::Mutex progress_mu_;
+  std::optional<Progress> progress_ ABSL_GUARDED_BY(progress_mu_);
   std::atomic<bool> lease_lost_{false};
   std::atomic<bool> cancel_requested_{false};
   std::atomic<bool> attempt_timed_out_{false};

@@ -130,9 +130,11 @@ class Engine {
   absl::StatusOr<std::vector<LeasedJob>> Lease(LeaseRequest req);
 
   // Extends a lease to now + extension, but never past the job's attempt
-  // deadline (EnqueueRequest::attempt_timeout), and reports cancel requests.
+  // deadline (EnqueueRequest::attempt_timeout), stores the progress it
+  // carries (if any) and reports cancel requests.
   // Errors: FAILED_PRECONDITION/LEASE_LOST if the token is not the job's
-  // current lease (stale, expired, job finished); NOT_FOUND; INVALID_ARGUMENT.
+  // current lease (stale, expired, job finished); NOT_FOUND; INVALID_ARGUMENT
+  // (`extension`, `progress`, `progress_message`).
   absl::StatusOr<HeartbeatResult> Heartbeat(HeartbeatRequest req);
 
   // Completes a running job and applies its effects, atomically. Idempotent:
@@ -179,6 +181,18 @@ class Engine {
   // dead jobs.
   absl::StatusOr<JobState> Cancel(JobId id);
 
+  // Cancels every live job of req.queue that matches the filter, as Cancel
+  // does for each (waiting jobs end cancelled, running ones get
+  // cancel_requested). Runs in slices of at most
+  // EngineOptions::cancel_slice_jobs examined jobs, each one atomic write
+  // with other operations in between, and answers after the last; a job
+  // that changes state during the run may be missed (call again). On an
+  // error the slices already written stay (docs/consistency.md, "Bulk
+  // cancel"). Errors: INVALID_ARGUMENT naming the field (`queue`, `state`,
+  // `job_type`, `concurrency_key`); UNAVAILABLE (a read or write failed, or
+  // the engine closed part-way).
+  absl::StatusOr<CancelJobsResult> CancelJobs(CancelJobsRequest req);
+
   // A snapshot of one job as of the last durable write. Errors: NOT_FOUND.
   absl::StatusOr<Job> Get(JobId id);
 
@@ -190,20 +204,21 @@ class Engine {
 
   // Jobs of one queue in one state, a page at a time. Order: scheduled by
   // run_at; available in lease order; running by lease deadline; completed,
-  // cancelled and dead by finish time.
-  // Errors: INVALID_ARGUMENT (queue, limit or cursor).
+  // cancelled and dead by finish time. With a job_type or concurrency_key
+  // filter a page examines at most kMaxListScan jobs (see there).
+  // Errors: INVALID_ARGUMENT (queue, limit, cursor, job_type,
+  // concurrency_key).
   absl::StatusOr<ListResult> List(ListRequest req);
 
   // ---- Dead-letter queues (list them with List(state = kDead)). ----
 
-  // Moves matching dead jobs back to available, now, keeping their error
-  // history. It takes dead jobs in order of death, each at most once, in
-  // slices of at most EngineOptions::dead_letter_slice_keys, each one
-  // atomic write with other operations in between, and answers after the
-  // last. On an error the slices already written stay (docs/consistency.md).
-  // Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is unknown;
-  // FAILED_PRECONDITION/INVALID_STATE if filter.job_id is not dead;
-  // UNAVAILABLE (a read or write failed, or the engine closed part-way).
+  // Moves matching dead jobs back to available, now (or paced, see
+  // RedriveRequest::pace), keeping their error history. It takes dead jobs in order of death, each
+  // at most once, in slices of at most EngineOptions::dead_letter_slice_keys, each one atomic write
+  // with other operations in between, and answers after the last. On an error the slices already
+  // written stay (docs/consistency.md). Errors: INVALID_ARGUMENT; NOT_FOUND if filter.job_id is
+  // unknown; FAILED_PRECONDITION/INVALID_STATE if filter.job_id is not dead; UNAVAILABLE (a read or
+  // write failed, or the engine closed part-way).
   absl::StatusOr<BulkResult> Redrive(RedriveRequest req);
   // Deletes matching dead jobs, in slices as Redrive; their idempotency keys
   // stay for the window. Errors: as Redrive.
@@ -345,6 +360,7 @@ class Engine {
   void FailBatchAsync(std::vector<FailRequest> reqs,
                       Callback<std::vector<absl::StatusOr<FailResult>>> cb);
   void CancelAsync(JobId id, Callback<JobState> cb);
+  void CancelJobsAsync(CancelJobsRequest req, Callback<CancelJobsResult> cb);
 
   class Impl;
 

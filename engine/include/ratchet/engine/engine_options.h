@@ -80,6 +80,9 @@ struct EngineOptions {
   // one atomic write, then lets the operations queued meanwhile run before
   // the next slice. Bounds how long one of them holds the sequencer.
   int dead_letter_slice_keys = 100;
+  // CancelJobs runs in slices the same way: each examines at most this many
+  // live jobs of the queue (and cancels at most as many) in one write.
+  int cancel_slice_jobs = 100;
 
   size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
   // Recently written records of live jobs kept in memory so a Lease soon

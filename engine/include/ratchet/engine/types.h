@@ -259,7 +259,20 @@ struct HeartbeatRequest {
   FencingToken token = 0;
   // New lease length from now; default: the lease's visibility timeout.
   std::optional<Millis> extension;
+
+  // ---- Progress (issue 12) ----
+  // Optional. Stored on the job in the heartbeat's write and shown by Get
+  // (Job::progress). Each is kept until a later heartbeat replaces it or a
+  // new attempt starts (a Lease clears both). Fraction done: finite, in
+  // [0, 1] (INVALID_ARGUMENT naming `progress`).
+  std::optional<double> progress;
+  // A short note, 0..kMaxProgressMessageBytes bytes of UTF-8
+  // (INVALID_ARGUMENT naming `progress_message`).
+  std::optional<std::string> progress_message;
 };
+
+// Longest HeartbeatRequest::progress_message, bytes.
+inline constexpr size_t kMaxProgressMessageBytes = 256;
 
 struct HeartbeatResult {
   TimePoint lease_deadline;
@@ -345,6 +358,12 @@ struct Job {
   // Why a cancelled job was cancelled: "expired" (kCancelReasonExpired)
   // for a job whose expires_at passed before it started; "" otherwise.
   std::string cancel_reason;
+  // ---- Progress (issue 12) ----
+  // The current (or, for a finished job, the last) attempt's last reported
+  // progress (HeartbeatRequest); nullopt / "" if it reported none.
+  std::optional<double> progress;
+  std::string progress_message;
+  TimePoint progress_updated_at;  // the heartbeat that set either; meaningful if set
 };
 
 struct ListRequest {
@@ -352,11 +371,36 @@ struct ListRequest {
   JobState state = JobState::kAvailable;
   int limit = 100;     // 1..1000
   std::string cursor;  // "" for the first page, else a previous next_cursor
+  // ---- Filters (issue 12); "" matches every job ----
+  // Only jobs of this type (a name, 1..128 bytes of [A-Za-z0-9_.:-]).
+  std::string job_type;
+  // Only jobs with this concurrency key (1..256 bytes of UTF-8 without NUL).
+  std::string concurrency_key;
 };
+
+// With a filter, one List examines at most this many jobs of the state's
+// index, so a page costs bounded work however few jobs match: a page may
+// then hold fewer than `limit` jobs (even none) and still carry a
+// next_cursor (as DynamoDB's Scan with a filter and LastEvaluatedKey).
+inline constexpr int kMaxListScan = 1000;
 
 struct ListResult {
   std::vector<Job> jobs;
   std::string next_cursor;  // "" when there are no more pages
+};
+
+// Selects live jobs of one queue for CancelJobs. Unset or "" matches every
+// job; all that are set must match.
+struct CancelJobsRequest {
+  std::string queue;              // required
+  std::optional<JobState> state;  // kScheduled, kAvailable or kRunning
+  std::string job_type;           // as ListRequest::job_type
+  std::string concurrency_key;    // as ListRequest::concurrency_key
+};
+
+struct CancelJobsResult {
+  int64_t cancelled = 0;         // waiting jobs now cancelled
+  int64_t cancel_requested = 0;  // running jobs newly asked to stop
 };
 
 // Selects dead-lettered jobs of one queue for redrive or purge.
@@ -372,6 +416,13 @@ struct RedriveRequest {
   // true: the job starts over at attempt 0. false: history and attempt count
   // are kept and the job gets one more attempt.
   bool reset_attempts = false;
+  // Optional pacing (issue 12): at most pace.limit of the redriven jobs
+  // become available per pace.period. The i-th job the run takes (from 0)
+  // gets run_at = start + floor(i / limit) * period, where start is the
+  // engine's time at the first slice; run_at is stored in the redrive's
+  // write, so the pacing survives restarts. Limits as RateLimit's
+  // (INVALID_ARGUMENT naming `pace`).
+  std::optional<RateLimit> pace;
 };
 
 struct BulkResult {
