@@ -29,7 +29,8 @@ absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
       return InvalidArgument(
           prefix + "expires_at",
           absl::StrCat(ToUnixMs(*req.expires_at), " ms is not after the engine's expiry clock (",
-                       ExpiryNowMs(now), " ms, the latest time it has seen): the job could never "
+                       ExpiryNowMs(now),
+                       " ms, the latest time it has seen): the job could never "
                        "start"));
     }
     if (req.unique) RATCHET_RETURN_IF_ERROR(ValidateUnique(prefix + "unique", *req.unique));
