@@ -220,7 +220,7 @@ absl::Status Explain(Client& c, const JobOptions& o, bool json) {
   return absl::OkStatus();
 }
 
-// `cancel --queue Q [--state S] [--type T] [--key K]`.
+// `cancel --queue Q [--state S] [--type T] [--concurrency-key K]`.
 absl::Status CancelMany(Client& c, const JobOptions& o, bool json) {
   v1::CancelJobsRequest req;
   req.set_queue(o.cancel_queue);
@@ -248,7 +248,7 @@ absl::Status Cancel(Client& c, const JobOptions& o, bool json) {
   }
   if (o.job_id == 0) return InvalidArgument("id", "give a job id, or --queue to cancel by filter");
   if (!o.cancel_state.empty() || !o.filter_type.empty() || !o.filter_key.empty()) {
-    return InvalidArgument("--queue", "--state, --type and --key need --queue");
+    return InvalidArgument("--queue", "--state, --type and --concurrency-key need --queue");
   }
   RATCHET_ASSIGN_OR_RETURN(auto state, c.CancelJob(o.job_id));
   if (json) {
@@ -274,11 +274,12 @@ void RegisterLookups(CLI::App* parent, Runner& runner) {
   list->add_option("queue", o->queue, "queue name")->required();
   list->add_option("--state", o->state, "scheduled|available|running|completed|dead|cancelled");
   list->add_option("--type", o->filter_type, "only jobs of this type");
-  list->add_option("--key", o->filter_key, "only jobs with this concurrency key");
+  list->add_option("--concurrency-key", o->filter_key, "only jobs with this concurrency key");
   list->add_option("--limit", o->limit, "jobs per page, 1..1000 (default 100)");
-  list->add_option("--cursor", o->cursor,
-                   "next cursor of a previous page (with --type/--key a page examines at most "
-                   "1000 jobs, so it may be short or empty and still have a next cursor)");
+  list->add_option(
+      "--cursor", o->cursor,
+      "next cursor of a previous page (with --type/--concurrency-key a page examines at most "
+      "1000 jobs, so it may be short or empty and still have a next cursor)");
   runner.Bind(list, o, List);
 
   CLI::App* explain =
@@ -292,7 +293,8 @@ void RegisterLookups(CLI::App* parent, Runner& runner) {
   cancel->add_option("--queue", o->cancel_queue, "cancel the live jobs of this queue that match");
   cancel->add_option("--state", o->cancel_state, "with --queue: scheduled|available|running");
   cancel->add_option("--type", o->filter_type, "with --queue: only jobs of this type");
-  cancel->add_option("--key", o->filter_key, "with --queue: only jobs with this concurrency key");
+  cancel->add_option("--concurrency-key", o->filter_key,
+                     "with --queue: only jobs with this concurrency key");
   runner.Bind(cancel, o, Cancel);
 }
 

@@ -1,9 +1,9 @@
 // ratchet: the command-line client of ratchetd.
 //
 //   ratchet enqueue QUEUE TYPE [--payload P | --payload-file F] [--key K] ...
-//   ratchet get ID | list QUEUE [--state S] [--type T] [--key K] | cancel ID
+//   ratchet get ID | list QUEUE [--state S] [--type T] [--concurrency-key K] | cancel ID
 //   ratchet jobs get ID | list ... | explain ID | cancel ID
-//   ratchet jobs cancel --queue Q [--state S] [--type T] [--key K]
+//   ratchet jobs cancel --queue Q [--state S] [--type T] [--concurrency-key K]
 //   ratchet queues list | get Q | set Q [--concurrency N ...] | pause Q | resume Q
 //   ratchet dlq list Q | redrive Q [--job-id N] [--job-type T] [--pace N/MS] | purge Q ...
 //

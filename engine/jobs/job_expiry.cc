@@ -60,6 +60,10 @@ void JobMachine::StartAttempt(TimePoint now, Millis visibility_timeout,
   r.set_lease_deadline_ms(deadline);
   r.set_lease_length_ms(visibility_timeout.count());
   r.set_worker_id(worker_id);
+  // Progress belongs to an attempt: a new one starts without the last's.
+  r.clear_progress();
+  r.clear_progress_message();
+  r.clear_progress_updated_at_ms();
 }
 
 }  // namespace ratchet::internal

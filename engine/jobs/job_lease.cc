@@ -49,13 +49,6 @@ void ApplyWrites(storage::Batch& batch, const std::vector<AppWrite>& writes) {
   }
 }
 
-// A new attempt starts without the last one's progress.
-void ClearProgress(JobRecord& r) {
-  r.clear_progress();
-  r.clear_progress_message();
-  r.clear_progress_updated_at_ms();
-}
-
 }  // namespace
 
 absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, TimePoint now,
@@ -102,7 +95,6 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
     StartAttempt(now, vt, req.worker_id, r);
-    ClearProgress(r);  // progress belongs to an attempt
     jobs_.Save(batch, r);
     LogStart(batch, *q, r);  // before StartLease places the group anew
     indexes.StartLease(r.id(), r.lease_deadline_ms(), r.token());

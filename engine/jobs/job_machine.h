@@ -165,7 +165,7 @@ class JobMachine {
   // Cancels up to `max_jobs` expired waiting jobs, earliest expiry first.
   absl::Status ExpireWaitingJobs(storage::Batch& batch, TimePoint now, int max_jobs);
   // Starts an attempt on `r` (leased now): running, attempts + 1, a new
-  // token, the lease capped at the attempt deadline.
+  // token, the lease capped at the attempt deadline, no progress.
   void StartAttempt(TimePoint now, Millis visibility_timeout, const std::string& worker_id,
                     JobRecord& r);
 

@@ -206,7 +206,7 @@ TEST_F(CliTest, JobsListFiltersAndCancelByFilter) {
   ASSERT_EQ(Cli("enqueue mail send --concurrency-key acme").code, 0);    // 1
   ASSERT_EQ(Cli("enqueue mail digest --concurrency-key acme").code, 0);  // 2
   ASSERT_EQ(Cli("enqueue mail send --concurrency-key globex").code, 0);  // 3
-  CliRun r = Cli("jobs list mail --type send --key acme");
+  CliRun r = Cli("jobs list mail --type send --concurrency-key acme");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\n1 "), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("\n2 "), std::string::npos) << r.out;
