@@ -19,7 +19,8 @@
 // runs the engine with each limit one higher than the checker expects.
 // FC_TRACE=1 prints the leases, clock steps, settings changes and reopens.
 // Sequence count: RC_PARAMS (ctest: a few hundred; make soak: enough for
-// 10^6 lease attempts, printed at the end).
+// 10^6 lease attempts, printed at the end and checked against
+// FC_MIN_ATTEMPTS). FC_MAX_STEPS: the longest sequence (default 120).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
@@ -87,6 +88,16 @@ QueueSettingsUpdate ToUpdate(const Limits& l, int slack) {
   return u;
 }
 
+// Steps per sequence: 10 up to FC_MAX_STEPS (default 120). make soak runs
+// longer sequences: most of a short one's time is opening the engine.
+int MaxSteps() {
+  static const int max_steps = [] {
+    const char* env = getenv("FC_MAX_STEPS");
+    return env != nullptr ? std::max(11, atoi(env)) : 120;
+  }();
+  return max_steps;
+}
+
 struct Held {
   std::string key;
   FencingToken token;
@@ -101,7 +112,7 @@ class Checker {
     EngineHarness h(/*in_memory=*/true, /*seed=*/*rc::gen::inRange<uint64_t>(1, 1000));
     limits_ = GenLimits();
     ApplySettings(h);
-    const int steps = *rc::gen::inRange(10, 120);
+    const int steps = *rc::gen::inRange(10, MaxSteps());
     for (int i = 0; i < steps; ++i) Step(h);
   }
 
@@ -288,8 +299,13 @@ TEST(FlowControlPropertyTest, LimitsAndRatesHold) {
   spdlog::set_level(spdlog::level::warn);
   const uint64_t before = g_lease_attempts.load();
   EXPECT_TRUE(rc::check("flow control limits and rates hold", [] { Checker(0).Run(); }));
+  const uint64_t attempts = g_lease_attempts.load() - before;
   std::printf("flow control: %llu lease attempts checked, 0 violations\n",
-              static_cast<unsigned long long>(g_lease_attempts.load() - before));
+              static_cast<unsigned long long>(attempts));
+  // make soak sets FC_MIN_ATTEMPTS (10^6): fewer attempts than promised fail.
+  if (const char* min = getenv("FC_MIN_ATTEMPTS")) {
+    EXPECT_GE(attempts, std::stoull(min));
+  }
 }
 
 TEST(FlowControlPropertyTest, CheckerCatchesAnOffByOne) {

@@ -1,6 +1,10 @@
 #include "ratchet/storage/store.h"
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
 #include <array>
+#include <filesystem>
 #include <map>
 #include <unordered_set>
 
@@ -63,6 +67,18 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
   return cf_options;
 }
 
+// Whether `path` (or, before it exists, its nearest existing parent) is on
+// tmpfs (statfs(2), TMPFS_MAGIC).
+bool OnTmpfs(const std::string& path) {
+  std::filesystem::path p = std::filesystem::absolute(path);
+  std::error_code ec;
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) {
+    p = p.parent_path();
+  }
+  struct statfs fs {};
+  return statfs(p.c_str(), &fs) == 0 && fs.f_type == TMPFS_MAGIC;
+}
+
 }  // namespace
 
 std::string_view CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
@@ -78,6 +94,9 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const StoreOptions& options) 
   db_options.max_total_wal_size = 256 << 20;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 4;
+  // RocksDB preallocates each WAL file (about write_buffer_bytes). On tmpfs
+  // that allocates memory pages at once and buys nothing: skip it there.
+  db_options.allow_fallocate = !OnTmpfs(options.path);
   if (options.file_system) {
     store->env_ = rocksdb::NewCompositeEnv(options.file_system);
     db_options.env = store->env_.get();

@@ -1,6 +1,9 @@
 #include "ratchet/storage/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
@@ -47,6 +50,27 @@ TEST(StoreTest, DirectoryWithoutTheQuarantineColumnFamilyOpens) {
   ASSERT_TRUE(store->Commit(batch).ok());
   EXPECT_EQ(CfName(Cf::kQuarantine), "quarantine");
   EXPECT_EQ(CfName(Cf::kMeta), "default");
+}
+
+// On tmpfs the WAL is not preallocated: RocksDB's fallocate of about
+// write_buffer_bytes per WAL file would take that much memory at once (and
+// made every in-memory test open several times slower).
+TEST(StoreTest, WalIsNotPreallocatedOnTmpfs) {
+  testing::TempDir dir(true);
+  auto store = OpenAt(dir.Sub("data"));  // not yet existing: its parent decides
+  ASSERT_NE(store, nullptr);
+  Batch batch(store.get());
+  batch.Put(Cf::kJobs, "k", "v");
+  ASSERT_TRUE(store->Commit(batch).ok());
+  int64_t wal_bytes_allocated = -1;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Sub("data"))) {
+    if (entry.path().extension() != ".log") continue;
+    struct stat st {};
+    ASSERT_EQ(stat(entry.path().c_str(), &st), 0);
+    wal_bytes_allocated = static_cast<int64_t>(st.st_blocks) * 512;
+  }
+  ASSERT_GE(wal_bytes_allocated, 0) << "no WAL file found";
+  EXPECT_LT(wal_bytes_allocated, 1 << 20);
 }
 
 TEST(StoreTest, CommittedWritesSurviveReopen) {
