@@ -8,7 +8,10 @@ packages=(
   librocksdb-dev libboost-dev
   libprotobuf-dev protobuf-compiler
   libgrpc++-dev protobuf-compiler-grpc
-  libabsl-dev libspdlog-dev prometheus-cpp-dev
+  libabsl-dev libspdlog-dev prometheus-cpp-dev libcpp-httplib-dev
+  # promtool (tests of /metrics and deploy/prometheus rules) and a real
+  # Prometheus server (tests/integration/prometheus_scrape_test).
+  prometheus
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
   libssl-dev
   libhowardhinnant-date-dev tzdata libcli11-dev libtomlplusplus-dev nlohmann-json3-dev

@@ -241,6 +241,16 @@ uint64_t Store::MemoryUsageBytes() const {
          usage[rocksdb::MemoryUtil::kTableReadersTotal] + usage[rocksdb::MemoryUtil::kCacheTotal];
 }
 
+uint64_t Store::IntProperty(const std::string& name) const {
+  uint64_t value = 0;
+  return db_->GetAggregatedIntProperty(name, &value) ? value : 0;
+}
+
+uint64_t Store::DbIntProperty(const std::string& name) const {
+  uint64_t value = 0;
+  return db_->GetIntProperty(name, &value) ? value : 0;
+}
+
 namespace {
 
 std::string OverlayKey(Cf cf, std::string_view key) {

@@ -93,6 +93,10 @@ std::vector<Setting> Settings(Config* c) {
              absl::StrCat("'", text, "' is not one of trace|debug|info|warn|error|off"));
        }},
       StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
+      StringSetting("http_listen", "host:port to serve /metrics over HTTP on (\"\": off)",
+                    &c->http_listen, false),
+      IntSetting("metrics_max_queues", "queues with their own metric series",
+                 &c->metrics_max_queues, 1, 100000),
   };
 }
 

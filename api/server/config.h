@@ -28,6 +28,11 @@ struct Config {
   size_t max_payload_bytes = 1 << 20;       // payload and result limit, bytes
   Millis shutdown_grace{5000};              // time for calls in flight on SIGTERM/SIGINT
   std::string log_level = "info";           // trace|debug|info|warn|error|off
+  // host:port of the HTTP listener that serves /metrics (Prometheus text
+  // format); "" turns it off. Loopback by default: metrics name queues.
+  std::string http_listen = "127.0.0.1:7071";
+  // Queues with their own metric series (EngineOptions::metrics_max_queues).
+  int metrics_max_queues = 500;
   // When set, the bound port is written here once serving (for port 0).
   std::string port_file;
   // --salvage: run Engine::Salvage on data_dir before opening it

@@ -12,6 +12,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
 #include "config.h"
+#include "http_server.h"
+#include "prometheus/registry.h"
 #include "ratchet/engine/engine.h"
 #include "server.h"
 
@@ -95,6 +97,10 @@ int main(int argc, char** argv) {
   engine_options.data_dir = config->data_dir;
   engine_options.max_payload_bytes = config->max_payload_bytes;
   engine_options.max_lease_wait = config->server.max_lease_wait;
+  auto registry = std::make_shared<prometheus::Registry>();
+  engine_options.metrics_registry = registry;
+  engine_options.metrics_max_queues = config->metrics_max_queues;
+  config->server.metrics_registry = registry;
   if (!config->restore_from.empty() && !Restore(config->restore_from, engine_options)) return 1;
   if (config->salvage && !Salvage(engine_options)) return 1;
   auto engine = ratchet::Engine::Open(engine_options);
@@ -109,6 +115,18 @@ int main(int argc, char** argv) {
                   std::string(server.status().message()));
     return 1;
   }
+  std::unique_ptr<ratchet::server::HttpServer> http;
+  if (!config->http_listen.empty()) {
+    auto started = ratchet::server::HttpServer::Start(config->http_listen, registry);
+    if (!started.ok()) {
+      spdlog::error("event=start_failed http_listen={} error=\"{}\"", config->http_listen,
+                    std::string(started.status().message()));
+      return 1;
+    }
+    http = std::move(*started);
+    spdlog::info("event=http_serving http_listen={} port={} paths=/metrics,/healthz",
+                 config->http_listen, http->port());
+  }
   int port = (*server)->port();
   if (!config->port_file.empty() && !WritePortFile(config->port_file, port)) {
     spdlog::error("event=start_failed port_file={} error=\"cannot write\"", config->port_file);
@@ -122,6 +140,7 @@ int main(int argc, char** argv) {
   spdlog::info("event=shutdown_started signal={} grace_ms={}",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_grace.count());
   (*server)->Shutdown(config->shutdown_grace);
+  if (http) http->Stop();
   server->reset();
   spdlog::info("event=server_stopped");
   engine->reset();  // finishes in-flight writes, closes the store

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
+#include "grpc_metrics.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -57,6 +58,11 @@ class Server::Impl {
     builder.RegisterService(&workflows_);
     builder.RegisterService(&schedules_);
     builder.RegisterService(&admin_);
+    if (options.metrics_registry) {
+      std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+      creators.push_back(NewGrpcMetricsInterceptor(*options.metrics_registry));
+      builder.experimental().SetInterceptorCreators(std::move(creators));
+    }
     server_ = builder.BuildAndStart();
     if (server_ == nullptr || port_ == 0) {
       return absl::UnavailableError(absl::StrCat("listen: cannot bind ", options.listen));

@@ -15,6 +15,10 @@
 #include "ratchet/base/clock.h"
 #include "ratchet/engine/engine.h"
 
+namespace prometheus {
+class Registry;
+}
+
 namespace ratchet::server {
 
 struct ServerOptions {
@@ -28,6 +32,10 @@ struct ServerOptions {
   Millis max_lease_wait{30000};
   // Threads that run the engine's blocking calls (reads, admin calls).
   int blocking_threads = 2;
+  // When set, every call is counted in ratchet_grpc_requests_total{method,
+  // code} and timed in ratchet_grpc_request_duration_seconds{method}
+  // (grpc_metrics.h). Shared with the caller.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
 };
 
 class Server {

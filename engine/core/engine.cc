@@ -71,6 +71,14 @@ void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
 }
 
 void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
+  if (internal::EngineMetrics* metrics = impl_->metrics()) {
+    cb = [metrics, cb = std::move(cb),
+          started = std::chrono::steady_clock::now()](absl::StatusOr<std::vector<LeasedJob>> r) {
+      metrics->ObserveLeaseWait(std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - started));
+      cb(std::move(r));
+    };
+  }
   impl_->SubmitLease(std::move(req), std::move(cb));
 }
 

@@ -6,7 +6,8 @@
 
 namespace ratchet::internal {
 
-Machines::Machines(storage::Store* store_in, const EngineOptions& options, Random* random)
+Machines::Machines(storage::Store* store_in, const EngineOptions& options, Random* random,
+                   JobEvents* events)
     : store(store_in, options),
       jobs(&store, random),
       queues(&store),
@@ -15,6 +16,7 @@ Machines::Machines(storage::Store* store_in, const EngineOptions& options, Rando
       workflows(&store, &jobs),
       code_workflows(&store, &jobs),
       schedules(&store, &jobs, random) {
+  if (events) store.SetEvents(events);
   store.AddObserver(&workflows);
   store.AddObserver(&code_workflows);
   store.AddObserver(&schedules);

@@ -26,8 +26,10 @@
 namespace ratchet::internal {
 
 struct Machines {
-  // `store`, `options` and `random` are borrowed and must outlive this object.
-  Machines(storage::Store* store, const EngineOptions& options, Random* random);
+  // `store`, `options`, `random` and `events` (null: none) are borrowed and
+  // must outlive this object.
+  Machines(storage::Store* store, const EngineOptions& options, Random* random,
+           JobEvents* events = nullptr);
   Machines(const Machines&) = delete;
   Machines& operator=(const Machines&) = delete;
 

@@ -52,7 +52,11 @@ Engine::Impl::Impl(const EngineOptions& options, std::unique_ptr<storage::Store>
       clock_(options.clock ? options.clock : SystemClock::Default()),
       random_(options.random ? options.random : std::shared_ptr<Random>(NewDefaultRandom())),
       store_(std::move(store)),
-      machines_(std::make_unique<internal::Machines>(store_.get(), options_, random_.get())),
+      metrics_(options.metrics_registry ? std::make_unique<internal::EngineMetrics>(
+                                              *options.metrics_registry, options.metrics_max_queues)
+                                        : nullptr),
+      machines_(std::make_unique<internal::Machines>(store_.get(), options_, random_.get(),
+                                                     metrics_.get())),
       building_(std::make_unique<Group>(store_.get())),
       previous_(std::make_unique<Group>(store_.get())),
       next_sweep_(clock_->Now()) {}
@@ -217,6 +221,9 @@ absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
 }
 
 void Engine::Impl::EndOperation(storage::Batch& batch, const absl::Status& status) {
+  // A failed operation's events are dropped whether or not it wrote: what
+  // it counted did not happen.
+  if (metrics_) metrics_->EndOperation(status.ok());
   if (status.ok() || batch.CountSinceSavePoint() == 0) {
     absl::Status popped = batch.PopSavePoint();
     RATCHET_INVARIANT(popped.ok(), "every operation runs under its own savepoint");
@@ -238,7 +245,8 @@ void Engine::Impl::RebuildIfNeeded() {
   absl::Status s = WaitWriterIdle();
   if (!s.ok()) return;  // the engine has failed already
   auto started = std::chrono::steady_clock::now();
-  auto rebuilt = std::make_unique<internal::Machines>(store_.get(), options_, random_.get());
+  auto rebuilt =
+      std::make_unique<internal::Machines>(store_.get(), options_, random_.get(), metrics_.get());
   s = rebuilt->Recover();
   spdlog::warn(
       "ratchet in-memory state rebuilt from the store in {} ms: {}",
@@ -263,10 +271,14 @@ void Engine::Impl::RebuildIfNeeded() {
 }
 
 void Engine::Impl::RunGroup(std::deque<Op>& ops) {
+  const auto started = std::chrono::steady_clock::now();
   const TimePoint now = clock_->Now();
   // Rate limits and expiry run on the latest time the engine has seen, by
   // any operation of any group (docs/consistency.md, "Clock steps").
   machines_->store.indexes().AdvanceRateClock(ToUnixMs(now));
+  // Before this group's operations: the gauges show the state every
+  // earlier, answered operation left.
+  if (metrics_) RefreshMetrics(now);
   storage::Batch* batch = &building_->batch;
   if (now >= next_sweep_) {
     // The sweeper scans committed data: let everything in flight land first.
@@ -298,6 +310,22 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
   }
   ServeWaiters(now);
   HandOff();
+  if (metrics_) {
+    metrics_->ObserveHold(std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started));
+  }
+}
+
+void Engine::Impl::RefreshMetrics(TimePoint now) {
+  // Once a second, and again at once after a clock step back.
+  if (now < next_metrics_ && next_metrics_ - now <= Millis(1000)) return;
+  next_metrics_ = now + Millis(1000);
+  Millis overdue(0);
+  if (auto due = machines_->retention.NextDue(now); due && *due < now) {
+    overdue = std::chrono::duration_cast<Millis>(now - *due);
+  }
+  metrics_->Refresh(machines_->store.indexes(), *store_, ToUnixMs(now),
+                    parked_leases_.load(std::memory_order_relaxed), overdue);
 }
 
 void Engine::Impl::SubmitLease(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
@@ -499,10 +527,10 @@ void Engine::Impl::Commit(Group& group) {
   commits_.fetch_add(1, std::memory_order_relaxed);
   auto started = std::chrono::steady_clock::now();
   absl::Status commit = store_->Commit(group.batch);
-  commit_micros_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::steady_clock::now() - started)
-                               .count(),
-                           std::memory_order_relaxed);
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - started);
+  commit_micros_.fetch_add(took.count(), std::memory_order_relaxed);
+  if (metrics_) metrics_->ObserveCommit(group.completions.size(), took);
   if (!commit.ok()) {
     spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
                   commit.ToString());
@@ -511,6 +539,7 @@ void Engine::Impl::Commit(Group& group) {
                        "the engine stopped after a storage write failed (", commit.message(),
                        "); the outcome of operations in flight is unknown; reopen the engine")),
                    kReasonStorageFailed);
+    if (metrics_) metrics_->SetStorageFailed();
     absl::MutexLock lock(&writer_mu_);
     failed_ = commit;
   }

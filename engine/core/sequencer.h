@@ -28,6 +28,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "engine_metrics.h"
 #include "lease_waiters.h"
 #include "machines.h"
 #include "ratchet/engine/engine.h"
@@ -111,6 +112,8 @@ class Engine::Impl {
 
   // Sequencer-only accessors (use inside Submit'ed functions).
   internal::Machines& machines() { return *machines_; }
+  // The metrics, or null (for Engine::LeaseAsync's lease wait). Thread-safe.
+  internal::EngineMetrics* metrics() const { return metrics_.get(); }
   // Safe from any thread.
   const storage::Store& store() const { return *store_; }
   Clock* clock() const { return clock_; }
@@ -156,6 +159,8 @@ class Engine::Impl {
   void RebuildIfNeeded();
   void Loop();
   void RunGroup(std::deque<Op>& ops);
+  // Sequencer: EngineMetrics::Refresh, at most once a second.
+  void RefreshMetrics(TimePoint now);
   // Sequencer: hands the building group to the writer (after the previous
   // one is durable) and starts a new group reading through it.
   void HandOff();
@@ -196,6 +201,9 @@ class Engine::Impl {
   Clock* const clock_;
   std::shared_ptr<Random> random_;
   std::unique_ptr<storage::Store> store_;
+  // Null without EngineOptions::metrics_registry. Before machines_, which
+  // sends it job events.
+  std::unique_ptr<internal::EngineMetrics> metrics_;
   std::unique_ptr<internal::Machines> machines_;
 
   absl::Mutex mu_;
@@ -212,6 +220,7 @@ class Engine::Impl {
   // with waiters once.
   bool recheck_all_waiters_ = false;
   TimePoint next_sweep_;
+  TimePoint next_metrics_{};     // the next EngineMetrics::Refresh
   bool rebuild_needed_ = false;  // an operation failed after writing
   // A background task after a failed pass: not retried before retry_at,
   // with the wait doubling from 1 s to 1 min; a success resets it.
@@ -229,6 +238,7 @@ class Engine::Impl {
   absl::Mutex writer_mu_;
   Group* in_flight_ ABSL_GUARDED_BY(writer_mu_) = nullptr;
   bool writer_stopping_ ABSL_GUARDED_BY(writer_mu_) = false;
+
   absl::Status failed_ ABSL_GUARDED_BY(writer_mu_);  // non-OK once a commit failed
 
   struct Posted {

@@ -94,6 +94,8 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
+    jobs_.events().Count(r.queue(), JobEvent::kLeased);
+    jobs_.events().Started(std::max(Millis(0), Millis(ToUnixMs(now) - r.run_at_ms())));
     StartAttempt(now, vt, req.worker_id, r);
     jobs_.Save(batch, r);
     LogStart(batch, *q, r);  // before StartLease places the group anew
@@ -215,6 +217,7 @@ void JobMachine::FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& 
   RATCHET_INVARIANT(jobs_.indexes().Find(r.id()) != nullptr, "only a live job can finish");
   SetState(r, state);
   r.set_finished_at_ms(ToUnixMs(now));
+  CountFinish(r, state);
   jobs_.Save(batch, r);
   unique_.OnFinish(batch, r);
   if (state == JobState::kDead) {
@@ -251,9 +254,26 @@ absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
     return fenced;
   }
   r.set_result(req.result);
+  CountAttemptEnd(now, r);
   RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kCompleted));
   ApplyWrites(batch, req.effects);
   return absl::OkStatus();
+}
+
+void JobMachine::CountFinish(const JobRecord& r, JobState state) {
+  JobEvent event = JobEvent::kCompleted;
+  if (state == JobState::kDead) event = JobEvent::kDeadLettered;
+  if (state == JobState::kCancelled) {
+    event = r.cancel_reason() == kCancelReasonExpired ? JobEvent::kExpired : JobEvent::kCancelled;
+  }
+  jobs_.events().Count(r.queue(), event);
+}
+
+void JobMachine::CountAttemptEnd(TimePoint now, const JobRecord& r) {
+  if (r.attempt_started_at_ms() > 0) {
+    jobs_.events().AttemptEnded(
+        std::max(Millis(0), Millis(ToUnixMs(now) - r.attempt_started_at_ms())));
+  }
 }
 
 void JobMachine::Requeue(const JobRecord& r) {
@@ -269,6 +289,8 @@ absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch
   e->set_attempt(r.attempts());
   e->set_at_ms(ToUnixMs(now));
   e->set_message(std::string(TruncateUtf8(error, kMaxErrorBytes)));
+  CountAttemptEnd(now, r);
+  jobs_.events().Count(r.queue(), JobEvent::kFailed);
   int excess = r.errors_size() - jobs_.options().max_errors_kept;
   if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
   if (r.cancel_requested()) {
@@ -286,6 +308,7 @@ absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch
   r.set_run_at_ms(ToUnixMs(now + delay));
   jobs_.Save(batch, r);
   Requeue(r);
+  jobs_.events().Count(r.queue(), JobEvent::kRetried);
   return FailResult{JobState::kScheduled, FromUnixMs(r.run_at_ms())};
 }
 

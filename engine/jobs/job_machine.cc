@@ -135,6 +135,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
               IdempotencyExpiryKey(rec.expires_at_ms(), req.queue, req.idempotency_key), "");
   }
   jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms(), req.concurrency_key);
+  jobs_.events().Count(req.queue, JobEvent::kEnqueued);
   if (ExpiryApplies(r)) jobs_.indexes().SetExpiry(id, r.expires_at_ms());
   return id;
 }

@@ -140,6 +140,10 @@ class JobMachine {
   void FinishQuietly(storage::Batch& batch, TimePoint now, JobRecord& r, JobState state);
   // Moves a live job back to waiting until `run_at_ms`, in the indexes.
   void Requeue(const JobRecord& r);
+  // Tell the job events (metrics) that `r` ended in `state`, or that its
+  // running attempt ended (with its run time).
+  void CountFinish(const JobRecord& r, JobState state);
+  void CountAttemptEnd(TimePoint now, const JobRecord& r);
   // Jobs a Lease of `max_jobs` may take from `q` now under its queue-wide
   // concurrency and rate limits (key limits are the groups').
   int64_t LeaseAllowance(const QueueState& q, int64_t max_jobs) const;

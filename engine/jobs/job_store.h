@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "indexes.h"
+#include "job_events.h"
 #include "job_observer.h"
 #include "ratchet/engine/engine_options.h"
 #include "ratchet/storage/store.h"
@@ -74,6 +75,11 @@ class JobStore {
   void AddObserver(JobObserver* observer) { observers_.push_back(observer); }
   const std::vector<JobObserver*>& observers() const { return observers_; }
 
+  // Where job events go (metrics); borrowed, must outlive this object.
+  // Defaults to NoJobEvents.
+  void SetEvents(JobEvents* events) { events_ = events; }
+  JobEvents& events() { return *events_; }
+
   Indexes& indexes() { return indexes_; }
   const Indexes& indexes() const { return indexes_; }
   storage::Store& store() { return *store_; }
@@ -90,6 +96,7 @@ class JobStore {
   Indexes indexes_;
   RecordCache cache_;
   std::vector<JobObserver*> observers_;
+  JobEvents* events_ = NoJobEvents::Instance();
   JobId next_job_id_ = 1;
   FencingToken next_token_ = 1;
   bool counters_dirty_ = false;

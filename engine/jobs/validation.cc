@@ -357,7 +357,8 @@ absl::Status ValidateOptions(const EngineOptions& o) {
                              std::pair{"max_group_ops", o.max_group_ops},
                              std::pair{"sweep_batch_keys", o.sweep_batch_keys},
                              std::pair{"dead_letter_slice_keys", o.dead_letter_slice_keys},
-                             std::pair{"cancel_slice_jobs", o.cancel_slice_jobs}}) {
+                             std::pair{"cancel_slice_jobs", o.cancel_slice_jobs},
+                             std::pair{"metrics_max_queues", o.metrics_max_queues}}) {
     if (value < 1) return InvalidArgument(name, "must be >= 1");
   }
   absl::Status s = ValidateQueueSettings(o.default_queue_settings, o);

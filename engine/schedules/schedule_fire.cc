@@ -176,6 +176,7 @@ absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, Sc
     }
     next.set_last_job_id(id);
     if (!manual) {
+      store_.events().ScheduleFired(std::max(Millis(0), Millis(ToUnixMs(now) - fired[i])));
       next.set_last_tick_ms(fired[i]);
       next.set_fired(next.fired() + 1);
     }

@@ -48,6 +48,8 @@ TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(shipped.server.blocking_threads, defaults.server.blocking_threads);
   EXPECT_EQ(shipped.log_level, defaults.log_level);
   EXPECT_EQ(shipped.port_file, defaults.port_file);
+  EXPECT_EQ(shipped.http_listen, defaults.http_listen);
+  EXPECT_EQ(shipped.metrics_max_queues, defaults.metrics_max_queues);
   // Every flag ratchetd has (but the one-off --config, --salvage and
   // --restore-from) is a key of the file.
   auto help = Load({"--help"});

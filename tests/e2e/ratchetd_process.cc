@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -45,6 +46,11 @@ bool RatchetdProcess::Start() {
       binary_,      "--listen",    "127.0.0.1:" + std::to_string(port_),
       "--data-dir", data_dir_,     "--port-file",
       port_file_,   "--log-level", "warn"};
+  // The metrics listener on a free port unless the test picks one: tests
+  // run in parallel, and the default (7071) would collide.
+  if (std::find(extra_.begin(), extra_.end(), "--http-listen") == extra_.end()) {
+    args.insert(args.end(), {"--http-listen", "127.0.0.1:0"});
+  }
   args.insert(args.end(), extra_.begin(), extra_.end());
   pid_ = fork();
   if (pid_ == 0) {

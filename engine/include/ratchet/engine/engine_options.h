@@ -18,6 +18,9 @@
 namespace rocksdb {
 class FileSystem;
 }
+namespace prometheus {
+class Registry;
+}
 
 namespace ratchet {
 
@@ -83,6 +86,16 @@ struct EngineOptions {
   // CancelJobs runs in slices the same way: each examines at most this many
   // live jobs of the queue (and cancels at most as many) in one write.
   int cancel_slice_jobs = 100;
+
+  // Metrics (docs/operations.md, "Metrics"): the engine registers its
+  // ratchet_* families in this registry at Open and keeps them current; the
+  // caller serves it (ratchetd: /metrics). Shared with the caller; null
+  // means no metrics. One registry per engine: a second engine on the same
+  // registry would share its series.
+  std::shared_ptr<prometheus::Registry> metrics_registry;
+  // Queues with their own per-queue series (bounded label cardinality);
+  // later queues count under queue="~other" and get no per-queue gauges.
+  int metrics_max_queues = 500;
 
   size_t block_cache_bytes = 64 << 20;  // RocksDB block cache bound
   // Recently written records of live jobs kept in memory so a Lease soon

@@ -181,6 +181,11 @@ class Store {
 
   // Bytes RocksDB holds in memory: memtables, block cache and table readers.
   uint64_t MemoryUsageBytes() const;
+  // A RocksDB integer property summed over every column family (e.g.
+  // "rocksdb.live-sst-files-size"), or a DB-wide one (e.g.
+  // "rocksdb.is-write-stopped"). 0 if RocksDB does not know it.
+  uint64_t IntProperty(const std::string& name) const;
+  uint64_t DbIntProperty(const std::string& name) const;
 
   // Writes a consistent, openable copy of the store to `dir`, which must not
   // exist (its parent must): a RocksDB checkpoint (hard links to the

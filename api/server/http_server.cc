@@ -1,0 +1,87 @@
+#include "http_server.h"
+
+#include <httplib.h>
+
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+#include "prometheus/text_serializer.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server {
+
+namespace {
+
+// "host:port" or "[v6]:port".
+absl::Status SplitListen(const std::string& listen, std::string* host, int* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return InvalidArgument("http_listen", absl::StrCat("'", listen, "' is not host:port"));
+  }
+  *host = listen.substr(0, colon);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  const std::string p = listen.substr(colon + 1);
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), *port);
+  if (ec != std::errc() || end != p.data() + p.size() || *port < 0 || *port > 65535) {
+    return InvalidArgument("http_listen", absl::StrCat("port '", p, "' is not in [0, 65535]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const std::string& listen, std::shared_ptr<prometheus::Registry> registry) {
+  std::string host;
+  int port = 0;
+  RATCHET_RETURN_IF_ERROR(SplitListen(listen, &host, &port));
+  std::unique_ptr<HttpServer> s(new HttpServer());
+  s->registry_ = std::move(registry);
+  s->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& http = *s->server_;
+  http.set_payload_max_length(64 << 10);  // no request needs a body
+  http.set_read_timeout(10, 0);
+  http.set_write_timeout(10, 0);
+  // An idle keep-alive connection holds a thread until this passes, and
+  // Stop waits for it: keep shutdown quick (a scrape reconnects cheaply).
+  http.set_keep_alive_timeout(1);
+  prometheus::Registry* reg = s->registry_.get();
+  http.Get("/metrics", [reg](const httplib::Request&, httplib::Response& res) {
+    res.set_content(prometheus::TextSerializer().Serialize(reg->Collect()),
+                    "text/plain; version=0.0.4; charset=utf-8");
+  });
+  http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  for (const char* path : {"/metrics", "/healthz"}) {
+    auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
+      res.status = 405;
+      res.set_header("Allow", "GET, HEAD");
+    };
+    http.Post(path, not_allowed);
+    http.Put(path, not_allowed);
+    http.Delete(path, not_allowed);
+    http.Patch(path, not_allowed);
+  }
+  if (port == 0) {
+    s->port_ = http.bind_to_any_port(host);
+  } else if (http.bind_to_port(host, port)) {
+    s->port_ = port;
+  }
+  if (s->port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("http_listen: cannot bind ", listen));
+  }
+  s->thread_ = std::thread([&http] { http.listen_after_bind(); });
+  return s;
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace ratchet::server
