@@ -13,7 +13,7 @@ packages=(
   # Prometheus server (tests/integration/prometheus_scrape_test).
   prometheus
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev
-  libssl-dev
+  libssl-dev openssl  # openssl: tests/e2e/tls_test makes its certificates
   libhowardhinnant-date-dev tzdata libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   # House rules (make format-check, make tidy, make sanitize): clang-14 with its
   # sanitizer runtimes, llvm-14 for llvm-symbolizer, clang-format-14, clang-tidy-14;

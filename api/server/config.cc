@@ -95,6 +95,14 @@ std::vector<Setting> Settings(Config* c) {
       StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
       StringSetting("http_listen", "host:port to serve /metrics over HTTP on (\"\": off)",
                     &c->http_listen, false),
+      StringSetting("tls_cert_file", "server certificate chain, PEM (TLS)",
+                    &c->server.tls_cert_file, false),
+      StringSetting("tls_key_file", "server private key, PEM (TLS)", &c->server.tls_key_file,
+                    false),
+      StringSetting("tls_client_ca_file", "CA that signs client certificates, PEM (mTLS)",
+                    &c->server.tls_client_ca_file, false),
+      MillisSetting("tls_reload_interval_ms", "how often the TLS files are re-read, ms",
+                    &c->server.tls_reload_interval, 1000, 3600 * 1000),
       IntSetting("metrics_max_queues", "queues with their own metric series",
                  &c->metrics_max_queues, 1, 100000),
   };
@@ -161,7 +169,38 @@ absl::Status ApplyFile(const std::string& path, const std::vector<Setting>& sett
   return ApplyToml(text, path, settings);
 }
 
+// The host of a gRPC or HTTP listen address ("host:port", "[v6]:port").
+std::string HostOf(const std::string& listen) {
+  const size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
 }  // namespace
+
+bool IsLoopbackAddress(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return true;  // a local socket file
+  const std::string host = HostOf(listen);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+absl::Status CheckExposure(const Config& c) {
+  if (c.insecure) return absl::OkStatus();
+  for (const auto& [name, listen] :
+       {std::pair{"listen", &c.server.listen}, std::pair{"http_listen", &c.http_listen}}) {
+    if (listen->empty() || IsLoopbackAddress(*listen)) continue;
+    return InvalidArgument(
+        name, absl::StrCat("'", *listen,
+                           "' is not a loopback address and ratchetd has no authentication "
+                           "configured: anyone who reaches it could enqueue, purge or back up. "
+                           "Serve on loopback, or pass --insecure to accept that "
+                           "(docs/operations.md, \"Exposing ratchetd\")"));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
                                   const std::function<const char*(const char*)>& getenv) {
@@ -174,6 +213,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   app.add_flag("--salvage", config.salvage,
                "move records that do not parse to the quarantine column family, list them, "
                "then serve (docs/operations.md#corrupt-records; flag only)");
+  app.add_flag("--insecure", config.insecure,
+               "allow listen or http_listen on an address other than loopback although no "
+               "authentication is configured (logged as a warning at every start; flag only)");
   app.add_option("--restore-from", config.restore_from,
                  "before serving, copy this backup directory (ratchet admin backup) into the "
                  "data directory, which must be absent or empty "

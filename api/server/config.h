@@ -33,6 +33,10 @@ struct Config {
   std::string http_listen = "127.0.0.1:7071";
   // Queues with their own metric series (EngineOptions::metrics_max_queues).
   int metrics_max_queues = 500;
+  // --insecure: serve on an address other than loopback without
+  // authentication (docs/operations.md, "Exposing ratchetd"). A flag only,
+  // logged as a warning at every start.
+  bool insecure = false;
   // When set, the bound port is written here once serving (for port 0).
   std::string port_file;
   // --salvage: run Engine::Salvage on data_dir before opening it
@@ -60,6 +64,15 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
 // Errors: INVALID_ARGUMENT naming the setting (or "config" for text that is
 // not TOML), `source` and the problem; `config` may then be partly updated.
 absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Config* config);
+
+// Whether a listen address ("host:port", "[::1]:port", "unix:path") is
+// loopback-only: 127.0.0.0/8, ::1, localhost or a Unix socket.
+bool IsLoopbackAddress(const std::string& listen);
+
+// The safe default: without authentication, `listen` and `http_listen` must
+// be loopback addresses unless --insecure was given.
+// Errors: INVALID_ARGUMENT naming the setting.
+absl::Status CheckExposure(const Config& config);
 
 }  // namespace ratchet::server
 

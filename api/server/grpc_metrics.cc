@@ -25,6 +25,11 @@ constexpr int kCodes = 17;
 // Whether "/pkg.Service/Method" names a method in the generated descriptor
 // pool (every service compiled into this binary).
 bool IsKnownMethod(const std::string& path) {
+  // gRPC's own services may be built without generated C++ descriptors.
+  for (const char* builtin : {"/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch",
+                              "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"}) {
+    if (path == builtin) return true;
+  }
   if (path.size() < 4 || path[0] != '/') return false;
   const size_t slash = path.find('/', 1);
   if (slash == std::string::npos) return false;

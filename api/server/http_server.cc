@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <charconv>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "prometheus/text_serializer.h"
@@ -74,6 +75,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     return absl::UnavailableError(absl::StrCat("http_listen: cannot bind ", listen));
   }
   s->thread_ = std::thread([&http] { http.listen_after_bind(); });
+  // cpp-httplib's stop() does nothing until the listener runs: a Stop right
+  // after Start (a failed start-up, an early SIGTERM) would then wait for
+  // ever. Start returns once it runs.
+  while (!http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return s;
 }
 

@@ -91,6 +91,16 @@ int main(int argc, char** argv) {
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  if (absl::Status exposed = ratchet::server::CheckExposure(*config); !exposed.ok()) {
+    std::fprintf(stderr, "ratchetd: %s\n", std::string(exposed.message()).c_str());
+    return 2;
+  }
+  if (config->insecure) {
+    spdlog::warn(
+        "event=insecure_start listen={} http_listen={} message=\"--insecure: calls are not "
+        "authenticated; anyone who reaches these addresses can use every RPC\"",
+        config->server.listen, config->http_listen);
+  }
   sigset_t signals = BlockShutdownSignals();
 
   ratchet::EngineOptions engine_options;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
@@ -11,6 +12,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "job_service.h"
 #include "queue_service.h"
 #include "ratchet/base/status.h"
@@ -28,6 +32,49 @@ size_t LeaseBytesFor(int max_message_bytes) {
   const size_t limit = static_cast<size_t>(max_message_bytes);
   return limit - std::min<size_t>(64 << 10, limit / 4);
 }
+
+// Plaintext, or TLS from the certificate files (re-read every
+// tls_reload_interval), with client certificates required and verified
+// when a client CA is given.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& o) {
+  if (o.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  const auto refresh_s =
+      static_cast<unsigned int>(std::max<int64_t>(1, o.tls_reload_interval.count() / 1000));
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      o.tls_key_file, o.tls_cert_file, o.tls_client_ca_file, refresh_s);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_identity_key_cert_pairs();
+  if (!o.tls_client_ca_file.empty()) {
+    tls.watch_root_certs();
+    tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  return grpc::experimental::TlsServerCredentials(tls);
+}
+
+// Half a TLS setup, or a file that cannot be read, is refused at start
+// rather than failing every handshake later.
+absl::Status CheckTlsFiles(const ServerOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return InvalidArgument("tls_cert_file", "tls_cert_file and tls_key_file go together");
+  }
+  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
+    return InvalidArgument("tls_client_ca_file", "needs tls_cert_file and tls_key_file");
+  }
+  for (const auto& [name, path] :
+       {std::pair{"tls_cert_file", &o.tls_cert_file}, std::pair{"tls_key_file", &o.tls_key_file},
+        std::pair{"tls_client_ca_file", &o.tls_client_ca_file}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    std::string first;
+    if (!in || !std::getline(in, first) || first.rfind("-----BEGIN ", 0) != 0) {
+      return InvalidArgument(name, absl::StrCat("'", *path, "' is not a readable PEM file"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -49,7 +96,7 @@ class Server::Impl {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options.listen, Credentials(options), &port_);
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
     builder.RegisterService(&jobs_);
@@ -101,6 +148,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.blocking_threads < 1) {
     return InvalidArgument("blocking_threads", "must be at least 1");
   }
+  RATCHET_RETURN_IF_ERROR(CheckTlsFiles(options));
   auto impl = std::make_unique<Impl>(options, engine);
   RATCHET_RETURN_IF_ERROR(impl->Start(options));
   return std::unique_ptr<Server>(new Server(std::move(impl)));

@@ -32,6 +32,14 @@ struct ServerOptions {
   Millis max_lease_wait{30000};
   // Threads that run the engine's blocking calls (reads, admin calls).
   int blocking_threads = 2;
+  // TLS (docs/operations.md, "TLS"): with tls_cert_file and tls_key_file
+  // (PEM) the server speaks TLS only; with tls_client_ca_file too, every
+  // client must present a certificate signed by that CA (mTLS). The files
+  // are re-read every tls_reload_interval (gRPC's
+  // FileWatcherCertificateProvider): replace them to rotate certificates,
+  // no restart needed. All empty: plaintext.
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  Millis tls_reload_interval{10000};
   // When set, every call is counted in ratchet_grpc_requests_total{method,
   // code} and timed in ratchet_grpc_request_duration_seconds{method}
   // (grpc_metrics.h). Shared with the caller.

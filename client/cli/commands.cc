@@ -14,7 +14,12 @@ void Runner::Bind(CLI::App* cmd, Body body) {
 }
 
 void Runner::Run(const Body& body) {
-  auto client = Client::Connect({.target = g_->server, .deadline = Millis(g_->timeout_ms)});
+  auto client = Client::Connect({.target = g_->server,
+                                 .deadline = Millis(g_->timeout_ms),
+                                 .tls_ca_file = g_->tls_ca,
+                                 .tls_cert_file = g_->tls_cert,
+                                 .tls_key_file = g_->tls_key,
+                                 .tls_server_name = g_->tls_server_name});
   absl::Status status = client.ok() ? body(**client, g_->json) : client.status();
   if (!status.ok()) {
     PrintError(status);

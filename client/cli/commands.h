@@ -20,6 +20,9 @@ struct Globals {
   std::string server = "127.0.0.1:7070";
   bool json = false;
   int64_t timeout_ms = 10000;
+  // TLS (--tls-ca, --tls-cert, --tls-key, --tls-server-name; or
+  // RATCHET_TLS_CA, ...): see ClientOptions.
+  std::string tls_ca, tls_cert, tls_key, tls_server_name;
 };
 
 // Runs the one subcommand the command line names and keeps its exit code.

@@ -9,12 +9,14 @@
 //
 // Global, before or after the subcommand: --server host:port (or
 // RATCHET_SERVER; default 127.0.0.1:7070), --json (protobuf JSON on stdout
-// instead of tables), --timeout-ms.
+// instead of tables), --timeout-ms, and TLS: --tls-ca, --tls-cert,
+// --tls-key, --tls-server-name (or RATCHET_TLS_CA, ...).
 // Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "commands.h"
 #include "output.h"
@@ -30,6 +32,15 @@ int main(int argc, char** argv) {
   Globals g;
   if (const char* env = std::getenv("RATCHET_SERVER")) g.server = env;
   app.add_option("--server", g.server, "ratchetd address host:port (RATCHET_SERVER)");
+  for (auto [flag, env, field, help] :
+       {std::tuple{"--tls-ca", "RATCHET_TLS_CA", &g.tls_ca, "CA to trust, PEM: speak TLS"},
+        std::tuple{"--tls-cert", "RATCHET_TLS_CERT", &g.tls_cert, "client certificate, PEM (mTLS)"},
+        std::tuple{"--tls-key", "RATCHET_TLS_KEY", &g.tls_key, "client private key, PEM (mTLS)"},
+        std::tuple{"--tls-server-name", "RATCHET_TLS_SERVER_NAME", &g.tls_server_name,
+                   "name the server certificate must carry (default: the --server host)"}}) {
+    if (const char* value = std::getenv(env)) *field = value;
+    app.add_option(flag, *field, std::string(help) + " (" + env + ")");
+  }
   app.add_flag("--json", g.json, "print JSON instead of tables");
   app.add_option("--timeout-ms", g.timeout_ms, "deadline per call (all attempts), ms")
       ->check(CLI::PositiveNumber);

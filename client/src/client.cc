@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "client_call.h"
@@ -32,6 +34,43 @@ bool Retryable(const absl::Status& s, const CallOptions& call) {
 
 }  // namespace
 
+namespace {
+
+// The whole of a PEM file named by option `field`.
+absl::StatusOr<std::string> ReadPem(const char* field, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) pem.clear();
+  if (pem.rfind("-----BEGIN ", 0) != 0) {
+    return InvalidArgument(field, absl::StrCat("'", path, "' is not a readable PEM file"));
+  }
+  return pem;
+}
+
+// Plaintext, or TLS trusting tls_ca_file (with a client certificate if given).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(
+    const ClientOptions& o, grpc::ChannelArguments* args) {
+  if (o.tls_ca_file.empty()) {
+    if (!o.tls_cert_file.empty() || !o.tls_key_file.empty() || !o.tls_server_name.empty()) {
+      return InvalidArgument("tls_ca_file", "is required with any other tls_ option");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return InvalidArgument("tls_cert_file", "tls_cert_file and tls_key_file go together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  RATCHET_ASSIGN_OR_RETURN(ssl.pem_root_certs, ReadPem("tls_ca_file", o.tls_ca_file));
+  if (!o.tls_cert_file.empty()) {
+    RATCHET_ASSIGN_OR_RETURN(ssl.pem_cert_chain, ReadPem("tls_cert_file", o.tls_cert_file));
+    RATCHET_ASSIGN_OR_RETURN(ssl.pem_private_key, ReadPem("tls_key_file", o.tls_key_file));
+  }
+  if (!o.tls_server_name.empty()) args->SetSslTargetNameOverride(o.tls_server_name);
+  return grpc::SslCredentials(ssl);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
   if (options.target.empty() && options.channel == nullptr) {
     return InvalidArgument("target", "must be host:port");
@@ -56,8 +95,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
                 static_cast<int>(options.initial_reconnect_backoff.count()));
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
                 static_cast<int>(options.max_reconnect_backoff.count()));
-    options.channel =
-        grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+    RATCHET_ASSIGN_OR_RETURN(auto credentials, ChannelCredentials(options, &args));
+    options.channel = grpc::CreateCustomChannel(options.target, credentials, args);
   }
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }

@@ -38,6 +38,22 @@ prometheus::Gauge& OneGauge(prometheus::Registry& r, const std::string& name,
 double Seconds(Millis m) { return static_cast<double>(m.count()) / 1000.0; }
 double Seconds(std::chrono::microseconds us) { return static_cast<double>(us.count()) / 1e6; }
 
+// How long the longest-waiting available job of `q` has been available.
+// `ready` is in lease order (priority, then run_at): the first job of each
+// priority is that priority's oldest, so the answer takes one jump per
+// distinct priority (at most kMaxPriorityJumps; jobs behind more distinct
+// priorities than that are not looked at).
+int64_t OldestAvailableAgeMs(const QueueState& q, int64_t now_ms) {
+  constexpr int kMaxPriorityJumps = 64;
+  int64_t oldest = now_ms;
+  auto it = q.ready.begin();
+  for (int jumps = 0; it != q.ready.end() && jumps < kMaxPriorityJumps; ++jumps) {
+    oldest = std::min(oldest, it->run_at_ms);
+    it = q.ready.lower_bound(ReadyKey{it->priority + 1, INT64_MIN, 0});
+  }
+  return std::max<int64_t>(0, now_ms - oldest);
+}
+
 }  // namespace
 
 EngineMetrics::EngineMetrics(prometheus::Registry& r, int max_queues)
@@ -51,11 +67,11 @@ EngineMetrics::EngineMetrics(prometheus::Registry& r, int max_queues)
                 .Name("ratchet_jobs")
                 .Help("Jobs per queue and state (finished states: within retention)")
                 .Register(r)),
-      head_age_(prometheus::BuildGauge()
-                    .Name("ratchet_queue_head_age_seconds")
-                    .Help("How long the available job first in lease order has been available "
-                          "(0 when none is)")
-                    .Register(r)),
+      oldest_age_(prometheus::BuildGauge()
+                      .Name("ratchet_queue_oldest_available_age_seconds")
+                      .Help("How long the queue's longest-waiting available job has been "
+                            "available (0 when none is, or the queue is paused)")
+                      .Register(r)),
       start_latency_(OneHistogram(
           r, "ratchet_job_start_latency_seconds",
           "Enqueue-to-start: from when a job became available (enqueue, or the end of its delay "
@@ -98,7 +114,10 @@ EngineMetrics::EngineMetrics(prometheus::Registry& r, int max_queues)
                               "1 while RocksDB stops writes (a write stall)")),
       delayed_write_rate_(OneGauge(r, "ratchet_rocksdb_delayed_write_rate_bytes",
                                    "RocksDB's delayed write rate in bytes/s while it slows writes "
-                                   "(a write stall), else 0")) {}
+                                   "(a write stall), else 0")) {
+  // A registry reused by a reopened engine hands back the same series.
+  storage_failed_.Set(0);
+}
 
 EngineMetrics::QueueSeries& EngineMetrics::SeriesOf(const std::string& queue) {
   auto it = queues_.find(queue);
@@ -117,7 +136,7 @@ EngineMetrics::QueueSeries& EngineMetrics::SeriesOf(const std::string& queue) {
   for (size_t i = 0; i < kStateNames.size(); ++i) {
     series->jobs[i] = &jobs_.Add({{"queue", label}, {"state", kStateNames[i]}});
   }
-  series->head_age = &head_age_.Add({{"queue", label}});
+  series->oldest_age = &oldest_age_.Add({{"queue", label}});
   return *queues_.emplace(queue, std::move(series)).first->second;
 }
 
@@ -158,13 +177,17 @@ void EngineMetrics::EndOperation(bool stood) {
 
 void EngineMetrics::Refresh(Indexes& indexes, const storage::Store& store, int64_t now_ms,
                             uint64_t parked, Millis retention_overdue) {
-  std::vector<QueueState*> queues = indexes.Queues();
-  const size_t n = std::min(queues.size(), static_cast<size_t>(kRefreshQueues));
+  const size_t count = indexes.queue_count();
+  const size_t n = std::min(count, static_cast<size_t>(kRefreshQueues));
+  if (refresh_cursor_ >= count) refresh_cursor_ = 0;
   for (size_t i = 0; i < n; ++i) {
-    QueueState* q = queues[(refresh_cursor_ + i) % queues.size()];
+    QueueState* q = indexes.QueueAt((refresh_cursor_ + i) % count);
     QueueSeries& s = SeriesOf(q->name);
-    indexes.PromoteDue(q, now_ms);       // due scheduled jobs are available, as in ListQueues
     if (s.jobs[0] == nullptr) continue;  // past the cap
+    // Due scheduled jobs are available, as ListQueues counts them. The
+    // promotion is work the next Lease would do anyway (each job is
+    // promoted once), not extra work.
+    indexes.PromoteDue(q, now_ms);
     const std::array<int64_t, 6> counts = {static_cast<int64_t>(q->scheduled.size()),
                                            static_cast<int64_t>(q->ready.size()),
                                            static_cast<int64_t>(q->running.size()),
@@ -172,15 +195,11 @@ void EngineMetrics::Refresh(Indexes& indexes, const storage::Store& store, int64
                                            q->cancelled,
                                            q->dead};
     for (size_t k = 0; k < counts.size(); ++k) s.jobs[k]->Set(static_cast<double>(counts[k]));
-    const double head_age =
-        q->ready.empty()
-            ? 0.0
-            : Seconds(Millis(std::max<int64_t>(0, now_ms - q->ready.begin()->run_at_ms)));
-    s.head_age->Set(head_age);
+    s.oldest_age->Set(q->settings.paused ? 0.0 : Seconds(Millis(OldestAvailableAgeMs(*q, now_ms))));
   }
-  refresh_cursor_ = queues.empty() ? 0 : (refresh_cursor_ + n) % queues.size();
-  queues_over_cap_.Set(
-      static_cast<double>(queues.size() > queues_.size() ? queues.size() - queues_.size() : 0));
+  refresh_cursor_ = count == 0 ? 0 : (refresh_cursor_ + n) % count;
+  const size_t reported = std::min(count, queues_.size());
+  queues_over_cap_.Set(static_cast<double>(count - reported));
   live_jobs_.Set(static_cast<double>(indexes.live_jobs()));
   parked_leases_.Set(static_cast<double>(parked));
   rate_starts_.Set(static_cast<double>(indexes.start_logs().starts()));

@@ -53,7 +53,8 @@ class EngineMetrics final : public JobEvents {
   // The operation whose events are buffered ended: applied if it stood.
   void EndOperation(bool stood);
 
-  // Gauges from the engine's state: per-queue job counts and head age for
+  // Gauges from the engine's state: per-queue job counts and the oldest
+  // available job's age for
   // at most kRefreshQueues queues per call (round robin over the queues),
   // live jobs, parked long polls, rate-limit starts, the retention backlog
   // (`retention_overdue`: how far past due the sweeper's next queue is) and
@@ -77,7 +78,7 @@ class EngineMetrics final : public JobEvents {
     std::array<prometheus::Counter*, kJobEventCount> events{};
     // scheduled, available, running, completed, cancelled, dead; null past the cap
     std::array<prometheus::Gauge*, 6> jobs{};
-    prometheus::Gauge* head_age = nullptr;
+    prometheus::Gauge* oldest_age = nullptr;
   };
   QueueSeries& SeriesOf(const std::string& queue);
   struct Pending {
@@ -90,7 +91,7 @@ class EngineMetrics final : public JobEvents {
   const int max_queues_;
   prometheus::Family<prometheus::Counter>& events_;
   prometheus::Family<prometheus::Gauge>& jobs_;
-  prometheus::Family<prometheus::Gauge>& head_age_;
+  prometheus::Family<prometheus::Gauge>& oldest_age_;
   prometheus::Histogram& start_latency_;
   prometheus::Histogram& run_duration_;
   prometheus::Histogram& lease_wait_;

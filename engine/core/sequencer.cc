@@ -260,6 +260,7 @@ void Engine::Impl::RebuildIfNeeded() {
   } else {
     // The old state stays in place (stale, but whole) for the reads that
     // still run; every operation now gets the failure.
+    if (metrics_) metrics_->SetStorageFailed();
     absl::MutexLock lock(&writer_mu_);
     failed_ = WithReason(
         absl::UnavailableError(absl::StrCat(

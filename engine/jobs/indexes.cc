@@ -1,5 +1,7 @@
 #include "indexes.h"
 
+#include <algorithm>
+
 namespace ratchet::internal {
 
 QueueState* Indexes::FindQueue(absl::string_view name) const {
@@ -12,7 +14,12 @@ QueueState* Indexes::AddQueue(std::string name, QueueSettings settings) {
   q->name = name;
   q->settings = settings;
   QueueState* raw = q.get();
-  queues_[std::move(name)] = std::move(q);
+  auto [it, added] = queues_.try_emplace(std::move(name), nullptr);
+  if (added)
+    queue_order_.push_back(raw);
+  else
+    std::replace(queue_order_.begin(), queue_order_.end(), it->second.get(), raw);
+  it->second = std::move(q);
   return raw;
 }
 

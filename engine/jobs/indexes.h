@@ -131,7 +131,11 @@ class Indexes {
   // Queues are owned by the indexes and never removed while the engine is open.
   QueueState* FindQueue(absl::string_view name) const;
   QueueState* AddQueue(std::string name, QueueSettings settings);
-  std::vector<QueueState*> Queues();
+  std::vector<QueueState*> Queues();  // sorted by name: O(queues log queues)
+  // The queues in the order they were added, for bounded round-robin walks
+  // (metrics): O(1) each.
+  size_t queue_count() const { return queue_order_.size(); }
+  QueueState* QueueAt(size_t i) const { return queue_order_[i]; }
 
   JobMeta* Find(JobId id);
   const JobMeta* Find(JobId id) const;
@@ -218,6 +222,7 @@ class Indexes {
   void ReplaceStale(QueueState* q);
 
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
+  std::vector<QueueState*> queue_order_;  // queues_, in the order added
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;    // all queues, by deadline
   absl::btree_set<TimedKey> expiring_;  // never-started waiting jobs, by expires_at

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 
+#include "engine_harness.h"
 #include "temp_dir.h"
 
 namespace ratchet::server {
@@ -50,6 +51,10 @@ TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(shipped.port_file, defaults.port_file);
   EXPECT_EQ(shipped.http_listen, defaults.http_listen);
   EXPECT_EQ(shipped.metrics_max_queues, defaults.metrics_max_queues);
+  EXPECT_EQ(shipped.server.tls_cert_file, defaults.server.tls_cert_file);
+  EXPECT_EQ(shipped.server.tls_key_file, defaults.server.tls_key_file);
+  EXPECT_EQ(shipped.server.tls_client_ca_file, defaults.server.tls_client_ca_file);
+  EXPECT_EQ(shipped.server.tls_reload_interval, defaults.server.tls_reload_interval);
   // Every flag ratchetd has (but the one-off --config, --salvage and
   // --restore-from) is a key of the file.
   auto help = Load({"--help"});
@@ -58,7 +63,10 @@ TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
   for (size_t at = usage.find("--"); at != std::string::npos; at = usage.find("--", at + 2)) {
     size_t end = usage.find_first_of(" ,=\n", at);
     std::string flag = usage.substr(at + 2, end - at - 2);
-    if (flag == "help" || flag == "config" || flag == "salvage" || flag == "restore-from") continue;
+    if (flag == "help" || flag == "config" || flag == "salvage" || flag == "restore-from" ||
+        flag == "insecure") {
+      continue;
+    }
     std::string key = flag;
     std::replace(key.begin(), key.end(), '-', '_');
     EXPECT_NE(text.find("\n" + key + " = "), std::string::npos) << "missing setting " << key;
@@ -163,6 +171,45 @@ TEST(ConfigTest, FloatsAndBooleansAreNotIntegers) {
     ASSERT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_NE(s.message().find("must be a string or an integer"), std::string::npos) << s;
   }
+}
+
+// The safe default: without authentication only loopback addresses serve,
+// unless --insecure says otherwise.
+TEST(ConfigTest, NonLoopbackAddressesNeedInsecure) {
+  for (const char* ok : {"127.0.0.1:1", "127.5.0.1:1", "[::1]:1", "localhost:1", "unix:/tmp/r"}) {
+    auto c = Load({"--listen", ok});
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_TRUE(CheckExposure(*c).ok()) << ok;
+  }
+  for (const char* exposed : {"0.0.0.0:1", "[::]:1", "10.0.0.1:1", "example.com:1"}) {
+    auto c = Load({"--listen", exposed});
+    ASSERT_TRUE(c.ok()) << c.status();
+    absl::Status s = CheckExposure(*c);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << exposed;
+    EXPECT_EQ(testing::FieldOf(s), "listen");
+    EXPECT_NE(s.message().find("--insecure"), std::string::npos);
+    auto insecure = Load({"--listen", exposed, "--insecure"});
+    ASSERT_TRUE(insecure.ok());
+    EXPECT_TRUE(CheckExposure(*insecure).ok()) << exposed;
+  }
+  auto metrics = Load({"--http-listen", "0.0.0.0:9"});
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(testing::FieldOf(CheckExposure(*metrics)), "http_listen");
+  auto off = Load({"--http-listen", ""});
+  ASSERT_TRUE(off.ok());
+  EXPECT_TRUE(CheckExposure(*off).ok());
+}
+
+// Half a TLS setup is refused at start, naming the setting.
+TEST(ConfigTest, TlsSettingsLoad) {
+  auto c = Load({"--tls-cert-file", "/c.pem", "--tls-key-file", "/k.pem", "--tls-client-ca-file",
+                 "/ca.pem", "--tls-reload-interval-ms", "5000"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->server.tls_cert_file, "/c.pem");
+  EXPECT_EQ(c->server.tls_key_file, "/k.pem");
+  EXPECT_EQ(c->server.tls_client_ca_file, "/ca.pem");
+  EXPECT_EQ(c->server.tls_reload_interval, Millis(5000));
+  EXPECT_FALSE(Load({"--tls-reload-interval-ms", "10"}).ok());
 }
 
 }  // namespace

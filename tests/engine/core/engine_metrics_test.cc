@@ -192,8 +192,22 @@ TEST(EngineMetricsTest, GaugesFollowTheQueuesAfterASecond) {
   EXPECT_EQ(Value(r, "ratchet_jobs", {{"queue", "q"}, {"state", "running"}}), 1);
   EXPECT_EQ(Value(r, "ratchet_jobs", {{"queue", "q"}, {"state", "scheduled"}}), 0);
   EXPECT_EQ(Value(r, "ratchet_live_jobs"), 3);
-  // The next job to lease has been available since the enqueue, 2.5 s ago.
-  EXPECT_DOUBLE_EQ(Value(r, "ratchet_queue_head_age_seconds", {{"queue", "q"}}).value_or(-1), 2.5);
+  // The oldest available job has waited since the enqueue, 2.5 s ago, even
+  // behind a newer job of a better priority that leases first.
+  EnqueueRequest urgent;
+  urgent.queue = "q";
+  urgent.job_type = "t";
+  urgent.priority = 0;
+  ASSERT_TRUE(m.h->Enqueue(urgent).ok());
+  m.h.clock().Advance(Millis(1000));
+  ASSERT_TRUE(m.h->RunMaintenance().ok());
+  EXPECT_DOUBLE_EQ(
+      Value(r, "ratchet_queue_oldest_available_age_seconds", {{"queue", "q"}}).value_or(-1), 3.5);
+  // A paused queue's backlog is intended: 0.
+  ASSERT_TRUE(m.h->PauseQueue("q").ok());
+  m.h.clock().Advance(Millis(1000));
+  ASSERT_TRUE(m.h->RunMaintenance().ok());
+  EXPECT_EQ(Value(r, "ratchet_queue_oldest_available_age_seconds", {{"queue", "q"}}), 0);
   EXPECT_TRUE(Value(r, "ratchet_rocksdb_memtable_bytes").has_value());
 }
 

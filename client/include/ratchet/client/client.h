@@ -87,7 +87,14 @@ struct ClientOptions {
   // Jitter and idempotency-key source; null means a randomly seeded one.
   // Used under the client's lock.
   std::shared_ptr<Random> random;
-  // Use this channel instead of creating one for `target` (tests, TLS).
+  // TLS (docs/operations.md, "TLS"). With tls_ca_file (PEM) the channel
+  // speaks TLS and trusts only that CA; tls_cert_file and tls_key_file (PEM)
+  // add a client certificate for servers that require one (mTLS).
+  // tls_server_name overrides the name the server's certificate must carry
+  // (default: the host of `target`). Files are read once, by Connect.
+  // All empty: plaintext. Ignored when `channel` is given.
+  std::string tls_ca_file, tls_cert_file, tls_key_file, tls_server_name;
+  // Use this channel instead of creating one for `target` (tests).
   std::shared_ptr<grpc::Channel> channel;
 };
 

@@ -1,0 +1,148 @@
+// TLS and mTLS against the real ratchetd binary (docs/operations.md, "TLS"):
+// certificates made here with the openssl command; a plaintext client, a
+// client without a certificate, one whose certificate another CA signed and
+// one whose certificate expired are all refused; the C++ client and the CLI
+// connect with the right files.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+
+#include "ratchet/client/client.h"
+#include "ratchetd_process.h"
+#include "run_command.h"
+#include "temp_dir.h"
+
+namespace ratchet::testing {
+namespace {
+
+// Makes, in `dir`: ca.pem (+ key), server.pem/key for localhost and
+// 127.0.0.1, client.pem/key (CN=worker-1, signed by ca), rogue.pem/key
+// (signed by another CA) and expired.pem/key (signed by ca, expired 2020).
+void MakeCertificates(const std::string& dir) {
+  std::ofstream(dir + "/ca.cnf") << "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\n"
+                                    "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
+                                    "policy = p\n[p]\ncommonName = supplied\n";
+  std::ofstream(dir + "/server.ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  const std::string script =
+      "set -e; cd '" + dir +
+      "'; touch index.txt; echo 01 > serial\n"
+      "req() { openssl req -newkey rsa:2048 -nodes -keyout $1.key -out $1.csr -subj /CN=$2 "
+      "2>/dev/null; }\n"
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+      "-subj /CN=test-ca 2>/dev/null\n"
+      "openssl req -x509 -newkey rsa:2048 -nodes -keyout rogue-ca.key -out rogue-ca.pem -days 2 "
+      "-subj /CN=rogue-ca 2>/dev/null\n"
+      "req server localhost; openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out server.pem -days 2 -extfile server.ext 2>/dev/null\n"
+      "req client worker-1; openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key "
+      "-CAcreateserial -out client.pem -days 2 2>/dev/null\n"
+      "req rogue worker-1; openssl x509 -req -in rogue.csr -CA rogue-ca.pem -CAkey rogue-ca.key "
+      "-CAcreateserial -out rogue.pem -days 2 2>/dev/null\n"
+      "req expired worker-1; openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key "
+      "-in expired.csr -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z "
+      "-notext 2>/dev/null\n";
+  CommandResult r = RunCommand(script);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+class TlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeCertificates(dir_.path()); }
+  std::string File(const std::string& name) { return dir_.path() + "/" + name; }
+
+  // ratchetd with TLS; with mTLS if `require_client_certs`.
+  std::unique_ptr<RatchetdProcess> Serve(bool require_client_certs) {
+    std::vector<std::string> flags = {"--tls-cert-file",  File("server.pem"),    "--tls-key-file",
+                                      File("server.key"), "--shutdown-grace-ms", "200"};
+    if (require_client_certs) {
+      flags.insert(flags.end(), {"--tls-client-ca-file", File("ca.pem")});
+    }
+    auto server = std::make_unique<RatchetdProcess>(RATCHETD_PATH, dir_.Sub("data"), port_, flags);
+    EXPECT_TRUE(server->Start());
+    return server;
+  }
+
+  // Enqueues one job with these client options; the call's status.
+  absl::Status TryEnqueue(ClientOptions o) {
+    o.target = "127.0.0.1:" + std::to_string(port_);
+    o.deadline = Millis(2000);
+    o.max_attempts = 1;
+    auto client = Client::Connect(o);
+    if (!client.ok()) return client.status();
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type("t");
+    return (*client)->Enqueue(job).status();
+  }
+
+  ClientOptions Trusting() {
+    ClientOptions o;
+    o.tls_ca_file = File("ca.pem");
+    o.tls_server_name = "localhost";
+    return o;
+  }
+  ClientOptions WithCertificate(const std::string& name) {
+    ClientOptions o = Trusting();
+    o.tls_cert_file = File(name + ".pem");
+    o.tls_key_file = File(name + ".key");
+    return o;
+  }
+
+  TempDir dir_;
+  int port_ = FreePort();
+};
+
+TEST_F(TlsTest, TlsServesClientsThatTrustItsCaAndRefusesPlaintext) {
+  auto server = Serve(/*require_client_certs=*/false);
+  EXPECT_TRUE(TryEnqueue(Trusting()).ok());
+  EXPECT_FALSE(TryEnqueue(ClientOptions{}).ok()) << "a plaintext client";
+  ClientOptions other;
+  other.tls_ca_file = File("rogue-ca.pem");  // does not trust the server
+  other.tls_server_name = "localhost";
+  EXPECT_FALSE(TryEnqueue(other).ok());
+  server->Stop(SIGTERM);
+}
+
+TEST_F(TlsTest, MtlsRefusesMissingForeignAndExpiredClientCertificates) {
+  auto server = Serve(/*require_client_certs=*/true);
+  EXPECT_TRUE(TryEnqueue(WithCertificate("client")).ok());
+  EXPECT_FALSE(TryEnqueue(Trusting()).ok()) << "no client certificate";
+  EXPECT_FALSE(TryEnqueue(WithCertificate("rogue")).ok()) << "signed by another CA";
+  EXPECT_FALSE(TryEnqueue(WithCertificate("expired")).ok()) << "expired in 2020";
+  // The CLI takes the same files.
+  CommandResult cli =
+      RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" + std::to_string(port_) +
+                 " --tls-ca " + File("ca.pem") + " --tls-cert " + File("client.pem") +
+                 " --tls-key " + File("client.key") + " --tls-server-name localhost queues list");
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("q"), std::string::npos) << cli.output;
+  server->Stop(SIGTERM);
+}
+
+TEST_F(TlsTest, HalfATlsSetupOrAnUnreadableFileStopsStartup) {
+  CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --data-dir " +
+                               dir_.Sub("d1") + " --tls-cert-file " + File("server.pem"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("tls_"), std::string::npos) << r.output;
+  r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --data-dir " + dir_.Sub("d2") +
+                 " --tls-cert-file /nonexistent.pem --tls-key-file " + File("server.key"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("tls_cert_file"), std::string::npos) << r.output;
+}
+
+TEST_F(TlsTest, ClientTlsOptionsAreCheckedAtConnect) {
+  ClientOptions o;
+  o.tls_cert_file = File("client.pem");  // without a CA
+  auto c = Client::Connect(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("tls_ca_file"), std::string::npos);
+  o = Trusting();
+  o.tls_ca_file = "/nonexistent/ca.pem";
+  c = Client::Connect(o);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace ratchet::testing
