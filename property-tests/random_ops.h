@@ -6,6 +6,7 @@
 
 #include <rapidcheck.h>
 
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -54,8 +55,17 @@ bool CheckRandomRuns(const std::string& description, Setup setup) {
     setup(run);
     const int steps = Uniform(1, 60);
     for (int i = 0; i < steps; ++i) {
-      run.Step();
-      run.CheckInvariant();
+      try {
+        run.Step();
+        run.CheckInvariant();
+      } catch (const rc::detail::CaseResult& failure) {
+        // RapidCheck re-runs a failing case to describe it; a failure that
+        // depends on timing may not repeat then. Print it as it happened.
+        if (failure.type == rc::detail::CaseResult::Type::Failure) {
+          std::fprintf(stderr, "failure at step %d: %s\n", i, failure.description.c_str());
+        }
+        throw;
+      }
     }
   });
 }

@@ -251,6 +251,11 @@ uint64_t Store::DbIntProperty(const std::string& name) const {
   return db_->GetIntProperty(name, &value) ? value : 0;
 }
 
+uint64_t Store::CfIntProperty(Cf cf, const std::string& name) const {
+  uint64_t value = 0;
+  return db_->GetIntProperty(handles_[static_cast<int>(cf)], name, &value) ? value : 0;
+}
+
 namespace {
 
 std::string OverlayKey(Cf cf, std::string_view key) {

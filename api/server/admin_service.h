@@ -1,4 +1,4 @@
-// AdminService (ratchet.v1): operations on the whole server — backup. Runs on
+// AdminService (ratchet.v1): operations on the whole server — backup, stats. Runs on
 // the context's blocking pool, never on a gRPC thread.
 #ifndef RATCHET_API_SERVER_ADMIN_SERVICE_H_
 #define RATCHET_API_SERVER_ADMIN_SERVICE_H_
@@ -20,6 +20,8 @@ class AdminService final : public ParseGuarded<ratchet::v1::AdminService> {
 
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext*, const v1::BackupRequest* req,
                                    v1::BackupResponse* resp) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext*, const v1::GetStatsRequest* req,
+                                     v1::GetStatsResponse* resp) override;
 
  private:
   ServiceContext* const ctx_;

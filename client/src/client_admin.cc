@@ -10,4 +10,12 @@ absl::StatusOr<v1::BackupResponse> Client::Backup(const std::string& destination
   return Call(*admin_, &v1::AdminService::Stub::Backup, req, Retry::kNever, call);
 }
 
+absl::StatusOr<v1::GetStatsResponse> Client::GetStats(int limit, const std::string& cursor,
+                                                      CallOptions call) {
+  v1::GetStatsRequest req;
+  req.set_limit(limit);
+  req.set_cursor(cursor);
+  return Call(*admin_, &v1::AdminService::Stub::GetStats, req, Retry::kSafe, call);
+}
+
 }  // namespace ratchet

@@ -178,10 +178,19 @@ void EngineMetrics::EndOperation(bool stood) {
 void EngineMetrics::Refresh(Indexes& indexes, const storage::Store& store, int64_t now_ms,
                             uint64_t parked, Millis retention_overdue) {
   const size_t count = indexes.queue_count();
-  const size_t n = std::min(count, static_cast<size_t>(kRefreshQueues));
-  if (refresh_cursor_ >= count) refresh_cursor_ = 0;
-  for (size_t i = 0; i < n; ++i) {
-    QueueState* q = indexes.QueueAt((refresh_cursor_ + i) % count);
+  // The next kRefreshQueues queues by name after the last one refreshed,
+  // wrapping around: O(log queues + kRefreshQueues).
+  std::vector<QueueState*> slice = indexes.QueuesAfter(refresh_after_, kRefreshQueues);
+  if (slice.size() < static_cast<size_t>(kRefreshQueues) && !refresh_after_.empty()) {
+    std::vector<QueueState*> wrapped =
+        indexes.QueuesAfter("", kRefreshQueues - static_cast<int>(slice.size()));
+    for (QueueState* q : wrapped) {
+      if (q->name > refresh_after_) break;  // already in slice
+      slice.push_back(q);
+    }
+  }
+  refresh_after_ = slice.empty() ? "" : slice.back()->name;
+  for (QueueState* q : slice) {
     QueueSeries& s = SeriesOf(q->name);
     if (s.jobs[0] == nullptr) continue;  // past the cap
     // Due scheduled jobs are available, as ListQueues counts them. The
@@ -197,7 +206,6 @@ void EngineMetrics::Refresh(Indexes& indexes, const storage::Store& store, int64
     for (size_t k = 0; k < counts.size(); ++k) s.jobs[k]->Set(static_cast<double>(counts[k]));
     s.oldest_age->Set(q->settings.paused ? 0.0 : Seconds(Millis(OldestAvailableAgeMs(*q, now_ms))));
   }
-  refresh_cursor_ = count == 0 ? 0 : (refresh_cursor_ + n) % count;
   const size_t reported = std::min(count, queues_.size());
   queues_over_cap_.Set(static_cast<double>(count - reported));
   live_jobs_.Set(static_cast<double>(indexes.live_jobs()));

@@ -113,7 +113,7 @@ class EngineMetrics final : public JobEvents {
   absl::flat_hash_map<std::string, std::unique_ptr<QueueSeries>> queues_;
   std::unique_ptr<QueueSeries> other_;
   std::vector<Pending> pending_;
-  size_t refresh_cursor_ = 0;
+  std::string refresh_after_;  // the name of the last queue refreshed
 };
 
 }  // namespace ratchet::internal

@@ -1,6 +1,7 @@
 #include "indexes.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace ratchet::internal {
 
@@ -14,20 +15,51 @@ QueueState* Indexes::AddQueue(std::string name, QueueSettings settings) {
   q->name = name;
   q->settings = settings;
   QueueState* raw = q.get();
-  auto [it, added] = queues_.try_emplace(std::move(name), nullptr);
-  if (added)
-    queue_order_.push_back(raw);
-  else
-    std::replace(queue_order_.begin(), queue_order_.end(), it->second.get(), raw);
-  it->second = std::move(q);
+  queues_by_name_.insert_or_assign(name, raw);
+  queues_[std::move(name)] = std::move(q);
   return raw;
 }
 
 std::vector<QueueState*> Indexes::Queues() {
   std::vector<QueueState*> out;
-  for (auto& [name, q] : queues_) out.push_back(q.get());
-  std::sort(out.begin(), out.end(), [](QueueState* a, QueueState* b) { return a->name < b->name; });
+  out.reserve(queues_by_name_.size());
+  for (const auto& [name, q] : queues_by_name_) out.push_back(q);
   return out;
+}
+
+std::vector<QueueState*> Indexes::QueuesAfter(const std::string& after, size_t max) const {
+  std::vector<QueueState*> out;
+  for (auto it = queues_by_name_.upper_bound(after);
+       it != queues_by_name_.end() && out.size() < max; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+void Indexes::CountFinished(QueueState* q, JobState state, int64_t n) {
+  q->FinishedCount(state) += n;
+  int64_t& total = state == JobState::kCompleted ? finished_totals_.completed
+                   : state == JobState::kDead    ? finished_totals_.dead
+                                                 : finished_totals_.cancelled;
+  total += n;
+}
+
+std::optional<int64_t> Indexes::OldestAvailable(const QueueState* q, int64_t now_ms,
+                                                int* probes) const {
+  std::optional<int64_t> oldest;
+  if (!q->scheduled.empty() && q->scheduled.begin()->at_ms <= now_ms) {
+    oldest = q->scheduled.begin()->at_ms;  // the earliest scheduled job is due
+  }
+  // The first key of each priority is that priority's oldest (run_at
+  // orders keys within a priority); jump from one priority to the next.
+  for (auto it = q->ready.begin(); it != q->ready.end();) {
+    ++*probes;
+    if (!oldest || it->run_at_ms < *oldest) oldest = it->run_at_ms;
+    if (it->priority == std::numeric_limits<int32_t>::max()) break;
+    it = q->ready.lower_bound(
+        ReadyKey{it->priority + 1, std::numeric_limits<int64_t>::min(), JobId{0}});
+  }
+  return oldest;
 }
 
 void Indexes::SetRetentionDue(QueueState* q, RetentionClass c, std::optional<int64_t> due_ms) {

@@ -131,15 +131,31 @@ class Indexes {
   // Queues are owned by the indexes and never removed while the engine is open.
   QueueState* FindQueue(absl::string_view name) const;
   QueueState* AddQueue(std::string name, QueueSettings settings);
-  std::vector<QueueState*> Queues();  // sorted by name: O(queues log queues)
-  // The queues in the order they were added, for bounded round-robin walks
-  // (metrics): O(1) each.
-  size_t queue_count() const { return queue_order_.size(); }
-  QueueState* QueueAt(size_t i) const { return queue_order_[i]; }
+  // Every queue, by name.
+  std::vector<QueueState*> Queues();
+  // Up to `max` queues with names after `after` ("" for the first), by name:
+  // O(log queues + max).
+  std::vector<QueueState*> QueuesAfter(const std::string& after, size_t max) const;
+  size_t queue_count() const { return queues_.size(); }
 
   JobMeta* Find(JobId id);
   const JobMeta* Find(JobId id) const;
   size_t live_jobs() const { return jobs_.size(); }
+
+  // Finished jobs on disk over every queue: the sums of the queues' counts.
+  struct FinishedTotals {
+    int64_t completed = 0, cancelled = 0, dead = 0;
+  };
+  const FinishedTotals& finished_totals() const { return finished_totals_; }
+  // Adds `n` (negative to remove) to q's count of finished jobs in `state`
+  // and to the totals: the one way those counts change.
+  void CountFinished(QueueState* q, JobState state, int64_t n);
+
+  // The smallest run_at of q's available jobs, counting scheduled ones due
+  // at `now_ms` that PromoteDue has not moved yet; nullopt if none. Changes
+  // nothing. Costs one B-tree probe per priority level with available jobs
+  // (the ready index is ordered by priority first), added to *probes.
+  std::optional<int64_t> OldestAvailable(const QueueState* q, int64_t now_ms, int* probes) const;
 
   // Adds a waiting (scheduled or available) job with its concurrency key.
   void AddWaiting(JobId id, QueueState* q, int32_t priority, int64_t run_at_ms,
@@ -222,7 +238,8 @@ class Indexes {
   void ReplaceStale(QueueState* q);
 
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
-  std::vector<QueueState*> queue_order_;  // queues_, in the order added
+  absl::btree_map<std::string, QueueState*> queues_by_name_;  // the same queues, ordered
+  FinishedTotals finished_totals_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;    // all queues, by deadline
   absl::btree_set<TimedKey> expiring_;  // never-started waiting jobs, by expires_at

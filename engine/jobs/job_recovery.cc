@@ -117,9 +117,10 @@ absl::Status JobStore::RecoverFinishedCounts() {
         std::string_view name = QueueOfFinishedCountKey(key);
         QueueState* q = indexes_.FindQueue(absl::string_view(name.data(), name.size()));
         if (!q) q = indexes_.AddQueue(std::string(name), options_.default_queue_settings);
-        q->completed = static_cast<int64_t>(completed);
-        q->cancelled = static_cast<int64_t>(cancelled);
-        q->dead = static_cast<int64_t>(dead);
+        // One key per queue: its counts start from zero here.
+        indexes_.CountFinished(q, JobState::kCompleted, static_cast<int64_t>(completed));
+        indexes_.CountFinished(q, JobState::kCancelled, static_cast<int64_t>(cancelled));
+        indexes_.CountFinished(q, JobState::kDead, static_cast<int64_t>(dead));
         // The sweeper visits each queue with finished jobs once after open,
         // in slices, and learns its next due time there.
         if (q->completed + q->cancelled > 0) {

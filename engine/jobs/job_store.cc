@@ -58,7 +58,7 @@ void JobStore::DeleteFinished(storage::Batch& batch, JobId id) {
 
 void JobStore::CountFinished(storage::Batch& batch, QueueState* q, JobState state,
                              int64_t finished_at_ms) {
-  q->FinishedCount(state)++;
+  indexes_.CountFinished(q, state, 1);
   const RetentionClass c = RetentionClassOf(state);
   indexes_.AdvanceRetentionDue(q, c, AddCapped(finished_at_ms, q->Retention(c).count()));
   SaveFinishedCounts(batch, *q);
@@ -66,7 +66,7 @@ void JobStore::CountFinished(storage::Batch& batch, QueueState* q, JobState stat
 
 void JobStore::UncountFinished(storage::Batch& batch, QueueState* q, JobState state, int64_t n) {
   if (n == 0) return;
-  int64_t& count = q->FinishedCount(state);
+  const int64_t count = q->FinishedCount(state);
   if (count < n) {
     // The stored count was short of the index (it is a cache of it): the
     // engine goes on, and `ratchetd --salvage` recounts every queue.
@@ -74,7 +74,7 @@ void JobStore::UncountFinished(storage::Batch& batch, QueueState* q, JobState st
                   static_cast<int>(state), count, n);
     n = count;
   }
-  count -= n;
+  indexes_.CountFinished(q, state, -n);
   SaveFinishedCounts(batch, *q);
 }
 

@@ -1,6 +1,7 @@
 #include "queue_admin.h"
 
 #include "absl/strings/str_cat.h"
+#include "listing.h"
 #include "ratchet/base/status.h"
 #include "validation.h"
 
@@ -82,7 +83,59 @@ QueueInfo InfoOf(QueueState* q, int64_t now_ms) {
   return info;
 }
 
+QueueStats StatsOf(const QueueState& q, std::optional<int64_t> oldest_ms, int64_t now_ms) {
+  QueueStats out;
+  out.name = q.name;
+  out.live = static_cast<int64_t>(q.scheduled.size() + q.ready.size() + q.running.size());
+  out.running = static_cast<int64_t>(q.running.size());
+  out.completed = q.completed;
+  out.cancelled = q.cancelled;
+  out.dead = q.dead;
+  if (oldest_ms) {
+    out.oldest_available = FromUnixMs(*oldest_ms);
+    out.oldest_available_age = Millis(std::max<int64_t>(0, now_ms - *oldest_ms));
+  }
+  return out;
+}
+
+// The queue name a stats cursor resumes after ("" for the first page).
+absl::StatusOr<std::string> StatsCursor(const StatsRequest& req) {
+  if (req.limit < 1 || req.limit > kMaxStatsQueues) {
+    return InvalidArgument("limit",
+                           absl::StrCat(req.limit, " is outside [1, ", kMaxStatsQueues, "]"));
+  }
+  RATCHET_ASSIGN_OR_RETURN(std::string after, DecodeCursor(req.cursor));
+  if (!req.cursor.empty() && !ValidateName("cursor", after).ok()) {
+    return InvalidArgument("cursor", "does not belong to this listing");
+  }
+  return after;
+}
+
 }  // namespace
+
+absl::StatusOr<StatsResult> QueueAdmin::Stats(TimePoint now, const StatsRequest& req) const {
+  RATCHET_ASSIGN_OR_RETURN(std::string after, StatsCursor(req));
+  const Indexes& indexes = jobs_.indexes();
+  const int64_t now_ms = ToUnixMs(now);
+  StatsResult out;
+  out.at = now;
+  out.queue_count = static_cast<int64_t>(indexes.queue_count());
+  out.live_jobs = static_cast<int64_t>(indexes.live_jobs());
+  out.completed = indexes.finished_totals().completed;
+  out.cancelled = indexes.finished_totals().cancelled;
+  out.dead = indexes.finished_totals().dead;
+  // One more than the page: whether a next page exists.
+  std::vector<QueueState*> queues = indexes.QueuesAfter(after, static_cast<size_t>(req.limit) + 1);
+  int probes = 0;
+  for (const QueueState* q : queues) {
+    if (static_cast<int>(out.queues.size()) == req.limit || probes >= kMaxStatsProbes) {
+      out.next_cursor = EncodeCursor(out.queues.back().name);
+      break;
+    }
+    out.queues.push_back(StatsOf(*q, indexes.OldestAvailable(q, now_ms, &probes), now_ms));
+  }
+  return out;
+}
 
 absl::StatusOr<QueueInfo> QueueAdmin::GetQueue(TimePoint now, const std::string& name) {
   RATCHET_RETURN_IF_ERROR(ValidateName("queue", name));

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "job_store.h"
+#include "ratchet/engine/stats.h"
 
 namespace ratchet::internal {
 
@@ -30,6 +31,11 @@ class QueueAdmin {
   // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
   absl::StatusOr<QueueInfo> GetQueue(TimePoint now, const std::string& name);
   std::vector<QueueInfo> ListQueues(TimePoint now);
+  // Engine::GetStats without the column families: the totals and a page of
+  // queues after the cursor's, at most req.limit of them and at most about
+  // kMaxStatsProbes index probes. Changes nothing.
+  // Errors: INVALID_ARGUMENT naming `limit` or `cursor`.
+  absl::StatusOr<StatsResult> Stats(TimePoint now, const StatsRequest& req) const;
 
  private:
   JobStore& jobs_;

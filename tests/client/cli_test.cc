@@ -1,7 +1,10 @@
 // The `ratchet` CLI against an in-process ratchetd: output, --json, error
 // messages with their reason, and exit codes.
 #include <filesystem>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "run_command.h"
 #include "server_fixture.h"
@@ -91,6 +94,65 @@ TEST_F(CliTest, AdminBackupWritesABackupDirectory) {
   EXPECT_NE(r.out.find("destination"), std::string::npos) << r.out;
   r = Cli("--json admin backup " + backups.Sub("c"));
   EXPECT_NE(r.out.find("\"files\""), std::string::npos) << r.out;
+}
+
+// The line of `out` whose first word is `word`, split on spaces ("" if none).
+std::vector<std::string> RowOf(const std::string& out, const std::string& word) {
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> row;
+    for (std::string w; words >> w;) row.push_back(w);
+    if (!row.empty() && row[0] == word) return row;
+  }
+  return {};
+}
+
+TEST_F(CliTest, AdminStatsPrintsColumnFamiliesAndQueuesAPageAtATime) {
+  for (const char* q : {"mail", "mail", "sms"}) {
+    ASSERT_EQ(Cli(std::string("enqueue ") + q + " send").code, 0);
+  }
+  CliRun r = Cli("admin stats");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find(": 2 queues, 3 live jobs; retained: 0 completed, 0 cancelled, 0 dead"),
+            std::string::npos)
+      << r.out;
+  std::vector<std::string> jobs = RowOf(r.out, "jobs");  // the column family
+  ASSERT_EQ(jobs.size(), 10u) << r.out;                  // name, 4 x "N unit", keys
+  EXPECT_NE(jobs[5], "0") << "memtable bytes of the jobs column family: " << r.out;
+  EXPECT_FALSE(RowOf(r.out, "(total)").empty()) << r.out;
+  std::vector<std::string> mail = RowOf(r.out, "mail");
+  ASSERT_EQ(mail.size(), 8u) << r.out;
+  EXPECT_EQ(mail[1], "2");                  // live
+  EXPECT_EQ(mail[2], "0");                  // running
+  EXPECT_EQ(mail[6].back(), 'Z') << r.out;  // oldest available, a UTC time
+  EXPECT_TRUE(RowOf(r.out, "next").empty()) << "one page holds all: " << r.out;
+  EXPECT_FALSE(RowOf(r.out, "sms").empty()) << r.out;
+
+  r = Cli("admin stats --limit 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_FALSE(RowOf(r.out, "mail").empty()) << r.out;
+  EXPECT_TRUE(RowOf(r.out, "sms").empty()) << r.out;
+  std::vector<std::string> next = RowOf(r.out, "next");
+  ASSERT_EQ(next.size(), 3u) << r.out;  // next cursor: C
+  r = Cli("admin stats --limit 1 --cursor " + next[2]);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_FALSE(RowOf(r.out, "sms").empty()) << r.out;
+  EXPECT_TRUE(RowOf(r.out, "next").empty()) << r.out;
+
+  r = Cli("admin stats --json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("\"queue_count\": \"2\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"memtable_bytes\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"oldest_available\""), std::string::npos) << r.out;
+
+  r = Cli("admin stats --limit=-5");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("INVALID_ARGUMENT"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("limit"), std::string::npos) << r.out;
+  r = Cli("admin stats --cursor zz");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("cursor"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, EnqueueWithAttemptTimeoutAndExpiry) {

@@ -128,6 +128,56 @@ TEST_F(ClientTest, ServerErrorsAreNotRetried) {
   EXPECT_EQ(drops.calls.load(), 1);
 }
 
+// AdminService.GetStats end to end: a read, so a lost answer is asked
+// again; pages of queues by cursor; bad input names its field.
+TEST_F(ClientTest, GetStatsIsRetriedPagesQueuesAndNamesBadFields) {
+  v1::JobSpec job;
+  job.set_job_type("t");
+  for (const char* queue : {"a", "b", "b"}) {
+    job.set_queue(queue);
+    ASSERT_TRUE(client().Enqueue(job).ok());
+  }
+  KillOne("b");
+  Drops drops{.method = "/ratchet.v1.AdminService/GetStats"};
+  drops.left = 1;
+  auto lossy = LossyClient(&drops);
+  auto first = lossy->GetStats(1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(drops.calls.load(), 2) << "a read is retried";
+  EXPECT_EQ(first->column_families_size(), 11);
+  EXPECT_EQ(first->column_families(1).name(), "jobs");
+  EXPECT_GT(first->column_families(1).memtable_bytes(), 0u);
+  EXPECT_EQ(first->queue_count(), 2);
+  EXPECT_EQ(first->live_jobs(), 2);
+  EXPECT_EQ(first->dead(), 1);
+  ASSERT_EQ(first->queues_size(), 1);
+  const v1::QueueStats& a = first->queues(0);
+  EXPECT_EQ(a.name(), "a");
+  EXPECT_EQ(a.live(), 1);
+  ASSERT_TRUE(a.has_oldest_available());
+  EXPECT_LE(a.oldest_available().seconds(), first->at().seconds());
+  EXPECT_GE(a.oldest_available_age().seconds(), 0);
+  ASSERT_FALSE(first->next_cursor().empty());
+
+  auto second = client().GetStats(1, first->next_cursor());
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->queues_size(), 1);
+  EXPECT_EQ(second->queues(0).name(), "b");
+  EXPECT_EQ(second->queues(0).live(), 1);
+  EXPECT_EQ(second->queues(0).dead(), 1);
+  EXPECT_TRUE(second->next_cursor().empty());
+  EXPECT_EQ(client().GetStats()->queues_size(), 2) << "limit 0 means 100";
+
+  for (int limit : {-1, 1001}) {
+    absl::Status s = client().GetStats(limit).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(s.message().substr(0, 6), "limit:") << s;
+  }
+  absl::Status s = client().GetStats(10, "not hex").status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(s.message().substr(0, 7), "cursor:") << s;
+}
+
 // A huge deadline or Lease wait is cut to kMaxCallDeadline: adding it to
 // the clock used to overflow, so the call "passed its deadline" at once.
 TEST_F(ClientTest, HugeDeadlinesAreCutNotOverflowed) {

@@ -250,6 +250,47 @@ TEST(EngineMetricsTest, AFailedWriteSetsStorageFailed) {
   h.Close();
 }
 
+// A refresh covers at most 1,000 queues; the next ones continue by name
+// and wrap around, so every queue's gauges are kept, a refresh at a time.
+TEST(EngineMetricsTest, RefreshesWalkEveryQueueAThousandAtATime) {
+  MetricsHarness m(/*max_queues=*/5000);
+  prometheus::Registry& r = *m.registry;
+  std::vector<EnqueueRequest> jobs;
+  for (int i = 0; i < 2500; ++i) {
+    EnqueueRequest req;
+    req.queue = "q" + std::to_string(10000 + i);
+    req.job_type = "t";
+    jobs.push_back(req);
+  }
+  ASSERT_TRUE(m.h->EnqueueBatch(jobs).ok());
+  // ratchet_jobs{state="available"} per queue, from one Collect.
+  auto available = [&r] {
+    std::map<std::string, double> out;
+    for (const prometheus::MetricFamily& f : r.Collect()) {
+      if (f.name != "ratchet_jobs") continue;
+      for (const prometheus::ClientMetric& m : f.metric) {
+        Labels l;
+        for (const auto& label : m.label) l[label.name] = label.value;
+        if (l["state"] == "available") out[l["queue"]] = m.gauge.value;
+      }
+    }
+    return out;
+  };
+  int refreshed_once = 0;
+  for (int round = 0; round < 3; ++round) {
+    m.h.clock().Advance(Millis(1500));
+    ASSERT_TRUE(m.h->RunMaintenance().ok());
+    if (round == 0) {
+      for (const auto& [queue, n] : available()) refreshed_once += n == 1 ? 1 : 0;
+    }
+  }
+  EXPECT_GT(refreshed_once, 0);
+  EXPECT_LE(refreshed_once, 1000) << "one refresh visits at most 1,000 queues";
+  const std::map<std::string, double> after = available();
+  ASSERT_EQ(after.size(), 2500u);
+  for (const auto& [queue, n] : after) EXPECT_EQ(n, 1) << queue;
+}
+
 TEST(EngineMetricsTest, ZeroQueueSeriesIsRefused) {
   EngineOptions o;
   o.data_dir = "/nonexistent-never-created";

@@ -216,6 +216,14 @@ class Client {
   // ALREADY_EXISTS, FAILED_PRECONDITION (no parent directory),
   // UNAVAILABLE/STORAGE_FAILED.
   absl::StatusOr<v1::BackupResponse> Backup(const std::string& destination, CallOptions call = {});
+  // One page of the server's storage and backlog statistics (AdminService.
+  // GetStats): bytes per column family, live and retained jobs, and up to
+  // `limit` queues (1..1000; 0 means 100) after `cursor` ("" for the first
+  // page) with each one's oldest available job. A read: retried on
+  // UNAVAILABLE. Follow next_cursor until it is "": a page may be short.
+  // Errors: INVALID_ARGUMENT naming `limit` or `cursor`.
+  absl::StatusOr<v1::GetStatsResponse> GetStats(int limit = 0, const std::string& cursor = "",
+                                                CallOptions call = {});
 
   const ClientOptions& options() const { return options_; }
 

@@ -38,6 +38,7 @@
 #include "ratchet/engine/explain.h"
 #include "ratchet/engine/salvage.h"
 #include "ratchet/engine/schedule_types.h"
+#include "ratchet/engine/stats.h"
 #include "ratchet/engine/types.h"
 #include "ratchet/engine/workflow_types.h"
 
@@ -340,6 +341,21 @@ class Engine {
   // UNAVAILABLE/STORAGE_FAILED if RocksDB fails (nothing is left at
   // `destination`).
   absl::StatusOr<BackupInfo> Backup(std::string destination);
+
+  // Storage and backlog statistics (stats.h; docs/operations.md#stats): the
+  // bytes of every column family, live and retained jobs over all queues,
+  // and a page of queues by name with each one's counts and oldest
+  // available job. Read-only: it writes nothing and changes no index (a
+  // scheduled job whose run_at has passed counts as available here even
+  // before a Lease moves it). The counts come from one sequencer step of
+  // bounded work (at most req.limit queues and kMaxStatsProbes index
+  // probes; a page may therefore hold fewer than req.limit queues and still
+  // carry a next_cursor); the column-family figures are read from RocksDB
+  // on the calling thread. Pages are not a snapshot: queues created between
+  // pages after the cursor appear, earlier ones do not.
+  // Errors: INVALID_ARGUMENT naming `limit` (outside 1..kMaxStatsQueues) or
+  // `cursor` (not a next_cursor of this call).
+  absl::StatusOr<StatsResult> GetStats(StatsRequest req);
 
   // A snapshot of the engine's counters. Safe from any thread; cheap.
   EngineStats Stats() const;

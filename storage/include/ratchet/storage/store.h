@@ -186,6 +186,10 @@ class Store {
   // "rocksdb.is-write-stopped"). 0 if RocksDB does not know it.
   uint64_t IntProperty(const std::string& name) const;
   uint64_t DbIntProperty(const std::string& name) const;
+  // A RocksDB integer property of one column family (e.g.
+  // "rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"), or 0
+  // if RocksDB does not know it. Reads RocksDB's in-memory state only: no I/O.
+  uint64_t CfIntProperty(Cf cf, const std::string& name) const;
 
   // Writes a consistent, openable copy of the store to `dir`, which must not
   // exist (its parent must): a RocksDB checkpoint (hard links to the
