@@ -18,6 +18,12 @@ google::rpc::Status ToRpcStatus(const absl::Status& status) {
     info.set_domain(kErrorDomain);
     out.add_details()->PackFrom(info);
   }
+  if (auto delay = RetryDelayOf(status)) {
+    google::rpc::RetryInfo retry;
+    retry.mutable_retry_delay()->set_seconds(delay->count() / 1000);
+    retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(delay->count() % 1000) * 1000000);
+    out.add_details()->PackFrom(retry);
+  }
   return out;
 }
 
@@ -25,9 +31,16 @@ absl::Status FromRpcStatus(const google::rpc::Status& status) {
   absl::Status out(static_cast<absl::StatusCode>(status.code()), status.message());
   for (const auto& detail : status.details()) {
     google::rpc::ErrorInfo info;
+    google::rpc::RetryInfo retry;
     if (detail.Is<google::rpc::ErrorInfo>() && detail.UnpackTo(&info) &&
         info.domain() == kErrorDomain) {
-      return WithReason(std::move(out), info.reason());
+      out = WithReason(std::move(out), info.reason());
+    } else if (detail.Is<google::rpc::RetryInfo>() && detail.UnpackTo(&retry) &&
+               retry.retry_delay().seconds() >= 0 && retry.retry_delay().seconds() < 86400 &&
+               retry.retry_delay().nanos() >= 0 && retry.retry_delay().nanos() < 1000000000) {
+      out = WithRetryDelay(std::move(out),
+                           std::chrono::milliseconds(retry.retry_delay().seconds() * 1000 +
+                                                     retry.retry_delay().nanos() / 1000000));
     }
   }
   return out;
@@ -47,8 +60,11 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
     return out;
   }
-  std::string reason = ReasonOf(FromRpcStatus(details));
-  return reason.empty() ? out : WithReason(std::move(out), reason);
+  absl::Status decoded = FromRpcStatus(details);
+  std::string reason = ReasonOf(decoded);
+  if (!reason.empty()) out = WithReason(std::move(out), reason);
+  if (auto delay = RetryDelayOf(decoded)) out = WithRetryDelay(std::move(out), *delay);
+  return out;
 }
 
 }  // namespace ratchet

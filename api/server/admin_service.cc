@@ -41,7 +41,7 @@ void ToProto(const StatsResult& r, v1::GetStatsResponse* out) {
 
 }  // namespace
 
-AdminService::AdminService(ServiceContext* ctx) : ctx_(ctx) {
+AdminService::AdminService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("Backup", &AdminService::Backup);
   GuardParse("GetStats", &AdminService::GetStats);
 }

@@ -101,6 +101,9 @@ std::vector<Setting> Settings(Config* c) {
                     false),
       StringSetting("tls_client_ca_file", "CA that signs client certificates, PEM (mTLS)",
                     &c->server.tls_client_ca_file, false),
+      StringSetting("auth_file",
+                    "principals, token hashes and grants, TOML (\"\": no authentication)",
+                    &c->server.auth_file, false),
       MillisSetting("tls_reload_interval_ms", "how often the TLS files are re-read, ms",
                     &c->server.tls_reload_interval, 1000, 3600 * 1000),
       IntSetting("metrics_max_queues", "queues with their own metric series",
@@ -189,9 +192,21 @@ bool IsLoopbackAddress(const std::string& listen) {
 
 absl::Status CheckExposure(const Config& c) {
   if (c.insecure) return absl::OkStatus();
+  // With authentication the gRPC listener may face the network; /metrics
+  // has none of its own, so it stays on loopback.
+  const bool authenticated = !c.server.auth_file.empty();
   for (const auto& [name, listen] :
        {std::pair{"listen", &c.server.listen}, std::pair{"http_listen", &c.http_listen}}) {
     if (listen->empty() || IsLoopbackAddress(*listen)) continue;
+    if (authenticated && listen == &c.server.listen) continue;
+    if (listen == &c.http_listen) {
+      return InvalidArgument(
+          name, absl::StrCat("'", *listen,
+                             "' is not a loopback address and /metrics has no authentication: "
+                             "serve it on loopback (scrape through a proxy or an SSH tunnel), "
+                             "or pass --insecure to accept that (docs/operations.md, "
+                             "\"Exposing ratchetd\")"));
+    }
     return InvalidArgument(
         name, absl::StrCat("'", *listen,
                            "' is not a loopback address and ratchetd has no authentication "
@@ -214,8 +229,8 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
                "move records that do not parse to the quarantine column family, list them, "
                "then serve (docs/operations.md#corrupt-records; flag only)");
   app.add_flag("--insecure", config.insecure,
-               "allow listen or http_listen on an address other than loopback although no "
-               "authentication is configured (logged as a warning at every start; flag only)");
+               "allow listen without auth_file, or http_listen, on an address other than "
+               "loopback (logged as a warning at every start; flag only)");
   app.add_option("--restore-from", config.restore_from,
                  "before serving, copy this backup directory (ratchet admin backup) into the "
                  "data directory, which must be absent or empty "

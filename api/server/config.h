@@ -33,9 +33,9 @@ struct Config {
   std::string http_listen = "127.0.0.1:7071";
   // Queues with their own metric series (EngineOptions::metrics_max_queues).
   int metrics_max_queues = 500;
-  // --insecure: serve on an address other than loopback without
-  // authentication (docs/operations.md, "Exposing ratchetd"). A flag only,
-  // logged as a warning at every start.
+  // --insecure: serve gRPC on an address other than loopback without
+  // authentication, or /metrics on one at all (docs/operations.md,
+  // "Exposing ratchetd"). A flag only, logged as a warning at every start.
   bool insecure = false;
   // When set, the bound port is written here once serving (for port 0).
   std::string port_file;
@@ -69,8 +69,9 @@ absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Con
 // loopback-only: 127.0.0.0/8, ::1, localhost or a Unix socket.
 bool IsLoopbackAddress(const std::string& listen);
 
-// The safe default: without authentication, `listen` and `http_listen` must
-// be loopback addresses unless --insecure was given.
+// The safe default, unless --insecure was given: `listen` must be a
+// loopback address unless an auth_file is set, and `http_listen` (which
+// has no authentication of its own) always.
 // Errors: INVALID_ARGUMENT naming the setting.
 absl::Status CheckExposure(const Config& config);
 

@@ -8,7 +8,7 @@
 
 namespace ratchet::server {
 
-JobService::JobService(ServiceContext* ctx) : ctx_(ctx) {
+JobService::JobService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("Enqueue", &JobService::Enqueue);
   GuardParse("EnqueueBatch", &JobService::EnqueueBatch);
   GuardParse("GetJob", &JobService::GetJob);
@@ -53,23 +53,25 @@ grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext* context,
                                              const v1::GetJobRequest* req, v1::Job* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, id = req->job_id()] {
+  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
     absl::StatusOr<Job> job = ctx_->engine().Get(id);
-    call->Reply(job.status(), [&] { ToProto(*job, resp); });
+    absl::Status s = job.ok() ? access.Check(job->queue) : job.status();
+    call->Reply(s, [&] { ToProto(*job, resp); });
   });
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext* context,
                                                  const v1::ExplainJobRequest* req,
                                                  v1::ExplainJobResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, id = req->job_id()] {
+  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
     absl::StatusOr<JobExplanation> e = ctx_->engine().ExplainJob(id);
-    call->Reply(e.status(), [&] { ToProto(*e, resp); });
+    absl::Status s = e.ok() ? access.Check(e->queue) : e.status();
+    call->Reply(s, [&] { ToProto(*e, resp); });
   });
   return call;
 }
@@ -93,18 +95,23 @@ grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext* context,
                                                 const v1::CancelJobRequest* req,
                                                 v1::CancelJobResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->engine().CancelAsync(
-      req->job_id(), [call, resp, id = req->job_id()](absl::StatusOr<JobState> r) {
-        if (r.ok()) {
-          spdlog::info("event=job_cancel job_id={} state={}", id, JobStateName(*r));
-        }
-        call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+  const JobId id = req->job_id();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  return ctx_->AfterQueueCheck(
+      call, access, [this, id] { return QueueOfJob(ctx_->engine(), id); },
+      [this, call, resp, id, principal = access.principal()] {
+        ctx_->engine().CancelAsync(id, [call, resp, id, principal](absl::StatusOr<JobState> r) {
+          if (r.ok()) {
+            spdlog::info("event=job_cancel job_id={} state={} principal={:?}", id, JobStateName(*r),
+                         principal);
+          }
+          call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+        });
       });
-  return call;
 }
 
 grpc::ServerUnaryReactor* JobService::CancelJobs(grpc::CallbackServerContext*,

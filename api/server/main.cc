@@ -19,13 +19,14 @@
 
 namespace {
 
-// Blocks SIGTERM and SIGINT in this thread and every thread it starts, so
-// that only the sigwait below receives them.
-sigset_t BlockShutdownSignals() {
+// Blocks SIGTERM, SIGINT and SIGHUP in this thread and every thread it
+// starts, so that only the sigwait below receives them.
+sigset_t BlockSignals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -97,11 +98,11 @@ int main(int argc, char** argv) {
   }
   if (config->insecure) {
     spdlog::warn(
-        "event=insecure_start listen={} http_listen={} message=\"--insecure: calls are not "
-        "authenticated; anyone who reaches these addresses can use every RPC\"",
+        "event=insecure_start listen={} http_listen={} message=\"--insecure: anyone who reaches "
+        "these addresses may use every RPC (without auth_file) and read /metrics\"",
         config->server.listen, config->http_listen);
   }
-  sigset_t signals = BlockShutdownSignals();
+  sigset_t signals = BlockSignals();
 
   ratchet::EngineOptions engine_options;
   engine_options.data_dir = config->data_dir;
@@ -145,8 +146,30 @@ int main(int argc, char** argv) {
   spdlog::info("event=serving listen={} port={} data_dir={} live_jobs={}", config->server.listen,
                port, config->data_dir, (*engine)->Stats().live_jobs);
 
+  if (!config->server.auth_file.empty()) {
+    spdlog::info("event=auth_loaded auth_file={:?} principals={}", config->server.auth_file,
+                 (*server)->principal_count());
+    if (config->server.tls_cert_file.empty() &&
+        !ratchet::server::IsLoopbackAddress(config->server.listen)) {
+      spdlog::warn(
+          "event=plaintext_tokens listen={} message=\"bearer tokens cross the network in clear: "
+          "set tls_cert_file and tls_key_file\"",
+          config->server.listen);
+    }
+  }
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    // SIGHUP: re-read the auth file (removed tokens stop working now).
+    // Certificates are re-read on their own (tls_reload_interval_ms).
+    absl::Status reloaded = (*server)->ReloadAuth();
+    if (reloaded.ok()) {
+      spdlog::info("event=auth_reloaded principals={}", (*server)->principal_count());
+    } else {
+      spdlog::error(
+          "event=auth_reload_failed error=\"{}\" message=\"the previous principals stay\"",
+          std::string(reloaded.message()));
+    }
+  }
   spdlog::info("event=shutdown_started signal={} grace_ms={}",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", config->shutdown_grace.count());
   (*server)->Shutdown(config->shutdown_grace);

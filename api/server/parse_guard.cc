@@ -17,6 +17,8 @@ namespace internal {
 grpc::Status RequestDidNotParseGrpc(const std::string& message_type) {
   return ToGrpcStatus(RequestDidNotParse(message_type));
 }
+
+grpc::Status ToGrpcStatusForGate(const absl::Status& status) { return ToGrpcStatus(status); }
 }  // namespace internal
 
 }  // namespace ratchet::server

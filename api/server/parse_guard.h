@@ -1,4 +1,5 @@
-// ParseGuarded: a request body that does not parse answers INVALID_ARGUMENT.
+// ParseGuarded: a request body that does not parse answers INVALID_ARGUMENT,
+// and every request passes the auth gate (auth/gate.h) before its method.
 //
 // gRPC C++ 1.51's callback API answers a unary request it cannot deserialize
 // (garbage bytes, or a proto3 `string` field that is not valid UTF-8) with
@@ -25,6 +26,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "auth/gate.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/support/message_allocator.h"
@@ -40,6 +42,8 @@ namespace internal {
 
 // ToGrpcStatus(RequestDidNotParse(message_type)).
 grpc::Status RequestDidNotParseGrpc(const std::string& message_type);
+// ToGrpcStatus(status), for the gate's refusals.
+grpc::Status ToGrpcStatusForGate(const absl::Status& status);
 
 // One call's request and response, plus whether the request parsed.
 template <class Req, class Resp>
@@ -52,6 +56,7 @@ class GuardedHolder final : public grpc::MessageHolder<Req, Resp> {
   void Release() override { delete this; }
 
   bool parse_failed = false;
+  auth::CallAccess access;  // set by the gate before the method runs
 
  private:
   Req request_;
@@ -67,13 +72,26 @@ class ParseGuardedHandler final : public grpc::internal::MethodHandler,
   using Method =
       std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, const Req*, Resp*)>;
 
-  explicit ParseGuardedHandler(Method method)
-      : inner_([method = std::move(method)](grpc::CallbackServerContext* ctx, const Req* req,
-                                            Resp* resp) -> grpc::ServerUnaryReactor* {
+  // `gate` (not owned) must outlive the server; `rule` may be null (an RPC
+  // without a rule: the gate refuses it).
+  ParseGuardedHandler(Method method, const auth::Gate* gate, const auth::MethodRule* rule)
+      : inner_([method = std::move(method), gate, rule](grpc::CallbackServerContext* ctx,
+                                                        const Req* req,
+                                                        Resp* resp) -> grpc::ServerUnaryReactor* {
           auto* holder = static_cast<GuardedHolder<Req, Resp>*>(ctx->GetRpcAllocatorState());
-          if (!holder->parse_failed) return method(ctx, req, resp);
+          grpc::Status refused;
+          if (holder->parse_failed) {
+            refused = RequestDidNotParseGrpc(Req::descriptor()->full_name());
+          } else {
+            absl::StatusOr<auth::CallAccess> access = gate->Admit(*ctx, rule, *req);
+            if (access.ok()) {
+              holder->access = *std::move(access);
+              return method(ctx, req, resp);
+            }
+            refused = ToGrpcStatusForGate(access.status());
+          }
           grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-          reactor->Finish(RequestDidNotParseGrpc(Req::descriptor()->full_name()));
+          reactor->Finish(refused);
           return reactor;
         }) {
     inner_.SetMessageAllocator(this);
@@ -106,6 +124,9 @@ class ParseGuardedHandler final : public grpc::internal::MethodHandler,
 template <class Grpc>
 class ParseGuarded : public Grpc::CallbackService {
  protected:
+  // `gate` (not owned) admits every call; it must outlive the service.
+  explicit ParseGuarded(const auth::Gate* gate) : gate_(gate) {}
+
   // Guards `method` (of the derived service `Self`), which must be the
   // implementation of the unary RPC named `name` in the proto. A name or
   // request type that does not match the proto is a programming error and
@@ -125,9 +146,20 @@ class ParseGuarded : public Grpc::CallbackService {
     this->MarkMethodCallback(
         rpc->index(), new internal::ParseGuardedHandler<Req, Resp>(
                           [self, method](grpc::CallbackServerContext* ctx, const Req* req,
-                                         Resp* resp) { return (self->*method)(ctx, req, resp); }));
+                                         Resp* resp) { return (self->*method)(ctx, req, resp); },
+                          gate_, auth::FindRule(Grpc::service_full_name(), name)));
   }
+
+ private:
+  const auth::Gate* const gate_;
 };
+
+// The access the gate gave the call running `method` with `req` and `resp`
+// (its own request and response: they pick the holder's type).
+template <class Req, class Resp>
+const auth::CallAccess& AccessOf(grpc::CallbackServerContext* ctx, const Req*, Resp*) {
+  return static_cast<internal::GuardedHolder<Req, Resp>*>(ctx->GetRpcAllocatorState())->access;
+}
 
 }  // namespace ratchet::server
 

@@ -7,7 +7,7 @@
 
 namespace ratchet::server {
 
-QueueService::QueueService(ServiceContext* ctx) : ctx_(ctx) {
+QueueService::QueueService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("ListQueues", &QueueService::ListQueues);
   GuardParse("GetQueue", &QueueService::GetQueue);
   GuardParse("UpdateQueue", &QueueService::UpdateQueue);
@@ -18,14 +18,16 @@ QueueService::QueueService(ServiceContext* ctx) : ctx_(ctx) {
   GuardParse("PurgeDeadLetters", &QueueService::PurgeDeadLetters);
 }
 
-grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext*,
-                                                   const v1::ListQueuesRequest*,
+grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext* context,
+                                                   const v1::ListQueuesRequest* req,
                                                    v1::ListQueuesResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp] {
+  ctx_->RunBlocking([this, call, resp, access = AccessOf(context, req, resp)] {
     auto r = ctx_->engine().ListQueues();
     call->Reply(r.status(), [&] {
-      for (const QueueInfo& q : *r) ToProto(q, resp->add_queues());
+      for (const QueueInfo& q : *r) {
+        if (access.Covers(q.name)) ToProto(q, resp->add_queues());
+      }
     });
   });
   return call;

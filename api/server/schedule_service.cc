@@ -2,11 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ratchet/base/status.h"
 #include "workflow_convert.h"
 
 namespace ratchet::server {
 
-ScheduleService::ScheduleService(ServiceContext* ctx) : ctx_(ctx) {
+ScheduleService::ScheduleService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("CreateSchedule", &ScheduleService::CreateSchedule);
   GuardParse("UpdateSchedule", &ScheduleService::UpdateSchedule);
   GuardParse("DeleteSchedule", &ScheduleService::DeleteSchedule);
@@ -17,12 +18,18 @@ ScheduleService::ScheduleService(ServiceContext* ctx) : ctx_(ctx) {
   GuardParse("TriggerSchedule", &ScheduleService::TriggerSchedule);
 }
 
+absl::Status ScheduleService::CheckSchedule(const auth::CallAccess& access, const std::string& id) {
+  return CheckLookedUpQueue(access, [&] { return QueueOfSchedule(ctx_->engine(), id); });
+}
+
 template <typename Change>
-grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change change,
-                                                         v1::ScheduleInfo* resp) {
+grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id,
+                                                         std::optional<auth::CallAccess> access,
+                                                         Change change, v1::ScheduleInfo* resp) {
   return ctx_->Blocking(
-      [this, id = std::move(id),
+      [this, id = std::move(id), access = std::move(access),
        change = std::move(change)]() mutable -> absl::StatusOr<ScheduleInfo> {
+        if (access) RATCHET_RETURN_IF_ERROR(CheckSchedule(*access, id));
         absl::Status s = change();
         if (!s.ok()) return s;
         return ctx_->engine().GetSchedule(id);
@@ -31,42 +38,47 @@ grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id, Change 
 }
 
 grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& proto, bool update,
+                                                  const auth::CallAccess& access,
                                                   v1::ScheduleInfo* resp) {
   auto spec = FromProto(proto);
   if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
   std::string id = spec->id;
+  // The gate checked the queue the spec names; an update also needs the
+  // schedule's present queue (ChangeThenGet). A create has none yet.
   return ChangeThenGet(
-      id,
-      [this, spec = *std::move(spec), update]() mutable -> absl::Status {
+      id, update ? std::optional(access) : std::nullopt,
+      [this, spec = *std::move(spec), update,
+       principal = access.principal()]() mutable -> absl::Status {
         std::string id = spec.id;
         absl::Status done = update ? ctx_->engine().UpdateSchedule(std::move(spec))
                                    : ctx_->engine().CreateSchedule(std::move(spec));
         if (done.ok()) {
-          spdlog::info("event={} schedule_id={}", update ? "schedule_updated" : "schedule_created",
-                       id);
+          spdlog::info("event={} schedule_id={:?} principal={:?}",
+                       update ? "schedule_updated" : "schedule_created", id, principal);
         }
         return done;
       },
       resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::CreateSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::CreateSchedule(grpc::CallbackServerContext* context,
                                                           const v1::CreateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return Define(req->schedule(), false, resp);
+  return Define(req->schedule(), false, AccessOf(context, req, resp), resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::UpdateSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::UpdateSchedule(grpc::CallbackServerContext* context,
                                                           const v1::UpdateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return Define(req->schedule(), true, resp);
+  return Define(req->schedule(), true, AccessOf(context, req, resp), resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerContext* context,
                                                           const v1::DeleteScheduleRequest* req,
-                                                          v1::DeleteScheduleResponse*) {
+                                                          v1::DeleteScheduleResponse* resp) {
   return ctx_->Blocking(
-      [this, id = req->id()]() -> absl::StatusOr<bool> {
+      [this, id = req->id(), access = AccessOf(context, req, resp)]() -> absl::StatusOr<bool> {
+        RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
         absl::Status s = ctx_->engine().DeleteSchedule(id);
         if (!s.ok()) return s;
         return true;
@@ -74,41 +86,51 @@ grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerCo
       [](bool) {});
 }
 
-grpc::ServerUnaryReactor* ScheduleService::GetSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::GetSchedule(grpc::CallbackServerContext* context,
                                                        const v1::GetScheduleRequest* req,
                                                        v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), [] { return absl::OkStatus(); }, resp);
+      req->id(), AccessOf(context, req, resp), [] { return absl::OkStatus(); }, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::ListSchedules(grpc::CallbackServerContext*,
-                                                         const v1::ListSchedulesRequest*,
+grpc::ServerUnaryReactor* ScheduleService::ListSchedules(grpc::CallbackServerContext* context,
+                                                         const v1::ListSchedulesRequest* req,
                                                          v1::ListSchedulesResponse* resp) {
-  return ctx_->Blocking([this] { return ctx_->engine().ListSchedules(); },
-                        [resp](const std::vector<ScheduleInfo>& all) {
-                          for (const ScheduleInfo& s : all) ToProto(s, resp->add_schedules());
-                        });
+  return ctx_->Blocking(
+      [this] { return ctx_->engine().ListSchedules(); },
+      [resp, access = AccessOf(context, req, resp)](const std::vector<ScheduleInfo>& all) {
+        for (const ScheduleInfo& s : all) {
+          if (access.Covers(s.spec.queue)) ToProto(s, resp->add_schedules());
+        }
+      });
 }
 
-grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(grpc::CallbackServerContext* context,
                                                          const v1::PauseScheduleRequest* req,
                                                          v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), [this, id = req->id()] { return ctx_->engine().PauseSchedule(id); }, resp);
+      req->id(), AccessOf(context, req, resp),
+      [this, id = req->id()] { return ctx_->engine().PauseSchedule(id); }, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerContext* context,
                                                           const v1::ResumeScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), [this, id = req->id()] { return ctx_->engine().ResumeSchedule(id); }, resp);
+      req->id(), AccessOf(context, req, resp),
+      [this, id = req->id()] { return ctx_->engine().ResumeSchedule(id); }, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerContext* context,
                                                            const v1::TriggerScheduleRequest* req,
                                                            v1::TriggerScheduleResponse* resp) {
-  return ctx_->Blocking([this, id = req->id()] { return ctx_->engine().TriggerSchedule(id); },
-                        [resp](const TriggerResult& r) { resp->set_job_id(r.job_id); });
+  return ctx_->Blocking(
+      [this, id = req->id(),
+       access = AccessOf(context, req, resp)]() -> absl::StatusOr<TriggerResult> {
+        RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
+        return ctx_->engine().TriggerSchedule(id);
+      },
+      [resp](const TriggerResult& r) { resp->set_job_id(r.job_id); });
 }
 
 }  // namespace ratchet::server

@@ -3,6 +3,8 @@
 #ifndef RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
 #define RATCHET_API_SERVER_SCHEDULE_SERVICE_H_
 
+#include <optional>
+
 #include "parse_guard.h"
 #include "ratchet/v1/schedule_service.grpc.pb.h"
 #include "service_context.h"
@@ -44,9 +46,14 @@ class ScheduleService final : public ParseGuarded<ratchet::v1::ScheduleService> 
   // schedule's info.
   // Create or update from `spec`, then answer with the schedule's info.
   grpc::ServerUnaryReactor* Define(const v1::ScheduleSpec& spec, bool update,
-                                   v1::ScheduleInfo* resp);
+                                   const auth::CallAccess& access, v1::ScheduleInfo* resp);
   template <typename Change>
-  grpc::ServerUnaryReactor* ChangeThenGet(std::string id, Change change, v1::ScheduleInfo* resp);
+  // With `access`, first checks that it covers the schedule's queue.
+  grpc::ServerUnaryReactor* ChangeThenGet(std::string id, std::optional<auth::CallAccess> access,
+                                          Change change, v1::ScheduleInfo* resp);
+  // OK if `access` covers the queue of schedule `id` (unrestricted access:
+  // no lookup). Errors: NOT_FOUND, PERMISSION_DENIED.
+  absl::Status CheckSchedule(const auth::CallAccess& access, const std::string& id);
 
   ServiceContext* const ctx_;
 };

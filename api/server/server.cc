@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
+#include "auth/authenticator.h"
 #include "grpc_metrics.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -79,12 +80,14 @@ absl::Status CheckTlsFiles(const ServerOptions& o) {
 
 class Server::Impl {
  public:
-  Impl(const ServerOptions& options, Engine* engine)
-      : context_(engine,
+  Impl(const ServerOptions& options, Engine* engine,
+       std::shared_ptr<auth::Authenticator> authenticator)
+      : authenticator_(authenticator),
+        context_(engine,
                  ServiceLimits{.call_timeout = options.call_timeout,
                                .max_lease_wait = options.max_lease_wait,
                                .max_lease_bytes = LeaseBytesFor(options.max_message_bytes)},
-                 options.blocking_threads),
+                 options.blocking_threads, std::move(authenticator)),
         jobs_(&context_),
         workers_(&context_),
         queues_(&context_),
@@ -119,6 +122,7 @@ class Server::Impl {
   }
 
   int port() const { return port_; }
+  auth::Authenticator& authenticator() { return *authenticator_; }
 
   void Shutdown(Millis grace) {
     if (server_ == nullptr) return;
@@ -129,6 +133,7 @@ class Server::Impl {
   }
 
  private:
+  const std::shared_ptr<auth::Authenticator> authenticator_;
   ServiceContext context_;
   JobService jobs_;
   WorkerService workers_;
@@ -149,7 +154,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return InvalidArgument("blocking_threads", "must be at least 1");
   }
   RATCHET_RETURN_IF_ERROR(CheckTlsFiles(options));
-  auto impl = std::make_unique<Impl>(options, engine);
+  std::shared_ptr<auth::Authenticator> authenticator;
+  if (options.auth_file.empty()) {
+    authenticator = std::make_shared<auth::Authenticator>();
+  } else {
+    RATCHET_ASSIGN_OR_RETURN(authenticator, auth::Authenticator::FromFile(options.auth_file));
+  }
+  auto impl = std::make_unique<Impl>(options, engine, std::move(authenticator));
   RATCHET_RETURN_IF_ERROR(impl->Start(options));
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -161,5 +172,9 @@ Server::~Server() { impl_->Shutdown(Millis(0)); }
 int Server::port() const { return impl_->port(); }
 
 void Server::Shutdown(Millis grace) { impl_->Shutdown(grace); }
+
+absl::Status Server::ReloadAuth() { return impl_->authenticator().Reload(); }
+
+size_t Server::principal_count() const { return impl_->authenticator().principal_count(); }
 
 }  // namespace ratchet::server

@@ -40,6 +40,13 @@ struct ServerOptions {
   // no restart needed. All empty: plaintext.
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
   Millis tls_reload_interval{10000};
+  // Authentication and authorization (docs/operations.md,
+  // "Authentication"): the auth file (auth/auth_file.h) naming principals,
+  // the SHA-256 of their bearer tokens or their mTLS identities, their
+  // grants and rate limits. Every call must then authenticate and is
+  // refused what its grants do not give. "": no authentication, every call
+  // is "anonymous" with every permission (loopback only; CheckExposure).
+  std::string auth_file;
   // When set, every call is counted in ratchet_grpc_requests_total{method,
   // code} and timed in ratchet_grpc_request_duration_seconds{method}
   // (grpc_metrics.h). Shared with the caller.
@@ -50,7 +57,7 @@ class Server {
  public:
   // Starts serving `engine` (not owned; must outlive the server).
   // Errors: UNAVAILABLE if the address cannot be bound; INVALID_ARGUMENT
-  // for bad options.
+  // for bad options or a bad auth file; NOT_FOUND for a missing auth file.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
                                                        Engine* engine);
   // Shuts down (with a zero grace period) if Shutdown was not called.
@@ -63,6 +70,13 @@ class Server {
   // parked Lease ends empty) and waits until every call has finished. The
   // engine is untouched: close it afterwards to flush and close the store.
   void Shutdown(Millis grace);
+
+  // Re-reads the auth file (ratchetd does on SIGHUP): removed tokens stop
+  // working at once. On an error the principals in use stay.
+  // Errors: those of auth::LoadAuthFile. Without an auth file: OK.
+  absl::Status ReloadAuth();
+  // Principals in use (1, "anonymous", without an auth file).
+  size_t principal_count() const;
 
   class Impl;
 

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <utility>
 
+#include "auth/gate.h"
 #include "call.h"
 #include "grpcpp/support/server_callback.h"
 #include "ratchet/base/clock.h"
@@ -24,23 +25,79 @@ struct ServiceLimits {
   size_t max_lease_bytes = (16 << 20) - (64 << 10);
 };
 
+// The queue of a job, workflow or schedule, for ServiceContext::
+// AfterQueueCheck. Errors: those of Engine::Get, GetWorkflow, GetSchedule.
+inline absl::StatusOr<std::string> QueueOfJob(Engine& engine, JobId id) {
+  absl::StatusOr<Job> job = engine.Get(id);
+  if (!job.ok()) return job.status();
+  return job->queue;
+}
+inline absl::StatusOr<std::string> QueueOfWorkflow(Engine& engine, WorkflowId id) {
+  absl::StatusOr<Workflow> w = engine.GetWorkflow(id);
+  if (!w.ok()) return w.status();
+  return w->queue;
+}
+inline absl::StatusOr<std::string> QueueOfSchedule(Engine& engine, const std::string& id) {
+  absl::StatusOr<ScheduleInfo> s = engine.GetSchedule(id);
+  if (!s.ok()) return s.status();
+  return s->spec.queue;
+}
+
+// OK if `access` is unrestricted, or covers the queue `lookup()` returns
+// (absl::StatusOr<std::string>; a blocking read: call on the blocking pool).
+// Errors: the lookup's, or PERMISSION_DENIED.
+template <typename Lookup>
+absl::Status CheckLookedUpQueue(const auth::CallAccess& access, Lookup lookup) {
+  if (access.unrestricted()) return absl::OkStatus();
+  absl::StatusOr<std::string> queue = lookup();
+  return queue.ok() ? access.Check(*queue) : queue.status();
+}
+
 class ServiceContext {
  public:
   // `engine` is not owned and must outlive the context. `blocking_threads`
   // run the engine's blocking calls (reads, admin operations) so that no
   // gRPC thread ever waits on RocksDB.
-  ServiceContext(Engine* engine, ServiceLimits limits, int blocking_threads)
-      : engine_(engine), limits_(limits), pool_(blocking_threads) {}
+  // `authenticator` decides who calls (auth/authenticator.h).
+  ServiceContext(Engine* engine, ServiceLimits limits, int blocking_threads,
+                 std::shared_ptr<auth::Authenticator> authenticator)
+      : engine_(engine),
+        limits_(limits),
+        gate_(std::move(authenticator)),
+        pool_(blocking_threads) {}
   // Waits for the blocking calls already posted.
   ~ServiceContext() { pool_.join(); }
 
   Engine& engine() { return *engine_; }
   const ServiceLimits& limits() const { return limits_; }
+  auth::Gate& gate() { return gate_; }
 
   // A call whose server-side deadline is `extra` beyond the call timeout.
   UnaryCall* StartCall(Millis extra = Millis(0)) {
     return new UnaryCall(&deadlines_,
                          std::chrono::steady_clock::now() + limits_.call_timeout + extra);
+  }
+
+  // Runs `act()` once `access` is found to cover the queue `lookup()`
+  // returns (absl::StatusOr<std::string>, run on the blocking pool);
+  // otherwise answers `call` with the lookup's error or the refusal.
+  // Unrestricted access acts at once, without the lookup. For resources
+  // whose queue never changes (a job's, a workflow's, a schedule's, which
+  // UpdateSchedule also checks for the new queue).
+  template <typename Lookup, typename Act>
+  UnaryCall* AfterQueueCheck(UnaryCall* call, const auth::CallAccess& access, Lookup lookup,
+                             Act act) {
+    if (access.unrestricted()) {
+      act();
+      return call;
+    }
+    RunBlocking([call, access, lookup = std::move(lookup), act = std::move(act)]() mutable {
+      absl::StatusOr<std::string> queue = lookup();
+      absl::Status s = queue.ok() ? access.Check(*queue) : queue.status();
+      if (!s.ok()) return call->Reply(s, [] {});
+      act();
+    });
+    return call;
   }
 
   // Runs `f` on the blocking pool.
@@ -64,6 +121,7 @@ class ServiceContext {
  private:
   Engine* const engine_;
   const ServiceLimits limits_;
+  auth::Gate gate_;
   CallDeadlines deadlines_;
   boost::asio::thread_pool pool_;
 };

@@ -40,7 +40,7 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
 
 }  // namespace
 
-WorkerService::WorkerService(ServiceContext* ctx) : ctx_(ctx) {
+WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("Lease", &WorkerService::Lease);
   GuardParse("Heartbeat", &WorkerService::Heartbeat);
   GuardParse("Complete", &WorkerService::Complete);
@@ -81,12 +81,13 @@ grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* cont
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext* context,
                                                    const v1::HeartbeatRequest* req,
                                                    v1::HeartbeatResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   auto heartbeat = FromProto(*req);
   if (!heartbeat.ok()) return call->Reject(heartbeat.status());
+  heartbeat->guard = AccessOf(context, req, resp).Guard();
   ctx_->engine().HeartbeatAsync(
       *std::move(heartbeat), [call, resp](absl::StatusOr<HeartbeatResult> r) {
         call->Reply(r.status(), [&] {
@@ -97,11 +98,13 @@ grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext* context,
                                                   const v1::CompleteRequest* req,
-                                                  v1::CompleteResponse*) {
+                                                  v1::CompleteResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->engine().CompleteAsync(FromProto(*req), [call, id = req->job_id()](absl::Status s) {
+  CompleteRequest complete = FromProto(*req);
+  complete.guard = AccessOf(context, req, resp).Guard();
+  ctx_->engine().CompleteAsync(std::move(complete), [call, id = req->job_id()](absl::Status s) {
     if (ReasonOf(s) == kReasonLeaseLost)
       spdlog::info("event=stale_complete_rejected job_id={}", id);
     call->Reply(s, [] {});
@@ -109,13 +112,17 @@ grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerContext* context,
                                                        const v1::CompleteBatchRequest* req,
                                                        v1::CompleteBatchResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
+  std::shared_ptr<const QueueGuard> guard = AccessOf(context, req, resp).Guard();
   std::vector<CompleteRequest> items;
   items.reserve(req->items_size());
-  for (const auto& item : req->items()) items.push_back(FromProto(item));
+  for (const auto& item : req->items()) {
+    items.push_back(FromProto(item));
+    items.back().guard = guard;
+  }
   ctx_->engine().CompleteBatchAsync(std::move(items),
                                     [call, resp](absl::StatusOr<std::vector<absl::Status>> r) {
                                       call->Reply(r.status(), [&] {
@@ -126,10 +133,12 @@ grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerConte
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext* context,
                                               const v1::FailRequest* req, v1::FailResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  ctx_->engine().FailAsync(FromProto(*req),
+  FailRequest fail = FromProto(*req);
+  fail.guard = AccessOf(context, req, resp).Guard();
+  ctx_->engine().FailAsync(std::move(fail),
                            [call, resp, id = req->job_id()](absl::StatusOr<FailResult> r) {
                              LogFail(id, r);
                              call->Reply(r.status(), [&] { ToProto(*r, resp); });
@@ -137,14 +146,16 @@ grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext* context,
                                                    const v1::FailBatchRequest* req,
                                                    v1::FailBatchResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
+  std::shared_ptr<const QueueGuard> guard = AccessOf(context, req, resp).Guard();
   std::vector<FailRequest> items;
   std::vector<JobId> ids;
   for (const auto& item : req->items()) {
     items.push_back(FromProto(item));
+    items.back().guard = guard;
     ids.push_back(item.job_id());
   }
   ctx_->engine().FailBatchAsync(std::move(items),
@@ -175,8 +186,10 @@ grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerCo
   // completion (e.g. LEASE_LOST) still leases, and is reported in
   // `completion`.
   std::string worker = lease.worker_id;
+  CompleteRequest complete = FromProto(req->complete());
+  complete.guard = AccessOf(context, req, resp).Guard();
   ctx_->engine().CompleteAndLeaseAsync(
-      FromProto(req->complete()), std::move(lease),
+      std::move(complete), std::move(lease),
       [call, resp, worker](absl::StatusOr<CompleteAndLeaseResult> r) {
         if (r.ok()) LogLeased(r->jobs, worker);
         call->Reply(r.status(), [&] {

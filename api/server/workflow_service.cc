@@ -2,11 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ratchet/base/status.h"
 #include "workflow_convert.h"
 
 namespace ratchet::server {
 
-WorkflowService::WorkflowService(ServiceContext* ctx) : ctx_(ctx) {
+WorkflowService::WorkflowService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("SubmitWorkflow", &WorkflowService::SubmitWorkflow);
   GuardParse("StartWorkflow", &WorkflowService::StartWorkflow);
   GuardParse("GetWorkflow", &WorkflowService::GetWorkflow);
@@ -59,14 +60,20 @@ grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerCon
       [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerContext* context,
                                                        const v1::GetWorkflowRequest* req,
                                                        v1::Workflow* resp) {
-  return ctx_->Blocking([this, id = req->workflow_id()] { return ctx_->engine().GetWorkflow(id); },
-                        [resp](const Workflow& w) { ToProto(w, resp); });
+  return ctx_->Blocking(
+      [this, id = req->workflow_id(),
+       access = AccessOf(context, req, resp)]() -> absl::StatusOr<Workflow> {
+        absl::StatusOr<Workflow> w = ctx_->engine().GetWorkflow(id);
+        if (w.ok() && !access.unrestricted()) RATCHET_RETURN_IF_ERROR(access.Check(w->queue));
+        return w;
+      },
+      [resp](const Workflow& w) { ToProto(w, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerContext* context,
                                                          const v1::ListWorkflowsRequest* req,
                                                          v1::ListWorkflowsResponse* resp) {
   return ctx_->Blocking(
@@ -79,49 +86,74 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerCon
         list.cursor = req.cursor();
         return ctx_->engine().ListWorkflows(std::move(list));
       },
-      [resp](const WorkflowListResult& r) {
-        for (const Workflow& w : r.workflows) ToProto(w, resp->add_workflows());
+      [resp, access = AccessOf(context, req, resp)](const WorkflowListResult& r) {
+        for (const Workflow& w : r.workflows) {
+          if (access.Covers(w.queue)) ToProto(w, resp->add_workflows());
+        }
         resp->set_next_cursor(r.next_cursor);
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerContext* context,
                                                           const v1::CancelWorkflowRequest* req,
                                                           v1::CancelWorkflowResponse* resp) {
   return ctx_->Blocking(
-      [this, id = req->workflow_id()] { return ctx_->engine().CancelWorkflow(id); },
+      [this, id = req->workflow_id(),
+       access = AccessOf(context, req, resp)]() -> absl::StatusOr<WorkflowState> {
+        RATCHET_RETURN_IF_ERROR(
+            CheckLookedUpQueue(access, [&] { return QueueOfWorkflow(ctx_->engine(), id); }));
+        absl::StatusOr<WorkflowState> s = ctx_->engine().CancelWorkflow(id);
+        if (s.ok()) {
+          spdlog::info("event=workflow_cancel workflow_id={} principal={:?}", id,
+                       access.principal());
+        }
+        return s;
+      },
       [resp](WorkflowState s) { resp->set_state(ToProto(s)); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext* context,
                                                      const v1::SendEventRequest* req,
-                                                     v1::SendEventResponse*) {
+                                                     v1::SendEventResponse* resp) {
   return ctx_->Blocking(
-      [this, send = SendEventRequest{req->workflow_id(), req->name(), req->payload()}]() mutable {
+      [this, send = SendEventRequest{req->workflow_id(), req->name(), req->payload()},
+       access = AccessOf(context, req, resp)]() mutable {
+        const WorkflowId id = send.workflow_id;
+        absl::Status allowed =
+            CheckLookedUpQueue(access, [&] { return QueueOfWorkflow(ctx_->engine(), id); });
+        if (!allowed.ok()) return AsDone(allowed);
         return AsDone(ctx_->engine().SendEvent(std::move(send)));
       },
       Nothing);
 }
 
-grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext* context,
                                                       const v1::RecordStepRequest* req,
-                                                      v1::RecordStepResponse*) {
+                                                      v1::RecordStepResponse* resp) {
   auto record = FromProto(*req);
   if (!record.ok()) return ctx_->StartCall()->Reject(record.status());
   return ctx_->Blocking(
-      [this, record = *std::move(record)]() mutable {
+      [this, record = *std::move(record), id = req->job_id(),
+       access = AccessOf(context, req, resp)]() mutable {
+        absl::Status allowed =
+            CheckLookedUpQueue(access, [&] { return QueueOfJob(ctx_->engine(), id); });
+        if (!allowed.ok()) return AsDone(allowed);
         return AsDone(ctx_->engine().RecordStep(std::move(record)));
       },
       Nothing);
 }
 
-grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext* context,
                                                            const v1::SuspendWorkflowRequest* req,
-                                                           v1::SuspendWorkflowResponse*) {
+                                                           v1::SuspendWorkflowResponse* resp) {
   auto suspend = FromProto(*req);
   if (!suspend.ok()) return ctx_->StartCall()->Reject(suspend.status());
   return ctx_->Blocking(
-      [this, suspend = *std::move(suspend)]() mutable {
+      [this, suspend = *std::move(suspend), id = req->job_id(),
+       access = AccessOf(context, req, resp)]() mutable {
+        absl::Status allowed =
+            CheckLookedUpQueue(access, [&] { return QueueOfJob(ctx_->engine(), id); });
+        if (!allowed.ok()) return AsDone(allowed);
         return AsDone(ctx_->engine().Suspend(std::move(suspend)));
       },
       Nothing);

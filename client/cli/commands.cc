@@ -19,7 +19,9 @@ void Runner::Run(const Body& body) {
                                  .tls_ca_file = g_->tls_ca,
                                  .tls_cert_file = g_->tls_cert,
                                  .tls_key_file = g_->tls_key,
-                                 .tls_server_name = g_->tls_server_name});
+                                 .tls_server_name = g_->tls_server_name,
+                                 .token = g_->token,
+                                 .token_file = g_->token_file});
   absl::Status status = client.ok() ? body(**client, g_->json) : client.status();
   if (!status.ok()) {
     PrintError(status);

@@ -23,6 +23,7 @@ struct Globals {
   // TLS (--tls-ca, --tls-cert, --tls-key, --tls-server-name; or
   // RATCHET_TLS_CA, ...): see ClientOptions.
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
+  std::string token, token_file;  // authentication (ClientOptions)
 };
 
 // Runs the one subcommand the command line names and keeps its exit code.

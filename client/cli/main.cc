@@ -10,7 +10,9 @@
 // Global, before or after the subcommand: --server host:port (or
 // RATCHET_SERVER; default 127.0.0.1:7070), --json (protobuf JSON on stdout
 // instead of tables), --timeout-ms, and TLS: --tls-ca, --tls-cert,
-// --tls-key, --tls-server-name (or RATCHET_TLS_CA, ...).
+// --tls-key, --tls-server-name (or RATCHET_TLS_CA, ...); authentication:
+// --token-file (RATCHET_TOKEN_FILE) or RATCHET_TOKEN, or --token (which
+// other users can see in the process list).
 // Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -37,7 +39,12 @@ int main(int argc, char** argv) {
         std::tuple{"--tls-cert", "RATCHET_TLS_CERT", &g.tls_cert, "client certificate, PEM (mTLS)"},
         std::tuple{"--tls-key", "RATCHET_TLS_KEY", &g.tls_key, "client private key, PEM (mTLS)"},
         std::tuple{"--tls-server-name", "RATCHET_TLS_SERVER_NAME", &g.tls_server_name,
-                   "name the server certificate must carry (default: the --server host)"}}) {
+                   "name the server certificate must carry (default: the --server host)"},
+        std::tuple{"--token", "RATCHET_TOKEN", &g.token,
+                   "bearer token (visible in the process list: prefer RATCHET_TOKEN or "
+                   "--token-file)"},
+        std::tuple{"--token-file", "RATCHET_TOKEN_FILE", &g.token_file,
+                   "file holding the bearer token"}}) {
     if (const char* value = std::getenv(env)) *field = value;
     app.add_option(flag, *field, std::string(help) + " (" + env + ")");
   }

@@ -8,6 +8,8 @@
 #include <iterator>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "client_call.h"
 #include "grpcpp/grpcpp.h"
 #include "ratchet/api/status_codec.h"
@@ -28,6 +30,9 @@ bool Retryable(const absl::Status& s, const CallOptions& call) {
   if (s.code() == absl::StatusCode::kCancelled) {
     return call.canceller == nullptr || !call.canceller->cancelled();
   }
+  // Over the caller's rate limit: the server did nothing; try again after
+  // the delay it named.
+  if (ReasonOf(s) == kReasonRateLimited) return true;
   return s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded;
 }
@@ -35,6 +40,32 @@ bool Retryable(const absl::Status& s, const CallOptions& call) {
 }  // namespace
 
 namespace {
+
+// The bearer token of `o`: token, or token_file's contents trimmed.
+absl::StatusOr<std::string> Token(const ClientOptions& o) {
+  if (!o.token.empty() && !o.token_file.empty()) {
+    return InvalidArgument("token_file", "give token or token_file, not both");
+  }
+  std::string token = o.token;
+  if (!o.token_file.empty()) {
+    std::ifstream in(o.token_file, std::ios::binary);
+    if (!in) {
+      return InvalidArgument("token_file", absl::StrCat("'", o.token_file, "' cannot be read"));
+    }
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    token = std::string(absl::StripAsciiWhitespace(text));
+    if (token.empty()) {
+      return InvalidArgument("token_file", absl::StrCat("'", o.token_file, "' is empty"));
+    }
+  }
+  for (char c : token) {
+    if (c < 0x21 || c > 0x7e) {
+      return InvalidArgument(o.token.empty() ? "token_file" : "token",
+                             "must be printable ASCII without spaces");
+    }
+  }
+  return token;
+}
 
 // The whole of a PEM file named by option `field`.
 absl::StatusOr<std::string> ReadPem(const char* field, const std::string& path) {
@@ -86,6 +117,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     return InvalidArgument("initial_reconnect_backoff",
                            "must be positive and at most max_reconnect_backoff (< 2^31 ms)");
   }
+  RATCHET_ASSIGN_OR_RETURN(options.token, Token(options));
+  options.token_file.clear();
   if (options.random == nullptr) options.random = NewDefaultRandom();
   if (options.channel == nullptr) {
     grpc::ChannelArguments args;
@@ -168,13 +201,15 @@ absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + left);
     context.set_wait_for_ready(retry != Retry::kNever);
+    if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
     if (call.canceller != nullptr && !call.canceller->Begin(&context)) {
       return absl::CancelledError("call cancelled");
     }
     status = FromGrpcStatus(attempt(&context));
     if (call.canceller != nullptr) call.canceller->End();
     if (status.ok() || !Retryable(status, call) || i == attempts) break;
-    std::this_thread::sleep_until(std::min(end, std::chrono::steady_clock::now() + RetryDelay(i)));
+    Millis wait = std::max(RetryDelay(i), RetryDelayOf(status).value_or(Millis(0)));
+    std::this_thread::sleep_until(std::min(end, std::chrono::steady_clock::now() + wait));
   }
   return status;
 }

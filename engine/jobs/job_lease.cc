@@ -198,6 +198,7 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
   }
   RATCHET_RETURN_IF_ERROR(ValidateProgress(req));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
   int64_t deadline = ToUnixMs(now + ext);
@@ -248,6 +249,7 @@ absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
     RATCHET_RETURN_IF_ERROR(ValidateAppWrite(absl::StrCat("effects[", i, "]."), req.effects[i], o));
   }
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   if (absl::Status fenced = CheckLease(r, req.token, now, "complete"); !fenced.ok()) {
     // Idempotent repeat of the completion that used this token.
     if (StateOf(r) == JobState::kCompleted && r.token() == req.token) return absl::OkStatus();
@@ -316,6 +318,7 @@ absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now
                                             const FailRequest& req) {
   RATCHET_RETURN_IF_ERROR(ValidateUtf8("error", req.error));
   RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   absl::Status fenced = CheckLease(r, req.token, now, "fail");
   if (fenced.ok()) {
     // Only a Fail marks its token (lease expiry does not), so a late Fail

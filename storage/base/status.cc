@@ -1,6 +1,7 @@
 #include "ratchet/base/status.h"
 
 #include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace ratchet {
@@ -13,6 +14,20 @@ absl::Status WithReason(absl::Status status, absl::string_view reason) {
 std::string ReasonOf(const absl::Status& status) {
   auto payload = status.GetPayload(kReasonPayloadUrl);
   return payload ? std::string(*payload) : std::string();
+}
+
+absl::Status WithRetryDelay(absl::Status status, std::chrono::milliseconds delay) {
+  if (!status.ok()) {
+    status.SetPayload(kRetryDelayPayloadUrl, absl::Cord(std::to_string(delay.count())));
+  }
+  return status;
+}
+
+std::optional<std::chrono::milliseconds> RetryDelayOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryDelayPayloadUrl);
+  int64_t ms = 0;
+  if (!payload || !absl::SimpleAtoi(std::string(*payload), &ms) || ms < 0) return std::nullopt;
+  return std::chrono::milliseconds(ms);
 }
 
 absl::Status InvalidArgument(absl::string_view field, absl::string_view problem) {

@@ -198,6 +198,14 @@ TEST(ConfigTest, NonLoopbackAddressesNeedInsecure) {
   auto off = Load({"--http-listen", ""});
   ASSERT_TRUE(off.ok());
   EXPECT_TRUE(CheckExposure(*off).ok());
+  // With an auth file, gRPC may face the network; /metrics still may not.
+  auto authed = Load({"--listen", "0.0.0.0:1", "--auth-file", "/etc/ratchet/auth.toml"});
+  ASSERT_TRUE(authed.ok()) << authed.status();
+  EXPECT_EQ(authed->server.auth_file, "/etc/ratchet/auth.toml");
+  EXPECT_TRUE(CheckExposure(*authed).ok());
+  auto authed_metrics = Load({"--http-listen", "0.0.0.0:9", "--auth-file", "/a.toml"});
+  ASSERT_TRUE(authed_metrics.ok());
+  EXPECT_EQ(testing::FieldOf(CheckExposure(*authed_metrics)), "http_listen");
 }
 
 // Half a TLS setup is refused at start, naming the setting.

@@ -42,10 +42,13 @@ RatchetdProcess::~RatchetdProcess() {
 
 bool RatchetdProcess::Start() {
   std::filesystem::remove(port_file_);
-  std::vector<std::string> args = {
-      binary_,      "--listen",    "127.0.0.1:" + std::to_string(port_),
-      "--data-dir", data_dir_,     "--port-file",
-      port_file_,   "--log-level", "warn"};
+  std::vector<std::string> args = {binary_,      "--listen", "127.0.0.1:" + std::to_string(port_),
+                                   "--data-dir", data_dir_,  "--port-file",
+                                   port_file_};
+  // Warnings and worse unless the test picks a level.
+  if (std::find(extra_.begin(), extra_.end(), "--log-level") == extra_.end()) {
+    args.insert(args.end(), {"--log-level", "warn"});
+  }
   // The metrics listener on a free port unless the test picks one: tests
   // run in parallel, and the default (7071) would collide.
   if (std::find(extra_.begin(), extra_.end(), "--http-listen") == extra_.end()) {
@@ -73,6 +76,10 @@ bool RatchetdProcess::Start() {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
+}
+
+void RatchetdProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
 }
 
 int RatchetdProcess::Stop(int signal) {

@@ -24,6 +24,8 @@ class RatchetdProcess {
   // Starts the child and waits (up to 15 s) until it serves. False if it
   // exited or did not come up.
   bool Start();
+  // Sends `signal` and returns (e.g. SIGHUP).
+  void Signal(int signal);
   // Sends `signal` and waits for the child; returns its wait status.
   int Stop(int signal);
   bool running() const { return pid_ > 0; }

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <thread>
 
 #include "ratchet/client/client.h"
 #include "ratchetd_process.h"
@@ -52,9 +53,10 @@ class TlsTest : public ::testing::Test {
   std::string File(const std::string& name) { return dir_.path() + "/" + name; }
 
   // ratchetd with TLS; with mTLS if `require_client_certs`.
-  std::unique_ptr<RatchetdProcess> Serve(bool require_client_certs) {
-    std::vector<std::string> flags = {"--tls-cert-file",  File("server.pem"),    "--tls-key-file",
-                                      File("server.key"), "--shutdown-grace-ms", "200"};
+  std::unique_ptr<RatchetdProcess> Serve(bool require_client_certs,
+                                         std::vector<std::string> flags = {}) {
+    flags.insert(flags.end(), {"--tls-cert-file", File("server.pem"), "--tls-key-file",
+                               File("server.key"), "--shutdown-grace-ms", "200"});
     if (require_client_certs) {
       flags.insert(flags.end(), {"--tls-client-ca-file", File("ca.pem")});
     }
@@ -63,15 +65,15 @@ class TlsTest : public ::testing::Test {
     return server;
   }
 
-  // Enqueues one job with these client options; the call's status.
-  absl::Status TryEnqueue(ClientOptions o) {
+  // Enqueues one job to `queue` with these client options; the call's status.
+  absl::Status TryEnqueue(ClientOptions o, const std::string& queue = "q") {
     o.target = "127.0.0.1:" + std::to_string(port_);
     o.deadline = Millis(2000);
     o.max_attempts = 1;
     auto client = Client::Connect(o);
     if (!client.ok()) return client.status();
     v1::JobSpec job;
-    job.set_queue("q");
+    job.set_queue(queue);
     job.set_job_type("t");
     return (*client)->Enqueue(job).status();
   }
@@ -117,6 +119,29 @@ TEST_F(TlsTest, MtlsRefusesMissingForeignAndExpiredClientCertificates) {
                  " --tls-key " + File("client.key") + " --tls-server-name localhost queues list");
   EXPECT_EQ(cli.exit_code, 0) << cli.output;
   EXPECT_NE(cli.output.find("q"), std::string::npos) << cli.output;
+  server->Stop(SIGTERM);
+}
+
+// With an auth file, a verified client certificate's CN names a principal
+// (tls_identity); its grants then apply. A certificate that names no
+// principal is UNAUTHENTICATED although the TLS handshake succeeded.
+TEST_F(TlsTest, AClientCertificateNamesItsPrincipal) {
+  std::ofstream(File("auth.toml")) << "[[principal]]\nname = \"w1\"\n"
+                                   << "tls_identity = \"worker-1\"\n"
+                                   << "grants = [{ role = \"producer\", queues = \"q\" }]\n";
+  auto server = Serve(/*require_client_certs=*/true, {"--auth-file", File("auth.toml")});
+  EXPECT_TRUE(TryEnqueue(WithCertificate("client")).ok());
+  EXPECT_EQ(TryEnqueue(WithCertificate("client"), "other").code(),
+            absl::StatusCode::kPermissionDenied);
+  std::ofstream(File("auth.toml"), std::ios::trunc)
+      << "[[principal]]\nname = \"w2\"\ntls_identity = \"worker-2\"\n";
+  server->Signal(SIGHUP);
+  bool refused = false;
+  for (int i = 0; i < 100 && !refused; ++i) {
+    refused = TryEnqueue(WithCertificate("client")).code() == absl::StatusCode::kUnauthenticated;
+    if (!refused) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(refused) << "worker-1 still authenticates after its principal was removed";
   server->Stop(SIGTERM);
 }
 

@@ -356,3 +356,53 @@ TEST(LeaseTest, ListShowsJobsPerStateWithPagination) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet::testing {
+namespace {
+
+// Refuses every queue but `allowed`, and counts its checks.
+class OneQueueGuard final : public QueueGuard {
+ public:
+  explicit OneQueueGuard(std::string allowed) : allowed_(std::move(allowed)) {}
+  absl::Status Check(std::string_view queue) const override {
+    ++checks;
+    if (queue == allowed_) return absl::OkStatus();
+    return absl::PermissionDeniedError("not this queue");
+  }
+  mutable int checks = 0;
+
+ private:
+  const std::string allowed_;
+};
+
+// A QueueGuard refuses a heartbeat, completion or failure of a job of
+// another queue before the lease is looked at, and the job is unchanged.
+TEST(QueueGuardTest, RefusesJobsOfOtherQueuesAndChangesNothing) {
+  EngineHarness h;
+  JobId id = h.Enqueue("secret");
+  LeasedJob job = h.LeaseOne("secret");
+  auto guard = std::make_shared<OneQueueGuard>("public");
+  HeartbeatRequest hb{id, job.token};
+  hb.guard = guard;
+  EXPECT_EQ(h->Heartbeat(hb).status().code(), absl::StatusCode::kPermissionDenied);
+  CompleteRequest complete{id, job.token, "r", {}};
+  complete.guard = guard;
+  EXPECT_EQ(h->Complete(complete).code(), absl::StatusCode::kPermissionDenied);
+  FailRequest fail{id, job.token, "e", false};
+  fail.guard = guard;
+  EXPECT_EQ(h->Fail(fail).status().code(), absl::StatusCode::kPermissionDenied);
+  // A guessed token gets the same answer: no "current token" in the error.
+  CompleteRequest guessed{id, job.token + 7, "r", {}};
+  guessed.guard = guard;
+  absl::Status s = h->Complete(guessed);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_EQ(guard->checks, 4);
+  EXPECT_EQ(h->Get(id)->state, JobState::kRunning);
+  // The guard of the right queue lets the completion through.
+  complete.guard = std::make_shared<OneQueueGuard>("secret");
+  EXPECT_TRUE(h->Complete(complete).ok());
+  EXPECT_EQ(h->Get(id)->state, JobState::kCompleted);
+}
+
+}  // namespace
+}  // namespace ratchet::testing

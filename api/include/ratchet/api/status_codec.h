@@ -4,7 +4,8 @@
 // ratchet/base/status.h) travels as a google.rpc.ErrorInfo{reason, domain =
 // "ratchet.dev"} inside a google.rpc.Status in the call's binary error
 // details (trailer grpc-status-details-bin), which is where standard gRPC
-// tooling looks for it.
+// tooling looks for it. A retry delay (RetryDelayOf) travels as a
+// google.rpc.RetryInfo beside it.
 //
 // Thread safety: pure functions, safe from any thread.
 #ifndef RATCHET_API_STATUS_CODEC_H_

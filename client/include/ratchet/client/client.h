@@ -94,6 +94,12 @@ struct ClientOptions {
   // (default: the host of `target`). Files are read once, by Connect.
   // All empty: plaintext. Ignored when `channel` is given.
   std::string tls_ca_file, tls_cert_file, tls_key_file, tls_server_name;
+  // Authentication (docs/operations.md, "Authentication"): a bearer token
+  // sent with every call as `authorization: Bearer <token>`, given as is or
+  // read once, by Connect, from token_file (surrounding whitespace is
+  // dropped). At most one of the two. Printable ASCII only. Send tokens
+  // over TLS: over plaintext anyone on the path can read them.
+  std::string token, token_file;
   // Use this channel instead of creating one for `target` (tests).
   std::shared_ptr<grpc::Channel> channel;
 };

@@ -254,6 +254,19 @@ struct LeasedJob {
   std::optional<TimePoint> attempt_deadline;
 };
 
+// Decides, inside an operation, whether its caller may act on a job of
+// `queue`: ratchetd's authorization (docs/operations.md, "Authorization")
+// for calls that name a job only by id and fencing token. Check runs on the
+// engine's sequencer, so it must be cheap and must not block; it returns OK
+// or the error the operation then answers (PERMISSION_DENIED), having
+// changed nothing. Null: no check. Implementations are immutable and
+// thread-safe.
+class QueueGuard {
+ public:
+  virtual ~QueueGuard() = default;
+  virtual absl::Status Check(std::string_view queue) const = 0;
+};
+
 struct HeartbeatRequest {
   JobId id = 0;
   FencingToken token = 0;
@@ -269,6 +282,8 @@ struct HeartbeatRequest {
   // A short note, 0..kMaxProgressMessageBytes bytes of UTF-8
   // (INVALID_ARGUMENT naming `progress_message`).
   std::optional<std::string> progress_message;
+  // Checked against the job's queue before anything else about the job.
+  std::shared_ptr<const QueueGuard> guard;
 };
 
 // Longest HeartbeatRequest::progress_message, bytes.
@@ -292,6 +307,8 @@ struct CompleteRequest {
   // Applied in the same atomic write as the completion, and only if the
   // token is current: exactly-once effects on local state.
   std::vector<AppWrite> effects;
+  // Checked against the job's queue before anything else about the job.
+  std::shared_ptr<const QueueGuard> guard;
 };
 
 // The answer to CompleteAndLease: the completion's own outcome (OK, or the
@@ -306,6 +323,8 @@ struct FailRequest {
   FencingToken token = 0;
   std::string error;  // truncated to 4 KiB when stored
   bool retryable = true;
+  // Checked against the job's queue before anything else about the job.
+  std::shared_ptr<const QueueGuard> guard;
 };
 
 struct FailResult {

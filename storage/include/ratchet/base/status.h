@@ -22,6 +22,8 @@
 #ifndef RATCHET_BASE_STATUS_H_
 #define RATCHET_BASE_STATUS_H_
 
+#include <chrono>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -40,6 +42,12 @@ inline constexpr absl::string_view kReasonInvalidArgument = "INVALID_ARGUMENT";
 inline constexpr absl::string_view kReasonSchemaTooNew = "SCHEMA_TOO_NEW";
 inline constexpr absl::string_view kReasonStorageFailed = "STORAGE_FAILED";
 inline constexpr absl::string_view kReasonEngineClosed = "ENGINE_CLOSED";
+// ratchetd's authentication and authorization (docs/operations.md).
+inline constexpr absl::string_view kReasonUnauthenticated = "UNAUTHENTICATED";
+inline constexpr absl::string_view kReasonPermissionDenied = "PERMISSION_DENIED";
+// RESOURCE_EXHAUSTED: the caller's rate limit; the status carries a retry
+// delay (RetryDelayOf; google.rpc.RetryInfo over gRPC).
+inline constexpr absl::string_view kReasonRateLimited = "RATE_LIMITED";
 
 // The payload type URL under which the reason is stored.
 inline constexpr absl::string_view kReasonPayloadUrl = "type.ratchet.dev/reason";
@@ -49,6 +57,15 @@ absl::Status WithReason(absl::Status status, absl::string_view reason);
 
 // The reason attached to `status`, or "" if none (and for OK).
 std::string ReasonOf(const absl::Status& status);
+
+// The payload type URL of a retry delay (milliseconds, decimal).
+inline constexpr absl::string_view kRetryDelayPayloadUrl = "type.ratchet.dev/retry_delay_ms";
+
+// Returns `status` with a retry delay attached: when the caller may try
+// again. An OK status is returned unchanged.
+absl::Status WithRetryDelay(absl::Status status, std::chrono::milliseconds delay);
+// The retry delay attached to `status`, if any.
+std::optional<std::chrono::milliseconds> RetryDelayOf(const absl::Status& status);
 
 // Shorthands that build a status with its canonical reason.
 absl::Status InvalidArgument(absl::string_view field, absl::string_view problem);

@@ -1,0 +1,158 @@
+#include "gate.h"
+
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/security/auth_context.h"
+#include "grpcpp/server_context.h"
+#include "ratchet/base/status.h"
+
+namespace ratchet::server::auth {
+namespace {
+
+constexpr int kMaxDepth = 8;
+
+// Every non-empty string field called `queue` in `m`, at any depth.
+void CollectQueues(const google::protobuf::Message& m, int depth, std::vector<std::string>* out) {
+  if (depth > kMaxDepth) return;
+  const google::protobuf::Reflection* r = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  r->ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->cpp_type() == FD::CPPTYPE_STRING && !f->is_repeated() && f->name() == "queue") {
+      std::string q = r->GetString(m, f);
+      if (!q.empty()) out->push_back(std::move(q));
+    } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE && f->is_repeated()) {
+      for (int i = 0; i < r->FieldSize(m, f); ++i) {
+        CollectQueues(r->GetRepeatedMessage(m, f, i), depth + 1, out);
+      }
+    } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
+      CollectQueues(r->GetMessage(m, f), depth + 1, out);
+    }
+  }
+}
+
+std::string RpcName(const MethodRule& rule) {
+  absl::string_view service = rule.service.substr(rule.service.rfind('.') + 1);
+  return absl::StrCat(service, ".", rule.method);
+}
+
+absl::Status Denied(const std::string& principal, const MethodRule* rule,
+                    absl::string_view queue_text) {
+  const std::string rpc = rule ? RpcName(*rule) : "this RPC";
+  std::string what =
+      rule ? absl::StrCat("permission '", PermissionName(rule->permission), "' ", queue_text)
+           : std::string("a rule (the RPC has none: refused to everyone)");
+  spdlog::warn("event=access_denied principal={:?} rpc={} missing=\"{}\"", principal, rpc, what);
+  return WithReason(absl::PermissionDeniedError(
+                        absl::StrCat("principal '", principal, "' lacks ", what, " needed by ", rpc,
+                                     " (docs/operations.md, \"Authorization\")")),
+                    kReasonPermissionDenied);
+}
+
+std::optional<absl::string_view> Authorization(const grpc::CallbackServerContext& context) {
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return std::nullopt;
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+std::vector<std::string> CertificateNames(const grpc::CallbackServerContext& context) {
+  std::vector<std::string> names;
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr || !auth->IsPeerAuthenticated()) return names;
+  for (const char* property : {"x509_common_name", "x509_subject_alternative_name"}) {
+    for (const grpc::string_ref& v : auth->FindPropertyValues(property)) {
+      names.emplace_back(v.data(), v.size());
+    }
+  }
+  return names;
+}
+
+class AccessGuard final : public QueueGuard {
+ public:
+  explicit AccessGuard(CallAccess access) : access_(std::move(access)) {}
+  absl::Status Check(std::string_view queue) const override {
+    return access_.Check(absl::string_view(queue.data(), queue.size()));
+  }
+
+ private:
+  const CallAccess access_;
+};
+
+}  // namespace
+
+const std::string& CallAccess::principal() const {
+  static const std::string kNobody = "(unauthenticated)";
+  return caller_ ? caller_->principal.name : kNobody;
+}
+
+bool CallAccess::unrestricted() const {
+  return caller_ && rule_ && caller_->principal.AllowsEverywhere(rule_->permission);
+}
+
+bool CallAccess::Covers(absl::string_view queue) const {
+  return caller_ && rule_ && caller_->principal.Allows(rule_->permission, queue);
+}
+
+absl::Status CallAccess::Check(absl::string_view queue) const {
+  if (Covers(queue)) return absl::OkStatus();
+  return Denied(principal(), rule_, absl::StrCat("on queue '", queue, "'"));
+}
+
+std::shared_ptr<const QueueGuard> CallAccess::Guard() const {
+  if (unrestricted()) return nullptr;
+  return std::make_shared<AccessGuard>(*this);
+}
+
+absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& context,
+                                       const MethodRule* rule,
+                                       const google::protobuf::Message& request) const {
+  std::optional<absl::string_view> bearer = Authorization(context);
+  std::vector<std::string> names;
+  if (authenticator_->enabled() && !bearer) names = CertificateNames(context);
+  absl::StatusOr<std::shared_ptr<const Caller>> caller =
+      authenticator_->Authenticate(bearer, names);
+  if (!caller.ok()) {
+    spdlog::debug("event=unauthenticated rpc={} peer={}", rule ? RpcName(*rule) : "?",
+                  context.peer());
+    return WithReason(caller.status(), kReasonUnauthenticated);
+  }
+  const Principal& who = (*caller)->principal;
+  if (auto wait = (*caller)->bucket.Take(std::chrono::steady_clock::now())) {
+    return WithRetryDelay(WithReason(absl::ResourceExhaustedError(absl::StrCat(
+                                         "principal '", who.name, "' is over its rate limit of ",
+                                         who.requests_per_second, " requests per second; retry in ",
+                                         wait->count(), " ms")),
+                                     kReasonRateLimited),
+                          *wait);
+  }
+  if (rule == nullptr) return Denied(who.name, nullptr, "");
+  CallAccess access(*caller, rule);
+  if (!who.AllowsAnywhere(rule->permission)) return Denied(who.name, rule, "on any queue");
+  const bool audit =
+      rule->permission == Permission::kManage || rule->permission == Permission::kAdmin;
+  std::vector<std::string> queues;
+  if (rule->resource != Resource::kListing && (audit || !access.unrestricted())) {
+    CollectQueues(request, 0, &queues);
+  }
+  if (!access.unrestricted()) {
+    if (rule->resource == Resource::kServer) return Denied(who.name, rule, "on every queue ('*')");
+    for (const std::string& q : queues) RATCHET_RETURN_IF_ERROR(access.Check(q));
+    if (rule->resource == Resource::kQueues && queues.empty()) {
+      return Denied(who.name, rule, "on every queue ('*'): the request names no queue");
+    }
+  }
+  if (audit) {
+    spdlog::info("event=audit principal={:?} rpc={} queues=\"{}\" peer={}", who.name,
+                 RpcName(*rule), absl::StrJoin(queues, ","), context.peer());
+  }
+  return access;
+}
+
+}  // namespace ratchet::server::auth
