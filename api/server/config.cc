@@ -92,6 +92,14 @@ std::vector<Setting> Settings(Config* c) {
          return absl::InvalidArgumentError(
              absl::StrCat("'", text, "' is not one of trace|debug|info|warn|error|off"));
        }},
+      {"log_format", "text|json (json: one object per line)",
+       [c](const std::string& text) -> absl::Status {
+         if (text != "text" && text != "json") {
+           return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not text or json"));
+         }
+         c->log_format = text;
+         return absl::OkStatus();
+       }},
       StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
       StringSetting("http_listen", "host:port to serve /metrics over HTTP on (\"\": off)",
                     &c->http_listen, false),

@@ -28,6 +28,9 @@ struct Config {
   size_t max_payload_bytes = 1 << 20;       // payload and result limit, bytes
   Millis shutdown_grace{5000};              // time for calls in flight on SIGTERM/SIGINT
   std::string log_level = "info";           // trace|debug|info|warn|error|off
+  // text: "time level event=... key=value"; json: one JSON object per line
+  // with time, level, event and the line's fields (json_log.h).
+  std::string log_format = "text";
   // host:port of the HTTP listener that serves /metrics (Prometheus text
   // format); "" turns it off. Loopback by default: metrics name queues.
   std::string http_listen = "127.0.0.1:7071";

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "config.h"
 #include "http_server.h"
+#include "json_log.h"
 #include "prometheus/registry.h"
 #include "ratchet/engine/engine.h"
 #include "server.h"
@@ -91,7 +92,11 @@ int main(int argc, char** argv) {
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
-  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  if (config->log_format == "json") {
+    spdlog::set_formatter(std::make_unique<ratchet::server::JsonLogFormatter>());
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  }
   if (absl::Status exposed = ratchet::server::CheckExposure(*config); !exposed.ok()) {
     std::fprintf(stderr, "ratchetd: %s\n", std::string(exposed.message()).c_str());
     return 2;

@@ -118,8 +118,8 @@ class Salvager {
     if (batch.Count() == 0) return absl::OkStatus();
     RATCHET_RETURN_IF_ERROR(store_->Commit(batch));
     for (QuarantinedRecord& r : moved) {
-      spdlog::warn("salvage_quarantined cf={} key=\"{}\" bytes={} reason=\"{}\"", r.column_family,
-                   absl::CHexEscape(r.key), r.value_bytes, r.reason);
+      spdlog::warn("event=salvage_quarantined cf={} key=\"{}\" bytes={} reason=\"{}\"",
+                   r.column_family, absl::CHexEscape(r.key), r.value_bytes, r.reason);
       report_.moved.push_back(std::move(r));
     }
     return absl::OkStatus();

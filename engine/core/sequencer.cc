@@ -34,7 +34,7 @@ absl::StatusOr<std::unique_ptr<Engine::Impl>> Engine::Impl::Open(const EngineOpt
   auto started = std::chrono::steady_clock::now();
   RATCHET_RETURN_IF_ERROR(impl->machines_->Recover());
   spdlog::info(
-      "ratchet engine opened data_dir={} live_jobs={} recovery_ms={}", options.data_dir,
+      "event=engine_opened data_dir={:?} live_jobs={} recovery_ms={}", options.data_dir,
       impl->machines_->store.indexes().live_jobs(),
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count());
   impl->live_jobs_.store(impl->machines_->store.indexes().live_jobs());
@@ -196,8 +196,8 @@ void Engine::Impl::RetryBackoff::Record(const absl::Status& s, TimePoint now, co
   }
   wait = std::clamp(wait * 2, kMaintenanceFirstRetry, kMaintenanceMaxRetry);
   retry_at = now + absl::ToChronoMilliseconds(wait);
-  spdlog::error("ratchet {} failed; retrying in {}: {}", task, absl::FormatDuration(wait),
-                s.ToString());
+  spdlog::error("event=maintenance_failed task=\"{}\" retry_in=\"{}\" error={:?}", task,
+                absl::FormatDuration(wait), s.ToString());
 }
 
 absl::Status Engine::Impl::ExpireAndFire(storage::Batch& batch, TimePoint now) {
@@ -232,8 +232,8 @@ void Engine::Impl::EndOperation(storage::Batch& batch, const absl::Status& statu
   absl::Status rolled = batch.RollbackToSavePoint();
   RATCHET_INVARIANT(rolled.ok(), "every operation runs under its own savepoint");
   spdlog::error(
-      "ratchet operation failed after writing; its writes are rolled back and the in-memory "
-      "state is rebuilt from the store: {}",
+      "event=operation_rolled_back error={:?} message=\"the operation failed after writing; its "
+      "writes are rolled back and the in-memory state is rebuilt from the store\"",
       status.ToString());
   rebuild_needed_ = true;
 }
@@ -249,7 +249,7 @@ void Engine::Impl::RebuildIfNeeded() {
       std::make_unique<internal::Machines>(store_.get(), options_, random_.get(), metrics_.get());
   s = rebuilt->Recover();
   spdlog::warn(
-      "ratchet in-memory state rebuilt from the store in {} ms: {}",
+      "event=state_rebuilt ms={} status={:?}",
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count(),
       s.ToString());
   if (s.ok()) {
@@ -286,7 +286,7 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
     HandOff();
     if (WaitWriterIdle().ok()) {
       absl::Status s = RunMaintenance(building_->batch, now);
-      if (!s.ok()) spdlog::warn("ratchet maintenance failed: {}", s.ToString());
+      if (!s.ok()) spdlog::warn("event=maintenance_failed error={:?}", s.ToString());
       HandOff();
     }
   } else if (!EngineFailed()) {
@@ -533,8 +533,9 @@ void Engine::Impl::Commit(Group& group) {
   commit_micros_.fetch_add(took.count(), std::memory_order_relaxed);
   if (metrics_) metrics_->ObserveCommit(group.completions.size(), took);
   if (!commit.ok()) {
-    spdlog::error("ratchet storage write failed; refusing writes until reopened: {}",
-                  commit.ToString());
+    spdlog::error(
+        "event=storage_failed error={:?} message=\"refusing writes until the engine is reopened\"",
+        commit.ToString());
     commit =
         WithReason(absl::UnavailableError(absl::StrCat(
                        "the engine stopped after a storage write failed (", commit.message(),

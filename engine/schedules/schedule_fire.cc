@@ -40,7 +40,7 @@ absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint 
     if (!loaded.ok()) {
       // A record that does not parse must not stop every other schedule:
       // drop it from the due index (until an update or a restart) and say so.
-      spdlog::error("schedule_unreadable schedule_id={} error=\"{}\"", id,
+      spdlog::error("event=schedule_unreadable schedule_id={} error=\"{}\"", id,
                     std::string(loaded.status().message()));
       due_.erase(due_.begin());
       next_.erase(id);
@@ -69,8 +69,8 @@ void ScheduleMachine::PostponeFailed(const std::string& id, int64_t now_ms,
   failures = std::min(failures + 1, 30);
   const int64_t delay =
       std::min<int64_t>(kFailedFireMaxRetryMs, kFailedFireFirstRetryMs << (failures - 1));
-  spdlog::error("schedule_fire_failed schedule_id={} failures={} retry_in_ms={} error=\"{}\"", id,
-                failures, delay, error.ToString());
+  spdlog::error("event=schedule_fire_failed schedule_id={} failures={} retry_in_ms={} error=\"{}\"",
+                id, failures, delay, error.ToString());
   if (auto it = next_.find(id); it != next_.end()) due_.erase({it->second, id});
   next_[id] = now_ms + delay;
   due_.insert({now_ms + delay, id});
@@ -119,7 +119,7 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
     }
     rec.set_skipped_missed(rec.skipped_missed() + late);
     if (late > 0) {
-      spdlog::info("schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late,
+      spdlog::info("event=schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late,
                    MissedRunPolicyName(missed));
     }
   }
@@ -202,8 +202,8 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
   if (!fired.ok()) {
     // The job that finished must still finish: the buffered tick is dropped
     // (counted as skipped for overlap) and the failure logged.
-    spdlog::error("schedule_fire_failed schedule_id={} buffered_tick_ms={} error=\"{}\"", rec.id(),
-                  tick, fired.ToString());
+    spdlog::error("event=schedule_fire_failed schedule_id={} buffered_tick_ms={} error=\"{}\"",
+                  rec.id(), tick, fired.ToString());
     rec.set_skipped_overlap(rec.skipped_overlap() + 1);
   }
   SaveSchedule(batch, rec);

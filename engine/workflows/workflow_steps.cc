@@ -75,7 +75,7 @@ void WorkflowMachine::EndWorkflow(storage::Batch& batch, TimePoint now, Workflow
   wf.set_expires_at_ms(ToUnixMs(now + keep));
   batch.Put(Cf::kWorkflows, WorkflowExpiryKey(wf.expires_at_ms(), wf.id()), "");
   IndexWorkflow(wf.id(), from, state);
-  spdlog::info("workflow_finished workflow_id={} name={} state={}", wf.id(), wf.name(),
+  spdlog::info("event=workflow_finished workflow_id={} name={} state={}", wf.id(), wf.name(),
                WorkflowStateName(state));
 }
 
@@ -110,7 +110,7 @@ absl::Status WorkflowMachine::ResumeWorkflow(storage::Batch& batch, TimePoint no
   wf.set_error("");
   IndexWorkflow(wf.id(), StateOf(wf), WorkflowState::kRunning);
   SetState(wf, WorkflowState::kRunning);
-  spdlog::info("workflow_resumed workflow_id={} name={}", wf.id(), wf.name());
+  spdlog::info("event=workflow_resumed workflow_id={} name={}", wf.id(), wf.name());
   if (KindOf(wf) != WorkflowKind::kDag) return absl::OkStatus();
   for (int i = 0; i < wf.step_count(); ++i) {
     RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, wf.id(), i));

@@ -5,7 +5,10 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 
 #include "ratchet/client/client.h"
 #include "ratchet/storage/keys.h"
@@ -53,6 +56,48 @@ TEST(RatchetdTest, SigtermShutsDownGracefullyAndRestartKeepsJobs) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->state(), v1::JOB_STATE_AVAILABLE);
   server.Stop(SIGTERM);
+}
+
+// --log-format json: every line ratchetd writes, start to shutdown, is one
+// JSON object with time, level and an event of its own.
+TEST(RatchetdTest, JsonLogsAreOneObjectPerLineEachWithAnEvent) {
+  TempDir dir;
+  int port = FreePort();
+  RatchetdProcess server(RATCHETD_PATH, dir.Sub("data"), port,
+                         {"--log-format", "json", "--log-level", "debug"});
+  ASSERT_TRUE(server.Start());
+  auto client = Client::Connect({.target = "127.0.0.1:" + std::to_string(port)});
+  v1::JobSpec job;
+  job.set_queue("q");
+  job.set_job_type("t");
+  ASSERT_TRUE((*client)->Enqueue(job).ok());
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  lease.set_worker_id("w-1");
+  ASSERT_TRUE((*client)->Lease(lease).ok());
+  ASSERT_TRUE((*client)->PauseQueue("q").ok());
+  server.Stop(SIGTERM);
+  std::ifstream in(server.log_path());
+  std::string line;
+  std::set<std::string> events;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    nlohmann::json j;
+    ASSERT_NO_THROW(j = nlohmann::json::parse(line)) << line;
+    for (const char* key : {"time", "level", "event"}) EXPECT_TRUE(j.contains(key)) << line;
+    EXPECT_NE(j["event"], "log") << "a line without an event: " << line;
+    events.insert(j["event"].get<std::string>());
+    if (j["event"] == "job_leased") {
+      EXPECT_EQ(j["queue"], "q");
+      EXPECT_EQ(j["worker_id"], "w-1");
+      EXPECT_TRUE(j["job_id"].is_number()) << line;
+    }
+  }
+  EXPECT_GT(lines, 3);
+  for (const char* e : {"engine_opened", "serving", "job_leased", "audit", "shutdown_complete"}) {
+    EXPECT_EQ(events.count(e), 1u) << "no " << e << " line";
+  }
 }
 
 // A data directory with a corrupt job: ratchetd refuses to start, naming the
