@@ -1,4 +1,5 @@
-// `ratchet admin ...`: operations on the whole server (backup, stats).
+// `ratchet admin ...`: operations on the whole server (backup, stats), and
+// `ratchet health`.
 #include <cstdio>
 #include <iterator>
 #include <memory>
@@ -102,9 +103,28 @@ absl::Status Stats(Client& c, const AdminOptions& o, bool json) {
   return absl::OkStatus();
 }
 
+// SERVING: exit 0; anything else, or no answer: exit 1 (a container or
+// load-balancer health check).
+absl::Status Health(Client& c, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto status, c.CheckHealth());
+  const std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(status);
+  if (json) {
+    std::printf("{\"status\":\"%s\"}\n", name.c_str());
+  } else {
+    std::printf("%s\n", name.c_str());
+  }
+  if (status != grpc::health::v1::HealthCheckResponse::SERVING) {
+    return absl::UnavailableError(absl::StrCat("the server is ", name));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterAdminCommands(CLI::App& app, Runner& runner) {
+  CLI::App* health = app.add_subcommand(
+      "health", "the server's gRPC health: prints SERVING and exits 0, else exits 1");
+  runner.Bind(health, Health);
   auto o = std::make_shared<AdminOptions>();
   CLI::App* admin = AddFamily(app, "admin", "operations on the whole server");
   CLI::App* backup = admin->add_subcommand(

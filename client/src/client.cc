@@ -142,6 +142,7 @@ Client::Client(ClientOptions options)
       workflows_(v1::WorkflowService::NewStub(options_.channel)),
       schedules_(v1::ScheduleService::NewStub(options_.channel)),
       admin_(v1::AdminService::NewStub(options_.channel)),
+      health_(grpc::health::v1::Health::NewStub(options_.channel)),
       random_(options_.random) {}
 
 Millis Client::Deadline(const CallOptions& call) const {

@@ -362,3 +362,31 @@ TEST_F(CliTest, WorkflowsSubmitGetListCancel) {
 
 }  // namespace
 }  // namespace ratchet::testing
+
+namespace ratchet::testing {
+namespace {
+
+class CliHealthTest : public ServerFixture {
+ protected:
+  int Health(int port, std::string* out) {
+    CommandResult r =
+        RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" + std::to_string(port) +
+                   " --timeout-ms 2000 health");
+    *out = r.output;
+    return r.exit_code;
+  }
+};
+
+// `ratchet health` (a container's health check): exit 0 and SERVING while
+// the server serves; exit 1 once it is gone.
+TEST_F(CliHealthTest, HealthIsServingThenUnavailable) {
+  std::string out;
+  const int served = port();
+  EXPECT_EQ(Health(served, &out), 0) << out;
+  EXPECT_NE(out.find("SERVING"), std::string::npos) << out;
+  Stop();
+  EXPECT_EQ(Health(served, &out), 1) << out;
+}
+
+}  // namespace
+}  // namespace ratchet::testing

@@ -45,6 +45,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/random.h"
 #include "ratchet/v1/admin_service.grpc.pb.h"
@@ -231,6 +232,14 @@ class Client {
   absl::StatusOr<v1::GetStatsResponse> GetStats(int limit = 0, const std::string& cursor = "",
                                                 CallOptions call = {});
 
+  // The server's gRPC health (grpc.health.v1.Health/Check, for `service`;
+  // "" is the whole server): SERVING while ratchetd serves, NOT_SERVING
+  // once its shutdown began. Needs no credentials. Not retried: a probe.
+  // Errors: UNAVAILABLE when the server cannot be reached; NOT_FOUND for
+  // an unknown `service`.
+  absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> CheckHealth(
+      const std::string& service = "", CallOptions call = {});
+
   const ClientOptions& options() const { return options_; }
 
  private:
@@ -267,6 +276,7 @@ class Client {
   std::unique_ptr<v1::WorkflowService::Stub> workflows_;
   std::unique_ptr<v1::ScheduleService::Stub> schedules_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   absl::Mutex mu_;
   std::shared_ptr<Random> random_ ABSL_GUARDED_BY(mu_);
 };
