@@ -206,7 +206,7 @@ absl::Status CheckExposure(const Config& c) {
   for (const auto& [name, listen] :
        {std::pair{"listen", &c.server.listen}, std::pair{"http_listen", &c.http_listen}}) {
     if (listen->empty() || IsLoopbackAddress(*listen)) continue;
-    if (authenticated && listen == &c.server.listen) continue;
+    if (authenticated && listen == &c.server.listen && !c.server.tls_cert_file.empty()) continue;
     if (listen == &c.http_listen) {
       return InvalidArgument(
           name, absl::StrCat("'", *listen,
@@ -214,6 +214,14 @@ absl::Status CheckExposure(const Config& c) {
                              "serve it on loopback (scrape through a proxy or an SSH tunnel), "
                              "or pass --insecure to accept that (docs/operations.md, "
                              "\"Exposing ratchetd\")"));
+    }
+    if (authenticated) {
+      return InvalidArgument(
+          name, absl::StrCat("'", *listen,
+                             "' is not a loopback address and ratchetd has no TLS: bearer "
+                             "tokens would cross the network in clear. Set tls_cert_file and "
+                             "tls_key_file, or pass --insecure to accept that "
+                             "(docs/operations.md, \"Exposing ratchetd\")"));
     }
     return InvalidArgument(
         name, absl::StrCat("'", *listen,

@@ -73,8 +73,8 @@ absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Con
 bool IsLoopbackAddress(const std::string& listen);
 
 // The safe default, unless --insecure was given: `listen` must be a
-// loopback address unless an auth_file is set, and `http_listen` (which
-// has no authentication of its own) always.
+// loopback address unless an auth_file and TLS are both set, and
+// `http_listen` (which has no authentication of its own) always.
 // Errors: INVALID_ARGUMENT naming the setting.
 absl::Status CheckExposure(const Config& config);
 

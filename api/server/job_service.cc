@@ -58,7 +58,7 @@ grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext* contex
   UnaryCall* call = ctx_->StartCall();
   ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
     absl::StatusOr<Job> job = ctx_->engine().Get(id);
-    absl::Status s = job.ok() ? access.Check(job->queue) : job.status();
+    absl::Status s = job.ok() ? access.CheckLookedUp(job->queue) : job.status();
     call->Reply(s, [&] { ToProto(*job, resp); });
   });
   return call;
@@ -70,7 +70,7 @@ grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext* co
   UnaryCall* call = ctx_->StartCall();
   ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
     absl::StatusOr<JobExplanation> e = ctx_->engine().ExplainJob(id);
-    absl::Status s = e.ok() ? access.Check(e->queue) : e.status();
+    absl::Status s = e.ok() ? access.CheckLookedUp(e->queue) : e.status();
     call->Reply(s, [&] { ToProto(*e, resp); });
   });
   return call;

@@ -154,13 +154,6 @@ int main(int argc, char** argv) {
   if (!config->server.auth_file.empty()) {
     spdlog::info("event=auth_loaded auth_file={:?} principals={}", config->server.auth_file,
                  (*server)->principal_count());
-    if (config->server.tls_cert_file.empty() &&
-        !ratchet::server::IsLoopbackAddress(config->server.listen)) {
-      spdlog::warn(
-          "event=plaintext_tokens listen={} message=\"bearer tokens cross the network in clear: "
-          "set tls_cert_file and tls_key_file\"",
-          config->server.listen);
-    }
   }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {

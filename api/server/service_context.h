@@ -3,16 +3,19 @@
 #ifndef RATCHET_API_SERVER_SERVICE_CONTEXT_H_
 #define RATCHET_API_SERVER_SERVICE_CONTEXT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <type_traits>
 #include <utility>
 
 #include "auth/gate.h"
 #include "call.h"
 #include "grpcpp/support/server_callback.h"
 #include "ratchet/base/clock.h"
+#include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
 
 namespace ratchet::server {
@@ -32,10 +35,21 @@ inline absl::StatusOr<std::string> QueueOfJob(Engine& engine, JobId id) {
   if (!job.ok()) return job.status();
   return job->queue;
 }
-inline absl::StatusOr<std::string> QueueOfWorkflow(Engine& engine, WorkflowId id) {
+// A workflow's own queue and every step's: a workflow reveals and cancels
+// what runs in all of them.
+inline absl::StatusOr<std::vector<std::string>> QueuesOfWorkflow(const Workflow& w) {
+  std::vector<std::string> queues = {w.queue};
+  for (const StepInfo& s : w.steps) {
+    if (std::find(queues.begin(), queues.end(), s.queue) == queues.end()) {
+      queues.push_back(s.queue);
+    }
+  }
+  return queues;
+}
+inline absl::StatusOr<std::vector<std::string>> QueuesOfWorkflow(Engine& engine, WorkflowId id) {
   absl::StatusOr<Workflow> w = engine.GetWorkflow(id);
   if (!w.ok()) return w.status();
-  return w->queue;
+  return QueuesOfWorkflow(*w);
 }
 inline absl::StatusOr<std::string> QueueOfSchedule(Engine& engine, const std::string& id) {
   absl::StatusOr<ScheduleInfo> s = engine.GetSchedule(id);
@@ -49,8 +63,14 @@ inline absl::StatusOr<std::string> QueueOfSchedule(Engine& engine, const std::st
 template <typename Lookup>
 absl::Status CheckLookedUpQueue(const auth::CallAccess& access, Lookup lookup) {
   if (access.unrestricted()) return absl::OkStatus();
-  absl::StatusOr<std::string> queue = lookup();
-  return queue.ok() ? access.Check(*queue) : queue.status();
+  auto found = lookup();
+  if (!found.ok()) return found.status();
+  if constexpr (std::is_same_v<std::decay_t<decltype(*found)>, std::string>) {
+    return access.CheckLookedUp(*found);
+  } else {
+    for (const std::string& q : *found) RATCHET_RETURN_IF_ERROR(access.CheckLookedUp(q));
+    return absl::OkStatus();
+  }
 }
 
 class ServiceContext {
@@ -93,7 +113,7 @@ class ServiceContext {
     }
     RunBlocking([call, access, lookup = std::move(lookup), act = std::move(act)]() mutable {
       absl::StatusOr<std::string> queue = lookup();
-      absl::Status s = queue.ok() ? access.Check(*queue) : queue.status();
+      absl::Status s = queue.ok() ? access.CheckLookedUp(*queue) : queue.status();
       if (!s.ok()) return call->Reply(s, [] {});
       act();
     });

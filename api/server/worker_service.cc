@@ -38,6 +38,16 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
   }
 }
 
+// The engine's QueueGuard refuses without logging (it runs on the
+// sequencer); one line per call here says how many items it refused.
+void LogGuardRefusals(const auth::CallAccess& access, const char* rpc, size_t refused) {
+  if (refused == 0) return;
+  spdlog::warn("event=access_denied principal={:?} rpc=WorkerService.{} permission=work items={}",
+               access.principal(), rpc, refused);
+}
+
+bool Refused(const absl::Status& s) { return ReasonOf(s) == kReasonPermissionDenied; }
+
 }  // namespace
 
 WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
@@ -87,9 +97,11 @@ grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext* 
   UnaryCall* call = ctx_->StartCall();
   auto heartbeat = FromProto(*req);
   if (!heartbeat.ok()) return call->Reject(heartbeat.status());
-  heartbeat->guard = AccessOf(context, req, resp).Guard();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  heartbeat->guard = access.Guard();
   ctx_->engine().HeartbeatAsync(
-      *std::move(heartbeat), [call, resp](absl::StatusOr<HeartbeatResult> r) {
+      *std::move(heartbeat), [call, resp, access](absl::StatusOr<HeartbeatResult> r) {
+        LogGuardRefusals(access, "Heartbeat", Refused(r.status()));
         call->Reply(r.status(), [&] {
           *resp->mutable_lease_deadline() = ToProtoTime(r->lease_deadline);
           resp->set_cancel_requested(r->cancel_requested);
@@ -103,12 +115,15 @@ grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext* c
                                                   v1::CompleteResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   CompleteRequest complete = FromProto(*req);
-  complete.guard = AccessOf(context, req, resp).Guard();
-  ctx_->engine().CompleteAsync(std::move(complete), [call, id = req->job_id()](absl::Status s) {
-    if (ReasonOf(s) == kReasonLeaseLost)
-      spdlog::info("event=stale_complete_rejected job_id={}", id);
-    call->Reply(s, [] {});
-  });
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  complete.guard = access.Guard();
+  ctx_->engine().CompleteAsync(std::move(complete),
+                               [call, id = req->job_id(), access](absl::Status s) {
+                                 LogGuardRefusals(access, "Complete", Refused(s));
+                                 if (ReasonOf(s) == kReasonLeaseLost)
+                                   spdlog::info("event=stale_complete_rejected job_id={}", id);
+                                 call->Reply(s, [] {});
+                               });
   return call;
 }
 
@@ -116,20 +131,23 @@ grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerConte
                                                        const v1::CompleteBatchRequest* req,
                                                        v1::CompleteBatchResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  std::shared_ptr<const QueueGuard> guard = AccessOf(context, req, resp).Guard();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  std::shared_ptr<const QueueGuard> guard = access.Guard();
   std::vector<CompleteRequest> items;
   items.reserve(req->items_size());
   for (const auto& item : req->items()) {
     items.push_back(FromProto(item));
     items.back().guard = guard;
   }
-  ctx_->engine().CompleteBatchAsync(std::move(items),
-                                    [call, resp](absl::StatusOr<std::vector<absl::Status>> r) {
-                                      call->Reply(r.status(), [&] {
-                                        for (const absl::Status& s : *r)
-                                          *resp->add_statuses() = ToRpcStatus(s);
-                                      });
-                                    });
+  ctx_->engine().CompleteBatchAsync(
+      std::move(items), [call, resp, access](absl::StatusOr<std::vector<absl::Status>> r) {
+        if (r.ok()) {
+          LogGuardRefusals(access, "CompleteBatch", std::count_if(r->begin(), r->end(), Refused));
+        }
+        call->Reply(r.status(), [&] {
+          for (const absl::Status& s : *r) *resp->add_statuses() = ToRpcStatus(s);
+        });
+      });
   return call;
 }
 
@@ -137,9 +155,11 @@ grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext* conte
                                               const v1::FailRequest* req, v1::FailResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   FailRequest fail = FromProto(*req);
-  fail.guard = AccessOf(context, req, resp).Guard();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  fail.guard = access.Guard();
   ctx_->engine().FailAsync(std::move(fail),
-                           [call, resp, id = req->job_id()](absl::StatusOr<FailResult> r) {
+                           [call, resp, id = req->job_id(), access](absl::StatusOr<FailResult> r) {
+                             LogGuardRefusals(access, "Fail", Refused(r.status()));
                              LogFail(id, r);
                              call->Reply(r.status(), [&] { ToProto(*r, resp); });
                            });
@@ -150,7 +170,8 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext* 
                                                    const v1::FailBatchRequest* req,
                                                    v1::FailBatchResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
-  std::shared_ptr<const QueueGuard> guard = AccessOf(context, req, resp).Guard();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  std::shared_ptr<const QueueGuard> guard = access.Guard();
   std::vector<FailRequest> items;
   std::vector<JobId> ids;
   for (const auto& item : req->items()) {
@@ -158,20 +179,23 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext* 
     items.back().guard = guard;
     ids.push_back(item.job_id());
   }
-  ctx_->engine().FailBatchAsync(std::move(items),
-                                [call, resp, ids = std::move(ids)](
-                                    absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
-                                  if (r.ok()) {
-                                    for (size_t i = 0; i < r->size(); ++i) LogFail(ids[i], (*r)[i]);
-                                  }
-                                  call->Reply(r.status(), [&] {
-                                    for (const auto& item : *r) {
-                                      v1::FailBatchItem* out = resp->add_items();
-                                      *out->mutable_status() = ToRpcStatus(item.status());
-                                      if (item.ok()) ToProto(*item, out->mutable_result());
-                                    }
-                                  });
-                                });
+  ctx_->engine().FailBatchAsync(
+      std::move(items), [call, resp, ids = std::move(ids),
+                         access](absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
+        if (r.ok()) {
+          LogGuardRefusals(access, "FailBatch",
+                           std::count_if(r->begin(), r->end(),
+                                         [](const auto& i) { return Refused(i.status()); }));
+          for (size_t i = 0; i < r->size(); ++i) LogFail(ids[i], (*r)[i]);
+        }
+        call->Reply(r.status(), [&] {
+          for (const auto& item : *r) {
+            v1::FailBatchItem* out = resp->add_items();
+            *out->mutable_status() = ToRpcStatus(item.status());
+            if (item.ok()) ToProto(*item, out->mutable_result());
+          }
+        });
+      });
   return call;
 }
 
@@ -187,10 +211,12 @@ grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerCo
   // `completion`.
   std::string worker = lease.worker_id;
   CompleteRequest complete = FromProto(req->complete());
-  complete.guard = AccessOf(context, req, resp).Guard();
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  complete.guard = access.Guard();
   ctx_->engine().CompleteAndLeaseAsync(
       std::move(complete), std::move(lease),
-      [call, resp, worker](absl::StatusOr<CompleteAndLeaseResult> r) {
+      [call, resp, worker, access](absl::StatusOr<CompleteAndLeaseResult> r) {
+        if (r.ok()) LogGuardRefusals(access, "CompleteAndLease", Refused(r->completion));
         if (r.ok()) LogLeased(r->jobs, worker);
         call->Reply(r.status(), [&] {
           *resp->mutable_completion() = ToRpcStatus(r->completion);

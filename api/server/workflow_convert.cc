@@ -213,6 +213,7 @@ void ToProto(const Workflow& w, pb::Workflow* out) {
     pb::StepInfo* o = out->add_steps();
     o->set_name(s.name);
     o->set_job_type(s.job_type);
+    o->set_queue(s.queue);
     o->set_state(server::ToProto(s.state));
     o->set_job_id(s.job_id);
     if (s.job_state) o->set_job_state(server::ToProto(*s.job_state));

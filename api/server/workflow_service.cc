@@ -67,7 +67,9 @@ grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerConte
       [this, id = req->workflow_id(),
        access = AccessOf(context, req, resp)]() -> absl::StatusOr<Workflow> {
         absl::StatusOr<Workflow> w = ctx_->engine().GetWorkflow(id);
-        if (w.ok() && !access.unrestricted()) RATCHET_RETURN_IF_ERROR(access.Check(w->queue));
+        if (w.ok()) {
+          RATCHET_RETURN_IF_ERROR(CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(*w); }));
+        }
         return w;
       },
       [resp](const Workflow& w) { ToProto(w, resp); });
@@ -88,7 +90,11 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerCon
       },
       [resp, access = AccessOf(context, req, resp)](const WorkflowListResult& r) {
         for (const Workflow& w : r.workflows) {
-          if (access.Covers(w.queue)) ToProto(w, resp->add_workflows());
+          auto queues = QueuesOfWorkflow(w);
+          if (std::all_of(queues->begin(), queues->end(),
+                          [&](const std::string& q) { return access.Covers(q); })) {
+            ToProto(w, resp->add_workflows());
+          }
         }
         resp->set_next_cursor(r.next_cursor);
       });
@@ -101,7 +107,7 @@ grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerCo
       [this, id = req->workflow_id(),
        access = AccessOf(context, req, resp)]() -> absl::StatusOr<WorkflowState> {
         RATCHET_RETURN_IF_ERROR(
-            CheckLookedUpQueue(access, [&] { return QueueOfWorkflow(ctx_->engine(), id); }));
+            CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(ctx_->engine(), id); }));
         absl::StatusOr<WorkflowState> s = ctx_->engine().CancelWorkflow(id);
         if (s.ok()) {
           spdlog::info("event=workflow_cancel workflow_id={} principal={:?}", id,
@@ -120,7 +126,7 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
        access = AccessOf(context, req, resp)]() mutable {
         const WorkflowId id = send.workflow_id;
         absl::Status allowed =
-            CheckLookedUpQueue(access, [&] { return QueueOfWorkflow(ctx_->engine(), id); });
+            CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(ctx_->engine(), id); });
         if (!allowed.ok()) return AsDone(allowed);
         return AsDone(ctx_->engine().SendEvent(std::move(send)));
       },

@@ -195,7 +195,9 @@ absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
   // wall-clock time point, derived from what is left of it.
   const auto end = std::chrono::steady_clock::now() + deadline;
   absl::Status status = absl::DeadlineExceededError("call deadline passed before an attempt");
-  int attempts = retry == Retry::kSafe ? options_.max_attempts : 1;
+  // A call refused for the rate limit was not run, so any call may repeat
+  // it (Retryable); only safe calls repeat anything else.
+  int attempts = retry == Retry::kNever ? 1 : options_.max_attempts;
   for (int i = 1; i <= attempts; ++i) {
     const auto left = end - std::chrono::steady_clock::now();
     if (left <= Millis(0)) break;
@@ -209,6 +211,7 @@ absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
     status = FromGrpcStatus(attempt(&context));
     if (call.canceller != nullptr) call.canceller->End();
     if (status.ok() || !Retryable(status, call) || i == attempts) break;
+    if (retry != Retry::kSafe && ReasonOf(status) != kReasonRateLimited) break;
     Millis wait = std::max(RetryDelay(i), RetryDelayOf(status).value_or(Millis(0)));
     std::this_thread::sleep_until(std::min(end, std::chrono::steady_clock::now() + wait));
   }

@@ -59,7 +59,8 @@ namespace {
 // a server shutting down cancelled the call (the worker cancels none of the
 // calls it repeats).
 bool Transient(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kUnavailable ||
+  // RATE_LIMITED: the server did nothing; after the delay it names, again.
+  return ReasonOf(s) == kReasonRateLimited || s.code() == absl::StatusCode::kUnavailable ||
          s.code() == absl::StatusCode::kDeadlineExceeded ||
          s.code() == absl::StatusCode::kCancelled;
 }

@@ -47,6 +47,7 @@ absl::StatusOr<Workflow> WorkflowMachine::GetWorkflow(storage::Batch& batch, Tim
     for (JournalEntry& e : journal) {
       StepInfo s;
       s.name = std::move(e.name);
+      s.queue = r.queue();
       s.state = StepState::kCompleted;
       s.result = std::move(e.result);
       w.steps.push_back(std::move(s));
@@ -62,6 +63,7 @@ absl::StatusOr<Workflow> WorkflowMachine::GetWorkflow(storage::Batch& batch, Tim
     StepInfo s;
     s.name = step.name();
     s.job_type = step.job_type();
+    s.queue = step.queue().empty() ? r.queue() : step.queue();
     s.state = StateOf(step);
     s.job_id = step.job_id();
     s.result = step.result();

@@ -198,10 +198,15 @@ TEST(ConfigTest, NonLoopbackAddressesNeedInsecure) {
   auto off = Load({"--http-listen", ""});
   ASSERT_TRUE(off.ok());
   EXPECT_TRUE(CheckExposure(*off).ok());
-  // With an auth file, gRPC may face the network; /metrics still may not.
-  auto authed = Load({"--listen", "0.0.0.0:1", "--auth-file", "/etc/ratchet/auth.toml"});
+  // With an auth file and TLS, gRPC may face the network; without TLS the
+  // tokens would travel in clear.
+  auto plain = Load({"--listen", "0.0.0.0:1", "--auth-file", "/etc/ratchet/auth.toml"});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->server.auth_file, "/etc/ratchet/auth.toml");
+  EXPECT_EQ(testing::FieldOf(CheckExposure(*plain)), "listen");
+  auto authed = Load({"--listen", "0.0.0.0:1", "--auth-file", "/a.toml", "--tls-cert-file",
+                      "/c.pem", "--tls-key-file", "/k.pem"});
   ASSERT_TRUE(authed.ok()) << authed.status();
-  EXPECT_EQ(authed->server.auth_file, "/etc/ratchet/auth.toml");
   EXPECT_TRUE(CheckExposure(*authed).ok());
   auto authed_metrics = Load({"--http-listen", "0.0.0.0:9", "--auth-file", "/a.toml"});
   ASSERT_TRUE(authed_metrics.ok());

@@ -168,12 +168,16 @@ TEST_F(AuthTest, ABadAuthFileStopsStartup) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("principal[0].token_sha256[0]"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("not-a-hash"), std::string::npos) << r.output;
-  // With an auth file, a non-loopback listen address is allowed; /metrics
-  // on one still is not.
-  r = RunCommand(std::string(RATCHETD_PATH) + " --listen 0.0.0.0:0 --http-listen 0.0.0.0:0 " +
+  // /metrics never faces the network without --insecure.
+  r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --http-listen 0.0.0.0:0 " +
                  "--data-dir " + dir_.Sub("d2") + " --auth-file " + auth_);
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("http_listen"), std::string::npos) << r.output;
+  // Tokens do not cross a network in clear: a non-loopback listen needs TLS.
+  r = RunCommand(std::string(RATCHETD_PATH) + " --listen 0.0.0.0:0 --data-dir " + dir_.Sub("d3") +
+                 " --auth-file " + auth_);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("no TLS"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -16,23 +17,32 @@ namespace {
 
 constexpr int kMaxDepth = 8;
 
+// A non-empty string field called `queue` and its path in the request
+// ("job.queue", "jobs[2].queue", "steps[0].options.queue").
+struct NamedQueue {
+  std::string path, name;
+};
+
 // Every non-empty string field called `queue` in `m`, at any depth.
-void CollectQueues(const google::protobuf::Message& m, int depth, std::vector<std::string>* out) {
+void CollectQueues(const google::protobuf::Message& m, const std::string& prefix, int depth,
+                   std::vector<NamedQueue>* out) {
   if (depth > kMaxDepth) return;
   const google::protobuf::Reflection* r = m.GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   r->ListFields(m, &fields);
   for (const google::protobuf::FieldDescriptor* f : fields) {
     using FD = google::protobuf::FieldDescriptor;
+    const std::string path = prefix + f->name();
     if (f->cpp_type() == FD::CPPTYPE_STRING && !f->is_repeated() && f->name() == "queue") {
       std::string q = r->GetString(m, f);
-      if (!q.empty()) out->push_back(std::move(q));
+      if (!q.empty()) out->push_back({path, std::move(q)});
     } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE && f->is_repeated()) {
       for (int i = 0; i < r->FieldSize(m, f); ++i) {
-        CollectQueues(r->GetRepeatedMessage(m, f, i), depth + 1, out);
+        CollectQueues(r->GetRepeatedMessage(m, f, i), absl::StrCat(path, "[", i, "]."), depth + 1,
+                      out);
       }
     } else if (f->cpp_type() == FD::CPPTYPE_MESSAGE) {
-      CollectQueues(r->GetMessage(m, f), depth + 1, out);
+      CollectQueues(r->GetMessage(m, f), path + ".", depth + 1, out);
     }
   }
 }
@@ -42,17 +52,57 @@ std::string RpcName(const MethodRule& rule) {
   return absl::StrCat(service, ".", rule.method);
 }
 
+// The refusal; `queue_text` says where ("on queue 'x'"). Logged (unless
+// `log` is false) with `logged_queue`, which the answer may not name.
 absl::Status Denied(const std::string& principal, const MethodRule* rule,
-                    absl::string_view queue_text) {
+                    absl::string_view queue_text, absl::string_view logged_queue = "",
+                    bool log = true) {
   const std::string rpc = rule ? RpcName(*rule) : "this RPC";
   std::string what =
       rule ? absl::StrCat("permission '", PermissionName(rule->permission), "' ", queue_text)
            : std::string("a rule (the RPC has none: refused to everyone)");
-  spdlog::warn("event=access_denied principal={:?} rpc={} missing=\"{}\"", principal, rpc, what);
+  if (log) {
+    spdlog::warn("event=access_denied principal={:?} rpc={} permission={} queue={:?}", principal,
+                 rpc, rule ? std::string(PermissionName(rule->permission)) : "none",
+                 std::string(logged_queue));
+  }
   return WithReason(absl::PermissionDeniedError(
                         absl::StrCat("principal '", principal, "' lacks ", what, " needed by ", rpc,
                                      " (docs/operations.md, \"Authorization\")")),
                     kReasonPermissionDenied);
+}
+
+// A queue name as the engine accepts them (1..128 bytes of
+// [A-Za-z0-9_.:-]): checked before a name reaches a log line or an answer.
+absl::Status ValidQueueName(const std::string& path, absl::string_view q) {
+  constexpr size_t kMaxQueueBytes = 128;
+  bool ok = !q.empty() && q.size() <= kMaxQueueBytes;
+  for (char c : q) {
+    ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' ||
+                c == '-');
+  }
+  if (ok) return absl::OkStatus();
+  return InvalidArgument(path, "must be 1..128 bytes of [A-Za-z0-9_.:-]");
+}
+
+// The ids a request names (job_id, workflow_id, schedule id), for the
+// audit log.
+std::string RequestIds(const google::protobuf::Message& m) {
+  const google::protobuf::Reflection* r = m.GetReflection();
+  const google::protobuf::Descriptor* d = m.GetDescriptor();
+  std::string out;
+  for (const char* name : {"job_id", "workflow_id", "id"}) {
+    const google::protobuf::FieldDescriptor* f = d->FindFieldByName(name);
+    if (f == nullptr || f->is_repeated()) continue;
+    using FD = google::protobuf::FieldDescriptor;
+    if (f->cpp_type() == FD::CPPTYPE_UINT64 && r->GetUInt64(m, f) != 0) {
+      absl::StrAppend(&out, out.empty() ? "" : ",", name, "=", r->GetUInt64(m, f));
+    } else if (f->cpp_type() == FD::CPPTYPE_STRING && !r->GetString(m, f).empty()) {
+      std::string v = r->GetString(m, f).substr(0, 256);
+      absl::StrAppend(&out, out.empty() ? "" : ",", name, "=", v);
+    }
+  }
+  return out;
 }
 
 std::optional<absl::string_view> Authorization(const grpc::CallbackServerContext& context) {
@@ -78,7 +128,8 @@ class AccessGuard final : public QueueGuard {
  public:
   explicit AccessGuard(CallAccess access) : access_(std::move(access)) {}
   absl::Status Check(std::string_view queue) const override {
-    return access_.Check(absl::string_view(queue.data(), queue.size()));
+    // On the engine's sequencer: no logging here (the handler logs).
+    return access_.CheckLookedUp(absl::string_view(queue.data(), queue.size()), /*log=*/false);
   }
 
  private:
@@ -102,7 +153,12 @@ bool CallAccess::Covers(absl::string_view queue) const {
 
 absl::Status CallAccess::Check(absl::string_view queue) const {
   if (Covers(queue)) return absl::OkStatus();
-  return Denied(principal(), rule_, absl::StrCat("on queue '", queue, "'"));
+  return Denied(principal(), rule_, absl::StrCat("on queue '", queue, "'"), queue);
+}
+
+absl::Status CallAccess::CheckLookedUp(absl::string_view queue, bool log) const {
+  if (Covers(queue)) return absl::OkStatus();
+  return Denied(principal(), rule_, "on the queue of what the request names", queue, log);
 }
 
 std::shared_ptr<const QueueGuard> CallAccess::Guard() const {
@@ -137,9 +193,14 @@ absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& contex
   if (!who.AllowsAnywhere(rule->permission)) return Denied(who.name, rule, "on any queue");
   const bool audit =
       rule->permission == Permission::kManage || rule->permission == Permission::kAdmin;
-  std::vector<std::string> queues;
+  std::vector<NamedQueue> named;
   if (rule->resource != Resource::kListing && (audit || !access.unrestricted())) {
-    CollectQueues(request, 0, &queues);
+    CollectQueues(request, "", 0, &named);
+  }
+  std::vector<std::string> queues;
+  for (const NamedQueue& q : named) {
+    RATCHET_RETURN_IF_ERROR(ValidQueueName(q.path, q.name));
+    queues.push_back(q.name);
   }
   if (!access.unrestricted()) {
     if (rule->resource == Resource::kServer) return Denied(who.name, rule, "on every queue ('*')");
@@ -149,8 +210,8 @@ absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& contex
     }
   }
   if (audit) {
-    spdlog::info("event=audit principal={:?} rpc={} queues=\"{}\" peer={}", who.name,
-                 RpcName(*rule), absl::StrJoin(queues, ","), context.peer());
+    spdlog::info("event=audit principal={:?} rpc={} queues={:?} ids={:?} peer={:?}", who.name,
+                 RpcName(*rule), absl::StrJoin(queues, ","), RequestIds(request), context.peer());
   }
   return access;
 }

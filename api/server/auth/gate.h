@@ -41,6 +41,10 @@ class CallAccess {
   // OK, or PERMISSION_DENIED naming the principal, permission and queue
   // (logged as event=access_denied).
   absl::Status Check(absl::string_view queue) const;
+  // Check for a queue found by a lookup (a job's, workflow's or schedule's):
+  // the refusal does not name the queue, which the caller may not know
+  // (only the log does, when `log`).
+  absl::Status CheckLookedUp(absl::string_view queue, bool log = true) const;
   // Whether the permission covers `queue` (for filtering lists; not logged).
   bool Covers(absl::string_view queue) const;
   // For the engine: null when unrestricted, else a guard calling Check.

@@ -485,6 +485,67 @@ TEST_F(AuthorizationMatrixTest, AFencingTokenDoesNotCrossTheGrant) {
   EXPECT_EQ(root_->GetJob(out.leased)->state(), v1::JOB_STATE_RUNNING);
 }
 
+// A workflow whose own queue is granted but whose step runs elsewhere shows
+// and cancels nothing to a principal without the step's queue (review
+// finding: GetWorkflow returned the step's result, CancelWorkflow cancelled
+// its job).
+TEST_F(AuthorizationMatrixTest, AWorkflowIsGuardedByEveryQueueItsStepsRunIn) {
+  v1::SubmitWorkflowRequest wf;
+  wf.set_name("mixed");
+  wf.set_queue("in.w");
+  wf.add_steps()->set_name("secret-step");
+  wf.mutable_steps(0)->set_job_type("t");
+  wf.mutable_steps(0)->mutable_options()->set_queue("out.secret");
+  auto submitted = root_->SubmitWorkflow(wf);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  const uint64_t id = submitted->workflow_id();
+  auto full = root_->GetWorkflow(id);
+  ASSERT_TRUE(full.ok()) << full.status();
+  ASSERT_EQ(full->steps_size(), 1);
+  EXPECT_EQ(full->steps(0).queue(), "out.secret");
+  const uint64_t step_job = full->steps(0).job_id();
+  ASSERT_NE(step_job, 0u);
+  EXPECT_EQ(Connect("producer-in")->GetWorkflow(id).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Connect("operator-in")->CancelWorkflow(id).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(root_->GetJob(step_job)->state(), v1::JOB_STATE_AVAILABLE);
+  EXPECT_TRUE(Connect("producer-all")->GetWorkflow(id).ok());
+}
+
+// A refusal for a looked-up resource does not name its queue, so walking
+// job ids does not list the queues a principal may not see.
+TEST_F(AuthorizationMatrixTest, ALookedUpRefusalDoesNotNameTheQueue) {
+  auto producer = Connect("producer-in");
+  absl::Status s = producer->GetJob(targets_["out.q"].job).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "out.q")) << s;
+  v1::CompleteRequest complete;
+  complete.set_job_id(targets_["out.q"].leased);
+  complete.set_fencing_token(targets_["out.q"].token);
+  s = Connect("worker-in")->Complete(complete);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "out.q")) << s;
+}
+
+// A queue name that is not one (quotes, newlines, 1 MiB) is refused before
+// it can reach a log line (review finding: forged audit lines).
+TEST_F(AuthorizationMatrixTest, MalformedQueueNamesNeverReachTheLog) {
+  auto op = Connect("operator-in");
+  for (const std::string& bad :
+       {std::string("in.x\" principal=\"root\"\nevent=audit"), "in." + std::string(1 << 20, 'a')}) {
+    auto paused = op->PauseQueue(bad);
+    EXPECT_EQ(paused.status().code(), absl::StatusCode::kInvalidArgument) << paused.status();
+    EXPECT_LT(paused.status().message().size(), 1000u);
+  }
+  v1::JobSpec job;
+  job.set_queue("in.\"x");
+  job.set_job_type("t");
+  absl::Status s = Connect("producer-in")->Enqueue(job).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), "job.queue:")) << s;
+}
+
 // Every RPC the server serves has a rule; every rule names a served RPC.
 TEST(MethodRulesTest, EveryServedRpcHasExactlyOneRule) {
   size_t methods = 0;

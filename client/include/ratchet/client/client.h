@@ -248,6 +248,8 @@ class Client {
   // How a call meets an unreachable server or a lost answer (see "Retries"
   // above): kSafe waits for the connection and is sent again; kOnce waits
   // for the connection and is sent once; kNever fails fast and is sent once.
+  // kSafe and kOnce calls refused with RATE_LIMITED (not run) are sent again
+  // after the delay the server names, within the attempts and deadline.
   enum class Retry { kSafe, kOnce, kNever };
 
   // One unary RPC, `(stub.*method)(context, req, &response)`, through Run

@@ -82,6 +82,7 @@ struct WorkflowSubmitResult {
 struct StepInfo {
   std::string name;
   std::string job_type;
+  std::string queue;  // the queue its job runs in (a code-first step: the workflow's)
   StepState state = StepState::kPending;
   // The step's job, its live state and attempts (0 / kScheduled before
   // release, or once retention has removed the job).
