@@ -25,7 +25,7 @@ FUZZ_SECONDS ?= 600
 FUZZ_CONFIG = $(CLANG_DEBUG_FLAGS) -DCMAKE_CXX_COMPILER=clang++-14 -DRATCHET_FUZZ=ON \
   -DRATCHET_BUILD_TESTS=OFF -DRATCHET_BUILD_BENCH=OFF
 
-.PHONY: all deps configure build build-tests test run stop bench soak clean \
+.PHONY: all deps configure build build-tests test run stop bench soak clean install \
   format-check tidy sanitize sanitize-build fuzz fuzz-build
 
 all: build
@@ -64,6 +64,14 @@ run: configure
 
 stop:
 	./deploy/ratchetd.sh stop
+
+# Installs ratchetd, the ratchet CLI, the client library and headers, the
+# systemd unit and the example config under PREFIX (default /usr/local;
+# the unit expects /usr/local/bin/ratchetd). docs/operations.md, "Install".
+PREFIX ?= /usr/local
+install: configure
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchetd ratchet ratchet_client
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
 
 bench: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchet_benchmarks

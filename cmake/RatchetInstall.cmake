@@ -28,3 +28,10 @@ install(FILES ${PROJECT_BINARY_DIR}/ratchetConfig.cmake
   ${PROJECT_BINARY_DIR}/ratchetConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ratchet)
 install(TARGETS ratchetd ratchet RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# The server's deploy files (make install): the systemd unit, and the
+# example config and auth file under share/ratchet (copy them to
+# /etc/ratchet; an install never overwrites a live config).
+install(FILES deploy/systemd/ratchetd.service DESTINATION lib/systemd/system)
+install(FILES deploy/ratchetd.toml deploy/auth.example.toml
+  DESTINATION ${CMAKE_INSTALL_DATADIR}/ratchet)
