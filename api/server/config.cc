@@ -24,7 +24,18 @@ struct Setting {
   std::string name;  // TOML key; flag and variable derive from it
   std::string help;
   std::function<absl::Status(const std::string& value)> set;
+  std::function<std::string()> get;                       // the value now, as TOML
+  std::map<std::string, std::string>* sources = nullptr;  // where each value came from
 };
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
 
 absl::StatusOr<int64_t> ParseInt(const std::string& text, int64_t min, int64_t max) {
   int64_t v = 0;
@@ -40,30 +51,44 @@ absl::StatusOr<int64_t> ParseInt(const std::string& text, int64_t min, int64_t m
 
 template <typename T>
 Setting IntSetting(std::string name, std::string help, T* field, int64_t min, int64_t max) {
-  return {name, help, [=](const std::string& text) -> absl::Status {
+  return {name, help,
+          [=](const std::string& text) -> absl::Status {
             RATCHET_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, min, max));
             *field = static_cast<T>(v);
             return absl::OkStatus();
-          }};
+          },
+          [=] { return std::to_string(*field); }};
 }
 
 Setting MillisSetting(std::string name, std::string help, Millis* field, int64_t min, int64_t max) {
-  return {name, help, [=](const std::string& text) -> absl::Status {
+  return {name, help,
+          [=](const std::string& text) -> absl::Status {
             RATCHET_ASSIGN_OR_RETURN(int64_t v, ParseInt(text, min, max));
             *field = Millis(v);
             return absl::OkStatus();
-          }};
+          },
+          [=] { return std::to_string(field->count()); }};
 }
 
 Setting StringSetting(std::string name, std::string help, std::string* field, bool non_empty) {
-  return {name, help, [=](const std::string& text) -> absl::Status {
+  return {name, help,
+          [=](const std::string& text) -> absl::Status {
             if (non_empty && text.empty()) return absl::InvalidArgumentError("must not be empty");
             *field = text;
             return absl::OkStatus();
-          }};
+          },
+          [=] { return Quote(*field); }};
 }
 
+std::vector<Setting> AllSettings(Config* c);
+
 std::vector<Setting> Settings(Config* c) {
+  std::vector<Setting> settings = AllSettings(c);
+  for (Setting& s : settings) s.sources = &c->sources;
+  return settings;
+}
+
+std::vector<Setting> AllSettings(Config* c) {
   constexpr int64_t kDay = 24 * 3600 * 1000LL;
   return {
       StringSetting("listen", "host:port to serve gRPC on", &c->server.listen, true),
@@ -91,7 +116,8 @@ std::vector<Setting> Settings(Config* c) {
          }
          return absl::InvalidArgumentError(
              absl::StrCat("'", text, "' is not one of trace|debug|info|warn|error|off"));
-       }},
+       },
+       [c] { return Quote(c->log_level); }},
       {"log_format", "text|json (json: one object per line)",
        [c](const std::string& text) -> absl::Status {
          if (text != "text" && text != "json") {
@@ -99,7 +125,8 @@ std::vector<Setting> Settings(Config* c) {
          }
          c->log_format = text;
          return absl::OkStatus();
-       }},
+       },
+       [c] { return Quote(c->log_format); }},
       StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
       StringSetting("http_listen", "host:port to serve /metrics over HTTP on (\"\": off)",
                     &c->http_listen, false),
@@ -116,6 +143,47 @@ std::vector<Setting> Settings(Config* c) {
                     &c->server.tls_reload_interval, 1000, 3600 * 1000),
       IntSetting("metrics_max_queues", "queues with their own metric series",
                  &c->metrics_max_queues, 1, 100000),
+      // The engine's limits and tunables (EngineOptions; the engine checks
+      // them again at open, naming the option).
+      MillisSetting("idempotency_window_ms", "how long idempotency keys are remembered, ms",
+                    &c->engine.idempotency_window, 1, 3650 * kDay),
+      MillisSetting("max_schedule_ahead_ms", "furthest run_at from now, ms",
+                    &c->engine.max_schedule_ahead, 1, 3650 * kDay),
+      MillisSetting("max_visibility_timeout_ms", "longest lease or extension, ms",
+                    &c->engine.max_visibility_timeout, 1, 365 * kDay),
+      IntSetting("max_lease_jobs", "max_jobs limit per Lease", &c->engine.max_lease_jobs, 1,
+                 100000),
+      IntSetting("max_lease_bytes", "bytes of one Lease's jobs (the engine's bound)",
+                 &c->engine.max_lease_bytes, 1024, int64_t{1} << 31),
+      IntSetting("max_batch_jobs", "jobs per EnqueueBatch", &c->engine.max_batch_jobs, 1, 1000000),
+      IntSetting("max_request_bytes", "payload, result and value bytes of one request",
+                 &c->engine.max_request_bytes, 1024, int64_t{1} << 31),
+      IntSetting("max_errors_kept", "attempt errors kept per job", &c->engine.max_errors_kept, 0,
+                 1000),
+      IntSetting("max_workflow_steps", "steps of a workflow, journal entries of a code-first one",
+                 &c->engine.max_workflow_steps, 1, 100000),
+      IntSetting("max_suspends_per_attempt", "suspensions of a code-first workflow per attempt",
+                 &c->engine.max_suspends_per_attempt, 1, 1000000),
+      MillisSetting("schedule_misfire_grace_ms", "a due tick older than this is missed, ms",
+                    &c->engine.schedule_misfire_grace, 0, 365 * kDay),
+      IntSetting("max_fires_per_pass", "ticks one schedule fires per engine pass",
+                 &c->engine.max_fires_per_pass, 1, 1000000),
+      IntSetting("max_group_ops", "operations merged into one synced write",
+                 &c->engine.max_group_ops, 1, 1000000),
+      IntSetting("max_group_bytes", "bytes merged into one synced write",
+                 &c->engine.max_group_bytes, 1024, int64_t{1} << 31),
+      MillisSetting("sweep_interval_ms", "retention sweeper pass interval, ms",
+                    &c->engine.sweep_interval, 1, kDay),
+      IntSetting("sweep_batch_keys", "keys the retention sweeper deletes per pass",
+                 &c->engine.sweep_batch_keys, 2, 1000000),
+      IntSetting("dead_letter_slice_keys", "dead-letter keys per redrive or purge slice",
+                 &c->engine.dead_letter_slice_keys, 1, 1000000),
+      IntSetting("cancel_slice_jobs", "live jobs per CancelJobs slice",
+                 &c->engine.cancel_slice_jobs, 1, 1000000),
+      IntSetting("block_cache_bytes", "RocksDB block cache, bytes", &c->engine.block_cache_bytes, 0,
+                 int64_t{1} << 40),
+      IntSetting("record_cache_bytes", "cache of recently written live jobs, bytes (0: off)",
+                 &c->engine.record_cache_bytes, 0, int64_t{1} << 40),
   };
 }
 
@@ -127,7 +195,10 @@ std::string EnvName(const std::string& name) { return "RATCHET_" + absl::AsciiSt
 
 absl::Status Apply(const Setting& s, const std::string& value, const std::string& source) {
   absl::Status st = s.set(value);
-  if (st.ok()) return st;
+  if (st.ok()) {
+    if (s.sources != nullptr) (*s.sources)[s.name] = source;
+    return st;
+  }
   return InvalidArgument(s.name, absl::StrCat("invalid value from ", source, ": ", st.message()));
 }
 
@@ -244,6 +315,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
   app.add_flag("--salvage", config.salvage,
                "move records that do not parse to the quarantine column family, list them, "
                "then serve (docs/operations.md#corrupt-records; flag only)");
+  app.add_flag("--print-config", config.print_config,
+               "print every setting's effective value and where it came from, then exit "
+               "(flag only)");
   app.add_flag("--insecure", config.insecure,
                "allow listen without auth_file, or http_listen, on an address other than "
                "loopback (logged as a warning at every start; flag only)");
@@ -281,6 +355,17 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
     }
   }
   return config;
+}
+
+std::string PrintConfig(const Config& config) {
+  Config copy = config;
+  std::string out;
+  for (const Setting& s : Settings(&copy)) {
+    auto it = config.sources.find(s.name);
+    absl::StrAppend(&out, s.name, " = ", s.get(), "  # ",
+                    it == config.sources.end() ? "default" : it->second, "\n");
+  }
+  return out;
 }
 
 absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Config* config) {

@@ -13,6 +13,7 @@
 #define RATCHET_API_SERVER_CONFIG_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,16 @@ struct Config {
   // backup directory BACKUP (Engine::RestoreBackup; data_dir must be absent
   // or empty). A one-off operator action: a flag only, like --salvage.
   std::string restore_from;
+  // The engine's limits and tunables that have settings of their own
+  // (idempotency_window_ms, max_group_ops, ...; deploy/ratchetd.toml lists
+  // them). data_dir, max_payload_bytes and max_lease_wait come from the
+  // settings above; the rest of EngineOptions keeps its defaults.
+  EngineOptions engine;
+  // --print-config: print every setting's value and source, then exit.
+  bool print_config = false;
+  // Where each setting's value came from ("flag --listen", "environment
+  // variable RATCHET_LISTEN", the config file's path); absent: default.
+  std::map<std::string, std::string> sources;
 };
 
 // Loads the configuration from the TOML file, `args` (argv without argv[0])
@@ -67,6 +78,10 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args,
 // Errors: INVALID_ARGUMENT naming the setting (or "config" for text that is
 // not TOML), `source` and the problem; `config` may then be partly updated.
 absl::Status ApplyConfigToml(std::string_view text, std::string_view source, Config* config);
+
+// Every setting as `name = value  # source`, one per line, in TOML syntax
+// (the output of --print-config).
+std::string PrintConfig(const Config& config);
 
 // Whether a listen address ("host:port", "[::1]:port", "unix:path") is
 // loopback-only: 127.0.0.0/8, ::1, localhost or a Unix socket.

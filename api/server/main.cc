@@ -91,6 +91,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ratchetd: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
+  if (config->print_config) {
+    std::printf("%s", ratchet::server::PrintConfig(*config).c_str());
+    return 0;
+  }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
   if (config->log_format == "json") {
     spdlog::set_formatter(std::make_unique<ratchet::server::JsonLogFormatter>());
@@ -109,7 +113,7 @@ int main(int argc, char** argv) {
   }
   sigset_t signals = BlockSignals();
 
-  ratchet::EngineOptions engine_options;
+  ratchet::EngineOptions engine_options = config->engine;
   engine_options.data_dir = config->data_dir;
   engine_options.max_payload_bytes = config->max_payload_bytes;
   engine_options.max_lease_wait = config->server.max_lease_wait;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <sstream>
 
 #include "engine_harness.h"
 #include "temp_dir.h"
@@ -21,6 +22,26 @@ absl::StatusOr<Config> Load(std::vector<std::string> args,
     auto it = env.find(name);
     return it == env.end() ? nullptr : it->second.c_str();
   });
+}
+
+// --print-config shows every setting's effective value and its source;
+// the engine's settings reach EngineOptions.
+TEST(ConfigTest, PrintConfigShowsValuesAndSources) {
+  auto c = Load({"--print-config", "--max-group-ops", "77"},
+                {{"RATCHET_IDEMPOTENCY_WINDOW_MS", "5000"}});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->print_config);
+  EXPECT_EQ(c->engine.max_group_ops, 77);
+  EXPECT_EQ(c->engine.idempotency_window, Millis(5000));
+  std::string printed = PrintConfig(*c);
+  EXPECT_NE(printed.find("max_group_ops = 77  # flag --max-group-ops\n"), std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("idempotency_window_ms = 5000  # environment variable "
+                         "RATCHET_IDEMPOTENCY_WINDOW_MS\n"),
+            std::string::npos)
+      << printed;
+  EXPECT_NE(printed.find("listen = \"127.0.0.1:7070\"  # default\n"), std::string::npos) << printed;
+  EXPECT_FALSE(Load({"--max-group-ops", "0"}, {}).ok());
 }
 
 TEST(ConfigTest, DefaultsMatchTheEmbeddedEngine) {
@@ -55,6 +76,15 @@ TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
   EXPECT_EQ(shipped.server.tls_key_file, defaults.server.tls_key_file);
   EXPECT_EQ(shipped.server.tls_client_ca_file, defaults.server.tls_client_ca_file);
   EXPECT_EQ(shipped.server.tls_reload_interval, defaults.server.tls_reload_interval);
+  // Every setting, the engine's included, holds its default.
+  auto values = [](const Config& c) {
+    std::string out;
+    std::istringstream lines(PrintConfig(c));
+    for (std::string line; std::getline(lines, line);)
+      out += line.substr(0, line.find("  # ")) + "\n";
+    return out;
+  };
+  EXPECT_EQ(values(shipped), values(defaults));
   // Every flag ratchetd has (but the one-off --config, --salvage and
   // --restore-from) is a key of the file.
   auto help = Load({"--help"});
@@ -64,7 +94,7 @@ TEST(ConfigTest, ShippedConfigFileLoadsAndHoldsTheDefaults) {
     size_t end = usage.find_first_of(" ,=\n", at);
     std::string flag = usage.substr(at + 2, end - at - 2);
     if (flag == "help" || flag == "config" || flag == "salvage" || flag == "restore-from" ||
-        flag == "insecure") {
+        flag == "insecure" || flag == "print-config") {
       continue;
     }
     std::string key = flag;
