@@ -140,7 +140,30 @@ absl::Status Worker::Start() {
 
 void Worker::Stop() {
   if (!started_ || stopping_.exchange(true)) return;
-  state_->lease_canceller.Cancel();  // ends a parked long poll now
+  State& s = *state_;
+  s.lease_canceller.Cancel();  // ends a parked long poll now
+  if (options_.drain_timeout) {
+    std::deque<std::shared_ptr<Running>> unstarted;
+    {
+      absl::MutexLock lock(&s.mu);
+      auto drained = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(s.mu) {
+        return s.leasing_done && s.pending.empty() && s.running.empty();
+      };
+      s.mu.AwaitWithTimeout(absl::Condition(&drained), absl::FromChrono(*options_.drain_timeout));
+      // Leasing may still be finishing its last answer: wait for it, so
+      // no job lands in `pending` after this.
+      s.mu.Await(absl::Condition(
+          +[](bool* done) { return *done; }, &s.leasing_done));
+      unstarted.swap(s.pending);
+    }
+    handlers_stop_.store(true);
+    for (const auto& r : unstarted) {
+      Report(*r, HandlerResult::RetryableError(
+                     "the worker stopped (drain timeout) before starting the job"));
+    }
+  } else {
+    handlers_stop_.store(true);
+  }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
 }
@@ -189,7 +212,7 @@ void Worker::LeaseLoop() {
     for (v1::LeasedJob& job : *leased->mutable_jobs()) {
       const Millis duration = LeaseDuration(job);
       auto running = std::make_shared<Running>(std::move(job), duration, received);
-      running->ctx.stopping_ = &stopping_;
+      running->ctx.stopping_ = &handlers_stop_;
       s.pending.push_back(std::move(running));
     }
   }

@@ -220,5 +220,57 @@ TEST_F(WorkerTest, StopDrainsTheRunningHandler) {
   EXPECT_EQ(client().GetJob(id)->state(), v1::JOB_STATE_COMPLETED);
 }
 
+// With a drain timeout, Stop() lets a handler finish undisturbed within it
+// (should_stop() stays false), and returns as soon as it has.
+TEST_F(WorkerTest, DrainTimeoutLetsHandlersFinishUndisturbed) {
+  std::atomic<bool> started{false}, told_to_stop{false};
+  WorkerOptions o = Options();
+  o.drain_timeout = Millis(5000);
+  Worker worker(&client(), o);
+  worker.Register("drain", [&](JobContext& ctx) {
+    started = true;
+    std::this_thread::sleep_for(Millis(300));
+    told_to_stop = ctx.should_stop();
+    return HandlerResult::Success("finished");
+  });
+  uint64_t id = Enqueue("drain");
+  ASSERT_TRUE(worker.Start().ok());
+  while (!started) std::this_thread::sleep_for(Millis(5));
+  auto t0 = std::chrono::steady_clock::now();
+  worker.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, Millis(3000));
+  EXPECT_FALSE(told_to_stop);
+  EXPECT_EQ(client().GetJob(id)->state(), v1::JOB_STATE_COMPLETED);
+}
+
+// Past the drain timeout, the running handler is told to stop (and its
+// failure reported); no job is left running under a lease nobody works.
+TEST_F(WorkerTest, PastTheDrainTimeoutHandlersAreToldToStop) {
+  std::atomic<int> started{0};
+  WorkerOptions o = Options();
+  o.concurrency = 1;
+  o.drain_timeout = Millis(200);
+  uint64_t first = Enqueue("block");
+  uint64_t second = Enqueue("block");
+  Worker worker(&client(), o);
+  worker.Register("block", [&](JobContext& ctx) {
+    ++started;
+    while (!ctx.should_stop()) std::this_thread::sleep_for(Millis(5));
+    return HandlerResult::RetryableError("stopped");
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  while (started == 0) std::this_thread::sleep_for(Millis(5));
+  auto t0 = std::chrono::steady_clock::now();
+  worker.Stop();
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(took, Millis(190)) << "the handler was told to stop before the drain timeout";
+  EXPECT_LT(took, Millis(5000));
+  EXPECT_EQ(started, 1);
+  EXPECT_GE(worker.stats().failed, 1u);
+  for (uint64_t id : {first, second}) {
+    EXPECT_NE(client().GetJob(id)->state(), v1::JOB_STATE_RUNNING) << id;
+  }
+}
+
 }  // namespace
 }  // namespace ratchet::testing

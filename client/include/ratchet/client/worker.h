@@ -148,6 +148,15 @@ struct WorkerOptions {
   // server's deadline and its own wall clock, which clock skew distorts:
   // set it there.
   std::optional<Millis> visibility_timeout;
+  // Stop()'s drain (as Sidekiq's shutdown timeout). Unset: Stop() tells
+  // running handlers to stop at once (JobContext::should_stop()), runs
+  // the jobs already leased, and waits for all of them. Set: Stop() stops
+  // leasing and lets the leased jobs run undisturbed for up to this long;
+  // then it fails the jobs not yet started back to the server (retryable,
+  // "the worker stopped before starting the job"), tells the running
+  // handlers to stop, and waits for them (a handler that ignores
+  // should_stop() still holds Stop() up). 0: at once.
+  std::optional<Millis> drain_timeout;
 };
 
 struct WorkerStats {
@@ -176,7 +185,8 @@ class Worker {
   // Starts leasing. Errors: INVALID_ARGUMENT for bad options;
   // FAILED_PRECONDITION if already started.
   absl::Status Start();
-  // Graceful stop; see the file comment. Idempotent.
+  // Graceful stop; see the file comment and WorkerOptions::drain_timeout.
+  // Idempotent.
   void Stop();
   WorkerStats stats() const;
 
@@ -204,7 +214,8 @@ class Worker {
   class State;
   std::unique_ptr<State> state_;
   std::vector<std::thread> threads_;
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopping_{false};       // no more leasing
+  std::atomic<bool> handlers_stop_{false};  // JobContext::should_stop()
   bool started_ = false;
 };
 
