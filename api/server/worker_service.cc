@@ -58,6 +58,7 @@ WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), 
   GuardParse("Fail", &WorkerService::Fail);
   GuardParse("FailBatch", &WorkerService::FailBatch);
   GuardParse("CompleteAndLease", &WorkerService::CompleteAndLease);
+  GuardParse("ListWorkers", &WorkerService::ListWorkers);
 }
 
 UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
@@ -223,6 +224,32 @@ grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerCo
           for (const LeasedJob& j : r->jobs) ToProto(j, resp->add_jobs());
         });
       });
+  return call;
+}
+
+grpc::ServerUnaryReactor* WorkerService::ListWorkers(grpc::CallbackServerContext* context,
+                                                     const v1::ListWorkersRequest* req,
+                                                     v1::ListWorkersResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  if (req->limit() < 0 || req->limit() > static_cast<int>(kMaxTrackedWorkers)) {
+    return call->Reject(InvalidArgument("limit", "must be 0..10000 (0 means 1000)"));
+  }
+  const size_t limit = req->limit() == 0 ? 1000 : static_cast<size_t>(req->limit());
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  // In memory and bounded (no RocksDB): answered on this thread.
+  for (const WorkerInfo& w : ctx_->engine().ListWorkers(limit)) {
+    if (!std::all_of(w.queues.begin(), w.queues.end(),
+                     [&](const std::string& q) { return access.Covers(q); })) {
+      continue;
+    }
+    v1::WorkerInfo* out = resp->add_workers();
+    out->set_worker_id(w.worker_id);
+    for (const std::string& q : w.queues) out->add_queues(q);
+    for (uint64_t id : w.job_ids) out->add_job_ids(id);
+    out->set_jobs_held(w.jobs_held);
+    *out->mutable_last_seen() = ToProtoTime(w.last_seen);
+  }
+  call->Reply(absl::OkStatus(), [] {});
   return call;
 }
 

@@ -19,6 +19,9 @@ class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
                                   v1::LeaseResponse* resp) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest* req,
                                       v1::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* context,
+                                        const v1::ListWorkersRequest* req,
+                                        v1::ListWorkersResponse* resp) override;
   grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext*, const v1::CompleteRequest* req,
                                      v1::CompleteResponse* resp) override;
   grpc::ServerUnaryReactor* CompleteBatch(grpc::CallbackServerContext*,

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "commands.h"
 #include "output.h"
 #include "ratchet/api/time_codec.h"
@@ -119,12 +120,40 @@ absl::Status Health(Client& c, bool json) {
   return absl::OkStatus();
 }
 
+// `ratchet workers`: the workers seen recently.
+absl::Status Workers(Client& c, const AdminOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto r, c.ListWorkers(o.limit));
+  if (json) {
+    PrintJson(r);
+    return absl::OkStatus();
+  }
+  Table t({"WORKER", "QUEUES", "JOBS", "LAST SEEN", "JOB IDS"});
+  for (const v1::WorkerInfo& w : r.workers()) {
+    std::vector<std::string> ids;
+    for (uint64_t id : w.job_ids()) ids.push_back(std::to_string(id));
+    std::string shown = absl::StrJoin(ids, ",");
+    if (w.jobs_held() > w.job_ids_size()) absl::StrAppend(&shown, ",...");
+    t.Add({w.worker_id(), absl::StrJoin(w.queues(), ","), std::to_string(w.jobs_held()),
+           FormatTime(w.last_seen()), shown.empty() ? "-" : shown});
+  }
+  t.Print();
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterAdminCommands(CLI::App& app, Runner& runner) {
   CLI::App* health = app.add_subcommand(
       "health", "the server's gRPC health: prints SERVING and exits 0, else exits 1");
   runner.Bind(health, Health);
+  auto workers_options = std::make_shared<AdminOptions>();
+  CLI::App* workers = app.add_subcommand(
+      "workers",
+      "the workers seen recently: their queues, the jobs they hold, their last lease or "
+      "heartbeat (kept in ratchetd's memory)");
+  workers->add_option("--limit", workers_options->limit,
+                      "workers to list, 1..10000 (default 1000)");
+  runner.Bind(workers, workers_options, Workers);
   auto o = std::make_shared<AdminOptions>();
   CLI::App* admin = AddFamily(app, "admin", "operations on the whole server");
   CLI::App* backup = admin->add_subcommand(

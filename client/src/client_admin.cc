@@ -19,6 +19,12 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Client::Che
   return r->status();
 }
 
+absl::StatusOr<v1::ListWorkersResponse> Client::ListWorkers(int limit, CallOptions call) {
+  v1::ListWorkersRequest req;
+  req.set_limit(limit);
+  return Call(*workers_, &v1::WorkerService::Stub::ListWorkers, req, Retry::kSafe, call);
+}
+
 absl::StatusOr<v1::GetStatsResponse> Client::GetStats(int limit, const std::string& cursor,
                                                       CallOptions call) {
   v1::GetStatsRequest req;

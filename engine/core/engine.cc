@@ -2,6 +2,8 @@
 // sequencer operation (engine_calls.h), answered after it is durable.
 #include "ratchet/engine/engine.h"
 
+#include <algorithm>
+
 #include "bulk_cancel.h"
 #include "engine_calls.h"
 #include "explain.h"
@@ -71,6 +73,11 @@ void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
 }
 
 void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
+  cb = [workers = &impl_->workers(), worker = req.worker_id,
+        cb = std::move(cb)](absl::StatusOr<std::vector<LeasedJob>> r) {
+    if (r.ok()) workers->Leased(worker, *r);
+    cb(std::move(r));
+  };
   if (internal::EngineMetrics* metrics = impl_->metrics()) {
     cb = [metrics, cb = std::move(cb),
           started = std::chrono::steady_clock::now()](absl::StatusOr<std::vector<LeasedJob>> r) {
@@ -84,6 +91,14 @@ void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
 
 void Engine::CompleteAndLeaseAsync(CompleteRequest complete, LeaseRequest lease,
                                    Callback<CompleteAndLeaseResult> cb) {
+  cb = [workers = &impl_->workers(), worker = lease.worker_id, done = complete.id,
+        cb = std::move(cb)](absl::StatusOr<CompleteAndLeaseResult> r) {
+    if (r.ok()) {
+      if (r->completion.ok()) workers->Finished(done);
+      workers->Leased(worker, r->jobs);
+    }
+    cb(std::move(r));
+  };
   impl_->SubmitCompleteAndLease(std::move(complete), std::move(lease), std::move(cb));
 }
 
@@ -91,10 +106,18 @@ void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) 
   Start<HeartbeatResult>(
       *impl_, Reads::kThroughGroup,
       [req](Machines& m, Batch& b, TimePoint now) { return m.jobs.Heartbeat(b, now, req); },
-      std::move(cb));
+      [workers = &impl_->workers(), id = req.id,
+       cb = std::move(cb)](absl::StatusOr<HeartbeatResult> r) {
+        if (r.ok()) workers->Heartbeat(id, r->lease_deadline);
+        cb(std::move(r));
+      });
 }
 
 void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
+  cb = [workers = &impl_->workers(), id = req.id, cb = std::move(cb)](absl::Status s) {
+    if (s.ok()) workers->Finished(id);
+    cb(std::move(s));
+  };
   StartStatus(
       *impl_, Reads::kThroughGroup,
       [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
@@ -105,6 +128,17 @@ void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
 
 void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
                                 Callback<std::vector<absl::Status>> cb) {
+  std::vector<JobId> ids;
+  for (const CompleteRequest& r : reqs) ids.push_back(r.id);
+  cb = [workers = &impl_->workers(), ids = std::move(ids),
+        cb = std::move(cb)](absl::StatusOr<std::vector<absl::Status>> r) {
+    if (r.ok()) {
+      for (size_t i = 0; i < r->size() && i < ids.size(); ++i) {
+        if ((*r)[i].ok()) workers->Finished(ids[i]);
+      }
+    }
+    cb(std::move(r));
+  };
   Start<std::vector<absl::Status>>(
       *impl_, Reads::kThroughGroup,
       [reqs = std::move(reqs)](Machines& m, Batch& b,
@@ -134,6 +168,11 @@ void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
 }
 
 void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
+  cb = [workers = &impl_->workers(), id = req.id,
+        cb = std::move(cb)](absl::StatusOr<FailResult> r) {
+    if (r.ok()) workers->Finished(id);
+    cb(std::move(r));
+  };
   Start<FailResult>(
       *impl_, Reads::kThroughGroup,
       [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
@@ -144,6 +183,17 @@ void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
 
 void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
                             Callback<std::vector<absl::StatusOr<FailResult>>> cb) {
+  std::vector<JobId> ids;
+  for (const FailRequest& r : reqs) ids.push_back(r.id);
+  cb = [workers = &impl_->workers(), ids = std::move(ids),
+        cb = std::move(cb)](absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
+    if (r.ok()) {
+      for (size_t i = 0; i < r->size() && i < ids.size(); ++i) {
+        if ((*r)[i].ok()) workers->Finished(ids[i]);
+      }
+    }
+    cb(std::move(r));
+  };
   Start<std::vector<absl::StatusOr<FailResult>>>(
       *impl_, Reads::kThroughGroup,
       [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now)
@@ -206,10 +256,13 @@ absl::StatusOr<HeartbeatResult> Engine::Heartbeat(HeartbeatRequest req) {
 }
 
 absl::Status Engine::Complete(CompleteRequest req) {
-  return CallStatus(*impl_, Reads::kThroughGroup,
-                    [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
-                      return m.jobs.Complete(b, now, req);
-                    });
+  const JobId id = req.id;
+  absl::Status s = CallStatus(*impl_, Reads::kThroughGroup,
+                              [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
+                                return m.jobs.Complete(b, now, req);
+                              });
+  if (s.ok()) impl_->workers().Finished(id);
+  return s;
 }
 
 absl::StatusOr<std::vector<absl::Status>> Engine::CompleteBatch(std::vector<CompleteRequest> reqs) {
@@ -225,6 +278,10 @@ absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> Engine::FailBatch(
     std::vector<FailRequest> reqs) {
   return internal::Await<std::vector<absl::StatusOr<FailResult>>>(
       [&](auto cb) { FailBatchAsync(std::move(reqs), cb); });
+}
+
+std::vector<WorkerInfo> Engine::ListWorkers(size_t max) {
+  return impl_->workers().List(std::clamp<size_t>(max, 1, kMaxTrackedWorkers));
 }
 
 absl::StatusOr<JobState> Engine::Cancel(JobId id) {

@@ -33,6 +33,7 @@
 #include "machines.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/store.h"
+#include "worker_tracker.h"
 
 namespace ratchet {
 
@@ -118,6 +119,8 @@ class Engine::Impl {
   const storage::Store& store() const { return *store_; }
   Clock* clock() const { return clock_; }
   const EngineOptions& options() const { return options_; }
+  // The workers seen recently (Engine::ListWorkers). Thread-safe.
+  internal::WorkerTracker& workers() { return workers_; }
 
   EngineStats Stats() const;
 
@@ -205,6 +208,7 @@ class Engine::Impl {
   // sends it job events.
   std::unique_ptr<internal::EngineMetrics> metrics_;
   std::unique_ptr<internal::Machines> machines_;
+  internal::WorkerTracker workers_{clock_};
 
   absl::Mutex mu_;
   std::deque<Op> inbox_ ABSL_GUARDED_BY(mu_);

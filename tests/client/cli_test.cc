@@ -377,6 +377,28 @@ class CliHealthTest : public ServerFixture {
   }
 };
 
+// `ratchet workers` lists the workers seen recently, with the jobs they hold.
+TEST_F(CliHealthTest, WorkersListsWhoLeasedWhat) {
+  v1::JobSpec job;
+  job.set_queue("mail");
+  job.set_job_type("send");
+  ASSERT_TRUE(client().Enqueue(job).ok());
+  v1::LeaseRequest lease;
+  lease.set_queue("mail");
+  lease.set_worker_id("box-1");
+  auto leased = client().Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
+  CommandResult r = RunCommand(std::string(RATCHET_CLI_PATH) +
+                               " --server 127.0.0.1:" + std::to_string(port()) + " workers");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("box-1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("mail"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(std::to_string(leased->jobs(0).job_id())), std::string::npos) << r.output;
+  r = RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" + std::to_string(port()) +
+                 " workers --json");
+  EXPECT_NE(r.output.find("\"jobs_held\""), std::string::npos) << r.output;
+}
+
 // `ratchet health` (a container's health check): exit 0 and SERVING while
 // the server serves; exit 1 once it is gone.
 TEST_F(CliHealthTest, HealthIsServingThenUnavailable) {

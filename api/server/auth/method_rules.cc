@@ -29,6 +29,7 @@ constexpr MethodRule kRules[] = {
     {kWorkers, "Fail", P::kWork, R::kLeasedJob},
     {kWorkers, "FailBatch", P::kWork, R::kLeasedJob},
     {kWorkers, "CompleteAndLease", P::kWork, R::kLeasedJob},
+    {kWorkers, "ListWorkers", P::kRead, R::kListing},
     {kQueueSvc, "ListQueues", P::kRead, R::kListing},
     {kQueueSvc, "GetQueue", P::kRead, R::kQueues},
     {kQueueSvc, "UpdateQueue", P::kManage, R::kQueues},

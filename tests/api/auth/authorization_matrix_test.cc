@@ -213,6 +213,7 @@ class AuthorizationMatrixTest : public ServerFixture {
       return r;
     }
     if (m == "ListQueues") return std::make_unique<v1::ListQueuesRequest>();
+    if (m == "ListWorkers") return std::make_unique<v1::ListWorkersRequest>();
     if (m == "GetQueue" || m == "PauseQueue" || m == "ResumeQueue") {
       auto r = std::make_unique<v1::GetQueueRequest>();
       r->set_queue(q);

@@ -232,6 +232,11 @@ class Client {
   absl::StatusOr<v1::GetStatsResponse> GetStats(int limit = 0, const std::string& cursor = "",
                                                 CallOptions call = {});
 
+  // The workers the server has seen recently (WorkerService.ListWorkers),
+  // most recently seen first, at most `limit` (0: 1000). A read: retried.
+  // Errors: INVALID_ARGUMENT naming `limit`.
+  absl::StatusOr<v1::ListWorkersResponse> ListWorkers(int limit = 0, CallOptions call = {});
+
   // The server's gRPC health (grpc.health.v1.Health/Check, for `service`;
   // "" is the whole server): SERVING while ratchetd serves, NOT_SERVING
   // once its shutdown began. Needs no credentials. Not retried: a probe.

@@ -40,6 +40,7 @@
 #include "ratchet/engine/schedule_types.h"
 #include "ratchet/engine/stats.h"
 #include "ratchet/engine/types.h"
+#include "ratchet/engine/workers.h"
 #include "ratchet/engine/workflow_types.h"
 
 namespace ratchet {
@@ -356,6 +357,14 @@ class Engine {
   // Errors: INVALID_ARGUMENT naming `limit` (outside 1..kMaxStatsQueues) or
   // `cursor` (not a next_cursor of this call).
   absl::StatusOr<StatsResult> GetStats(StatsRequest req);
+
+  // The workers seen recently (workers.h): each worker_id that leased from
+  // this engine, its queues, the jobs it holds now and its last Lease or
+  // Heartbeat, most recently seen first, at most `max` (1..kMaxTrackedWorkers;
+  // others are clamped). Kept in memory, not durable: after a reopen a
+  // worker reappears with its next Lease or Heartbeat. Leases without a
+  // worker_id are not listed. Safe from any thread; O(workers + jobs held).
+  std::vector<WorkerInfo> ListWorkers(size_t max = 1000);
 
   // A snapshot of the engine's counters. Safe from any thread; cheap.
   EngineStats Stats() const;

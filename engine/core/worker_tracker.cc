@@ -1,0 +1,107 @@
+#include "worker_tracker.h"
+
+#include <algorithm>
+
+namespace ratchet::internal {
+namespace {
+constexpr size_t kMaxQueuesPerWorker = 64;
+}  // namespace
+
+WorkerTracker::Worker& WorkerTracker::Touch(const std::string& worker_id, TimePoint now) {
+  auto it = workers_.find(worker_id);
+  if (it == workers_.end()) {
+    if (workers_.size() >= kMaxTrackedWorkers) Forget(now);
+    if (workers_.size() >= kMaxTrackedWorkers) {
+      // Still full: forget the least recently seen.
+      auto oldest = std::min_element(workers_.begin(), workers_.end(), [](auto& a, auto& b) {
+        return a.second.last_seen < b.second.last_seen;
+      });
+      for (const auto& [id, deadline] : oldest->second.jobs) job_worker_.erase(id);
+      workers_.erase(oldest);
+    }
+    it = workers_.emplace(worker_id, Worker{}).first;
+  }
+  it->second.last_seen = std::max(it->second.last_seen, now);
+  return it->second;
+}
+
+void WorkerTracker::Forget(TimePoint now) {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    Worker& w = it->second;
+    for (auto j = w.jobs.begin(); j != w.jobs.end();) {
+      if (j->second <= now) {
+        job_worker_.erase(j->first);
+        j = w.jobs.erase(j);
+      } else {
+        ++j;
+      }
+    }
+    if (w.jobs.empty() && w.last_seen + kWorkerForgetAfter <= now) {
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void WorkerTracker::Leased(const std::string& worker_id, const std::vector<LeasedJob>& jobs) {
+  if (worker_id.empty()) return;
+  const TimePoint now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  Worker& w = Touch(worker_id, now);
+  for (const LeasedJob& j : jobs) {
+    if (w.queues.size() < kMaxQueuesPerWorker) w.queues.insert(j.queue);
+    auto [it, inserted] = job_worker_.emplace(j.id, worker_id);
+    if (!inserted && it->second != worker_id) {
+      // Re-leased to another worker: the old one no longer holds it.
+      auto old = workers_.find(it->second);
+      if (old != workers_.end()) old->second.jobs.erase(j.id);
+      it->second = worker_id;
+    }
+    w.jobs[j.id] = j.lease_deadline;
+  }
+}
+
+void WorkerTracker::Heartbeat(JobId id, TimePoint lease_deadline) {
+  const TimePoint now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto it = job_worker_.find(id);
+  if (it == job_worker_.end()) return;
+  Worker& w = Touch(it->second, now);
+  w.jobs[id] = lease_deadline;
+}
+
+void WorkerTracker::Finished(JobId id) {
+  absl::MutexLock lock(&mu_);
+  auto it = job_worker_.find(id);
+  if (it == job_worker_.end()) return;
+  auto w = workers_.find(it->second);
+  if (w != workers_.end()) w->second.jobs.erase(id);
+  job_worker_.erase(it);
+}
+
+std::vector<WorkerInfo> WorkerTracker::List(size_t max) {
+  const TimePoint now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  Forget(now);
+  std::vector<WorkerInfo> out;
+  out.reserve(workers_.size());
+  for (const auto& [id, w] : workers_) {
+    WorkerInfo info{.worker_id = id,
+                    .queues = {w.queues.begin(), w.queues.end()},
+                    .jobs_held = static_cast<int64_t>(w.jobs.size()),
+                    .last_seen = w.last_seen};
+    for (const auto& [job, deadline] : w.jobs) {
+      if (info.job_ids.size() == kMaxListedWorkerJobs) break;
+      info.job_ids.push_back(job);
+    }
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](const WorkerInfo& a, const WorkerInfo& b) {
+    return a.last_seen != b.last_seen ? a.last_seen > b.last_seen : a.worker_id < b.worker_id;
+  });
+  if (out.size() > max) out.resize(max);
+  return out;
+}
+
+}  // namespace ratchet::internal

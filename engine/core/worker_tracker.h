@@ -1,0 +1,56 @@
+// WorkerTracker: the workers an engine has seen, in memory, for
+// Engine::ListWorkers: who leased from which queues, which jobs each holds
+// and when each was last seen (a Lease or a Heartbeat). Not durable: a
+// restarted engine knows a worker again at its next Lease or Heartbeat.
+// Leases without a worker_id are not tracked.
+//
+// Bounded: at most kMaxTrackedWorkers workers (the least recently seen is
+// forgotten first), 64 queues each, and the jobs of live leases only; a
+// worker unseen for kWorkerForgetAfter is forgotten.
+//
+// Thread safety: every method is safe from any thread (one mutex; each
+// call is O(jobs of the call), List O(workers + their jobs)).
+#ifndef RATCHET_ENGINE_CORE_WORKER_TRACKER_H_
+#define RATCHET_ENGINE_CORE_WORKER_TRACKER_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "ratchet/engine/types.h"
+#include "ratchet/engine/workers.h"
+
+namespace ratchet::internal {
+
+class WorkerTracker {
+ public:
+  // `clock` is not owned and must outlive the tracker.
+  explicit WorkerTracker(Clock* clock) : clock_(clock) {}
+
+  void Leased(const std::string& worker_id, const std::vector<LeasedJob>& jobs);
+  void Heartbeat(JobId id, TimePoint lease_deadline);
+  void Finished(JobId id);
+  // The workers, most recently seen first, at most `max`.
+  std::vector<WorkerInfo> List(size_t max);
+
+ private:
+  struct Worker {
+    std::set<std::string> queues;
+    std::map<JobId, TimePoint> jobs;  // id -> lease deadline
+    TimePoint last_seen;
+  };
+  Worker& Touch(const std::string& worker_id, TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Clock* const clock_;
+  absl::Mutex mu_;
+  std::unordered_map<std::string, Worker> workers_ ABSL_GUARDED_BY(mu_);
+  std::unordered_map<JobId, std::string> job_worker_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ratchet::internal
+
+#endif  // RATCHET_ENGINE_CORE_WORKER_TRACKER_H_
