@@ -5,6 +5,7 @@
 #include <cctype>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace ratchet::server {
 namespace {
@@ -48,6 +49,12 @@ std::string LogLineToJson(std::string_view time, std::string_view level, std::st
   j["level"] = std::string(level);
   j["event"] = "log";
   std::string message;
+  // The first value of a key wins, and time and level are the line's own:
+  // a value an attacker controls cannot override a field before or after it.
+  std::set<std::string> seen = {"time", "level"};
+  auto put = [&](const std::string& key, nlohmann::ordered_json value) {
+    if (seen.insert(key).second) j[key] = std::move(value);
+  };
   size_t i = 0;
   while (i < payload.size()) {
     while (i < payload.size() && payload[i] == ' ') ++i;
@@ -57,11 +64,11 @@ std::string LogLineToJson(std::string_view time, std::string_view level, std::st
       std::string key(payload.substr(i, k - i));
       i = k + 1;
       if (i < payload.size() && payload[i] == '"') {
-        j[key] = Quoted(payload, &i);
+        put(key, Quoted(payload, &i));
       } else {
         size_t end = payload.find(' ', i);
         if (end == std::string_view::npos) end = payload.size();
-        j[key] = Value(payload.substr(i, end - i));
+        put(key, Value(payload.substr(i, end - i)));
         i = end;
       }
     } else {
@@ -72,7 +79,7 @@ std::string LogLineToJson(std::string_view time, std::string_view level, std::st
       i = end;
     }
   }
-  if (!message.empty() && !j.contains("message")) j["message"] = message;
+  if (!message.empty()) put("message", message);
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

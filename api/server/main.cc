@@ -47,7 +47,7 @@ bool WritePortFile(const std::string& path, int port) {
 bool Salvage(const ratchet::EngineOptions& options) {
   auto report = ratchet::Engine::Salvage(options);
   if (!report.ok()) {
-    spdlog::error("event=salvage_failed data_dir={} error=\"{}\"", options.data_dir,
+    spdlog::error("event=salvage_failed data_dir={:?} error={:?}", options.data_dir,
                   std::string(report.status().message()));
     return false;
   }
@@ -55,7 +55,7 @@ bool Salvage(const ratchet::EngineOptions& options) {
     spdlog::warn("event=quarantine_entry cf={} key=\"{}\" bytes={}", r.column_family,
                  absl::CHexEscape(r.key), r.value_bytes);
   }
-  spdlog::warn("event=salvage_done data_dir={} moved={} in_quarantine={}", options.data_dir,
+  spdlog::warn("event=salvage_done data_dir={:?} moved={} in_quarantine={}", options.data_dir,
                report->moved.size(), report->quarantine.size());
   return true;
 }
@@ -64,7 +64,7 @@ bool Salvage(const ratchet::EngineOptions& options) {
 bool Restore(const std::string& backup, const ratchet::EngineOptions& options) {
   auto info = ratchet::Engine::RestoreBackup(backup, options);
   if (!info.ok()) {
-    spdlog::error("event=restore_failed backup={:?} data_dir={:?} error=\"{}\"", backup,
+    spdlog::error("event=restore_failed backup={:?} data_dir={:?} error={:?}", backup,
                   options.data_dir, std::string(info.status().message()));
     return false;
   }
@@ -125,13 +125,13 @@ int main(int argc, char** argv) {
   if (config->salvage && !Salvage(engine_options)) return 1;
   auto engine = ratchet::Engine::Open(engine_options);
   if (!engine.ok()) {
-    spdlog::error("event=start_failed data_dir={} error=\"{}\"", config->data_dir,
+    spdlog::error("event=start_failed data_dir={:?} error={:?}", config->data_dir,
                   std::string(engine.status().message()));
     return 1;
   }
   auto server = ratchet::server::Server::Start(config->server, engine->get());
   if (!server.ok()) {
-    spdlog::error("event=start_failed listen={} error=\"{}\"", config->server.listen,
+    spdlog::error("event=start_failed listen={} error={:?}", config->server.listen,
                   std::string(server.status().message()));
     return 1;
   }
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
   if (!config->http_listen.empty()) {
     auto started = ratchet::server::HttpServer::Start(config->http_listen, registry);
     if (!started.ok()) {
-      spdlog::error("event=start_failed http_listen={} error=\"{}\"", config->http_listen,
+      spdlog::error("event=start_failed http_listen={} error={:?}", config->http_listen,
                     std::string(started.status().message()));
       return 1;
     }
@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     spdlog::error("event=start_failed port_file={} error=\"cannot write\"", config->port_file);
     return 1;
   }
-  spdlog::info("event=serving listen={} port={} data_dir={} live_jobs={}", config->server.listen,
+  spdlog::info("event=serving listen={} port={} data_dir={:?} live_jobs={}", config->server.listen,
                port, config->data_dir, (*engine)->Stats().live_jobs);
 
   if (!config->server.auth_file.empty()) {
@@ -167,9 +167,8 @@ int main(int argc, char** argv) {
     if (reloaded.ok()) {
       spdlog::info("event=auth_reloaded principals={}", (*server)->principal_count());
     } else {
-      spdlog::error(
-          "event=auth_reload_failed error=\"{}\" message=\"the previous principals stay\"",
-          std::string(reloaded.message()));
+      spdlog::error("event=auth_reload_failed error={:?} message=\"the previous principals stay\"",
+                    std::string(reloaded.message()));
     }
   }
   spdlog::info("event=shutdown_started signal={} grace_ms={}",

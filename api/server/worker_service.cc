@@ -20,18 +20,18 @@ constexpr Millis kDeadlineMargin{50};
 void LogLeased(const std::vector<LeasedJob>& jobs, const std::string& worker_id) {
   if (!spdlog::should_log(spdlog::level::debug)) return;
   for (const LeasedJob& j : jobs) {
-    spdlog::debug("event=job_leased job_id={} queue={} worker_id={} attempt={} token={}", j.id,
+    spdlog::debug("event=job_leased job_id={} queue={} worker_id={:?} attempt={} token={}", j.id,
                   j.queue, worker_id, j.attempt, j.token);
   }
 }
 
 void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
   if (r.ok() && r->state == JobState::kDead) {
-    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={}", id, r->queue,
+    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={:?}", id, r->queue,
                  r->worker_id);
   } else if (r.ok() && r->state == JobState::kScheduled &&
              spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={}", id, r->queue,
+    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={:?}", id, r->queue,
                   r->worker_id);
   } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
     spdlog::info("event=stale_fail_rejected job_id={}", id);
@@ -236,18 +236,27 @@ grpc::ServerUnaryReactor* WorkerService::ListWorkers(grpc::CallbackServerContext
   }
   const size_t limit = req->limit() == 0 ? 1000 : static_cast<size_t>(req->limit());
   const auth::CallAccess& access = AccessOf(context, req, resp);
-  // In memory and bounded (no RocksDB): answered on this thread.
-  for (const WorkerInfo& w : ctx_->engine().ListWorkers(limit)) {
-    if (!std::all_of(w.queues.begin(), w.queues.end(),
-                     [&](const std::string& q) { return access.Covers(q); })) {
+  // In memory and bounded (no RocksDB): answered on this thread. Filtered
+  // before the limit; a worker whose queues are not all known (none yet,
+  // or past the per-worker cap) only to callers who may read every queue.
+  size_t bytes = 0;
+  for (const WorkerInfo& w : ctx_->engine().ListWorkers(kMaxTrackedWorkers)) {
+    if (static_cast<size_t>(resp->workers_size()) == limit) break;
+    const bool known = !w.queues.empty() && !w.more_queues;
+    if (!access.unrestricted() &&
+        (!known || !std::all_of(w.queues.begin(), w.queues.end(),
+                                [&](const std::string& q) { return access.Covers(q); }))) {
       continue;
     }
-    v1::WorkerInfo* out = resp->add_workers();
-    out->set_worker_id(w.worker_id);
-    for (const std::string& q : w.queues) out->add_queues(q);
-    for (uint64_t id : w.job_ids) out->add_job_ids(id);
-    out->set_jobs_held(w.jobs_held);
-    *out->mutable_last_seen() = ToProtoTime(w.last_seen);
+    v1::WorkerInfo out;
+    out.set_worker_id(w.worker_id);
+    for (const std::string& q : w.queues) out.add_queues(q);
+    for (uint64_t id : w.job_ids) out.add_job_ids(id);
+    out.set_jobs_held(w.jobs_held);
+    *out.mutable_last_seen() = ToProtoTime(w.last_seen);
+    bytes += out.ByteSizeLong();
+    if (bytes > ctx_->limits().max_lease_bytes / 2) break;  // the answer stays well under the limit
+    *resp->add_workers() = std::move(out);
   }
   call->Reply(absl::OkStatus(), [] {});
   return call;

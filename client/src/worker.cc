@@ -131,6 +131,9 @@ absl::Status Worker::Start() {
   if (options_.concurrency < 1 || options_.concurrency > 1000) {
     return InvalidArgument("concurrency", "must be in [1, 1000]");
   }
+  if (options_.drain_timeout && options_.drain_timeout->count() < 0) {
+    return InvalidArgument("drain_timeout", "must not be negative");
+  }
   started_ = true;
   threads_.emplace_back([this] { LeaseLoop(); });
   threads_.emplace_back([this] { HeartbeatLoop(); });

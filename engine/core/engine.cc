@@ -73,9 +73,9 @@ void Engine::EnqueueBatchAsync(std::vector<EnqueueRequest> reqs,
 }
 
 void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
-  cb = [workers = &impl_->workers(), worker = req.worker_id,
+  cb = [workers = &impl_->workers(), worker = req.worker_id, queue = req.queue,
         cb = std::move(cb)](absl::StatusOr<std::vector<LeasedJob>> r) {
-    if (r.ok()) workers->Leased(worker, *r);
+    if (r.ok()) workers->Leased(worker, queue, *r);
     cb(std::move(r));
   };
   if (internal::EngineMetrics* metrics = impl_->metrics()) {
@@ -91,11 +91,12 @@ void Engine::LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb) {
 
 void Engine::CompleteAndLeaseAsync(CompleteRequest complete, LeaseRequest lease,
                                    Callback<CompleteAndLeaseResult> cb) {
-  cb = [workers = &impl_->workers(), worker = lease.worker_id, done = complete.id,
+  cb = [workers = &impl_->workers(), worker = lease.worker_id, queue = lease.queue,
+        done = complete.id, token = complete.token,
         cb = std::move(cb)](absl::StatusOr<CompleteAndLeaseResult> r) {
     if (r.ok()) {
-      if (r->completion.ok()) workers->Finished(done);
-      workers->Leased(worker, r->jobs);
+      if (r->completion.ok()) workers->Finished(done, token);
+      workers->Leased(worker, queue, r->jobs);
     }
     cb(std::move(r));
   };
@@ -114,8 +115,9 @@ void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) 
 }
 
 void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
-  cb = [workers = &impl_->workers(), id = req.id, cb = std::move(cb)](absl::Status s) {
-    if (s.ok()) workers->Finished(id);
+  cb = [workers = &impl_->workers(), id = req.id, token = req.token,
+        cb = std::move(cb)](absl::Status s) {
+    if (s.ok()) workers->Finished(id, token);
     cb(std::move(s));
   };
   StartStatus(
@@ -128,13 +130,13 @@ void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
 
 void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
                                 Callback<std::vector<absl::Status>> cb) {
-  std::vector<JobId> ids;
-  for (const CompleteRequest& r : reqs) ids.push_back(r.id);
+  std::vector<std::pair<JobId, FencingToken>> ids;
+  for (const CompleteRequest& r : reqs) ids.emplace_back(r.id, r.token);
   cb = [workers = &impl_->workers(), ids = std::move(ids),
         cb = std::move(cb)](absl::StatusOr<std::vector<absl::Status>> r) {
     if (r.ok()) {
       for (size_t i = 0; i < r->size() && i < ids.size(); ++i) {
-        if ((*r)[i].ok()) workers->Finished(ids[i]);
+        if ((*r)[i].ok()) workers->Finished(ids[i].first, ids[i].second);
       }
     }
     cb(std::move(r));
@@ -168,9 +170,9 @@ void Engine::CompleteBatchAsync(std::vector<CompleteRequest> reqs,
 }
 
 void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
-  cb = [workers = &impl_->workers(), id = req.id,
+  cb = [workers = &impl_->workers(), id = req.id, token = req.token,
         cb = std::move(cb)](absl::StatusOr<FailResult> r) {
-    if (r.ok()) workers->Finished(id);
+    if (r.ok()) workers->Finished(id, token);
     cb(std::move(r));
   };
   Start<FailResult>(
@@ -183,13 +185,13 @@ void Engine::FailAsync(FailRequest req, Callback<FailResult> cb) {
 
 void Engine::FailBatchAsync(std::vector<FailRequest> reqs,
                             Callback<std::vector<absl::StatusOr<FailResult>>> cb) {
-  std::vector<JobId> ids;
-  for (const FailRequest& r : reqs) ids.push_back(r.id);
+  std::vector<std::pair<JobId, FencingToken>> ids;
+  for (const FailRequest& r : reqs) ids.emplace_back(r.id, r.token);
   cb = [workers = &impl_->workers(), ids = std::move(ids),
         cb = std::move(cb)](absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
     if (r.ok()) {
       for (size_t i = 0; i < r->size() && i < ids.size(); ++i) {
-        if ((*r)[i].ok()) workers->Finished(ids[i]);
+        if ((*r)[i].ok()) workers->Finished(ids[i].first, ids[i].second);
       }
     }
     cb(std::move(r));
@@ -257,11 +259,12 @@ absl::StatusOr<HeartbeatResult> Engine::Heartbeat(HeartbeatRequest req) {
 
 absl::Status Engine::Complete(CompleteRequest req) {
   const JobId id = req.id;
+  const FencingToken token = req.token;
   absl::Status s = CallStatus(*impl_, Reads::kThroughGroup,
                               [req = std::move(req)](Machines& m, Batch& b, TimePoint now) {
                                 return m.jobs.Complete(b, now, req);
                               });
-  if (s.ok()) impl_->workers().Finished(id);
+  if (s.ok()) impl_->workers().Finished(id, token);
   return s;
 }
 

@@ -16,12 +16,13 @@ WorkerTracker::Worker& WorkerTracker::Touch(const std::string& worker_id, TimePo
       auto oldest = std::min_element(workers_.begin(), workers_.end(), [](auto& a, auto& b) {
         return a.second.last_seen < b.second.last_seen;
       });
-      for (const auto& [id, deadline] : oldest->second.jobs) job_worker_.erase(id);
+      for (const auto& [job, deadline] : oldest->second.jobs) job_worker_.erase(job);
       workers_.erase(oldest);
     }
     it = workers_.emplace(worker_id, Worker{}).first;
   }
-  it->second.last_seen = std::max(it->second.last_seen, now);
+  it->second.last_seen = now;
+  if (++calls_ % 1024 == 0) Forget(now);
   return it->second;
 }
 
@@ -44,21 +45,33 @@ void WorkerTracker::Forget(TimePoint now) {
   }
 }
 
-void WorkerTracker::Leased(const std::string& worker_id, const std::vector<LeasedJob>& jobs) {
+void WorkerTracker::Leased(const std::string& worker_id, const std::string& queue,
+                           const std::vector<LeasedJob>& jobs) {
   if (worker_id.empty()) return;
   const TimePoint now = clock_->Now();
   absl::MutexLock lock(&mu_);
-  Worker& w = Touch(worker_id, now);
-  for (const LeasedJob& j : jobs) {
-    if (w.queues.size() < kMaxQueuesPerWorker) w.queues.insert(j.queue);
-    auto [it, inserted] = job_worker_.emplace(j.id, worker_id);
-    if (!inserted && it->second != worker_id) {
-      // Re-leased to another worker: the old one no longer holds it.
-      auto old = workers_.find(it->second);
-      if (old != workers_.end()) old->second.jobs.erase(j.id);
-      it->second = worker_id;
+  Worker* w = &Touch(worker_id, now);
+  auto add_queue = [&](const std::string& q) {
+    if (w->queues.count(q) > 0) return;
+    if (w->queues.size() < kMaxQueuesPerWorker) {
+      w->queues.insert(q);
+    } else {
+      w->more_queues = true;
     }
-    w.jobs[j.id] = j.lease_deadline;
+  };
+  add_queue(queue);
+  for (const LeasedJob& j : jobs) {
+    add_queue(j.queue);
+    auto [it, inserted] = job_worker_.emplace(j.id, Held{worker_id, j.token});
+    if (!inserted) {
+      if (it->second.worker_id != worker_id) {
+        // Leased again by another worker: the old one no longer holds it.
+        auto old = workers_.find(it->second.worker_id);
+        if (old != workers_.end()) old->second.jobs.erase(j.id);
+      }
+      it->second = Held{worker_id, j.token};
+    }
+    w->jobs[j.id] = j.lease_deadline;
   }
 }
 
@@ -67,15 +80,15 @@ void WorkerTracker::Heartbeat(JobId id, TimePoint lease_deadline) {
   absl::MutexLock lock(&mu_);
   auto it = job_worker_.find(id);
   if (it == job_worker_.end()) return;
-  Worker& w = Touch(it->second, now);
+  Worker& w = Touch(it->second.worker_id, now);
   w.jobs[id] = lease_deadline;
 }
 
-void WorkerTracker::Finished(JobId id) {
+void WorkerTracker::Finished(JobId id, FencingToken token) {
   absl::MutexLock lock(&mu_);
   auto it = job_worker_.find(id);
-  if (it == job_worker_.end()) return;
-  auto w = workers_.find(it->second);
+  if (it == job_worker_.end() || it->second.token != token) return;
+  auto w = workers_.find(it->second.worker_id);
   if (w != workers_.end()) w->second.jobs.erase(id);
   job_worker_.erase(it);
 }
@@ -89,6 +102,7 @@ std::vector<WorkerInfo> WorkerTracker::List(size_t max) {
   for (const auto& [id, w] : workers_) {
     WorkerInfo info{.worker_id = id,
                     .queues = {w.queues.begin(), w.queues.end()},
+                    .more_queues = w.more_queues,
                     .jobs_held = static_cast<int64_t>(w.jobs.size()),
                     .last_seen = w.last_seen};
     for (const auto& [job, deadline] : w.jobs) {

@@ -40,7 +40,7 @@ absl::Status ScheduleMachine::FireDueSchedules(storage::Batch& batch, TimePoint 
     if (!loaded.ok()) {
       // A record that does not parse must not stop every other schedule:
       // drop it from the due index (until an update or a restart) and say so.
-      spdlog::error("event=schedule_unreadable schedule_id={} error=\"{}\"", id,
+      spdlog::error("event=schedule_unreadable schedule_id={} error={:?}", id,
                     std::string(loaded.status().message()));
       due_.erase(due_.begin());
       next_.erase(id);
@@ -69,7 +69,7 @@ void ScheduleMachine::PostponeFailed(const std::string& id, int64_t now_ms,
   failures = std::min(failures + 1, 30);
   const int64_t delay =
       std::min<int64_t>(kFailedFireMaxRetryMs, kFailedFireFirstRetryMs << (failures - 1));
-  spdlog::error("event=schedule_fire_failed schedule_id={} failures={} retry_in_ms={} error=\"{}\"",
+  spdlog::error("event=schedule_fire_failed schedule_id={} failures={} retry_in_ms={} error={:?}",
                 id, failures, delay, error.ToString());
   if (auto it = next_.find(id); it != next_.end()) due_.erase({it->second, id});
   next_[id] = now_ms + delay;
@@ -202,7 +202,7 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
   if (!fired.ok()) {
     // The job that finished must still finish: the buffered tick is dropped
     // (counted as skipped for overlap) and the failure logged.
-    spdlog::error("event=schedule_fire_failed schedule_id={} buffered_tick_ms={} error=\"{}\"",
+    spdlog::error("event=schedule_fire_failed schedule_id={} buffered_tick_ms={} error={:?}",
                   rec.id(), tick, fired.ToString());
     rec.set_skipped_overlap(rec.skipped_overlap() + 1);
   }

@@ -269,7 +269,7 @@ absl::Status ScheduleMachine::Recover() {
           // record, fire nothing, and say so; an update can repair it. Not
           // corruption (the record is intact), so neither a failed open nor
           // a case for salvage.
-          spdlog::error("event=schedule_unparsable schedule_id={} error=\"{}\"", rec.id(),
+          spdlog::error("event=schedule_unparsable schedule_id={} error={:?}", rec.id(),
                         std::string(spec.status().message()));
           return true;
         }

@@ -30,6 +30,15 @@ TEST(JsonLogTest, QuotedValuesAreUnescaped) {
   EXPECT_EQ(j["n"], -7);
 }
 
+// A value cannot override the line's time or level, nor a field set before
+// it (review finding: a worker_id with spaces forged audit lines).
+TEST(JsonLogTest, TheFirstValueOfAKeyWinsAndTimeAndLevelAreTheLines) {
+  auto j = Parse("event=job_leased worker_id=w level=error time=forged event=audit");
+  EXPECT_EQ(j["event"], "job_leased");
+  EXPECT_EQ(j["level"], "info");
+  EXPECT_EQ(j["time"], "2026-12-03T00:00:00.000Z");
+}
+
 TEST(JsonLogTest, TextWithoutKeysIsTheMessageAndTheEventDefaults) {
   auto j = Parse("something happened here");
   EXPECT_EQ(j["event"], "log");

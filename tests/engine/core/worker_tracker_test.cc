@@ -83,5 +83,30 @@ TEST(WorkerTrackerTest, AJobReleasedToAnotherWorkerLeavesTheFirst) {
   }
 }
 
+// A repeated Fail, acknowledged after the job was leased again, does not
+// take the job from its new holder; a Lease that finds nothing still names
+// its queue.
+TEST(WorkerTrackerTest, ARepeatedFailKeepsTheNewHolderAndEmptyLeasesNameTheirQueue) {
+  EngineHarness h;
+  JobId id = h.Enqueue("a");
+  auto first = LeaseAs(h, "a", "w1");
+  ASSERT_EQ(first.size(), 1u);
+  FailRequest fail{id, first[0].token, "x", true};
+  ASSERT_TRUE(h->Fail(fail).ok());
+  h.clock().Advance(Millis(600000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  auto second = LeaseAs(h, "a", "w2");
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_TRUE(h->Fail(fail).ok()) << "a repeat answers the first outcome";
+  for (const WorkerInfo& w : h->ListWorkers()) {
+    EXPECT_EQ(w.jobs_held, w.worker_id == "w2" ? 1 : 0) << w.worker_id;
+  }
+  LeaseAs(h, "empty", "idle");
+  auto workers = h->ListWorkers();
+  ASSERT_FALSE(workers.empty());
+  EXPECT_EQ(workers[0].worker_id, "idle");
+  EXPECT_EQ(workers[0].queues, std::vector<std::string>{"empty"});
+}
+
 }  // namespace
 }  // namespace ratchet::testing

@@ -153,7 +153,9 @@ struct WorkerOptions {
   // the jobs already leased, and waits for all of them. Set: Stop() stops
   // leasing and lets the leased jobs run undisturbed for up to this long;
   // then it fails the jobs not yet started back to the server (retryable,
-  // "the worker stopped before starting the job"), tells the running
+  // "the worker stopped before starting the job"; this counts an attempt
+  // and applies the retry backoff, as lease expiry would, but without
+  // waiting for the lease), tells the running
   // handlers to stop, and waits for them (a handler that ignores
   // should_stop() still holds Stop() up). 0: at once.
   std::optional<Millis> drain_timeout;
