@@ -44,6 +44,10 @@ namespace internal {
 grpc::Status RequestDidNotParseGrpc(const std::string& message_type);
 // ToGrpcStatus(status), for the gate's refusals.
 grpc::Status ToGrpcStatusForGate(const absl::Status& status);
+// The access of a call that did not come through a guarded handler (a
+// method called directly, as the fuzz harness does): refuses everything,
+// unless AllowUngatedCallsForTesting() was called.
+const auth::CallAccess& UngatedAccess();
 
 // One call's request and response, plus whether the request parsed.
 template <class Req, class Resp>
@@ -158,8 +162,14 @@ class ParseGuarded : public Grpc::CallbackService {
 // (its own request and response: they pick the holder's type).
 template <class Req, class Resp>
 const auth::CallAccess& AccessOf(grpc::CallbackServerContext* ctx, const Req*, Resp*) {
-  return static_cast<internal::GuardedHolder<Req, Resp>*>(ctx->GetRpcAllocatorState())->access;
+  void* state = ctx->GetRpcAllocatorState();
+  if (state == nullptr) return internal::UngatedAccess();
+  return static_cast<internal::GuardedHolder<Req, Resp>*>(state)->access;
 }
+
+// Test-only: methods called directly (not through gRPC) act with every
+// permission instead of none. For in-process harnesses (tests/fuzz).
+void AllowUngatedCallsForTesting();
 
 }  // namespace ratchet::server
 

@@ -134,10 +134,13 @@ struct Harness {
     auto opened = Engine::Open(HarnessOptions(Dirs().file_system(), Dirs().Fresh(), &clock));
     FUZZ_CHECK(opened.ok());
     engine = std::move(*opened);
-    // No long polls (a Lease answers at once) and no server deadlines.
+    // No long polls (a Lease answers at once) and no server deadlines. The
+    // methods are called directly (no gRPC, so no auth gate): they act with
+    // every permission.
+    AllowUngatedCallsForTesting();
     context = std::make_unique<ServiceContext>(
         engine.get(), ServiceLimits{.call_timeout = Millis(3600000), .max_lease_wait = Millis(0)},
-        1);
+        1, std::make_shared<auth::Authenticator>());
     jobs = std::make_unique<JobService>(context.get());
     workers = std::make_unique<WorkerService>(context.get());
     queues = std::make_unique<QueueService>(context.get());
