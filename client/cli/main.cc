@@ -6,6 +6,7 @@
 //   ratchet jobs cancel --queue Q [--state S] [--type T] [--concurrency-key K]
 //   ratchet queues list | get Q | set Q [--concurrency N ...] | pause Q | resume Q
 //   ratchet dlq list Q | redrive Q [--job-id N] [--job-type T] [--pace N/MS] | purge Q ...
+//   ratchet workers [--limit N] | health | admin backup DEST | admin stats
 //
 // Global, before or after the subcommand: --server host:port (or
 // RATCHET_SERVER; default 127.0.0.1:7070), --json (protobuf JSON on stdout

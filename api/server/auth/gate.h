@@ -69,8 +69,6 @@ class Gate {
                                    const MethodRule* rule,
                                    const google::protobuf::Message& request) const;
 
-  Authenticator& authenticator() { return *authenticator_; }
-
  private:
   std::shared_ptr<Authenticator> authenticator_;
 };
