@@ -81,6 +81,7 @@ absl::StatusOr<EnqueueRequest> FromProto(const pb::JobSpec& spec, absl::string_v
   out.payload = spec.payload();
   out.idempotency_key = spec.idempotency_key();
   out.concurrency_key = spec.concurrency_key();
+  out.traceparent = spec.traceparent();
   if (spec.has_run_at()) {
     RATCHET_ASSIGN_OR_RETURN(out.run_at, FromProtoTime(spec.run_at(), Sub(field, "run_at")));
   }
@@ -324,6 +325,7 @@ void ToProto(const Job& j, pb::Job* out) {
   out->set_workflow_id(j.workflow_id);
   out->set_schedule_id(j.schedule_id);
   out->set_concurrency_key(j.concurrency_key);
+  out->set_traceparent(j.traceparent);
   out->set_unique_key(j.unique_key);
   if (j.attempt_timeout.count() > 0) {
     *out->mutable_attempt_timeout() = ToProtoDuration(j.attempt_timeout);
@@ -370,6 +372,7 @@ void ToProto(const LeasedJob& j, pb::LeasedJob* out) {
   }
   out->set_schedule_id(j.schedule_id);
   out->set_concurrency_key(j.concurrency_key);
+  out->set_traceparent(j.traceparent);
   if (j.attempt_timeout.count() > 0) {
     *out->mutable_attempt_timeout() = ToProtoDuration(j.attempt_timeout);
   }

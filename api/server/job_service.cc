@@ -5,8 +5,20 @@
 #include "absl/strings/str_cat.h"
 #include "convert.h"
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
+#include "trace_context.h"
 
 namespace ratchet::server {
+
+namespace {
+
+// Debug: one line per stored job, with the trace it belongs to.
+void LogEnqueued(const EnqueueResult& r, const std::string& queue, const std::string& trace_id) {
+  if (r.duplicate || r.unique_match || !spdlog::should_log(spdlog::level::debug)) return;
+  spdlog::debug("event=job_enqueued job_id={} queue={} trace_id={}", r.id, queue, trace_id);
+}
+
+}  // namespace
 
 JobService::JobService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
   GuardParse("Enqueue", &JobService::Enqueue);
@@ -18,38 +30,53 @@ JobService::JobService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(c
   GuardParse("CancelJobs", &JobService::CancelJobs);
 }
 
-grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext* context,
                                               const v1::EnqueueRequest* req,
                                               v1::EnqueueResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   auto job = FromProto(req->job(), "job");
   if (!job.ok()) return call->Reject(job.status());
-  ctx_->engine().EnqueueAsync(std::move(*job), [call, resp](absl::StatusOr<EnqueueResult> r) {
-    // The engine names the fields of the job ("queue"); the API, of the request.
-    call->Reply(PrefixField(r.status(), "job."), [&] { ToProto(*r, resp); });
-  });
+  if (job->traceparent.empty()) job->traceparent = TraceparentOf(*context);
+  std::string trace_id(TraceIdOf(job->traceparent));
+  ctx_->engine().EnqueueAsync(
+      std::move(*job), [call, resp, queue = req->job().queue(),
+                        trace = std::move(trace_id)](absl::StatusOr<EnqueueResult> r) {
+        if (r.ok()) LogEnqueued(*r, queue, trace);
+        // The engine names the fields of the job ("queue"); the API, of the request.
+        call->Reply(PrefixField(r.status(), "job."), [&] { ToProto(*r, resp); });
+      });
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext* context,
                                                    const v1::EnqueueBatchRequest* req,
                                                    v1::EnqueueBatchResponse* resp) {
   UnaryCall* call = ctx_->StartCall();
   std::vector<EnqueueRequest> jobs;
   jobs.reserve(req->jobs_size());
+  const std::string traceparent = TraceparentOf(*context);
   for (int i = 0; i < req->jobs_size(); ++i) {
     auto job = FromProto(req->jobs(i), absl::StrCat("jobs[", i, "]"));
     if (!job.ok()) return call->Reject(job.status());
+    if (job->traceparent.empty()) job->traceparent = traceparent;
     jobs.push_back(std::move(*job));
   }
-  ctx_->engine().EnqueueBatchAsync(std::move(jobs),
-                                   [call, resp](absl::StatusOr<std::vector<EnqueueResult>> r) {
-                                     call->Reply(r.status(), [&] {
-                                       for (const EnqueueResult& e : *r) {
-                                         ToProto(e, resp->add_results());
-                                       }
-                                     });
-                                   });
+  std::vector<std::pair<std::string, std::string>> logged;  // queue, trace_id
+  if (spdlog::should_log(spdlog::level::debug)) {
+    for (const EnqueueRequest& j : jobs) {
+      logged.emplace_back(j.queue, std::string(TraceIdOf(j.traceparent)));
+    }
+  }
+  ctx_->engine().EnqueueBatchAsync(
+      std::move(jobs),
+      [call, resp, logged = std::move(logged)](absl::StatusOr<std::vector<EnqueueResult>> r) {
+        call->Reply(r.status(), [&] {
+          for (size_t i = 0; i < r->size(); ++i) {
+            if (i < logged.size()) LogEnqueued((*r)[i], logged[i].first, logged[i].second);
+            ToProto((*r)[i], resp->add_results());
+          }
+        });
+      });
   return call;
 }
 

@@ -9,6 +9,7 @@
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
 
 namespace ratchet::server {
 namespace {
@@ -20,19 +21,20 @@ constexpr Millis kDeadlineMargin{50};
 void LogLeased(const std::vector<LeasedJob>& jobs, const std::string& worker_id) {
   if (!spdlog::should_log(spdlog::level::debug)) return;
   for (const LeasedJob& j : jobs) {
-    spdlog::debug("event=job_leased job_id={} queue={} worker_id={:?} attempt={} token={}", j.id,
-                  j.queue, worker_id, j.attempt, j.token);
+    spdlog::debug(
+        "event=job_leased job_id={} queue={} worker_id={:?} attempt={} token={} trace_id={}", j.id,
+        j.queue, worker_id, j.attempt, j.token, TraceIdOf(j.traceparent));
   }
 }
 
 void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
   if (r.ok() && r->state == JobState::kDead) {
-    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={:?}", id, r->queue,
-                 r->worker_id);
+    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={:?} trace_id={}", id,
+                 r->queue, r->worker_id, TraceIdOf(r->traceparent));
   } else if (r.ok() && r->state == JobState::kScheduled &&
              spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={:?}", id, r->queue,
-                  r->worker_id);
+    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={:?} trace_id={}", id,
+                  r->queue, r->worker_id, TraceIdOf(r->traceparent));
   } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
     spdlog::info("event=stale_fail_rejected job_id={}", id);
   }

@@ -33,6 +33,7 @@ absl::StatusOr<WorkflowSpec> FromProto(const pb::SubmitWorkflowRequest& req) {
   out.name = req.name();
   out.queue = req.queue();
   out.idempotency_key = req.idempotency_key();
+  out.traceparent = req.traceparent();
   for (int i = 0; i < req.steps_size(); ++i) {
     const pb::StepSpec& s = req.steps(i);
     StepSpec step;
@@ -55,6 +56,7 @@ absl::StatusOr<StartWorkflowRequest> FromProto(const pb::StartWorkflowRequest& r
   out.job_type = req.job_type();
   out.payload = req.payload();
   out.idempotency_key = req.idempotency_key();
+  out.traceparent = req.traceparent();
   out.events.assign(req.events().begin(), req.events().end());
   RATCHET_ASSIGN_OR_RETURN(out.options, FromProto(req.options(), "options"));
   return out;

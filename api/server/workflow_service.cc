@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
+#include "trace_context.h"
 #include "workflow_convert.h"
 
 namespace ratchet::server {
@@ -29,30 +31,33 @@ void Nothing(const Done&) {}
 
 // Submit and Start convert the request before it goes to the blocking pool,
 // so the pool gets the engine's request (moved), not a copy of the proto.
-grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerContext* context,
                                                           const v1::SubmitWorkflowRequest* req,
                                                           v1::SubmitWorkflowResponse* resp) {
   auto spec = FromProto(*req);
   if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
+  if (spec->traceparent.empty()) spec->traceparent = TraceparentOf(*context);
   return ctx_->Blocking(
       [this, spec = *std::move(spec)]() mutable {
         std::string name = spec.name;
         size_t steps = spec.steps.size();
+        std::string trace_id(TraceIdOf(spec.traceparent));
         auto r = ctx_->engine().SubmitWorkflow(std::move(spec));
         if (r.ok() && !r->duplicate) {
-          spdlog::info("event=workflow_submitted workflow_id={} name={} steps={}", r->id, name,
-                       steps);
+          spdlog::info("event=workflow_submitted workflow_id={} name={} steps={} trace_id={}",
+                       r->id, name, steps, trace_id);
         }
         return r;
       },
       [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerContext* context,
                                                          const v1::StartWorkflowRequest* req,
                                                          v1::SubmitWorkflowResponse* resp) {
   auto start = FromProto(*req);
   if (!start.ok()) return ctx_->StartCall()->Reject(start.status());
+  if (start->traceparent.empty()) start->traceparent = TraceparentOf(*context);
   return ctx_->Blocking(
       [this, start = *std::move(start)]() mutable {
         return ctx_->engine().StartWorkflow(std::move(start));

@@ -27,6 +27,7 @@ struct JobOptions {
   PayloadOptions payload;
   std::string key;
   std::string concurrency_key;
+  std::string traceparent;  // W3C; "": the call's ($TRACEPARENT, main.cc)
   std::optional<int64_t> delay_ms;
   std::optional<int> priority;
   std::optional<int> max_attempts;
@@ -116,6 +117,7 @@ void PrintJob(const v1::Job& j) {
   t.Add({"priority", std::to_string(j.priority())});
   t.Add({"idempotency_key", j.idempotency_key()});
   t.Add({"concurrency_key", j.concurrency_key()});
+  if (!j.traceparent().empty()) t.Add({"traceparent", j.traceparent()});
   if (!j.unique_key().empty()) t.Add({"unique_key", j.unique_key()});
   if (j.has_progress() || !j.progress_message().empty()) {
     t.Add({"progress", absl::StrCat(j.has_progress() ? absl::StrCat(j.progress() * 100, "%") : "-",
@@ -151,6 +153,7 @@ absl::Status Enqueue(Client& c, const JobOptions& o, bool json) {
   RATCHET_RETURN_IF_ERROR(o.payload.Read(job.mutable_payload()));
   job.set_idempotency_key(o.key);
   job.set_concurrency_key(o.concurrency_key);
+  job.set_traceparent(o.traceparent);
   if (o.delay_ms) *job.mutable_delay() = ToProtoDuration(Millis(*o.delay_ms));
   if (o.priority) job.set_priority(*o.priority);
   if (o.max_attempts) job.set_max_attempts(*o.max_attempts);
@@ -310,6 +313,9 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
   enqueue->add_option("--key", o->key, "idempotency key (default: a random one)");
   enqueue->add_option("--concurrency-key", o->concurrency_key,
                       "the job's concurrency key (tenant, account): per-key limits apply");
+  enqueue->add_option("--traceparent", o->traceparent,
+                      "W3C trace context to store with the job and hand to its worker "
+                      "(default: $TRACEPARENT, if valid)");
   enqueue->add_option("--delay-ms", o->delay_ms, "start no earlier than this from now, ms");
   enqueue->add_option("--priority", o->priority, "0..1000, lower first (default 100)");
   enqueue->add_option("--max-attempts", o->max_attempts, "attempts before dead-lettering");

@@ -13,7 +13,8 @@
 // instead of tables), --timeout-ms, and TLS: --tls-ca, --tls-cert,
 // --tls-key, --tls-server-name (or RATCHET_TLS_CA, ...); authentication:
 // --token-file (RATCHET_TOKEN_FILE) or RATCHET_TOKEN, or --token (which
-// other users can see in the process list).
+// other users can see in the process list); TRACEPARENT (W3C trace
+// context, sent with every call).
 // Exit codes: 0 success, 1 the call failed (the error is on stderr), 2 usage.
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -23,6 +24,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "ratchet/client/trace_context.h"
 
 int main(int argc, char** argv) {
   using ratchet::cli::Globals;
@@ -53,6 +55,11 @@ int main(int argc, char** argv) {
   app.add_option("--timeout-ms", g.timeout_ms, "deadline per call (all attempts), ms")
       ->check(CLI::PositiveNumber);
 
+  // W3C trace context: every call carries $TRACEPARENT (if valid) as
+  // `traceparent` metadata, so the jobs and workflows it creates join the
+  // caller's trace.
+  const char* traceparent = std::getenv("TRACEPARENT");
+  ratchet::TraceScope trace(traceparent != nullptr ? traceparent : "");
   ratchet::cli::Runner runner(&g);
   ratchet::cli::RegisterCommands(app, runner);
   try {

@@ -15,6 +15,7 @@
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
+#include "ratchet/client/trace_context.h"
 
 namespace ratchet {
 namespace {
@@ -205,6 +206,7 @@ absl::Status Client::Run(Retry retry, const CallOptions& call, Millis deadline,
     context.set_deadline(std::chrono::system_clock::now() + left);
     context.set_wait_for_ready(retry != Retry::kNever);
     if (!options_.token.empty()) context.AddMetadata("authorization", "Bearer " + options_.token);
+    if (!CurrentTraceparent().empty()) context.AddMetadata("traceparent", CurrentTraceparent());
     if (call.canceller != nullptr && !call.canceller->Begin(&context)) {
       return absl::CancelledError("call cancelled");
     }

@@ -12,6 +12,8 @@
 #include "absl/synchronization/mutex.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
+#include "ratchet/client/trace_context.h"
 
 namespace ratchet {
 
@@ -20,6 +22,8 @@ using SteadyClock = std::chrono::steady_clock;
 std::string JobContext::idempotency_token() const {
   return absl::StrCat("ratchet:", job_.queue(), ":", job_.job_id());
 }
+
+std::string JobContext::trace_id() const { return std::string(TraceIdOf(job_.traceparent())); }
 
 bool JobContext::should_stop() const {
   return lease_lost() || cancel_requested() || attempt_timed_out() ||
@@ -263,6 +267,8 @@ void Worker::RunJob(const std::shared_ptr<Running>& running) {
     result = HandlerResult::RetryableError(absl::StrCat(
         "no handler for job type ", ctx.job().job_type(), " on worker ", options_.worker_id));
   } else {
+    // Calls the handler makes on this thread (an Enqueue) join the job's trace.
+    TraceScope trace(ctx.job().traceparent());
     try {
       result = it->second(ctx);
     } catch (const std::exception& e) {

@@ -230,6 +230,7 @@ Job ToJob(const JobRecord& r, TimePoint now) {
   j.workflow_id = r.workflow_id();
   j.schedule_id = r.schedule_id();
   j.concurrency_key = r.concurrency_key();
+  j.traceparent = r.traceparent();
   j.unique_key = r.unique_key();
   j.attempt_timeout = Millis(r.attempt_timeout_ms());
   if (r.expires_at_ms() > 0) j.expires_at = FromUnixMs(r.expires_at_ms());
@@ -260,6 +261,7 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
   }
   l.schedule_id = r.schedule_id();
   l.concurrency_key = r.concurrency_key();
+  l.traceparent = r.traceparent();
   l.attempt_timeout = Millis(r.attempt_timeout_ms());
   if (r.attempt_timeout_ms() > 0) {
     l.attempt_deadline = FromUnixMs(r.attempt_started_at_ms() + r.attempt_timeout_ms());

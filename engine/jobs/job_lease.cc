@@ -36,6 +36,7 @@ size_t LeasedBytes(const JobRecord& r, const LeasedJob& attached) {
 FailResult WithJob(FailResult result, const JobRecord& r) {
   result.queue = r.queue();
   result.worker_id = r.worker_id();
+  result.traceparent = r.traceparent();
   return result;
 }
 

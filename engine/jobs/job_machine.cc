@@ -105,6 +105,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
   r.set_payload(req.payload);
   r.set_idempotency_key(req.idempotency_key);
   r.set_concurrency_key(req.concurrency_key);
+  r.set_traceparent(req.traceparent);
   SetState(r, JobState::kScheduled);
   r.set_priority(req.priority);
   r.set_max_attempts(req.max_attempts.value_or(q->settings.max_attempts));

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
 
 namespace ratchet::internal {
 
@@ -159,7 +160,16 @@ absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
                                              o.max_visibility_timeout));
   }
   RATCHET_RETURN_IF_ERROR(ValidateTimeouts(prefix, r, now));
+  RATCHET_RETURN_IF_ERROR(ValidateTraceparent(prefix + "traceparent", r.traceparent));
   return ValidateConcurrencyKey(prefix + "concurrency_key", r.concurrency_key);
+}
+
+absl::Status ValidateTraceparent(const std::string& field, const std::string& traceparent) {
+  if (traceparent.empty() || IsTraceparent(traceparent)) return absl::OkStatus();
+  return InvalidArgument(field,
+                         "must be a W3C traceparent: 55 bytes, "
+                         "'<2 hex version>-<32 hex trace-id>-<16 hex parent-id>-<2 hex flags>' in "
+                         "lowercase hex, ids not all zeros");
 }
 
 absl::Status ValidateTimeouts(const std::string& prefix, const EnqueueRequest& r, TimePoint now) {

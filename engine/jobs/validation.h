@@ -31,10 +31,13 @@ absl::Status ValidateName(absl::string_view field, absl::string_view name);
 absl::Status ValidateRetryPolicy(absl::string_view field, const RetryPolicy& p);
 absl::Status ValidateEnqueue(const std::string& prefix, const EnqueueRequest& r,
                              const EngineOptions& o, TimePoint now);
-// A concurrency key: at most 256 bytes of UTF-8 without NUL ("" is none).
 // EnqueueRequest::attempt_timeout (1 ms..kMaxAttemptTimeout) and
 // expires_at (after now and after the job's run_at).
 absl::Status ValidateTimeouts(const std::string& prefix, const EnqueueRequest& r, TimePoint now);
+// "" or a W3C traceparent (ratchet/base/traceparent.h); INVALID_ARGUMENT naming
+// `field` otherwise.
+absl::Status ValidateTraceparent(const std::string& field, const std::string& traceparent);
+// A concurrency key: at most 256 bytes of UTF-8 without NUL ("" is none).
 absl::Status ValidateConcurrencyKey(absl::string_view field, absl::string_view key);
 absl::Status ValidateAppWrite(const std::string& prefix, const AppWrite& w, const EngineOptions& o);
 absl::Status ValidateLease(const LeaseRequest& r, const EngineOptions& o);

@@ -38,6 +38,7 @@ absl::Status WorkflowMachine::ReleaseStep(storage::Batch& batch, TimePoint now,
   req.job_type = step.job_type();
   req.payload = step.payload();
   req.priority = step.priority();
+  req.traceparent = wf.traceparent();
   if (step.max_attempts() > 0) req.max_attempts = step.max_attempts();
   if (step.has_retry()) req.retry_policy = FromRecord(step.retry());
   if (step.visibility_timeout_ms() > 0)

@@ -93,6 +93,7 @@ absl::StatusOr<WorkflowSubmitResult> WorkflowMachine::SubmitWorkflow(storage::Ba
     bytes += s.payload.size();
   }
   RATCHET_RETURN_IF_ERROR(ValidateRequestBytes("steps", bytes, store_.options()));
+  RATCHET_RETURN_IF_ERROR(ValidateTraceparent("traceparent", spec.traceparent));
   std::vector<std::vector<int>> deps(n), dependents(n);
   for (int i = 0; i < n; ++i) {
     for (size_t j = 0; j < spec.steps[i].depends_on.size(); ++j) {
@@ -138,6 +139,7 @@ absl::StatusOr<WorkflowSubmitResult> WorkflowMachine::SubmitWorkflow(storage::Ba
   SetKind(wf, WorkflowKind::kDag);
   wf.set_queue(spec.queue);
   wf.set_idempotency_key(spec.idempotency_key);
+  wf.set_traceparent(spec.traceparent);
   wf.set_step_count(n);
   std::vector<StepRecord> steps(n);
   for (int i = 0; i < n; ++i) {
@@ -171,6 +173,7 @@ absl::StatusOr<WorkflowSubmitResult> WorkflowMachine::StartWorkflow(
   main.options = req.options;
   main.options.queue = "";
   EnqueueRequest job = StepJob(req.queue, main);
+  job.traceparent = req.traceparent;
   RATCHET_RETURN_IF_ERROR(ValidateEnqueue("", job, store_.options(), now));
   if (req.events.size() > kMaxEvents) {
     return InvalidArgument(

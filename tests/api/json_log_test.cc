@@ -23,6 +23,15 @@ TEST(JsonLogTest, KeysBecomeFieldsAndIntegersNumbers) {
   EXPECT_EQ(j["worker_id"], "w-1");
 }
 
+TEST(JsonLogTest, TraceIdsStayStringsAndAnEmptyOneIsEmpty) {
+  // A trace-id of digits only must not become a (rounded) number.
+  auto j = Parse("event=job_leased job_id=7 trace_id=12345678901234567890123456789012 queue=q");
+  EXPECT_EQ(j["trace_id"], "12345678901234567890123456789012");
+  j = Parse("event=job_leased job_id=7 trace_id= queue=q");
+  EXPECT_EQ(j["trace_id"], "");
+  EXPECT_EQ(j["queue"], "q");
+}
+
 TEST(JsonLogTest, QuotedValuesAreUnescaped) {
   auto j = Parse(R"(event=audit principal="on call" error="a \"b\" c\\d" n=-7)");
   EXPECT_EQ(j["principal"], "on call");

@@ -119,6 +119,38 @@ TEST_F(WorkflowServiceTest, ACodeFirstWorkflowSleepsAndWaitsForAnEvent) {
   EXPECT_GE(worker.stats().suspended, 2u);  // the timer and the wait
 }
 
+TEST_F(WorkflowServiceTest, StepJobsCarryTheWorkflowsTraceparent) {
+  constexpr char kTrace[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  v1::SubmitWorkflowRequest req;
+  req.set_name("traced");
+  req.set_queue("wf");
+  req.set_traceparent(kTrace);
+  *req.add_steps() = Step("a");
+  *req.add_steps() = Step("b", {"a"});
+  ASSERT_TRUE(client().SubmitWorkflow(req).ok());
+  // The root step now, its dependent once the root completes (released later).
+  v1::LeasedJob a = LeaseOne("wf");
+  EXPECT_EQ(a.traceparent(), kTrace);
+  v1::CompleteRequest done;
+  done.set_job_id(a.job_id());
+  done.set_fencing_token(a.fencing_token());
+  ASSERT_TRUE(client().Complete(done).ok());
+  EXPECT_EQ(LeaseOne("wf").traceparent(), kTrace);
+
+  v1::StartWorkflowRequest start;
+  start.set_name("code");
+  start.set_queue("code");
+  start.set_job_type("main");
+  start.set_traceparent(kTrace);
+  ASSERT_TRUE(client().StartWorkflow(start).ok());
+  EXPECT_EQ(LeaseOne("code").traceparent(), kTrace);
+
+  req.set_traceparent("00-nope");
+  auto bad = client().SubmitWorkflow(req);
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << bad.status();
+  EXPECT_NE(bad.status().message().find("traceparent"), absl::string_view::npos);
+}
+
 TEST_F(WorkflowServiceTest, BadWorkflowsAreInvalidArgumentNamingTheProblem) {
   v1::SubmitWorkflowRequest cyclic;
   cyclic.set_name("c");

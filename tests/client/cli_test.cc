@@ -187,6 +187,21 @@ TEST_F(CliTest, EnqueueWithAttemptTimeoutAndExpiry) {
   EXPECT_NE(r.out.find("job.attempt_timeout"), std::string::npos) << r.out;
 }
 
+TEST_F(CliTest, EnqueueCarriesTheTraceparentFromTheFlagOrTheEnvironment) {
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  ASSERT_EQ(Cli("enqueue mail send --traceparent " + trace).code, 0);
+  CliRun r = Cli("get 1");
+  EXPECT_NE(r.out.find("traceparent       " + trace), std::string::npos) << r.out;
+  CommandResult env =
+      RunCommand("TRACEPARENT=" + trace + " " + std::string(RATCHET_CLI_PATH) +
+                 " --server 127.0.0.1:" + std::to_string(port()) + " enqueue mail send");
+  ASSERT_EQ(env.exit_code, 0) << env.output;
+  EXPECT_NE(Cli("get 2").out.find(trace), std::string::npos);
+  r = Cli("enqueue mail send --traceparent 00-bad");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("job.traceparent"), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli("").code, 2);
   EXPECT_EQ(Cli("get notanumber").code, 2);

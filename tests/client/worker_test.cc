@@ -64,6 +64,36 @@ TEST_F(WorkerTest, SuccessStoresTheResultAndHandlerSeesTokens) {
   EXPECT_EQ(worker.stats().completed, 1u);
 }
 
+TEST_F(WorkerTest, HandlerRunsInTheJobsTraceAndForwardsIt) {
+  constexpr char kTrace[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  std::string seen, trace_id;
+  std::atomic<uint64_t> child{0};
+  Worker worker(&client(), Options());
+  worker.Register("parent", [&](JobContext& job) {
+    seen = job.traceparent();
+    trace_id = job.trace_id();
+    v1::JobSpec spec;  // names no trace: the handler's is forwarded
+    spec.set_queue("children");
+    spec.set_job_type("child");
+    auto r = client().Enqueue(spec);
+    if (!r.ok()) return HandlerResult::RetryableError(std::string(r.status().message()));
+    child = r->job_id();
+    return HandlerResult::Success("");
+  });
+  v1::JobSpec spec;
+  spec.set_queue("q");
+  spec.set_job_type("parent");
+  spec.set_traceparent(kTrace);
+  uint64_t id = client().Enqueue(spec)->job_id();
+  ASSERT_TRUE(worker.Start().ok());
+  AwaitState(id, v1::JOB_STATE_COMPLETED);
+  worker.Stop();
+  EXPECT_EQ(seen, kTrace);
+  EXPECT_EQ(trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_NE(child.load(), 0u);
+  EXPECT_EQ(client().GetJob(child)->traceparent(), kTrace);
+}
+
 TEST_F(WorkerTest, ExceptionIsARetryableFailure) {
   std::atomic<int> runs{0};
   Worker worker(&client(), Options());

@@ -11,6 +11,8 @@
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/server_context.h"
 #include "ratchet/base/status.h"
+#include "ratchet/base/traceparent.h"
+#include "trace_context.h"
 
 namespace ratchet::server::auth {
 namespace {
@@ -210,8 +212,9 @@ absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& contex
     }
   }
   if (audit) {
-    spdlog::info("event=audit principal={:?} rpc={} queues={:?} ids={:?} peer={:?}", who.name,
-                 RpcName(*rule), absl::StrJoin(queues, ","), RequestIds(request), context.peer());
+    spdlog::info("event=audit principal={:?} rpc={} queues={:?} ids={:?} peer={:?} trace_id={}",
+                 who.name, RpcName(*rule), absl::StrJoin(queues, ","), RequestIds(request),
+                 context.peer(), TraceIdOf(TraceparentOf(context)));
   }
   return access;
 }

@@ -237,3 +237,43 @@ TEST(EnqueueTest, AsyncEnqueuesAreAllAcknowledgedInOrder) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+constexpr char kTraceparent[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+TEST(EnqueueTraceTest, TraceparentIsStoredAndHandedToEveryAttemptAcrossReopen) {
+  EngineHarness h;
+  auto req = Req();
+  req.traceparent = kTraceparent;
+  auto r = h->Enqueue(req);
+  ASSERT_TRUE(r.ok()) << r.status();
+  h.Reopen();
+  EXPECT_EQ(h->Get(r->id)->traceparent, kTraceparent);
+  LeasedJob first = h.LeaseOne("q");
+  EXPECT_EQ(first.traceparent, kTraceparent);
+  auto failed = h->Fail({.id = first.id, .token = first.token, .error = "again"});
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->traceparent, kTraceparent);
+  h.clock().Advance(Millis(3600 * 1000));
+  EXPECT_EQ(h.LeaseOne("q").traceparent, kTraceparent);
+  // A job enqueued without one has none.
+  JobId plain = h.Enqueue("q");
+  EXPECT_EQ(h->Get(plain)->traceparent, "");
+}
+
+TEST(EnqueueTraceTest, MalformedTraceparentIsRejected) {
+  for (const char* bad : {"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+                          "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+                          "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+                          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"}) {
+    EngineHarness h;
+    auto req = Req();
+    req.traceparent = bad;
+    ExpectRejected(h, req, "traceparent");
+  }
+}
+
+}  // namespace
+}  // namespace ratchet

@@ -91,6 +91,12 @@ class JobContext {
   uint64_t fencing_token() const { return job_.fencing_token(); }
   // "ratchet:<queue>:<job id>": the same on every attempt of this job.
   std::string idempotency_token() const;
+  // The W3C traceparent the job was enqueued with ("" if none), and its
+  // trace-id (log it as trace_id). While the handler runs it is the
+  // thread's current one (ratchet/client/trace_context.h), so the Client
+  // forwards it on every call the handler makes on that thread.
+  const std::string& traceparent() const { return job_.traceparent(); }
+  std::string trace_id() const;
 
   // The lease is gone (expired and re-leased, or the job finished): stop.
   bool lease_lost() const { return lease_lost_.load(); }

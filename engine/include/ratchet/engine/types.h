@@ -156,6 +156,11 @@ struct EnqueueRequest {
   // Lease serves ready keys round-robin. 0..256 bytes of UTF-8 without
   // NUL; "" means no key.
   std::string concurrency_key;
+  // Optional W3C trace context (ratchet/base/traceparent.h): "" or exactly
+  // a 55-byte traceparent, stored with the job and handed to every attempt
+  // (LeasedJob::traceparent) so the worker's logs and spans join the
+  // enqueuer's trace. Anything else: INVALID_ARGUMENT naming traceparent.
+  std::string traceparent;
 
   // ---- Unique jobs (issue 12) ----
   // Optional. Checked after the idempotency key (an idempotency duplicate
@@ -248,6 +253,7 @@ struct LeasedJob {
   std::vector<WorkflowEvent> events;
   std::string schedule_id;  // the schedule that fired this job, if any
   std::string concurrency_key;
+  std::string traceparent;  // EnqueueRequest::traceparent; "" if none
   // EnqueueRequest::attempt_timeout (0: none), and the time (engine clock)
   // at which the server ends this attempt: the lease never extends past it.
   Millis attempt_timeout{0};
@@ -332,6 +338,7 @@ struct FailResult {
   std::optional<TimePoint> retry_at;      // set when state == kScheduled
   std::string queue;                      // the job's queue (for logs and metrics)
   std::string worker_id;                  // the worker that held the failed attempt
+  std::string traceparent;                // the job's, for logs ("" if none)
 };
 
 struct AttemptError {
@@ -365,6 +372,7 @@ struct Job {
   WorkflowId workflow_id = 0;        // the workflow it belongs to, if any
   std::string schedule_id;           // the schedule that fired it, if any
   std::string concurrency_key;       // "" if none
+  std::string traceparent;           // EnqueueRequest::traceparent; "" if none
 
   // ---- Unique jobs (issue 12) ----
   std::string unique_key;  // UniqueOptions::key of a job enqueued unique by key

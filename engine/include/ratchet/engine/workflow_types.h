@@ -56,6 +56,9 @@ struct WorkflowSpec {
   // the workflow is.
   std::string idempotency_key;
   std::vector<StepSpec> steps;  // 1..EngineOptions::max_workflow_steps
+  // Optional W3C traceparent (as EnqueueRequest::traceparent), stored with
+  // the workflow and given to every step's job when it is released.
+  std::string traceparent;
 };
 
 // A code-first workflow: one main job of `job_type` runs the workflow code,
@@ -70,6 +73,8 @@ struct StartWorkflowRequest {
   // The event names SendEvent accepts for this workflow (at most 100).
   std::vector<std::string> events;
   StepOptions options;  // job options of the main job (queue is ignored)
+  // Optional W3C traceparent of the main job (EnqueueRequest::traceparent).
+  std::string traceparent;
 };
 
 struct WorkflowSubmitResult {
