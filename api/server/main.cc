@@ -161,8 +161,10 @@ int main(int argc, char** argv) {
   }
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
-    // SIGHUP: re-read the auth file (removed tokens stop working now).
-    // Certificates are re-read on their own (tls_reload_interval_ms).
+    // SIGHUP: re-read the TLS files (served within a second if valid; the
+    // old certificate stays otherwise) and the auth file (removed tokens
+    // stop working now).
+    (*server)->ReloadTls();
     absl::Status reloaded = (*server)->ReloadAuth();
     if (reloaded.ok()) {
       spdlog::info("event=auth_reloaded principals={}", (*server)->principal_count());

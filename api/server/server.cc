@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "admin_service.h"
@@ -21,6 +21,7 @@
 #include "ratchet/base/status.h"
 #include "schedule_service.h"
 #include "service_context.h"
+#include "tls_stager.h"
 #include "worker_service.h"
 #include "workflow_service.h"
 
@@ -34,15 +35,14 @@ size_t LeaseBytesFor(int max_message_bytes) {
   return limit - std::min<size_t>(64 << 10, limit / 4);
 }
 
-// Plaintext, or TLS from the certificate files (re-read every
-// tls_reload_interval), with client certificates required and verified
-// when a client CA is given.
-std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& o) {
-  if (o.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
-  const auto refresh_s =
-      static_cast<unsigned int>(std::max<int64_t>(1, o.tls_reload_interval.count() / 1000));
+// Plaintext, or TLS from the stager's published files (watched every
+// second), with client certificates required and verified when a client CA
+// is given.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& o,
+                                                     const TlsStager* stager) {
+  if (stager == nullptr) return grpc::InsecureServerCredentials();
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      o.tls_key_file, o.tls_cert_file, o.tls_client_ca_file, refresh_s);
+      stager->key_path(), stager->cert_path(), stager->client_ca_path(), 1);
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_identity_key_cert_pairs();
   if (!o.tls_client_ca_file.empty()) {
@@ -52,28 +52,6 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& o) {
     tls.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   }
   return grpc::experimental::TlsServerCredentials(tls);
-}
-
-// Half a TLS setup, or a file that cannot be read, is refused at start
-// rather than failing every handshake later.
-absl::Status CheckTlsFiles(const ServerOptions& o) {
-  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return InvalidArgument("tls_cert_file", "tls_cert_file and tls_key_file go together");
-  }
-  if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
-    return InvalidArgument("tls_client_ca_file", "needs tls_cert_file and tls_key_file");
-  }
-  for (const auto& [name, path] :
-       {std::pair{"tls_cert_file", &o.tls_cert_file}, std::pair{"tls_key_file", &o.tls_key_file},
-        std::pair{"tls_client_ca_file", &o.tls_client_ca_file}}) {
-    if (path->empty()) continue;
-    std::ifstream in(*path);
-    std::string first;
-    if (!in || !std::getline(in, first) || first.rfind("-----BEGIN ", 0) != 0) {
-      return InvalidArgument(name, absl::StrCat("'", *path, "' is not a readable PEM file"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -96,10 +74,15 @@ class Server::Impl {
         admin_(&context_) {}
 
   absl::Status Start(const ServerOptions& options) {
+    if (!options.tls_cert_file.empty()) {
+      RATCHET_ASSIGN_OR_RETURN(tls_, TlsStager::Create(options));
+      LogTlsRefresh("tls_loaded", tls_->Refresh());
+      tls_poller_ = std::thread([this, every = options.tls_reload_interval] { PollTls(every); });
+    }
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options.listen, Credentials(options), &port_);
+    builder.AddListeningPort(options.listen, Credentials(options, tls_.get()), &port_);
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
     builder.RegisterService(&jobs_);
@@ -124,7 +107,17 @@ class Server::Impl {
   int port() const { return port_; }
   auth::Authenticator& authenticator() { return *authenticator_; }
 
+  // Re-reads the TLS files now (SIGHUP).
+  void ReloadTls() {
+    if (tls_ != nullptr) LogTlsRefresh("tls_checked", tls_->Refresh());
+  }
+
   void Shutdown(Millis grace) {
+    {
+      absl::MutexLock lock(&tls_mu_);
+      stopping_ = true;
+    }
+    if (tls_poller_.joinable()) tls_poller_.join();
     if (server_ == nullptr) return;
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + grace);
@@ -133,6 +126,23 @@ class Server::Impl {
   }
 
  private:
+  // Every `every`: publishes changed, valid TLS files; logs a change, and
+  // each new error once.
+  void PollTls(Millis every) {
+    std::string last_error;
+    absl::MutexLock lock(&tls_mu_);
+    while (
+        !tls_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(every.count()))) {
+      tls_mu_.Unlock();
+      auto r = tls_->Refresh();
+      if (r.ok() && r->changed) LogTlsRefresh("tls_reloaded", r);
+      std::string error = r.ok() ? "" : std::string(r.status().message());
+      if (!r.ok() && error != last_error) LogTlsRefresh("tls_reload", r);
+      last_error = std::move(error);
+      tls_mu_.Lock();
+    }
+  }
+
   const std::shared_ptr<auth::Authenticator> authenticator_;
   ServiceContext context_;
   JobService jobs_;
@@ -143,6 +153,10 @@ class Server::Impl {
   AdminService admin_;
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<TlsStager> tls_;
+  absl::Mutex tls_mu_;
+  bool stopping_ ABSL_GUARDED_BY(tls_mu_) = false;
+  std::thread tls_poller_;
 };
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
@@ -153,7 +167,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   if (options.blocking_threads < 1) {
     return InvalidArgument("blocking_threads", "must be at least 1");
   }
-  RATCHET_RETURN_IF_ERROR(CheckTlsFiles(options));
   std::shared_ptr<auth::Authenticator> authenticator;
   if (options.auth_file.empty()) {
     authenticator = std::make_shared<auth::Authenticator>();
@@ -174,6 +187,8 @@ int Server::port() const { return impl_->port(); }
 void Server::Shutdown(Millis grace) { impl_->Shutdown(grace); }
 
 absl::Status Server::ReloadAuth() { return impl_->authenticator().Reload(); }
+
+void Server::ReloadTls() { impl_->ReloadTls(); }
 
 size_t Server::principal_count() const { return impl_->authenticator().principal_count(); }
 

@@ -35,9 +35,11 @@ struct ServerOptions {
   // TLS (docs/operations.md, "TLS"): with tls_cert_file and tls_key_file
   // (PEM) the server speaks TLS only; with tls_client_ca_file too, every
   // client must present a certificate signed by that CA (mTLS). The files
-  // are re-read every tls_reload_interval (gRPC's
-  // FileWatcherCertificateProvider): replace them to rotate certificates,
-  // no restart needed. All empty: plaintext.
+  // are re-read on SIGHUP (Server::ReloadTls) and every
+  // tls_reload_interval, and served once they are valid (tls_stager.h):
+  // replace them to rotate certificates, no restart needed; a bad
+  // replacement is logged and the previous certificate keeps serving.
+  // All empty: plaintext.
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
   Millis tls_reload_interval{10000};
   // Authentication and authorization (docs/operations.md,
@@ -75,6 +77,10 @@ class Server {
   // working at once. On an error the principals in use stay.
   // Errors: those of auth::LoadAuthFile. Without an auth file: OK.
   absl::Status ReloadAuth();
+  // Re-reads the TLS files (ratchetd does on SIGHUP) and serves them within
+  // a second if they are valid; logs tls_checked (subject, expiry) or
+  // tls_checked_failed (the certificate in use stays). Without TLS: nothing.
+  void ReloadTls();
   // Principals in use (1, "anonymous", without an auth file).
   size_t principal_count() const;
 

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "ratchet/client/client.h"
@@ -19,7 +21,8 @@ namespace {
 
 // Makes, in `dir`: ca.pem (+ key), server.pem/key for localhost and
 // 127.0.0.1, client.pem/key (CN=worker-1, signed by ca), rogue.pem/key
-// (signed by another CA) and expired.pem/key (signed by ca, expired 2020).
+// (signed by another CA), expired.pem/key (signed by ca, expired 2020) and
+// server2.pem/key (localhost again, signed by rogue-ca: a rotation).
 void MakeCertificates(const std::string& dir) {
   std::ofstream(dir + "/ca.cnf") << "[ca]\ndefault_ca = d\n[d]\ndatabase = index.txt\n"
                                     "new_certs_dir = .\nserial = serial\ndefault_md = sha256\n"
@@ -42,7 +45,10 @@ void MakeCertificates(const std::string& dir) {
       "-CAcreateserial -out rogue.pem -days 2 2>/dev/null\n"
       "req expired worker-1; openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key "
       "-in expired.csr -out expired.pem -startdate 20200101000000Z -enddate 20200102000000Z "
-      "-notext 2>/dev/null\n";
+      "-notext 2>/dev/null\n"
+      "req server2 localhost; openssl x509 -req -in server2.csr -CA rogue-ca.pem "
+      "-CAkey rogue-ca.key -CAcreateserial -out server2.pem -days 2 -extfile server.ext "
+      "2>/dev/null\n";
   CommandResult r = RunCommand(script);
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
@@ -143,6 +149,66 @@ TEST_F(TlsTest, AClientCertificateNamesItsPrincipal) {
   }
   EXPECT_TRUE(refused) << "worker-1 still authenticates after its principal was removed";
   server->Stop(SIGTERM);
+}
+
+// Waits (up to 10 s) until the log at `path` holds `text`.
+bool AwaitLog(const std::string& path, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(path);
+    std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (log.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Certificates rotate without a restart: SIGHUP says at once whether the
+// replaced files are usable, gRPC's watcher serves valid ones within the
+// reload interval, and a bad replacement leaves the old certificate serving.
+TEST_F(TlsTest, ReplacedCertificatesAreCheckedOnSighupAndServed) {
+  auto copy = [&](const std::string& from, const std::string& to) {
+    std::filesystem::copy_file(File(from), File(to),
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  copy("server.pem", "live.pem");
+  copy("server.key", "live.key");
+  RatchetdProcess server(RATCHETD_PATH, dir_.Sub("data"), port_,
+                         {"--tls-cert-file", File("live.pem"), "--tls-key-file", File("live.key"),
+                          "--tls-reload-interval-ms", "1000", "--shutdown-grace-ms", "200"});
+  ASSERT_TRUE(server.Start());
+  EXPECT_TRUE(AwaitLog(server.log_path(), "event=tls_loaded subject=\"CN = localhost\""));
+  EXPECT_TRUE(TryEnqueue(Trusting()).ok());
+
+  copy("client.key", "live.key");  // not the certificate's key
+  server.Signal(SIGHUP);
+  EXPECT_TRUE(AwaitLog(server.log_path(), "event=tls_checked_failed"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past one reload
+  EXPECT_TRUE(TryEnqueue(Trusting()).ok()) << "a bad replacement stopped the old certificate";
+
+  copy("server2.key", "live.key");
+  copy("server2.pem", "live.pem");
+  server.Signal(SIGHUP);
+  EXPECT_TRUE(AwaitLog(server.log_path(), "event=tls_checked subject="));
+  ClientOptions rotated;
+  rotated.tls_ca_file = File("rogue-ca.pem");
+  rotated.tls_server_name = "localhost";
+  bool served = false;
+  for (int i = 0; i < 100 && !served; ++i) {
+    served = TryEnqueue(rotated).ok();
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(served) << "the rotated certificate was not served";
+  EXPECT_FALSE(TryEnqueue(Trusting()).ok()) << "the old certificate is still served";
+  server.Stop(SIGTERM);
+}
+
+TEST_F(TlsTest, AKeyThatIsNotTheCertificatesStopsStartup) {
+  CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --data-dir " +
+                               dir_.Sub("d3") + " --tls-cert-file " + File("server.pem") +
+                               " --tls-key-file " + File("client.key"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("tls_key_file"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("is not the key of the certificate"), std::string::npos) << r.output;
 }
 
 TEST_F(TlsTest, HalfATlsSetupOrAnUnreadableFileStopsStartup) {
