@@ -31,8 +31,22 @@ std::string Quoted(std::string_view s, size_t* i) {
   return out;  // unterminated: the rest
 }
 
-nlohmann::ordered_json Value(std::string_view bare) {
-  if (!bare.empty() && bare.size() < 19 &&
+// Keys whose values are names (a queue "007", a schedule "2026"): always
+// strings, so a log store that types fields by their first value never
+// sees a number there.
+bool NameKey(std::string_view key) {
+  for (std::string_view k : {"queue", "queues", "name", "schedule_id", "worker_id", "principal",
+                             "trace_id", "subject", "job_type", "event", "rpc", "ids"}) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+// An integer without leading zeros ("0" itself is one), or the text.
+nlohmann::ordered_json Value(std::string_view key, std::string_view bare) {
+  const size_t digits_at = !bare.empty() && bare[0] == '-' ? 1 : 0;
+  const bool leading_zero = bare.size() > digits_at + 1 && bare[digits_at] == '0';
+  if (!NameKey(key) && !leading_zero && !bare.empty() && bare.size() < 19 &&
       std::all_of(bare.begin() + (bare[0] == '-' ? 1 : 0), bare.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) &&
       bare != "-") {
@@ -68,7 +82,7 @@ std::string LogLineToJson(std::string_view time, std::string_view level, std::st
       } else {
         size_t end = payload.find(' ', i);
         if (end == std::string_view::npos) end = payload.size();
-        put(key, Value(payload.substr(i, end - i)));
+        put(key, Value(key, payload.substr(i, end - i)));
         i = end;
       }
     } else {

@@ -130,17 +130,18 @@ class Server::Impl {
   // each new error once.
   void PollTls(Millis every) {
     std::string last_error;
-    absl::MutexLock lock(&tls_mu_);
-    while (
-        !tls_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(every.count()))) {
-      tls_mu_.Unlock();
+    while (!AwaitStopping(every)) {
       auto r = tls_->Refresh();
       if (r.ok() && r->changed) LogTlsRefresh("tls_reloaded", r);
       std::string error = r.ok() ? "" : std::string(r.status().message());
       if (!r.ok() && error != last_error) LogTlsRefresh("tls_reload", r);
       last_error = std::move(error);
-      tls_mu_.Lock();
     }
+  }
+  // Waits up to `every`; true once Shutdown has begun.
+  bool AwaitStopping(Millis every) {
+    absl::MutexLock lock(&tls_mu_);
+    return tls_mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Milliseconds(every.count()));
   }
 
   const std::shared_ptr<auth::Authenticator> authenticator_;

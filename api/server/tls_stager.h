@@ -56,7 +56,7 @@ class TlsStager {
 
  private:
   TlsStager(ServerOptions options, std::string dir);
-  absl::Status Publish(const TlsFiles& files);
+  absl::Status Publish(const TlsFiles& files) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ServerOptions options_;
   const std::string dir_;

@@ -4,7 +4,7 @@
 
 namespace ratchet::internal {
 namespace {
-constexpr size_t kMaxQueuesPerWorker = 64;
+constexpr size_t kMaxQueuesPerWorker = 16;
 }  // namespace
 
 WorkerTracker::Worker& WorkerTracker::Touch(const std::string& worker_id, TimePoint now) {

@@ -5,7 +5,7 @@
 // Leases without a worker_id are not tracked.
 //
 // Bounded: at most kMaxTrackedWorkers workers (the least recently seen is
-// forgotten first), 64 queues each, and the jobs of live leases only; a
+// forgotten first), 16 queues each, and the jobs of live leases only; a
 // worker unseen for kWorkerForgetAfter is forgotten (checked every 1,024
 // calls and at every List, so memory stays bounded without ListWorkers).
 //

@@ -23,6 +23,16 @@ TEST(JsonLogTest, KeysBecomeFieldsAndIntegersNumbers) {
   EXPECT_EQ(j["worker_id"], "w-1");
 }
 
+TEST(JsonLogTest, NamesThatLookLikeIntegersStayStrings) {
+  auto j = Parse("event=job_leased job_id=7 queue=007 schedule_id=2026 worker_id=12 count=0");
+  EXPECT_EQ(j["queue"], "007");
+  EXPECT_EQ(j["schedule_id"], "2026");
+  EXPECT_EQ(j["worker_id"], "12");
+  EXPECT_EQ(j["job_id"], 7);
+  EXPECT_EQ(j["count"], 0);
+  EXPECT_EQ(Parse("event=x moved=0012")["moved"], "0012");  // leading zeros: text
+}
+
 TEST(JsonLogTest, TraceIdsStayStringsAndAnEmptyOneIsEmpty) {
   // A trace-id of digits only must not become a (rounded) number.
   auto j = Parse("event=job_leased job_id=7 trace_id=12345678901234567890123456789012 queue=q");

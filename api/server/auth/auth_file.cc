@@ -29,8 +29,8 @@ absl::StatusOr<double> Rate(const toml::table& t, std::string_view key, std::str
   std::optional<double> v;
   if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
   if (const auto* f = n->as_floating_point()) v = f->get();
-  if (!v || !(*v >= 0) || *v > 1e9) {
-    return InvalidArgument(std::string(field), "must be a number in [0, 1e9]");
+  if (!v || !(*v == 0 || *v >= 0.001) || *v > 1e9) {
+    return InvalidArgument(std::string(field), "must be 0 or a number in [0.001, 1e9]");
   }
   return *v;
 }

@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> TokenBucket::Take(Time now) {
     tokens_ -= 1;
     return std::nullopt;
   }
-  const double wait_s = (1 - tokens_) / rate_;
+  const double wait_s = std::min((1 - tokens_) / rate_, 86400.0);  // rate_ >= 0.001
   return std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000) + 1);
 }
 

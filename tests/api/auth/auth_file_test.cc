@@ -26,7 +26,10 @@ TEST(AuthFileTest, TheShippedExampleParses) {
   ASSERT_EQ(entries->size(), 4u);
   const PrincipalEntry& api = (*entries)[0];
   EXPECT_EQ(api.principal.name, "billing-api");
-  EXPECT_EQ(api.token_sha256[0], Sha256Hex("billing-api-example-token"));
+  // A placeholder, not the hash of a published token (the example never
+  // works as is).
+  EXPECT_EQ(api.token_sha256[0].size(), 64u);
+  EXPECT_NE(api.token_sha256[0], Sha256Hex("billing-api-example-token"));
   EXPECT_EQ(api.principal.requests_per_second, 200);
   EXPECT_EQ(api.principal.burst, 400);
   EXPECT_TRUE(api.principal.Allows(Permission::kEnqueue, "billing.invoices"));
@@ -55,6 +58,8 @@ TEST(AuthFileTest, ErrorsNameTheEntryAndField) {
            "\"]\n[[principal]]\nname = \"b\"\ntoken_sha256 = [\"" + kHash + "\"]\n",
        "principal[1].token_sha256"},
       {"[[principal]]\nname = \"a\"\ntls_identity = \"x\"\nrequests_per_second = -1\n",
+       "principal[0].requests_per_second"},
+      {"[[principal]]\nname = \"a\"\ntls_identity = \"x\"\nrequests_per_second = 1e-300\n",
        "principal[0].requests_per_second"},
       {"principals = 1\n", "principals"},
       {"[[principal]\n", "auth_file"},

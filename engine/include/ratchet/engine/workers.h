@@ -19,7 +19,7 @@ inline constexpr size_t kMaxListedWorkerJobs = 100;
 
 struct WorkerInfo {
   std::string worker_id;            // LeaseRequest::worker_id
-  std::vector<std::string> queues;  // the queues it leased from (at most 64)
+  std::vector<std::string> queues;  // the queues it leased from (at most 16)
   bool more_queues = false;         // it leased from more than those
   // The jobs it holds now: leased by it, not finished, lease not yet over
   // (the first kMaxListedWorkerJobs ids, by id).
