@@ -12,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
 #include "config.h"
+#include "grpc/support/log.h"
 #include "http_server.h"
 #include "json_log.h"
 #include "prometheus/registry.h"
@@ -73,6 +74,21 @@ bool Restore(const std::string& backup, const ratchet::EngineOptions& options) {
   return true;
 }
 
+// gRPC's own log lines (errors by default; GRPC_VERBOSITY raises it) go
+// through spdlog, so --log-format json covers them too.
+void RouteGrpcLogs() {
+  gpr_set_log_function([](gpr_log_func_args* args) {
+    const spdlog::level::level_enum level =
+        args->severity == GPR_LOG_SEVERITY_ERROR  ? spdlog::level::err
+        : args->severity == GPR_LOG_SEVERITY_INFO ? spdlog::level::info
+                                                  : spdlog::level::debug;
+    const std::string_view file = args->file != nullptr ? args->file : "";
+    spdlog::log(level, "event=grpc_log source={}:{} message={:?}",
+                file.substr(file.find_last_of('/') + 1), args->line,
+                std::string_view(args->message != nullptr ? args->message : ""));
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,8 +117,9 @@ int main(int argc, char** argv) {
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
   }
+  RouteGrpcLogs();
   if (absl::Status exposed = ratchet::server::CheckExposure(*config); !exposed.ok()) {
-    std::fprintf(stderr, "ratchetd: %s\n", std::string(exposed.message()).c_str());
+    spdlog::error("event=start_refused error={:?}", std::string(exposed.message()));
     return 2;
   }
   if (config->insecure) {

@@ -202,6 +202,24 @@ TEST_F(TlsTest, ReplacedCertificatesAreCheckedOnSighupAndServed) {
   server.Stop(SIGTERM);
 }
 
+// With --log-format json, gRPC's own log lines (a failed handshake) are
+// JSON objects too, and so is a refused start.
+TEST_F(TlsTest, JsonLogsCoverGrpcsOwnLinesAndARefusedStart) {
+  auto server = Serve(/*require_client_certs=*/false, {"--log-format", "json"});
+  EXPECT_FALSE(TryEnqueue(ClientOptions{}).ok()) << "a plaintext client";
+  EXPECT_TRUE(AwaitLog(server->log_path(), "\"event\":\"grpc_log\""));
+  server->Stop(SIGTERM);
+  std::ifstream in(server->log_path());
+  for (std::string line; std::getline(in, line);) {
+    EXPECT_TRUE(line.size() > 2 && line.front() == '{' && line.back() == '}') << line;
+  }
+  CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " --log-format json --listen " +
+                               "0.0.0.0:0 --data-dir " + dir_.Sub("d4"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.output.rfind("{", 0), 0u) << r.output;
+  EXPECT_NE(r.output.find("\"event\":\"start_refused\""), std::string::npos) << r.output;
+}
+
 TEST_F(TlsTest, AKeyThatIsNotTheCertificatesStopsStartup) {
   CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --data-dir " +
                                dir_.Sub("d3") + " --tls-cert-file " + File("server.pem") +
