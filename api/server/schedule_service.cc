@@ -47,10 +47,10 @@ grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& proto,
   // schedule's present queue (ChangeThenGet). A create has none yet.
   return ChangeThenGet(
       id, update ? std::optional(access) : std::nullopt,
-      [this, spec = *std::move(spec), update,
-       principal = access.principal()]() mutable -> absl::Status {
+      [this, spec = *std::move(spec), update, principal = access.principal(),
+       guard = access.Guard()]() mutable -> absl::Status {
         std::string id = spec.id;
-        absl::Status done = update ? ctx_->engine().UpdateSchedule(std::move(spec))
+        absl::Status done = update ? ctx_->engine().UpdateSchedule(std::move(spec), guard)
                                    : ctx_->engine().CreateSchedule(std::move(spec));
         if (done.ok()) {
           spdlog::info("event={} schedule_id={:?} principal={:?}",
@@ -79,7 +79,7 @@ grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerCo
   return ctx_->Blocking(
       [this, id = req->id(), access = AccessOf(context, req, resp)]() -> absl::StatusOr<bool> {
         RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
-        absl::Status s = ctx_->engine().DeleteSchedule(id);
+        absl::Status s = ctx_->engine().DeleteSchedule(id, access.Guard());
         if (!s.ok()) return s;
         return true;
       },
@@ -110,7 +110,10 @@ grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(grpc::CallbackServerCon
                                                          v1::ScheduleInfo* resp) {
   return ChangeThenGet(
       req->id(), AccessOf(context, req, resp),
-      [this, id = req->id()] { return ctx_->engine().PauseSchedule(id); }, resp);
+      [this, id = req->id(), guard = AccessOf(context, req, resp).Guard()] {
+        return ctx_->engine().PauseSchedule(id, guard);
+      },
+      resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerContext* context,
@@ -118,7 +121,10 @@ grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerCo
                                                           v1::ScheduleInfo* resp) {
   return ChangeThenGet(
       req->id(), AccessOf(context, req, resp),
-      [this, id = req->id()] { return ctx_->engine().ResumeSchedule(id); }, resp);
+      [this, id = req->id(), guard = AccessOf(context, req, resp).Guard()] {
+        return ctx_->engine().ResumeSchedule(id, guard);
+      },
+      resp);
 }
 
 grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerContext* context,
@@ -128,7 +134,7 @@ grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerC
       [this, id = req->id(),
        access = AccessOf(context, req, resp)]() -> absl::StatusOr<TriggerResult> {
         RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
-        return ctx_->engine().TriggerSchedule(id);
+        return ctx_->engine().TriggerSchedule(id, access.Guard());
       },
       [resp](const TriggerResult& r) { resp->set_job_id(r.job_id); });
 }

@@ -102,8 +102,9 @@ class ServiceContext {
   // returns (absl::StatusOr<std::string>, run on the blocking pool);
   // otherwise answers `call` with the lookup's error or the refusal.
   // Unrestricted access acts at once, without the lookup. For resources
-  // whose queue never changes (a job's, a workflow's, a schedule's, which
-  // UpdateSchedule also checks for the new queue).
+  // whose queue never changes (a job's, a workflow's); a schedule's can
+  // (UpdateSchedule), so its changes also pass a QueueGuard checked inside
+  // the engine's operation.
   template <typename Lookup, typename Act>
   UnaryCall* AfterQueueCheck(UnaryCall* call, const auth::CallAccess& access, Lookup lookup,
                              Act act) {

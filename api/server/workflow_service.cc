@@ -98,7 +98,13 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerCon
           auto queues = QueuesOfWorkflow(w);
           if (std::all_of(queues->begin(), queues->end(),
                           [&](const std::string& q) { return access.Covers(q); })) {
-            ToProto(w, resp->add_workflows());
+            v1::Workflow* out = resp->add_workflows();
+            ToProto(w, out);
+            // A list shows headers, without the steps, so it cannot tell
+            // whether a step ran in a queue the caller may not read; the
+            // error may name such a step and its job (GetWorkflow, which
+            // checks every step's queue, shows it).
+            if (!access.unrestricted() && !access.Covers("*")) out->clear_error();
           }
         }
         resp->set_next_cursor(r.next_cursor);

@@ -73,32 +73,55 @@ absl::Status Engine::CreateSchedule(ScheduleSpec spec) {
                     });
 }
 
-absl::Status Engine::UpdateSchedule(ScheduleSpec spec) {
-  return CallStatus(*impl_, Reads::kThroughGroup,
-                    [spec = std::move(spec)](Machines& m, Batch& b, TimePoint now) {
-                      return m.schedules.Define(b, now, spec, ScheduleMachine::Write::kUpdate);
-                    });
+namespace {
+
+// Inside the operation: the schedule's present queue passes `guard`. An
+// unknown id passes (the operation answers NOT_FOUND itself).
+absl::Status CheckGuard(Machines& m, Batch& b, const std::string& id, const QueueGuard* guard) {
+  if (guard == nullptr) return absl::OkStatus();
+  absl::StatusOr<ScheduleInfo> info = m.schedules.GetSchedule(b, id);
+  if (!info.ok()) {
+    return info.status().code() == absl::StatusCode::kNotFound ? absl::OkStatus() : info.status();
+  }
+  return guard->Check(info->spec.queue);
 }
 
-absl::Status Engine::DeleteSchedule(std::string id) {
-  return CallStatus(*impl_, Reads::kThroughGroup,
-                    [id = std::move(id)](Machines& m, Batch& b, TimePoint) {
-                      return m.schedules.DeleteSchedule(b, id);
-                    });
+}  // namespace
+
+absl::Status Engine::UpdateSchedule(ScheduleSpec spec, std::shared_ptr<const QueueGuard> guard) {
+  return CallStatus(
+      *impl_, Reads::kThroughGroup,
+      [spec = std::move(spec), guard = std::move(guard)](Machines& m, Batch& b, TimePoint now) {
+        RATCHET_RETURN_IF_ERROR(CheckGuard(m, b, spec.id, guard.get()));
+        return m.schedules.Define(b, now, spec, ScheduleMachine::Write::kUpdate);
+      });
 }
 
-absl::Status Engine::PauseSchedule(std::string id) {
-  return CallStatus(*impl_, Reads::kThroughGroup,
-                    [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
-                      return m.schedules.SetPaused(b, now, id, true);
-                    });
+absl::Status Engine::DeleteSchedule(std::string id, std::shared_ptr<const QueueGuard> guard) {
+  return CallStatus(
+      *impl_, Reads::kThroughGroup,
+      [id = std::move(id), guard = std::move(guard)](Machines& m, Batch& b, TimePoint) {
+        RATCHET_RETURN_IF_ERROR(CheckGuard(m, b, id, guard.get()));
+        return m.schedules.DeleteSchedule(b, id);
+      });
 }
 
-absl::Status Engine::ResumeSchedule(std::string id) {
-  return CallStatus(*impl_, Reads::kThroughGroup,
-                    [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
-                      return m.schedules.SetPaused(b, now, id, false);
-                    });
+absl::Status Engine::PauseSchedule(std::string id, std::shared_ptr<const QueueGuard> guard) {
+  return CallStatus(
+      *impl_, Reads::kThroughGroup,
+      [id = std::move(id), guard = std::move(guard)](Machines& m, Batch& b, TimePoint now) {
+        RATCHET_RETURN_IF_ERROR(CheckGuard(m, b, id, guard.get()));
+        return m.schedules.SetPaused(b, now, id, true);
+      });
+}
+
+absl::Status Engine::ResumeSchedule(std::string id, std::shared_ptr<const QueueGuard> guard) {
+  return CallStatus(
+      *impl_, Reads::kThroughGroup,
+      [id = std::move(id), guard = std::move(guard)](Machines& m, Batch& b, TimePoint now) {
+        RATCHET_RETURN_IF_ERROR(CheckGuard(m, b, id, guard.get()));
+        return m.schedules.SetPaused(b, now, id, false);
+      });
 }
 
 absl::StatusOr<ScheduleInfo> Engine::GetSchedule(std::string id) {
@@ -114,11 +137,15 @@ absl::StatusOr<std::vector<ScheduleInfo>> Engine::ListSchedules() {
       [](Machines& m, Batch& b, TimePoint) { return m.schedules.ListSchedules(b); });
 }
 
-absl::StatusOr<TriggerResult> Engine::TriggerSchedule(std::string id) {
-  return Call<TriggerResult>(*impl_, Reads::kThroughGroup,
-                             [id = std::move(id)](Machines& m, Batch& b, TimePoint now) {
-                               return m.schedules.TriggerSchedule(b, now, id);
-                             });
+absl::StatusOr<TriggerResult> Engine::TriggerSchedule(std::string id,
+                                                      std::shared_ptr<const QueueGuard> guard) {
+  return Call<TriggerResult>(
+      *impl_, Reads::kThroughGroup,
+      [id = std::move(id), guard = std::move(guard)](
+          Machines& m, Batch& b, TimePoint now) -> absl::StatusOr<TriggerResult> {
+        RATCHET_RETURN_IF_ERROR(CheckGuard(m, b, id, guard.get()));
+        return m.schedules.TriggerSchedule(b, now, id);
+      });
 }
 
 }  // namespace ratchet

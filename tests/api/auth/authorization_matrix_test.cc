@@ -560,6 +560,29 @@ TEST_F(AuthorizationMatrixTest, AWorkflowIsGuardedByEveryQueueItsStepsRunIn) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(root_->GetJob(step_job)->state(), v1::JOB_STATE_AVAILABLE);
   EXPECT_TRUE(Connect("producer-all")->GetWorkflow(id).ok());
+
+  // Its step dies: the workflow's error names the step and its job. A list
+  // by a caller who may not read every queue shows the header without it.
+  v1::LeaseRequest lease;
+  lease.set_queue("out.secret");
+  auto leased = root_->Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1) << leased.status();
+  v1::FailRequest fail;
+  fail.set_job_id(leased->jobs(0).job_id());
+  fail.set_fencing_token(leased->jobs(0).fencing_token());
+  fail.set_error("boom");
+  fail.set_non_retryable(true);
+  ASSERT_TRUE(root_->Fail(fail).ok());
+  auto ErrorListedTo = [&](const std::string& who) {
+    auto listed = Connect(who)->ListWorkflows(v1::ListWorkflowsRequest());
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    for (const auto& w : listed->workflows()) {
+      if (w.id() == id) return w.error();
+    }
+    return std::string("(not listed)");
+  };
+  EXPECT_EQ(ErrorListedTo("producer-in"), "");
+  EXPECT_NE(ErrorListedTo("producer-all").find("secret-step"), std::string::npos);
 }
 
 // A refusal for a looked-up resource does not name its queue, so walking

@@ -382,3 +382,48 @@ TEST(ScheduleTest, AFailingFireWritesNothingAndBlocksNoOtherSchedule) {
 
 }  // namespace
 }  // namespace ratchet
+
+namespace ratchet {
+namespace {
+
+// Refuses the queue "secret": ratchetd's authorization, as the engine sees it.
+class RefuseSecret final : public QueueGuard {
+ public:
+  absl::Status Check(std::string_view queue) const override {
+    return queue == "secret" ? absl::PermissionDeniedError("not granted") : absl::OkStatus();
+  }
+};
+
+// The guard is checked against the schedule's queue inside each operation
+// (review finding: ratchetd checked, then acted in a second step, so an
+// Update that moved the schedule in between let a caller act on a queue
+// outside its grant).
+TEST(ScheduleGuardTest, ChangesToAScheduleInAnUngrantedQueueAreRefusedAndChangeNothing) {
+  EngineHarness h;
+  ScheduleSpec spec = Hourly();
+  spec.queue = "secret";
+  ASSERT_TRUE(h->CreateSchedule(spec).ok());
+  auto guard = std::make_shared<RefuseSecret>();
+  EXPECT_EQ(h->TriggerSchedule(spec.id, guard).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(h->PauseSchedule(spec.id, guard).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(h->DeleteSchedule(spec.id, guard).code(), absl::StatusCode::kPermissionDenied);
+  ScheduleSpec moved = spec;
+  moved.queue = "public";
+  EXPECT_EQ(h->UpdateSchedule(moved, guard).code(), absl::StatusCode::kPermissionDenied);
+  auto info = h->GetSchedule(spec.id);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->spec.queue, "secret");
+  EXPECT_FALSE(info->spec.paused);
+  EXPECT_EQ(h->Stats().live_jobs, 0) << "a refused trigger fired";
+  // Once moved (by someone allowed), the same guard may act on it.
+  ASSERT_TRUE(h->UpdateSchedule(moved).ok());
+  EXPECT_TRUE(h->PauseSchedule(spec.id, guard).ok());
+  EXPECT_TRUE(h->TriggerSchedule(spec.id, guard).ok());
+  EXPECT_TRUE(h->DeleteSchedule(spec.id, guard).ok());
+  // An unknown id is NOT_FOUND, as without a guard.
+  EXPECT_EQ(h->DeleteSchedule("nope", guard).code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ratchet

@@ -300,23 +300,30 @@ class Engine {
   // time_zone, end_at, jitter, catchup_window, queue, ...); ALREADY_EXISTS
   // if the id exists with another definition.
   absl::Status CreateSchedule(ScheduleSpec spec);
+  // Update, Delete, Pause, Resume and Trigger take an optional QueueGuard
+  // (types.h; ratchetd's authorization): the schedule's present queue must
+  // pass it, checked inside the operation, so a concurrent Update that
+  // moves the schedule cannot slip between a check and the change. A
+  // refusal (the guard's error, PERMISSION_DENIED) changes nothing.
+  //
   // Replaces a schedule's definition, keeping its history; ticks between
   // its last evaluation and now are not replayed. Errors: as Create;
-  // NOT_FOUND.
-  absl::Status UpdateSchedule(ScheduleSpec spec);
-  // Deletes a schedule; jobs it fired stay. Errors: NOT_FOUND.
-  absl::Status DeleteSchedule(std::string id);
+  // NOT_FOUND; the guard's.
+  absl::Status UpdateSchedule(ScheduleSpec spec, std::shared_ptr<const QueueGuard> guard = nullptr);
+  // Deletes a schedule; jobs it fired stay. Errors: NOT_FOUND; the guard's.
+  absl::Status DeleteSchedule(std::string id, std::shared_ptr<const QueueGuard> guard = nullptr);
   // While paused no tick fires; on resume, ticks that fell meanwhile follow
-  // the missed-run policy. Errors: NOT_FOUND.
-  absl::Status PauseSchedule(std::string id);
-  absl::Status ResumeSchedule(std::string id);
+  // the missed-run policy. Errors: NOT_FOUND; the guard's.
+  absl::Status PauseSchedule(std::string id, std::shared_ptr<const QueueGuard> guard = nullptr);
+  absl::Status ResumeSchedule(std::string id, std::shared_ptr<const QueueGuard> guard = nullptr);
   // Errors: NOT_FOUND.
   absl::StatusOr<ScheduleInfo> GetSchedule(std::string id);
   // Every schedule, by id.
   absl::StatusOr<std::vector<ScheduleInfo>> ListSchedules();
   // Fires the schedule now, outside its ticks and overlap policy (key
-  // "schedule:<id>:<now ms>:manual"). Errors: NOT_FOUND.
-  absl::StatusOr<TriggerResult> TriggerSchedule(std::string id);
+  // "schedule:<id>:<now ms>:manual"). Errors: NOT_FOUND; the guard's.
+  absl::StatusOr<TriggerResult> TriggerSchedule(std::string id,
+                                                std::shared_ptr<const QueueGuard> guard = nullptr);
 
   // Runs the engine's maintenance now, as its own timer does: ends expired
   // leases (as failed attempts: "lease expired" or "attempt timed out"),
