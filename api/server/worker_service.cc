@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "auth/denial_log.h"
 #include "convert.h"
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
@@ -44,8 +45,13 @@ void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
 // sequencer); one line per call here says how many items it refused.
 void LogGuardRefusals(const auth::CallAccess& access, const char* rpc, size_t refused) {
   if (refused == 0) return;
-  spdlog::warn("event=access_denied principal={:?} rpc=WorkerService.{} permission=work items={}",
-               access.principal(), rpc, refused);
+  std::optional<int64_t> suppressed =
+      auth::DenialLog::Instance().Admit(access.principal(), std::chrono::steady_clock::now());
+  if (!suppressed) return;
+  spdlog::warn(
+      "event=access_denied principal={:?} rpc=WorkerService.{} permission=work items={} "
+      "suppressed={}",
+      access.principal(), rpc, refused, *suppressed);
 }
 
 bool Refused(const absl::Status& s) { return ReasonOf(s) == kReasonPermissionDenied; }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "denial_log.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/security/auth_context.h"
 #include "grpcpp/server_context.h"
@@ -63,10 +64,12 @@ absl::Status Denied(const std::string& principal, const MethodRule* rule,
   std::string what =
       rule ? absl::StrCat("permission '", PermissionName(rule->permission), "' ", queue_text)
            : std::string("a rule (the RPC has none: refused to everyone)");
-  if (log) {
-    spdlog::warn("event=access_denied principal={:?} rpc={} permission={} queue={:?}", principal,
-                 rpc, rule ? std::string(PermissionName(rule->permission)) : "none",
-                 std::string(logged_queue));
+  std::optional<int64_t> suppressed;
+  if (log) suppressed = DenialLog::Instance().Admit(principal, std::chrono::steady_clock::now());
+  if (suppressed) {
+    spdlog::warn("event=access_denied principal={:?} rpc={} permission={} queue={:?} suppressed={}",
+                 principal, rpc, rule ? std::string(PermissionName(rule->permission)) : "none",
+                 std::string(logged_queue), *suppressed);
   }
   return WithReason(absl::PermissionDeniedError(
                         absl::StrCat("principal '", principal, "' lacks ", what, " needed by ", rpc,
