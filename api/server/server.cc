@@ -82,6 +82,9 @@ class Server::Impl {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
+    // gRPC sets SO_REUSEPORT by default: a second ratchetd on the same port
+    // would start and share its connections. Refuse it instead.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     builder.AddListeningPort(options.listen, Credentials(options, tls_.get()), &port_);
     builder.SetMaxReceiveMessageSize(options.max_message_bytes);
     builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -112,12 +115,12 @@ class Server::Impl {
     if (tls_ != nullptr) LogTlsRefresh("tls_checked", tls_->Refresh());
   }
 
+  // Stops the TLS poller, also when Start failed after starting it (a
+  // joinable std::thread must not be destroyed).
+  ~Impl() { StopTlsPoller(); }
+
   void Shutdown(Millis grace) {
-    {
-      absl::MutexLock lock(&tls_mu_);
-      stopping_ = true;
-    }
-    if (tls_poller_.joinable()) tls_poller_.join();
+    StopTlsPoller();
     if (server_ == nullptr) return;
     server_->GetHealthCheckService()->SetServingStatus(false);
     server_->Shutdown(std::chrono::system_clock::now() + grace);
@@ -138,6 +141,14 @@ class Server::Impl {
       last_error = std::move(error);
     }
   }
+  void StopTlsPoller() {
+    {
+      absl::MutexLock lock(&tls_mu_);
+      stopping_ = true;
+    }
+    if (tls_poller_.joinable()) tls_poller_.join();
+  }
+
   // Waits up to `every`; true once Shutdown has begun.
   bool AwaitStopping(Millis every) {
     absl::MutexLock lock(&tls_mu_);

@@ -220,6 +220,21 @@ TEST_F(TlsTest, JsonLogsCoverGrpcsOwnLinesAndARefusedStart) {
   EXPECT_NE(r.output.find("\"event\":\"start_refused\""), std::string::npos) << r.output;
 }
 
+// A server whose port is taken fails to start, cleanly: gRPC's default
+// SO_REUSEPORT let a second ratchetd bind the same port and share its
+// connections; and a TLS server that failed to bind aborted (its TLS poller
+// thread was destroyed unjoined).
+TEST_F(TlsTest, ATakenPortFailsStartupWithoutACrash) {
+  auto first = Serve(/*require_client_certs=*/false);
+  CommandResult r =
+      RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:" + std::to_string(port_) +
+                 " --data-dir " + dir_.Sub("d5") + " --http-listen '' --tls-cert-file " +
+                 File("server.pem") + " --tls-key-file " + File("server.key"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("event=start_failed"), std::string::npos) << r.output;
+  first->Stop(SIGTERM);
+}
+
 TEST_F(TlsTest, AKeyThatIsNotTheCertificatesStopsStartup) {
   CommandResult r = RunCommand(std::string(RATCHETD_PATH) + " --listen 127.0.0.1:0 --data-dir " +
                                dir_.Sub("d3") + " --tls-cert-file " + File("server.pem") +
