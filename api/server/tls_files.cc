@@ -109,9 +109,4 @@ absl::StatusOr<TlsCertificateInfo> CheckTlsFiles(const ServerOptions& o, const T
   return TlsCertificateInfo{.subject = Subject(cert.get()), .not_after_unix = NotAfter(cert.get())};
 }
 
-absl::StatusOr<TlsCertificateInfo> CheckTlsFiles(const ServerOptions& o) {
-  RATCHET_ASSIGN_OR_RETURN(TlsFiles files, ReadTlsFiles(o));
-  return CheckTlsFiles(o, files);
-}
-
 }  // namespace ratchet::server

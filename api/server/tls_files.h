@@ -1,9 +1,8 @@
 // Checks of ratchetd's TLS files (docs/operations.md, "TLS"): at start, so a
 // half setup or an unreadable file is refused rather than failing every
 // handshake later, and on SIGHUP, so an operator who replaced the files
-// learns at once whether the server will take them (gRPC's file watcher
-// picks valid files up within tls_reload_interval and keeps serving the
-// previous certificate while the files are invalid).
+// learns at once whether the server will take them (TlsStager publishes
+// only files that pass; the previous certificate keeps serving otherwise).
 //
 // Thread safety: pure functions of the files.
 #ifndef RATCHET_API_SERVER_TLS_FILES_H_
@@ -37,18 +36,15 @@ inline constexpr size_t kMaxTlsFileBytes = 1 << 20;
 // cannot be read, or one over kMaxTlsFileBytes.
 absl::StatusOr<TlsFiles> ReadTlsFiles(const ServerOptions& options);
 
-// `files` (read from the options' paths, which errors name), parsed with
-// OpenSSL: as CheckTlsFiles below, without reading.
+// `files` (read by ReadTlsFiles from the options' paths, which errors
+// name), parsed with OpenSSL: the certificate chain, the private key (which
+// must match the certificate) and the client CA. Without TLS (no
+// tls_cert_file): OK with an empty info.
+// Errors: INVALID_ARGUMENT naming the option (tls_cert_file, tls_key_file,
+// tls_client_ca_file) for a file that does not parse, or a key that does
+// not belong to the certificate.
 absl::StatusOr<TlsCertificateInfo> CheckTlsFiles(const ServerOptions& options,
                                                  const TlsFiles& files);
-
-// The options' TLS files, parsed with OpenSSL: the certificate chain, the
-// private key (which must match the certificate) and the client CA.
-// Without TLS (no tls_cert_file): OK with an empty info.
-// Errors: INVALID_ARGUMENT naming the option (tls_cert_file, tls_key_file,
-// tls_client_ca_file) for a half setup, a file that cannot be read or
-// parsed, or a key that does not belong to the certificate.
-absl::StatusOr<TlsCertificateInfo> CheckTlsFiles(const ServerOptions& options);
 
 }  // namespace ratchet::server
 
