@@ -77,6 +77,7 @@ bench: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target ratchet_benchmarks
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
+	./$(BUILD_DIR)/bench/worker_bench
 	./$(BUILD_DIR)/bench/workflow_bench
 	./$(BUILD_DIR)/bench/scale_bench --mode retention
 	./$(BUILD_DIR)/bench/scale_bench --mode reopen

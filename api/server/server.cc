@@ -123,6 +123,7 @@ class Server::Impl {
     StopTlsPoller();
     if (server_ == nullptr) return;
     server_->GetHealthCheckService()->SetServingStatus(false);
+    context_.DrainStreams();  // workers' streams end once their acks are out
     server_->Shutdown(std::chrono::system_clock::now() + grace);
     server_->Wait();
     server_.reset();

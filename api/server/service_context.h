@@ -8,6 +8,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -26,6 +27,12 @@ struct ServiceLimits {
   // Bound on the leased jobs' bytes in one answer: the message limit less
   // room for the response's own framing (LeaseRequest::max_bytes).
   size_t max_lease_bytes = (16 << 20) - (64 << 10);
+  // Items of one batch (HeartbeatBatch, a WorkStream message's
+  // completions, failures or heartbeats): the engine's default
+  // max_lease_jobs. An engine configured lower refuses larger batches whole.
+  int max_batch_items = 1000;
+  // Jobs a WorkStream may be owed: its credits granted and not yet used.
+  int max_stream_credits = 10000;
 };
 
 // The queue of a job, workflow or schedule, for ServiceContext::
@@ -72,6 +79,16 @@ absl::Status CheckLookedUpQueue(const auth::CallAccess& access, Lookup lookup) {
     return absl::OkStatus();
   }
 }
+
+// A long-lived call (a WorkStream) the server asks to end when it shuts
+// down: it answers what is in flight and finishes UNAVAILABLE, so its
+// worker reconnects (to this server once it is back) instead of waiting for
+// gRPC's grace period to cancel it.
+class DrainableCall {
+ public:
+  virtual ~DrainableCall() = default;
+  virtual void Drain() = 0;
+};
 
 class ServiceContext {
  public:
@@ -121,6 +138,28 @@ class ServiceContext {
     return call;
   }
 
+  // Streams register while they run (they must unregister before they are
+  // destroyed); DrainStreams drains every one, and every one that
+  // registers afterwards. Thread-safe.
+  void RegisterStream(DrainableCall* call) {
+    bool drain;
+    {
+      absl::MutexLock lock(&streams_mu_);
+      streams_.insert(call);
+      drain = draining_;
+    }
+    if (drain) call->Drain();
+  }
+  void UnregisterStream(DrainableCall* call) {
+    absl::MutexLock lock(&streams_mu_);
+    streams_.erase(call);
+  }
+  void DrainStreams() {
+    absl::MutexLock lock(&streams_mu_);
+    draining_ = true;
+    for (DrainableCall* call : streams_) call->Drain();
+  }
+
   // Runs `f` on the blocking pool.
   template <typename F>
   void RunBlocking(F&& f) {
@@ -144,6 +183,9 @@ class ServiceContext {
   const ServiceLimits limits_;
   auth::Gate gate_;
   CallDeadlines deadlines_;
+  absl::Mutex streams_mu_;
+  std::set<DrainableCall*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool draining_ ABSL_GUARDED_BY(streams_mu_) = false;
   boost::asio::thread_pool pool_;
 };
 

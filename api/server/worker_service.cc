@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 
-#include "auth/denial_log.h"
 #include "convert.h"
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
 #include "ratchet/base/traceparent.h"
+#include "work_items.h"
+#include "work_stream.h"
+#include "worker_logs.h"
 
 namespace ratchet::server {
 namespace {
@@ -18,43 +20,6 @@ namespace {
 // Answer a long poll this long before the client's deadline, so the empty
 // answer reaches the client before it gives up.
 constexpr Millis kDeadlineMargin{50};
-
-void LogLeased(const std::vector<LeasedJob>& jobs, const std::string& worker_id) {
-  if (!spdlog::should_log(spdlog::level::debug)) return;
-  for (const LeasedJob& j : jobs) {
-    spdlog::debug(
-        "event=job_leased job_id={} queue={} worker_id={:?} attempt={} token={} trace_id={}", j.id,
-        j.queue, worker_id, j.attempt, j.token, TraceIdOf(j.traceparent));
-  }
-}
-
-void LogFail(JobId id, const absl::StatusOr<FailResult>& r) {
-  if (r.ok() && r->state == JobState::kDead) {
-    spdlog::info("event=job_dead_lettered job_id={} queue={} worker_id={:?} trace_id={}", id,
-                 r->queue, r->worker_id, TraceIdOf(r->traceparent));
-  } else if (r.ok() && r->state == JobState::kScheduled &&
-             spdlog::should_log(spdlog::level::debug)) {
-    spdlog::debug("event=job_retry_scheduled job_id={} queue={} worker_id={:?} trace_id={}", id,
-                  r->queue, r->worker_id, TraceIdOf(r->traceparent));
-  } else if (!r.ok() && ReasonOf(r.status()) == kReasonLeaseLost) {
-    spdlog::info("event=stale_fail_rejected job_id={}", id);
-  }
-}
-
-// The engine's QueueGuard refuses without logging (it runs on the
-// sequencer); one line per call here says how many items it refused.
-void LogGuardRefusals(const auth::CallAccess& access, const char* rpc, size_t refused) {
-  if (refused == 0) return;
-  std::optional<int64_t> suppressed =
-      auth::DenialLog::Instance().Admit(access.principal(), std::chrono::steady_clock::now());
-  if (!suppressed) return;
-  spdlog::warn(
-      "event=access_denied principal={:?} rpc=WorkerService.{} permission=work items={} "
-      "suppressed={}",
-      access.principal(), rpc, refused, *suppressed);
-}
-
-bool Refused(const absl::Status& s) { return ReasonOf(s) == kReasonPermissionDenied; }
 
 }  // namespace
 
@@ -67,6 +32,46 @@ WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), 
   GuardParse("FailBatch", &WorkerService::FailBatch);
   GuardParse("CompleteAndLease", &WorkerService::CompleteAndLease);
   GuardParse("ListWorkers", &WorkerService::ListWorkers);
+  GuardParse("HeartbeatBatch", &WorkerService::HeartbeatBatch);
+  // Raw bytes: the reactor parses each message (work_stream.h).
+  const auto* stream = google::protobuf::DescriptorPool::generated_pool()
+                           ->FindServiceByName(v1::WorkerService::service_full_name())
+                           ->FindMethodByName("WorkStream");
+  MarkMethodRawCallback(stream->index(),
+                        new grpc::internal::CallbackBidiHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                            [ctx](grpc::CallbackServerContext* context) {
+                              return new WorkStreamReactor(ctx, context);
+                            }));
+}
+
+grpc::ServerUnaryReactor* WorkerService::HeartbeatBatch(grpc::CallbackServerContext* context,
+                                                        const v1::HeartbeatBatchRequest* req,
+                                                        v1::HeartbeatBatchResponse* resp) {
+  UnaryCall* call = ctx_->StartCall();
+  const int max_items = ctx_->limits().max_batch_items;
+  if (req->items_size() == 0 || req->items_size() > max_items) {
+    return call->Reject(
+        InvalidArgument("items", absl::StrCat("must hold 1..", max_items, " items")));
+  }
+  const auth::CallAccess& access = AccessOf(context, req, resp);
+  HeartbeatItems items(req->items(), access.Guard());
+  if (items.valid_count() == 0) {  // every item refused at the edge
+    call->Reply(absl::OkStatus(), [&] { items.Answer({}, resp->mutable_items()); });
+    return call;
+  }
+  std::vector<HeartbeatRequest> valid = items.TakeValid();  // before `items` moves
+  ctx_->engine().HeartbeatBatchAsync(
+      std::move(valid),
+      [call, resp, access, items = std::move(items)](
+          absl::StatusOr<std::vector<absl::StatusOr<HeartbeatResult>>> r) mutable {
+        if (r.ok()) {
+          LogGuardRefusals(access, "HeartbeatBatch",
+                           std::count_if(r->begin(), r->end(),
+                                         [](const auto& i) { return Refused(i.status()); }));
+        }
+        call->Reply(r.status(), [&] { items.Answer(*r, resp->mutable_items()); });
+      });
+  return call;
 }
 
 UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
@@ -129,8 +134,7 @@ grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext* c
   ctx_->engine().CompleteAsync(std::move(complete),
                                [call, id = req->job_id(), access](absl::Status s) {
                                  LogGuardRefusals(access, "Complete", Refused(s));
-                                 if (ReasonOf(s) == kReasonLeaseLost)
-                                   spdlog::info("event=stale_complete_rejected job_id={}", id);
+                                 LogStaleComplete(id, s);
                                  call->Reply(s, [] {});
                                });
   return call;

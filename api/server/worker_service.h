@@ -1,5 +1,6 @@
 // WorkerService (ratchet.v1): long-poll Lease, Heartbeat, Complete and Fail
-// (single and batched), and CompleteAndLease. A thin adapter over the
+// (single and batched), CompleteAndLease, HeartbeatBatch, and the
+// WorkStream (work_stream.h). A thin adapter over the
 // engine's asynchronous API; a parked Lease holds no thread.
 #ifndef RATCHET_API_SERVER_WORKER_SERVICE_H_
 #define RATCHET_API_SERVER_WORKER_SERVICE_H_
@@ -19,6 +20,9 @@ class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
                                   v1::LeaseResponse* resp) override;
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest* req,
                                       v1::HeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* HeartbeatBatch(grpc::CallbackServerContext* context,
+                                           const v1::HeartbeatBatchRequest* req,
+                                           v1::HeartbeatBatchResponse* resp) override;
   grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* context,
                                         const v1::ListWorkersRequest* req,
                                         v1::ListWorkersResponse* resp) override;

@@ -277,6 +277,11 @@ absl::StatusOr<v1::HeartbeatResponse> Client::Heartbeat(const v1::HeartbeatReque
   return Call(*workers_, &WorkerStub::Heartbeat, req, Retry::kSafe, call);
 }
 
+absl::StatusOr<v1::HeartbeatBatchResponse> Client::HeartbeatBatch(
+    const v1::HeartbeatBatchRequest& req, CallOptions call) {
+  return Call(*workers_, &WorkerStub::HeartbeatBatch, req, Retry::kSafe, call);
+}
+
 absl::Status Client::Complete(const v1::CompleteRequest& req, CallOptions call) {
   return Call(*workers_, &WorkerStub::Complete, req, Retry::kSafe, call).status();
 }

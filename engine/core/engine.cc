@@ -114,6 +114,48 @@ void Engine::HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb) 
       });
 }
 
+void Engine::HeartbeatBatchAsync(std::vector<HeartbeatRequest> reqs,
+                                 Callback<std::vector<absl::StatusOr<HeartbeatResult>>> cb) {
+  using Results = std::vector<absl::StatusOr<HeartbeatResult>>;
+  std::vector<JobId> ids;
+  ids.reserve(reqs.size());
+  for (const HeartbeatRequest& r : reqs) ids.push_back(r.id);
+  cb = [workers = &impl_->workers(), ids = std::move(ids),
+        cb = std::move(cb)](absl::StatusOr<Results> r) {
+    if (r.ok()) {
+      for (size_t i = 0; i < r->size() && i < ids.size(); ++i) {
+        if ((*r)[i].ok()) workers->Heartbeat(ids[i], (*r)[i]->lease_deadline);
+      }
+    }
+    cb(std::move(r));
+  };
+  Start<Results>(
+      *impl_, Reads::kThroughGroup,
+      [reqs = std::move(reqs)](Machines& m, Batch& b, TimePoint now) -> absl::StatusOr<Results> {
+        RATCHET_RETURN_IF_ERROR(ValidateBatch("heartbeats", reqs.size(), 0, m.store.options()));
+        Results out;
+        out.reserve(reqs.size());
+        // As CompleteBatch: each item on its own, all in this one write; an
+        // item that fails after writing fails the whole batch.
+        for (const HeartbeatRequest& req : reqs) {
+          const size_t before = b.Count();
+          absl::StatusOr<HeartbeatResult> r = m.jobs.Heartbeat(b, now, req);
+          if (!r.ok() && b.Count() != before) return r.status();
+          out.push_back(std::move(r));
+        }
+        return out;
+      },
+      std::move(cb));
+}
+
+void Engine::ReleaseAbandonedLeases() {
+  // An operation that writes nothing: its group's pass over the parked
+  // leases ends the abandoned ones, without a write or an fsync.
+  StartStatus(
+      *impl_, Reads::kThroughGroup, [](Machines&, Batch&, TimePoint) { return absl::OkStatus(); },
+      [](absl::Status) {});
+}
+
 void Engine::CompleteAsync(CompleteRequest req, StatusCallback cb) {
   cb = [workers = &impl_->workers(), id = req.id, token = req.token,
         cb = std::move(cb)](absl::Status s) {
@@ -255,6 +297,12 @@ absl::StatusOr<std::vector<LeasedJob>> Engine::Lease(LeaseRequest req) {
 
 absl::StatusOr<HeartbeatResult> Engine::Heartbeat(HeartbeatRequest req) {
   return internal::Await<HeartbeatResult>([&](auto cb) { HeartbeatAsync(req, cb); });
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<HeartbeatResult>>> Engine::HeartbeatBatch(
+    std::vector<HeartbeatRequest> reqs) {
+  return internal::Await<std::vector<absl::StatusOr<HeartbeatResult>>>(
+      [&](auto cb) { HeartbeatBatchAsync(std::move(reqs), cb); });
 }
 
 absl::Status Engine::Complete(CompleteRequest req) {

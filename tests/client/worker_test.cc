@@ -302,5 +302,68 @@ TEST_F(WorkerTest, PastTheDrainTimeoutHandlersAreToldToStop) {
   }
 }
 
+// The stream keeps the worker fed: many jobs, more than one stream
+// message's worth, all complete, with prefetch and several handlers.
+TEST_F(WorkerTest, StreamDrainsManyJobsThroughCredits) {
+  constexpr int kCount = 300;
+  for (int i = 0; i < kCount; ++i) Enqueue("sleep");
+  Worker worker(&client(), {.queue = "q", .worker_id = "tw", .concurrency = 8});
+  worker.Register("sleep", [](JobContext&) {
+    std::this_thread::sleep_for(Millis(5));
+    return HandlerResult::Success();
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 1000 && worker.stats().completed < kCount; ++i) {
+    std::this_thread::sleep_for(Millis(10));
+  }
+  worker.Stop();
+  WorkerStats stats = worker.stats();
+  EXPECT_EQ(stats.completed, static_cast<uint64_t>(kCount)) << stats.last_stream_error;
+  EXPECT_EQ(stats.stream_restarts, 0u);
+  EXPECT_EQ(client().GetQueue("q")->completed(), kCount);
+}
+
+// A mixed fleet: a streaming and a unary worker on one queue together keep
+// the queue's concurrency limit, and every job completes once.
+TEST_F(WorkerTest, StreamAndUnaryWorkersTogetherKeepTheQueueLimit) {
+  v1::UpdateQueueRequest limit;
+  limit.set_queue("q");
+  limit.set_concurrency_limit(2);
+  ASSERT_TRUE(client().UpdateQueue(limit).ok());
+  constexpr int kCount = 40;
+  for (int i = 0; i < kCount; ++i) Enqueue("busy");
+  std::atomic<int> now{0}, most{0}, runs{0};
+  auto handler = [&](JobContext&) {
+    const int n = ++now;
+    int seen = most.load();
+    while (n > seen && !most.compare_exchange_weak(seen, n)) {
+    }
+    std::this_thread::sleep_for(Millis(10));
+    --now;
+    ++runs;
+    return HandlerResult::Success();
+  };
+  Worker stream(&client(), {.queue = "q", .worker_id = "s", .concurrency = 4});
+  Worker unary(&client(), {.queue = "q",
+                           .worker_id = "u",
+                           .concurrency = 4,
+                           .lease_wait = Millis(200),
+                           .protocol = WorkerProtocol::kUnary});
+  stream.Register("busy", handler);
+  unary.Register("busy", handler);
+  ASSERT_TRUE(stream.Start().ok());
+  ASSERT_TRUE(unary.Start().ok());
+  for (int i = 0; i < 1000 && stream.stats().completed + unary.stats().completed < kCount; ++i) {
+    std::this_thread::sleep_for(Millis(10));
+  }
+  stream.Stop();
+  unary.Stop();
+  EXPECT_EQ(stream.stats().completed + unary.stats().completed, static_cast<uint64_t>(kCount));
+  EXPECT_EQ(runs.load(), kCount);
+  EXPECT_LE(most.load(), 2) << "the queue's concurrency limit was exceeded";
+  EXPECT_GT(stream.stats().completed, 0u);
+  EXPECT_GT(unary.stats().completed, 0u);
+}
+
 }  // namespace
 }  // namespace ratchet::testing

@@ -77,7 +77,10 @@ TEST(WorkerRestartTest, EveryJobCompletesAcrossServerRestarts) {
     // Stop mid-run, with handlers in flight, and stay down long enough that
     // their completions cannot simply be retried through the gap.
     uint64_t before = worker.stats().completed;
-    ASSERT_TRUE(AwaitCompletedAbove(worker, before + 30, Millis(10000)));
+    ASSERT_TRUE(AwaitCompletedAbove(worker, before + 30, Millis(10000)))
+        << "the worker stalled: " << worker.stats().last_stream_error << " ("
+        << worker.stats().stream_restarts << " stream restarts, " << worker.stats().completed
+        << " completed)";
     server.Stop(signal);
     std::this_thread::sleep_for(Millis(1500));
     ASSERT_TRUE(server.Start()) << "restart after signal " << signal << "; see "
@@ -85,7 +88,9 @@ TEST(WorkerRestartTest, EveryJobCompletesAcrossServerRestarts) {
     uint64_t at_restart = worker.stats().completed;
     ASSERT_LT(at_restart, static_cast<uint64_t>(kJobs)) << "the run ended before the restart";
     EXPECT_TRUE(AwaitCompletedAbove(worker, at_restart, Millis(10000)))
-        << "the worker did not resume after signal " << signal;
+        << "the worker did not resume after signal " << signal << ": "
+        << worker.stats().last_stream_error << " (" << worker.stats().stream_restarts
+        << " stream restarts)";
   }
 
   // Drain: every job completed (those whose Lease answer was lost in the

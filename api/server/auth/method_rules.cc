@@ -30,6 +30,8 @@ constexpr MethodRule kRules[] = {
     {kWorkers, "FailBatch", P::kWork, R::kLeasedJob},
     {kWorkers, "CompleteAndLease", P::kWork, R::kLeasedJob},
     {kWorkers, "ListWorkers", P::kRead, R::kListing},
+    {kWorkers, "HeartbeatBatch", P::kWork, R::kLeasedJob},
+    {kWorkers, "WorkStream", P::kWork, R::kLeasedJob},
     {kQueueSvc, "ListQueues", P::kRead, R::kListing},
     {kQueueSvc, "GetQueue", P::kRead, R::kQueues},
     {kQueueSvc, "UpdateQueue", P::kManage, R::kQueues},

@@ -182,6 +182,23 @@ class AuthorizationMatrixTest : public ServerFixture {
       r->set_fencing_token(t.token);
       return r;
     }
+    if (m == "HeartbeatBatch") {
+      auto r = std::make_unique<v1::HeartbeatBatchRequest>();
+      r->add_items()->set_job_id(t.leased);
+      r->mutable_items(0)->set_fencing_token(t.token);
+      return r;
+    }
+    if (m == "WorkStream") {
+      // One message, then the half-close (a unary call): the open names the
+      // queue the gate checks, the heartbeat is checked by the engine, and
+      // the answer is the heartbeat's acknowledgement.
+      auto r = std::make_unique<v1::WorkStreamRequest>();
+      r->mutable_open()->set_queue(q);
+      r->set_seq(1);
+      r->add_heartbeats()->set_job_id(t.leased);
+      r->mutable_heartbeats(0)->set_fencing_token(t.token);
+      return r;
+    }
     if (m == "Complete") {
       auto r = std::make_unique<v1::CompleteRequest>();
       r->set_job_id(t.leased);
@@ -365,6 +382,19 @@ class AuthorizationMatrixTest : public ServerFixture {
       v1::CompleteBatchResponse r;
       r.ParseFromString(*response);
       if (r.statuses_size() > 0) return FromRpcStatus(r.statuses(0));
+    }
+    if (rule.method == "HeartbeatBatch") {
+      v1::HeartbeatBatchResponse r;
+      r.ParseFromString(*response);
+      if (r.items_size() > 0) return FromRpcStatus(r.items(0).status());
+    }
+    if (rule.method == "WorkStream") {
+      v1::WorkStreamResponse r;
+      r.ParseFromString(*response);
+      if (r.acks_size() > 0 && r.acks(0).heartbeats_size() > 0) {
+        return FromRpcStatus(r.acks(0).heartbeats(0).status());
+      }
+      return absl::InternalError("no acknowledgement on the stream");
     }
     if (rule.method == "FailBatch") {
       v1::FailBatchResponse r;

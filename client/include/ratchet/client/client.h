@@ -62,6 +62,8 @@ class ClientContext;
 
 namespace ratchet {
 
+class WorkStream;
+
 // Longest deadline (and longest Lease wait) a call takes; longer ones are
 // cut to it, so adding them to a clock reading cannot overflow. 1 year.
 inline constexpr Millis kMaxCallDeadline{int64_t{365} * 24 * 3600 * 1000};
@@ -167,6 +169,15 @@ class Client {
   absl::StatusOr<v1::FailResponse> Fail(const v1::FailRequest& req, CallOptions call = {});
   absl::StatusOr<v1::FailBatchResponse> FailBatch(const v1::FailBatchRequest& req,
                                                   CallOptions call = {});
+  // One result per item, in order, as Heartbeat would answer it
+  // (HeartbeatBatchItem: status, and the result when OK). Retried.
+  absl::StatusOr<v1::HeartbeatBatchResponse> HeartbeatBatch(const v1::HeartbeatBatchRequest& req,
+                                                            CallOptions call = {});
+  // Opens the streaming worker protocol (ratchet/client/work_stream.h):
+  // never retried by the client, which cannot know what the stream's
+  // messages did; the caller reconnects (ratchet::Worker does). Sends the
+  // token and the thread's traceparent.
+  std::unique_ptr<WorkStream> OpenWorkStream();
   // `completion` of the response is the completion's outcome (see
   // FromRpcStatus in ratchet/api/status_codec.h).
   absl::StatusOr<v1::CompleteAndLeaseResponse> CompleteAndLease(

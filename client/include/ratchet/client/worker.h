@@ -142,12 +142,31 @@ class JobContext {
 
 using Handler = std::function<HandlerResult(JobContext& job)>;
 
+// How a Worker talks to ratchetd.
+enum class WorkerProtocol {
+  // One WorkStream (docs/api.md, "WorkStream"), the default: the server
+  // pushes jobs as the worker grants credits (concurrency + prefetch), and
+  // the worker sends everything finished since its last flush in one
+  // message (one flush in flight, no added delay), and every heartbeat due
+  // in one message. Against a server without WorkStream (it answers
+  // UNIMPLEMENTED) the worker falls back to kUnary by itself.
+  kStream,
+  // Unary calls: a long-poll Lease when handlers are free, one Complete or
+  // Fail per job, one Heartbeat per job. For servers without WorkStream.
+  kUnary,
+};
+
 struct WorkerOptions {
   std::string queue;        // required
   std::string worker_id;    // recorded on leased jobs; default "<hostname>-<pid>"
   int concurrency = 4;      // handlers running at once, 1..1000
   int lease_batch = 0;      // most jobs per Lease; 0 = concurrency
-  Millis lease_wait{5000};  // long-poll wait per Lease
+  Millis lease_wait{5000};  // long-poll wait per Lease (kUnary)
+  WorkerProtocol protocol = WorkerProtocol::kStream;
+  // kStream: jobs held beyond `concurrency`, leased ahead so that a handler
+  // that frees up never waits for a round trip; 0..1000, -1 (default) means
+  // `concurrency`. Prefetched jobs are heartbeated like running ones.
+  int prefetch = -1;
   // Lease length to ask for; default: the job's own, else the queue's.
   // Against a server that does not send LeasedJob::lease_duration, leaving
   // this unset makes the worker estimate the lease's length from the
@@ -169,10 +188,14 @@ struct WorkerOptions {
 
 struct WorkerStats {
   uint64_t completed = 0;
-  uint64_t suspended = 0;      // code-first workflow runs that now wait
-  uint64_t failed = 0;         // retryable and non-retryable failures reported
-  uint64_t lease_lost = 0;     // outcomes or heartbeats rejected as stale
-  uint64_t report_errors = 0;  // outcomes that could not be reported
+  uint64_t suspended = 0;        // code-first workflow runs that now wait
+  uint64_t failed = 0;           // retryable and non-retryable failures reported
+  uint64_t lease_lost = 0;       // outcomes or heartbeats rejected as stale
+  uint64_t report_errors = 0;    // outcomes that could not be reported
+  uint64_t stream_restarts = 0;  // kStream: streams that broke and were opened again
+  // kStream: how the last stream that broke ended ("" if none did), e.g.
+  // "UNAVAILABLE: ..." while the server is down, or a PERMISSION_DENIED.
+  std::string last_stream_error;
 };
 
 class Worker {
@@ -200,11 +223,17 @@ class Worker {
 
  private:
   struct Running;
-  void LeaseLoop();
+  struct Outcome;
+  class Stream;
   void HandlerLoop();
-  void HeartbeatLoop();
   void RunJob(const std::shared_ptr<Running>& running);
-  void Report(const Running& running, const HandlerResult& result);
+  // Reports an outcome: a suspension at once (unary); otherwise by the
+  // protocol's way (ReportUnary, or the stream's outbox).
+  void Report(const std::shared_ptr<Running>& running, const HandlerResult& result);
+  // kUnary (worker_unary.cc).
+  void LeaseLoop();
+  void HeartbeatLoop();
+  void ReportUnary(const Running& running, const HandlerResult& result);
   // Runs `call` (with the time left on the lease as its deadline) until it
   // answers something other than UNAVAILABLE, DEADLINE_EXCEEDED or
   // CANCELLED, or the
@@ -214,6 +243,16 @@ class Worker {
   // The lease's length as granted: the server's lease_duration, else the
   // visibility timeout asked for, else an estimate (see WorkerOptions).
   Millis LeaseDuration(const v1::LeasedJob& job) const;
+  // kStream (worker_stream.cc): opens streams until the worker has stopped
+  // and every outcome is answered or past its lease.
+  void StreamLoop();
+  // Runs the unary protocol on this thread (plus a heartbeat thread) after a
+  // server answered UNIMPLEMENTED to WorkStream.
+  void UnaryFallback();
+  // Waits until the client's channel is connected (true), dropping
+  // outcomes whose lease ends meanwhile; false once the worker has stopped
+  // and has nothing left to send.
+  bool AwaitConnected();
 
   Client* const client_;
   WorkerOptions options_;
@@ -222,8 +261,9 @@ class Worker {
   class State;
   std::unique_ptr<State> state_;
   std::vector<std::thread> threads_;
-  std::atomic<bool> stopping_{false};       // no more leasing
-  std::atomic<bool> handlers_stop_{false};  // JobContext::should_stop()
+  std::atomic<bool> stopping_{false};        // no more leasing
+  std::atomic<bool> handlers_stop_{false};   // JobContext::should_stop()
+  std::atomic<bool> unary_fallback_{false};  // kStream against a server without it
   bool started_ = false;
 };
 

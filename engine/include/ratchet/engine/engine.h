@@ -131,6 +131,12 @@ class Engine {
   // engine is destroyed while the lease waits.
   absl::StatusOr<std::vector<LeasedJob>> Lease(LeaseRequest req);
 
+  // Ends parked leases whose LeaseRequest::abandoned flag is set (at most
+  // 64 per pass, as the sweep does) at the engine's next pass, now, rather
+  // than within the sweep's second. For a caller that has just set the
+  // flag and waits for its lease to end. Writes nothing; never fails.
+  void ReleaseAbandonedLeases();
+
   // Extends a lease to now + extension, but never past the job's attempt
   // deadline (EnqueueRequest::attempt_timeout), stores the progress it
   // carries (if any) and reports cancel requests.
@@ -138,6 +144,13 @@ class Engine {
   // current lease (stale, expired, job finished); NOT_FOUND; INVALID_ARGUMENT
   // (`extension`, `progress`, `progress_message`).
   absl::StatusOr<HeartbeatResult> Heartbeat(HeartbeatRequest req);
+
+  // Heartbeats many leases in one atomic write; each item is answered as
+  // Heartbeat would answer it (results in request order). The call itself
+  // fails only for a bad request size. Errors: INVALID_ARGUMENT naming
+  // `heartbeats` when reqs is empty or longer than max_lease_jobs.
+  absl::StatusOr<std::vector<absl::StatusOr<HeartbeatResult>>> HeartbeatBatch(
+      std::vector<HeartbeatRequest> reqs);
 
   // Completes a running job and applies its effects, atomically. Idempotent:
   // repeating a successful call returns OK and changes nothing.
@@ -383,6 +396,8 @@ class Engine {
   void EnqueueBatchAsync(std::vector<EnqueueRequest> reqs, Callback<std::vector<EnqueueResult>> cb);
   void LeaseAsync(LeaseRequest req, Callback<std::vector<LeasedJob>> cb);
   void HeartbeatAsync(HeartbeatRequest req, Callback<HeartbeatResult> cb);
+  void HeartbeatBatchAsync(std::vector<HeartbeatRequest> reqs,
+                           Callback<std::vector<absl::StatusOr<HeartbeatResult>>> cb);
   void CompleteAsync(CompleteRequest req, StatusCallback cb);
   void CompleteAndLeaseAsync(CompleteRequest complete, LeaseRequest lease,
                              Callback<CompleteAndLeaseResult> cb);

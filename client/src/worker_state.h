@@ -1,0 +1,86 @@
+// The Worker's shared state (internal to the client library): jobs leased
+// but not started, jobs running, outcomes waiting to be sent (the stream
+// protocol), and the counters.
+#ifndef RATCHET_CLIENT_SRC_WORKER_STATE_H_
+#define RATCHET_CLIENT_SRC_WORKER_STATE_H_
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include "absl/synchronization/mutex.h"
+#include "ratchet/api/time_codec.h"
+#include "ratchet/client/client.h"
+#include "ratchet/client/worker.h"
+
+namespace ratchet {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// One leased job. Its lease is tracked on the worker's steady clock from
+// when the lease arrived (or its last heartbeat was sent), never comparing
+// the worker's wall clock with the server's lease_deadline: the two
+// machines' clocks may disagree by more than the lease is long.
+struct Worker::Running {
+  Running(v1::LeasedJob job, Millis duration, SteadyClock::time_point received)
+      : ctx(std::move(job)),
+        lease_duration(duration),
+        heartbeat_interval(std::max(Millis(10), duration / 3)),
+        next_heartbeat(received + heartbeat_interval),
+        lease_ends(received + duration) {
+    const Millis timeout = FromProtoDuration(ctx.job().attempt_timeout());
+    if (timeout.count() > 0) {
+      attempt_ends = received + timeout;
+      lease_ends = std::min(lease_ends, *attempt_ends);
+    }
+  }
+  uint64_t id() const { return ctx.job().job_id(); }
+
+  JobContext ctx;
+  const Millis lease_duration;      // as granted; each heartbeat extends by it
+  const Millis heartbeat_interval;  // a third of the lease
+  // Guarded by State::mu.
+  SteadyClock::time_point next_heartbeat;
+  // The lease's end on this clock: from a lease, at most a one-way trip
+  // after the server's deadline; from a heartbeat, no later than it.
+  SteadyClock::time_point lease_ends;
+  // When the attempt timeout ends the attempt, on this clock (no earlier
+  // than the server's attempt deadline: the lease arrived after it began).
+  std::optional<SteadyClock::time_point> attempt_ends;
+};
+
+// A handler's outcome waiting to be sent over the stream.
+struct Worker::Outcome {
+  std::shared_ptr<Running> running;
+  HandlerResult result;
+};
+
+class Worker::State {
+ public:
+  absl::Mutex mu;
+  std::deque<std::shared_ptr<Running>> pending ABSL_GUARDED_BY(mu);
+  std::map<uint64_t, std::shared_ptr<Running>> running ABSL_GUARDED_BY(mu);
+  // Outcomes not yet sent (stream protocol); unacknowledged ones come back
+  // here when a stream breaks.
+  std::deque<Outcome> outbox ABSL_GUARDED_BY(mu);
+  bool leasing_done ABSL_GUARDED_BY(mu) = false;
+  WorkerStats stats ABSL_GUARDED_BY(mu);
+  CallCanceller lease_canceller;
+
+  size_t held() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return pending.size() + running.size(); }
+  // Counts an outcome's answer in the stats.
+  void Count(HandlerResult::Kind kind, const absl::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+};
+
+// Worth sending again: the server was unreachable, the answer was lost, or
+// a server shutting down cancelled the call (the worker cancels none of the
+// calls it repeats), or it refused for its rate limit (it did nothing).
+bool TransientForWorker(const absl::Status& s);
+
+}  // namespace ratchet
+
+#endif  // RATCHET_CLIENT_SRC_WORKER_STATE_H_
