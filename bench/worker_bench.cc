@@ -57,10 +57,12 @@ void Fill(Client& client, const std::string& queue, int jobs, size_t payload_byt
 
 // Drains `jobs` queued jobs with one Worker; jobs/s.
 double Drain(Client& client, const std::string& queue, int jobs, size_t payload,
-             WorkerProtocol protocol, int concurrency) {
+             WorkerProtocol protocol, int concurrency, int prefetch = -1) {
   Fill(client, queue, jobs, payload);
   std::atomic<int> done{0};
-  Worker worker(&client, {.queue = queue, .concurrency = concurrency, .protocol = protocol});
+  Worker worker(
+      &client,
+      {.queue = queue, .concurrency = concurrency, .protocol = protocol, .prefetch = prefetch});
   worker.Register("noop", [&](JobContext&) {
     done++;
     return HandlerResult::Success();

@@ -64,7 +64,8 @@ class Server::Impl {
         context_(engine,
                  ServiceLimits{.call_timeout = options.call_timeout,
                                .max_lease_wait = options.max_lease_wait,
-                               .max_lease_bytes = LeaseBytesFor(options.max_message_bytes)},
+                               .max_lease_bytes = LeaseBytesFor(options.max_message_bytes),
+                               .max_batch_items = engine->options().max_lease_jobs},
                  options.blocking_threads, std::move(authenticator)),
         jobs_(&context_),
         workers_(&context_),
@@ -109,6 +110,7 @@ class Server::Impl {
 
   int port() const { return port_; }
   auth::Authenticator& authenticator() { return *authenticator_; }
+  ServiceContext& context() { return context_; }
 
   // Re-reads the TLS files now (SIGHUP).
   void ReloadTls() {
@@ -199,7 +201,13 @@ int Server::port() const { return impl_->port(); }
 
 void Server::Shutdown(Millis grace) { impl_->Shutdown(grace); }
 
-absl::Status Server::ReloadAuth() { return impl_->authenticator().Reload(); }
+absl::Status Server::ReloadAuth() {
+  RATCHET_RETURN_IF_ERROR(impl_->authenticator().Reload());
+  // A WorkStream is authorized when it opens: end the open ones so that
+  // each authenticates again under the new file (a revoked token stops).
+  impl_->context().RestartStreams();
+  return absl::OkStatus();
+}
 
 void Server::ReloadTls() { impl_->ReloadTls(); }
 

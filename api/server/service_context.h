@@ -28,8 +28,8 @@ struct ServiceLimits {
   // room for the response's own framing (LeaseRequest::max_bytes).
   size_t max_lease_bytes = (16 << 20) - (64 << 10);
   // Items of one batch (HeartbeatBatch, a WorkStream message's
-  // completions, failures or heartbeats): the engine's default
-  // max_lease_jobs. An engine configured lower refuses larger batches whole.
+  // completions, failures or heartbeats) and jobs of one WorkStream lease:
+  // the engine's max_lease_jobs (the server sets it from the engine).
   int max_batch_items = 1000;
   // Jobs a WorkStream may be owed: its credits granted and not yet used.
   int max_stream_credits = 10000;
@@ -87,8 +87,19 @@ absl::Status CheckLookedUpQueue(const auth::CallAccess& access, Lookup lookup) {
 class DrainableCall {
  public:
   virtual ~DrainableCall() = default;
-  virtual void Drain() = 0;
+  // Ends the call with `why` once what is in flight is answered.
+  virtual void Drain(const absl::Status& why) = 0;
 };
+
+// Why a stream ends at shutdown, and when the credentials were reloaded
+// (its principal's grant may have changed: it must authenticate again).
+inline absl::Status ServerShuttingDown() {
+  return WithReason(absl::UnavailableError("the server is shutting down; reconnect"),
+                    kReasonEngineClosed);
+}
+inline absl::Status CredentialsReloaded() {
+  return absl::UnavailableError("the server reloaded its credentials; reconnect");
+}
 
 class ServiceContext {
  public:
@@ -148,7 +159,7 @@ class ServiceContext {
       streams_.insert(call);
       drain = draining_;
     }
-    if (drain) call->Drain();
+    if (drain) call->Drain(ServerShuttingDown());
   }
   void UnregisterStream(DrainableCall* call) {
     absl::MutexLock lock(&streams_mu_);
@@ -157,7 +168,13 @@ class ServiceContext {
   void DrainStreams() {
     absl::MutexLock lock(&streams_mu_);
     draining_ = true;
-    for (DrainableCall* call : streams_) call->Drain();
+    for (DrainableCall* call : streams_) call->Drain(ServerShuttingDown());
+  }
+  // Ends every stream open now (after a credentials reload): each is
+  // authenticated only when it opens.
+  void RestartStreams() {
+    absl::MutexLock lock(&streams_mu_);
+    for (DrainableCall* call : streams_) call->Drain(CredentialsReloaded());
   }
 
   // Runs `f` on the blocking pool.

@@ -48,10 +48,10 @@ WorkStreamReactor::WorkStreamReactor(ServiceContext* ctx, grpc::CallbackServerCo
   Pump();  // the first read
 }
 
-void WorkStreamReactor::Drain() {
+void WorkStreamReactor::Drain(const absl::Status& why) {
   {
     absl::MutexLock lock(&mu_);
-    draining_ = true;
+    if (!draining_) draining_ = why;
     StopLeasing();
   }
   Pump();
@@ -110,7 +110,8 @@ absl::StatusOr<bool> WorkStreamReactor::Accept(const v1::WorkStreamRequest& msg)
     lease_->max_bytes = limits.max_lease_bytes;
     // Re-armed inside the server whenever it ends empty; short enough that
     // an abandoned one does not linger, long enough to cost nothing idle.
-    lease_->wait = std::min(limits.max_lease_wait, kLeaseWait);
+    lease_->wait =
+        std::min({limits.max_lease_wait, ctx_->engine().options().max_lease_wait, kLeaseWait});
     spdlog::debug("event=work_stream_opened principal={:?} queue={} worker_id={:?} peer={:?}",
                   access_.principal(), lease_->queue, lease_->worker_id, context_->peer());
   } else if (msg.has_open()) {
@@ -138,6 +139,7 @@ void WorkStreamReactor::OnReadDone(bool ok) {
   v1::WorkStreamRequest msg;
   auth::CallAccess access;
   bool apply = false;
+  uint64_t order = 0;
   {
     absl::MutexLock lock(&mu_);
     reading_ = false;
@@ -156,26 +158,35 @@ void WorkStreamReactor::OnReadDone(bool ok) {
         ++applying_;
         apply = true;
         access = access_;
+        order = next_apply_++;
       }
+      lease_idle_ = false;  // a message re-arms a lease that found nothing
     }
   }
   if (apply) {
     Ref();
-    ApplyWorkItems(ctx_->engine(), access, msg, [this](absl::StatusOr<v1::WorkStreamAck> ack) {
-      {
-        absl::MutexLock lock(&mu_);
-        --applying_;
-        if (!ack.ok()) {
-          Fail(ack.status());
-        } else if (!finished_ && !error_) {
-          v1::WorkStreamResponse resp;
-          *resp.add_acks() = *std::move(ack);
-          Enqueue(std::move(resp));
-        }
-      }
-      Pump();
-      Unref();
-    });
+    ApplyWorkItems(
+        ctx_->engine(), access, msg, [this, order](absl::StatusOr<v1::WorkStreamAck> ack) {
+          {
+            absl::MutexLock lock(&mu_);
+            --applying_;
+            if (!ack.ok()) {
+              Fail(ack.status());
+            } else if (!finished_ && !error_) {
+              // Sent in message order: one answered early waits for the
+              // earlier ones.
+              early_acks_[order] = *std::move(ack);
+              for (auto it = early_acks_.begin(); it != early_acks_.end() && it->first == next_ack_;
+                   it = early_acks_.erase(it), ++next_ack_) {
+                v1::WorkStreamResponse resp;
+                *resp.add_acks() = std::move(it->second);
+                Enqueue(std::move(resp));
+              }
+            }
+          }
+          Pump();
+          Unref();
+        });
   }
   Pump();
 }
@@ -238,7 +249,7 @@ void WorkStreamReactor::Pump() {
     absl::MutexLock lock(&mu_);
     if (finished_) return;
     if (error_) {
-      if (!writing_) {
+      if (!writing_ && starting_ == 0) {
         finished_ = true;
         finish = ToGrpcStatus(*error_);
       }
@@ -249,7 +260,14 @@ void WorkStreamReactor::Pump() {
         stopped.set_leasing_stopped(true);
         Enqueue(std::move(stopped));
       }
-      if (lease_ && !leasing_ && !stop_leasing_ && credits_ > 0 && out_.size() <= 1) {
+      if (lease_ && !limits_sent_) {
+        limits_sent_ = true;
+        v1::WorkStreamResponse limits;
+        limits.set_max_items(ctx_->limits().max_batch_items);
+        Enqueue(std::move(limits));
+      }
+      if (lease_ && !leasing_ && !lease_idle_ && !stop_leasing_ && credits_ > 0 &&
+          out_.size() <= 1) {
         leasing_ = true;
         lease = *lease_;
         lease->max_jobs =
@@ -265,17 +283,30 @@ void WorkStreamReactor::Pump() {
         reading_ = true;
         read = &incoming_;
       }
-      if ((reads_done_ || draining_) && applying_ == 0 && !leasing_ && out_.empty() && !writing_) {
+      starting_ += (write != nullptr) + (read != nullptr);
+      if ((reads_done_ || draining_) && applying_ == 0 && !leasing_ && out_.empty() && !writing_ &&
+          starting_ == 0) {
         finished_ = true;
-        finish = draining_ ? ToGrpcStatus(WithReason(
-                                 absl::UnavailableError("the server is shutting down; reconnect"),
-                                 kReasonEngineClosed))
-                           : grpc::Status::OK;
+        finish = draining_ ? ToGrpcStatus(*draining_) : grpc::Status::OK;
       }
     }
   }
   if (write != nullptr) StartWrite(write);
   if (read != nullptr) StartRead(read);
+  if (write != nullptr || read != nullptr) {
+    bool again;
+    {
+      absl::MutexLock lock(&mu_);
+      starting_ -= (write != nullptr) + (read != nullptr);
+      // A finish deferred for these starts happens now.
+      again = !finished_ && starting_ == 0 && (error_ || reads_done_ || draining_);
+    }
+    if (again) {
+      if (lease) Lease(*std::move(lease));
+      lease.reset();
+      Pump();
+    }
+  }
   if (lease) Lease(*std::move(lease));
   if (finish) Finish(*finish);
 }

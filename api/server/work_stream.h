@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -60,9 +61,10 @@ class WorkStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   // `ctx` is not owned and must outlive the stream.
   WorkStreamReactor(ServiceContext* ctx, grpc::CallbackServerContext* context);
 
-  // The server is shutting down: lease nothing more, read nothing more,
-  // and finish UNAVAILABLE once what is in flight is acknowledged.
-  void Drain() override;
+  // The server is shutting down, or reloaded its credentials: lease
+  // nothing more, read nothing more, and finish with `why` once what is in
+  // flight is acknowledged.
+  void Drain(const absl::Status& why) override;
 
  private:
   // Messages read but not yet fully acknowledged, plus messages queued to
@@ -118,7 +120,19 @@ class WorkStreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer,
   bool stop_asked_ ABSL_GUARDED_BY(mu_) = false;  // the worker sent stop_leasing
   bool stopped_sent_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  std::optional<absl::Status> draining_ ABSL_GUARDED_BY(mu_);  // set by Drain
+  // Reads and writes decided under mu_ but not yet started: Finish waits
+  // for them (a Start* after Finish could run after OnDone).
+  int starting_ ABSL_GUARDED_BY(mu_) = 0;
+  // The engine cannot park leases (max_lease_wait 0): after an empty
+  // lease, the next is started by the next message, not at once.
+  bool lease_idle_ ABSL_GUARDED_BY(mu_) = false;
+  bool limits_sent_ ABSL_GUARDED_BY(mu_) = false;
+  // Acknowledgements in message order: each applied message's number, and
+  // those that finished ahead of an earlier one.
+  uint64_t next_apply_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_ack_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, v1::WorkStreamAck> early_acks_ ABSL_GUARDED_BY(mu_);
   std::optional<absl::Status> error_ ABSL_GUARDED_BY(mu_);
 };
 

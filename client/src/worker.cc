@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/stubs/common.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
 #include "ratchet/base/traceparent.h"
@@ -38,6 +39,9 @@ absl::Status JobContext::set_progress(double fraction, std::string message) {
     return InvalidArgument(
         "progress_message",
         absl::StrCat(message.size(), " bytes exceed the limit of ", kMaxMessageBytes, " bytes"));
+  }
+  if (!google::protobuf::internal::IsStructurallyValidUTF8(message)) {
+    return InvalidArgument("progress_message", "is not valid UTF-8");
   }
   absl::MutexLock lock(&progress_mu_);
   progress_ = Progress{fraction, std::move(message)};
@@ -174,11 +178,19 @@ void Worker::HandlerLoop() {
       if (s.pending.empty()) return;  // leasing is done: drain finished
       running = std::move(s.pending.front());
       s.pending.pop_front();
+      // A job that waited (prefetched) past its lease, or lost it, is not
+      // started: someone else may run it now. Counted as lease_lost.
+      if (running->ctx.lease_lost() || running->lease_ends <= SteadyClock::now()) {
+        s.stats.lease_lost++;
+        ++s.finished;
+        continue;
+      }
       s.running[running->ctx.job().job_id()] = running;
     }
     RunJob(running);
     absl::MutexLock lock(&s.mu);
     s.running.erase(running->ctx.job().job_id());
+    ++s.finished;
   }
 }
 
@@ -281,12 +293,15 @@ void Worker::Report(const std::shared_ptr<Running>& running, const HandlerResult
     state_->Count(result.kind, status);
     return;
   }
-  if (options_.protocol == WorkerProtocol::kStream && !unary_fallback_.load()) {
+  if (options_.protocol == WorkerProtocol::kStream) {
     // The stream thread sends it with everything else finished since its
-    // last flush, and counts it when the server acknowledges it.
+    // last flush, and counts it when the server acknowledges it. The flag
+    // is read under the lock UnaryFallback takes to empty the outbox.
     absl::MutexLock lock(&state_->mu);
-    state_->outbox.push_back({running, result});
-    return;
+    if (!unary_fallback_.load()) {
+      state_->outbox.push_back({running, result});
+      return;
+    }
   }
   ReportUnary(*running, result);
 }

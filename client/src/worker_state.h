@@ -11,7 +11,9 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/stubs/common.h"
 #include "ratchet/api/time_codec.h"
 #include "ratchet/client/client.h"
 #include "ratchet/client/worker.h"
@@ -67,6 +69,7 @@ class Worker::State {
   // here when a stream breaks.
   std::deque<Outcome> outbox ABSL_GUARDED_BY(mu);
   bool leasing_done ABSL_GUARDED_BY(mu) = false;
+  uint64_t finished ABSL_GUARDED_BY(mu) = 0;  // handler runs that ended
   WorkerStats stats ABSL_GUARDED_BY(mu);
   CallCanceller lease_canceller;
 
@@ -80,6 +83,14 @@ class Worker::State {
 // a server shutting down cancelled the call (the worker cancels none of the
 // calls it repeats), or it refused for its rate limit (it did nothing).
 bool TransientForWorker(const absl::Status& s);
+
+// `text` if it is UTF-8, else escaped (C-style, ASCII): a proto3 string
+// that is not UTF-8 makes the server reject the whole message (a handler's
+// error text may carry any bytes, e.g. from an exception).
+inline std::string ValidUtf8(const std::string& text) {
+  if (google::protobuf::internal::IsStructurallyValidUTF8(text)) return text;
+  return "(not UTF-8, escaped) " + absl::CHexEscape(text);
+}
 
 }  // namespace ratchet
 

@@ -2,8 +2,11 @@
 // a time, a sending thread (this loop) and a reading thread per stream.
 //
 // Credits: the worker holds at most concurrency + prefetch jobs (waiting or
-// running); it grants the server exactly the room it has, less the credits
-// already granted on this stream and not yet used. A new stream starts from
+// running), where prefetch adapts: at least WorkerOptions::prefetch, and as
+// many as the handlers finished in the last 50 ms (at most 1000), so a fast
+// handler never waits for a round trip and slow jobs are not hoarded away
+// from other workers. It grants the server exactly the room it has, less
+// the credits already granted on this stream and not yet used. A new stream starts from
 // nothing: the server forgets a broken stream's credits.
 //
 // Outcomes: handlers put them in State::outbox; the sender takes all of
@@ -31,7 +34,8 @@ namespace ratchet {
 namespace {
 
 constexpr Millis kTick{50};
-constexpr int kMaxItems = 1000;  // per kind per message (the server's limit)
+constexpr int kMaxItems = 1000;  // per kind per message (unless the server says fewer)
+constexpr int64_t kMaxAdaptivePrefetch = 1000;
 
 }  // namespace
 
@@ -66,8 +70,20 @@ class Worker::Stream {
   }
   int64_t Grant() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(s_.mu) {
     if (w_.stopping_.load()) return 0;
-    const int64_t capacity = w_.options_.concurrency + w_.options_.prefetch;
+    // Adaptive prefetch: at least `prefetch`, and as many as the handlers
+    // finished in the last window (kTick) while they finish jobs quickly,
+    // so fast jobs keep the pipeline full and slow ones are not hoarded.
+    const int64_t prefetch = std::max<int64_t>(
+        w_.options_.prefetch, std::min<int64_t>(recent_finished_, kMaxAdaptivePrefetch));
+    const int64_t capacity = w_.options_.concurrency + prefetch;
     return capacity - static_cast<int64_t>(s_.held()) - credits_;
+  }
+  // Once per kTick: how many handler runs ended in the last window.
+  void MeasureRate(SteadyClock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s_.mu) {
+    if (now - window_start_ < kTick) return;
+    recent_finished_ = static_cast<int64_t>(s_.finished - window_finished_);
+    window_finished_ = s_.finished;
+    window_start_ = now;
   }
   // The next message to send (empty if nothing is due).
   v1::WorkStreamRequest Next(SteadyClock::time_point now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s_.mu);
@@ -92,6 +108,10 @@ class Worker::Stream {
   bool broken_ = false;
   bool answered_ = false;
   absl::Status last_status_;
+  int max_items_ = kMaxItems;  // per kind per message; the server may say fewer
+  int64_t recent_finished_ = 0;
+  uint64_t window_finished_ = 0;
+  SteadyClock::time_point window_start_ = SteadyClock::now();
 };
 
 void Worker::Stream::AddHeartbeat(const std::shared_ptr<Running>& r, SteadyClock::time_point now,
@@ -100,7 +120,7 @@ void Worker::Stream::AddHeartbeat(const std::shared_ptr<Running>& r, SteadyClock
   // heartbeated: no heartbeat can keep the attempt alive.
   if (r->attempt_ends && *r->attempt_ends <= now) r->ctx.attempt_timed_out_.store(true);
   if (r->next_heartbeat > now || r->ctx.lease_lost() || r->ctx.attempt_timed_out()) return;
-  if (msg->heartbeats_size() >= kMaxItems) return;
+  if (msg->heartbeats_size() >= max_items_) return;
   v1::HeartbeatRequest* hb = msg->add_heartbeats();
   hb->set_job_id(r->id());
   hb->set_fencing_token(r->ctx.fencing_token());
@@ -121,7 +141,7 @@ v1::WorkStreamRequest Worker::Stream::Next(SteadyClock::time_point now) {
     while (!s_.outbox.empty()) {
       Worker::Outcome& o = s_.outbox.front();
       const bool success = o.result.kind == HandlerResult::Kind::kSuccess;
-      if ((success ? msg.completions_size() : msg.failures_size()) >= kMaxItems) break;
+      if ((success ? msg.completions_size() : msg.failures_size()) >= max_items_) break;
       const JobContext& ctx = o.running->ctx;
       if (success) {
         v1::CompleteRequest* c = msg.add_completions();
@@ -133,7 +153,7 @@ v1::WorkStreamRequest Worker::Stream::Next(SteadyClock::time_point now) {
         v1::FailRequest* f = msg.add_failures();
         f->set_job_id(ctx.job().job_id());
         f->set_fencing_token(ctx.fencing_token());
-        f->set_error(o.result.value);
+        f->set_error(ValidUtf8(o.result.value));
         f->set_non_retryable(o.result.kind == HandlerResult::Kind::kNonRetryableError);
         sent.failures.push_back(std::move(o));
       }
@@ -170,6 +190,7 @@ bool Worker::Stream::Run() {
     }
     {
       absl::MutexLock lock(&s_.mu);
+      window_finished_ = s_.finished;
       if (const int64_t grant = Grant(); grant > 0) {
         open.set_credits(static_cast<int32_t>(grant));
         credits_ = grant;
@@ -198,7 +219,9 @@ bool Worker::Stream::Run() {
         done = true;
         break;
       }
-      msg = Next(SteadyClock::now());
+      const auto now = SteadyClock::now();
+      MeasureRate(now);
+      msg = Next(now);
     }
     if (msg.ByteSizeLong() == 0) continue;
     if (!stream_->Write(msg)) break;  // the reader sees the end too
@@ -241,9 +264,9 @@ void Worker::Stream::Take(v1::WorkStreamResponse& resp, SteadyClock::time_point 
     s_.pending.push_back(std::move(running));
     --credits_;
   }
+  if (resp.max_items() > 0) max_items_ = std::min(kMaxItems, resp.max_items());
   for (const v1::WorkStreamAck& ack : resp.acks()) Acknowledged(ack);
-  // Only the answer to this worker's stop_leasing ends its leasing (a
-  // server shutting down says it too, before the stream ends).
+  // Only the answer to this worker's stop_leasing ends its leasing.
   if (resp.leasing_stopped() && stop_sent_) s_.leasing_done = true;
 }
 
@@ -319,10 +342,10 @@ void Worker::Stream::Requeue() {
 }
 
 void Worker::UnaryFallback() {
-  unary_fallback_.store(true);
   std::deque<Outcome> outbox;
   {
     absl::MutexLock lock(&state_->mu);
+    unary_fallback_.store(true);
     outbox.swap(state_->outbox);
   }
   for (const Outcome& o : outbox) ReportUnary(*o.running, o.result);

@@ -92,7 +92,7 @@ void Worker::ReportUnary(const Running& running, const HandlerResult& result) {
     v1::FailRequest req;
     req.set_job_id(ctx.job().job_id());
     req.set_fencing_token(ctx.fencing_token());
-    req.set_error(result.value);
+    req.set_error(ValidUtf8(result.value));
     req.set_non_retryable(result.kind == HandlerResult::Kind::kNonRetryableError);
     // As Complete: a repeat of an accepted Fail reports its outcome.
     status = UntilLeaseEnds(running,
@@ -114,7 +114,9 @@ void Worker::HeartbeatLoop() {
       };
       if (s.mu.AwaitWithTimeout(absl::Condition(&done), absl::FromChrono(kTick))) return;
       auto now = SteadyClock::now();
-      for (auto& [id, r] : s.running) {
+      std::vector<std::shared_ptr<Running>> held(s.pending.begin(), s.pending.end());
+      for (auto& [id, r] : s.running) held.push_back(r);
+      for (auto& r : held) {
         // Past its attempt timeout a job is told to stop and no longer
         // heartbeated: no heartbeat can keep the attempt alive.
         if (r->attempt_ends && *r->attempt_ends <= now) r->ctx.attempt_timed_out_.store(true);

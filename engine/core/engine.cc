@@ -331,6 +331,8 @@ absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> Engine::FailBatch(
       [&](auto cb) { FailBatchAsync(std::move(reqs), cb); });
 }
 
+const EngineOptions& Engine::options() const { return impl_->options(); }
+
 std::vector<WorkerInfo> Engine::ListWorkers(size_t max) {
   return impl_->workers().List(std::clamp<size_t>(max, 1, kMaxTrackedWorkers));
 }

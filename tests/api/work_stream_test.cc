@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "ratchet/api/status_codec.h"
 #include "ratchet/api/time_codec.h"
+#include "ratchet/client/worker.h"
 #include "server_fixture.h"
 
 namespace ratchet::testing {
@@ -289,6 +290,57 @@ TEST_F(WorkStreamTest, ServerShutdownEndsTheStreamUnavailable) {
       << "shutdown waited for its grace period instead of ending the stream";
   EXPECT_EQ(stream->status().code(), absl::StatusCode::kUnavailable) << stream->status();
   stopper.join();
+}
+
+TEST_F(WorkStreamTest, TheFirstAnswerSaysTheItemLimitAndAcksKeepMessageOrder) {
+  EnqueueN(1);
+  auto stream = Connect();
+  ASSERT_TRUE(stream->Send(Open(1)));
+  ASSERT_TRUE(stream->Await([](Collector& c) { return c.jobs_.size() == 1; }));
+  v1::LeasedJob job = stream->jobs()[0];
+  for (int round = 0; round < 20; ++round) {
+    // A message the engine applies, then one answered at the edge (an
+    // invalid extension): the second's ack must not overtake the first's.
+    v1::WorkStreamRequest first;
+    first.set_seq(2 * round + 1);
+    first.add_heartbeats()->set_job_id(job.job_id());
+    first.mutable_heartbeats(0)->set_fencing_token(job.fencing_token());
+    v1::WorkStreamRequest second;
+    second.set_seq(2 * round + 2);
+    second.add_heartbeats()->set_job_id(job.job_id());
+    second.mutable_heartbeats(0)->mutable_extension()->set_nanos(-5);
+    ASSERT_TRUE(stream->Send(first));
+    ASSERT_TRUE(stream->Send(second));
+  }
+  ASSERT_TRUE(stream->Await([](Collector& c) { return c.acks_.size() == 40; }));
+  std::vector<v1::WorkStreamAck> acks = stream->acks();
+  for (size_t i = 0; i < acks.size(); ++i) EXPECT_EQ(acks[i].seq(), i + 1);
+  EXPECT_TRUE(FromRpcStatus(acks[0].heartbeats(0).status()).ok());
+  EXPECT_EQ(FromRpcStatus(acks[1].heartbeats(0).status()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// The engine's max_lease_jobs bounds what the stream leases and the items
+// a message may carry; the server says so, and the Worker keeps to it.
+class SmallBatchStreamTest : public WorkStreamTest {
+ protected:
+  void SetUp() override {
+    configure_engine_ = [](EngineOptions& o) { o.max_lease_jobs = 5; };
+    WorkStreamTest::SetUp();
+  }
+};
+
+TEST_F(SmallBatchStreamTest, AWorkerWithMoreCreditsThanTheBatchLimitStillDrains) {
+  EnqueueN(60);
+  Worker worker(&client(), {.queue = "q", .concurrency = 8});
+  worker.Register("t", [](JobContext&) { return HandlerResult::Success(); });
+  ASSERT_TRUE(worker.Start().ok());
+  for (int i = 0; i < 500 && worker.stats().completed < 60; ++i) {
+    std::this_thread::sleep_for(Millis(10));
+  }
+  worker.Stop();
+  EXPECT_EQ(worker.stats().completed, 60u) << worker.stats().last_stream_error;
+  EXPECT_EQ(worker.stats().stream_restarts, 0u) << worker.stats().last_stream_error;
 }
 
 }  // namespace

@@ -365,5 +365,32 @@ TEST_F(WorkerTest, StreamAndUnaryWorkersTogetherKeepTheQueueLimit) {
   EXPECT_GT(unary.stats().completed, 0u);
 }
 
+// A handler's error text that is not UTF-8 (an exception's bytes) is sent
+// escaped: the server would reject the whole message, and the stream with
+// it, again on every reconnect.
+TEST_F(WorkerTest, ErrorTextThatIsNotUtf8IsReportedEscaped) {
+  uint64_t id = Enqueue("bad", "p", 1);
+  Worker worker(&client(), Options());
+  worker.Register("bad", [](JobContext&) {
+    return HandlerResult::NonRetryableError(std::string("caf\xe9 \xff broke"));
+  });
+  ASSERT_TRUE(worker.Start().ok());
+  v1::Job job = AwaitState(id, v1::JOB_STATE_DEAD);
+  worker.Stop();
+  EXPECT_EQ(job.state(), v1::JOB_STATE_DEAD);
+  ASSERT_GT(job.errors_size(), 0);
+  const std::string& error = job.errors(job.errors_size() - 1).message();
+  EXPECT_NE(error.find("not UTF-8"), std::string::npos) << error;
+  EXPECT_EQ(worker.stats().failed, 1u);
+  EXPECT_EQ(worker.stats().stream_restarts, 0u) << worker.stats().last_stream_error;
+}
+
+TEST_F(WorkerTest, ProgressThatIsNotUtf8IsRefusedByTheWorker) {
+  JobContext ctx{v1::LeasedJob()};
+  absl::Status s = ctx.set_progress(0.5, std::string("\xc3("));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("progress_message"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace ratchet::testing

@@ -116,7 +116,8 @@ class JobContext {
   // 256 bytes of UTF-8). Sent with the job's next heartbeat (a third of the
   // lease's length after the last one); a later call before that replaces
   // it. GetJob and `ratchet jobs get` show it. Thread-safe.
-  // Errors: INVALID_ARGUMENT naming `progress` or `progress_message`
+  // Errors: INVALID_ARGUMENT naming `progress` or `progress_message` (too
+  // long, or not UTF-8)
   // (nothing is stored).
   absl::Status set_progress(double fraction, std::string message = "");
 
@@ -163,9 +164,12 @@ struct WorkerOptions {
   int lease_batch = 0;      // most jobs per Lease; 0 = concurrency
   Millis lease_wait{5000};  // long-poll wait per Lease (kUnary)
   WorkerProtocol protocol = WorkerProtocol::kStream;
-  // kStream: jobs held beyond `concurrency`, leased ahead so that a handler
-  // that frees up never waits for a round trip; 0..1000, -1 (default) means
-  // `concurrency`. Prefetched jobs are heartbeated like running ones.
+  // kStream: the least jobs held beyond `concurrency`, leased ahead so that
+  // a handler that frees up never waits for a round trip; 0..1000, -1
+  // (default) means `concurrency`. While handlers finish jobs quickly the
+  // worker holds more: as many as they finished in the last 50 ms (at most
+  // 1000), about 50 ms of work, so slow jobs are never hoarded away from
+  // other workers. Prefetched jobs are heartbeated like running ones.
   int prefetch = -1;
   // Lease length to ask for; default: the job's own, else the queue's.
   // Against a server that does not send LeasedJob::lease_duration, leaving

@@ -388,6 +388,8 @@ class Engine {
 
   // A snapshot of the engine's counters. Safe from any thread; cheap.
   EngineStats Stats() const;
+  // The options the engine was opened with (defaults filled in). Immutable.
+  const EngineOptions& options() const;
 
   // ---- Asynchronous API: one thread can keep many operations in flight. ----
   // Same semantics and errors as the blocking form; `cb` is invoked exactly
