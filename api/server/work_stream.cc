@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "auth/method_rules.h"
 #include "convert.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
 #include "parse_guard.h"
 #include "ratchet/api/status_codec.h"
 #include "ratchet/base/status.h"
@@ -16,15 +17,10 @@
 namespace ratchet::server {
 namespace {
 
-// Parses one message of the stream; false if the bytes are not one.
+// Parses one message of the stream (gRPC's own codec, as the generated
+// handlers use; it consumes `bytes`); false if the bytes are not one.
 bool Parse(grpc::ByteBuffer& bytes, v1::WorkStreamRequest* msg) {
-  std::vector<grpc::Slice> slices;
-  if (!bytes.Dump(&slices).ok()) return false;
-  std::string joined;
-  for (const grpc::Slice& s : slices)
-    joined.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  bytes.Clear();
-  return msg->ParseFromString(joined);
+  return grpc::SerializationTraits<v1::WorkStreamRequest>::Deserialize(&bytes, msg).ok();
 }
 
 const auth::MethodRule* StreamRule() {
@@ -275,9 +271,16 @@ void WorkStreamReactor::Pump() {
       }
       if (!writing_ && !out_.empty()) {
         writing_ = true;
-        grpc::Slice slice(out_.front().SerializeAsString());
-        write_buf_ = grpc::ByteBuffer(&slice, 1);
-        write = &write_buf_;
+        bool own_buffer = false;
+        write_buf_.Clear();  // the codec writes into an empty buffer
+        if (!grpc::SerializationTraits<v1::WorkStreamResponse>::Serialize(out_.front(), &write_buf_,
+                                                                          &own_buffer)
+                 .ok()) {
+          writing_ = false;
+          Fail(absl::InternalError("an answer did not serialize"));
+        } else {
+          write = &write_buf_;
+        }
       }
       if (!reading_ && !reads_done_ && !draining_ && applying_ + out_.size() < kWindow) {
         reading_ = true;
