@@ -78,6 +78,7 @@ bench: configure
 	./$(BUILD_DIR)/bench/engine_bench
 	./$(BUILD_DIR)/bench/grpc_bench
 	./$(BUILD_DIR)/bench/worker_bench
+	./$(BUILD_DIR)/bench/bytes_per_job_bench --dir $(BUILD_DIR)/bytes-bench-data
 	./$(BUILD_DIR)/bench/workflow_bench
 	./$(BUILD_DIR)/bench/scale_bench --mode retention
 	./$(BUILD_DIR)/bench/scale_bench --mode reopen
