@@ -27,8 +27,8 @@ namespace {
 
 constexpr std::array<const char*, static_cast<int>(Cf::kCount)> kCfNames = {
     "default",  // kMeta lives in RocksDB's default column family
-    "jobs",    "job_index", "dead_letters", "idempotency",   "queues",
-    "app",     "workflows", "schedules",    "finished_jobs", "quarantine"};
+    "jobs",      "job_index", "dead_letters",  "idempotency", "queues",      "app",
+    "workflows", "schedules", "finished_jobs", "quarantine",  "job_payloads"};
 
 constexpr std::string_view kSchemaKey = "schema_version";
 
@@ -37,8 +37,8 @@ constexpr std::string_view kSchemaKey = "schema_version";
 // NewCompactOnDeletionCollectorFactory compacts an SST file once a sliding
 // window of 128 entries holds 64 deletions, before tombstones pile up.
 bool SeesQueueStyleDeletes(Cf cf) {
-  return cf == Cf::kJobs || cf == Cf::kFinishedJobs || cf == Cf::kJobIndex ||
-         cf == Cf::kDeadLetters || cf == Cf::kIdempotency;
+  return cf == Cf::kJobs || cf == Cf::kFinishedJobs || cf == Cf::kJobPayloads ||
+         cf == Cf::kJobIndex || cf == Cf::kDeadLetters || cf == Cf::kIdempotency;
 }
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf cf, const StoreOptions& options,
@@ -189,31 +189,33 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Cf cf, std::string_view ke
   return std::optional<std::string>(std::move(value));
 }
 
-absl::StatusOr<std::optional<std::pair<Cf, std::string>>> Store::GetFirst(
-    std::initializer_list<Cf> cfs, std::string_view key) const {
+absl::StatusOr<std::vector<std::optional<std::string>>> Store::GetConsistent(
+    std::initializer_list<std::pair<Cf, std::string_view>> keys) const {
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   rocksdb::ReadOptions read_options;
   read_options.snapshot = snapshot;
-  absl::StatusOr<std::optional<std::pair<Cf, std::string>>> out = std::nullopt;
-  for (Cf cf : cfs) {
+  absl::Status status;
+  std::vector<std::optional<std::string>> out;
+  out.reserve(keys.size());
+  for (const auto& [cf, key] : keys) {
     if (read_fault_) {
-      if (absl::Status fault = read_fault_(kCfNames[static_cast<int>(cf)], key); !fault.ok()) {
-        out = fault;
-        break;
-      }
+      status = read_fault_(kCfNames[static_cast<int>(cf)], key);
+      if (!status.ok()) break;
     }
     std::string value;
     rocksdb::Status s = db_->Get(read_options, handles_[static_cast<int>(cf)],
                                  rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) continue;
-    if (!s.ok()) {
-      out = FromRocksDb(s, "read");
+    if (s.IsNotFound()) {
+      out.emplace_back();
+    } else if (!s.ok()) {
+      status = FromRocksDb(s, "read");
+      break;
     } else {
-      out = std::optional<std::pair<Cf, std::string>>(std::in_place, cf, std::move(value));
+      out.emplace_back(std::move(value));
     }
-    break;
   }
   db_->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
   return out;
 }
 

@@ -14,7 +14,7 @@ constexpr size_t kMaxKeyBytesShown = 200;
 
 // " (job 7)" or " (workflow 3)" where the key layout has an id; else "".
 std::string IdHint(Cf cf, std::string_view key) {
-  if ((cf == Cf::kJobs || cf == Cf::kFinishedJobs) && key.size() == 8)
+  if ((cf == Cf::kJobs || cf == Cf::kFinishedJobs || cf == Cf::kJobPayloads) && key.size() == 8)
     return absl::StrCat(" (job ", JobIdFromKey(key), ")");
   if (cf == Cf::kWorkflows) {
     if (WorkflowId id = WorkflowIdOfKey(key); id != 0) return absl::StrCat(" (workflow ", id, ")");
@@ -52,6 +52,10 @@ absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view valu
     case Cf::kJobs:
     case Cf::kFinishedJobs: {
       JobRecord r;
+      return ParseStored(cf, key, value, &r);
+    }
+    case Cf::kJobPayloads: {
+      JobPayloadRecord r;
       return ParseStored(cf, key, value, &r);
     }
     case Cf::kQueues: {

@@ -49,8 +49,9 @@ absl::Status CheckStoredValue(storage::Cf cf, std::string_view key, std::string_
 
 // Column families with records that CheckStoredValue checks.
 inline constexpr storage::Cf kRecordCfs[] = {storage::Cf::kJobs,        storage::Cf::kFinishedJobs,
-                                             storage::Cf::kIdempotency, storage::Cf::kQueues,
-                                             storage::Cf::kWorkflows,   storage::Cf::kSchedules};
+                                             storage::Cf::kJobPayloads, storage::Cf::kIdempotency,
+                                             storage::Cf::kQueues,      storage::Cf::kWorkflows,
+                                             storage::Cf::kSchedules};
 
 }  // namespace ratchet::internal
 

@@ -43,19 +43,45 @@ absl::StatusOr<Record> ReadRecord(Source& source, storage::Cf cf, std::string_vi
   return std::move(*r);
 }
 
+// Completes the state record `r` of job `id` (key `key`) with its payload
+// record (schema 3), read as `payload` from the job_payloads CF: a no-op for
+// a record that holds its payload inline (payload_split false).
+// Errors: CorruptRecord naming job_payloads if the payload record is missing
+// or does not parse.
+inline absl::Status MergeJobPayload(JobRecord& r, std::string_view key,
+                                    const std::optional<std::string>& payload) {
+  if (!r.payload_split()) return absl::OkStatus();
+  if (!payload) {
+    return CorruptRecord(storage::Cf::kJobPayloads, key,
+                         absl::StrCat("job ", r.id(), "'s payload record is missing"));
+  }
+  JobPayloadRecord p;
+  if (!p.ParseFromString(*payload) || !r.MergeFromString(*payload)) {
+    return CorruptRecord(
+        storage::Cf::kJobPayloads, key,
+        absl::StrCat("job ", r.id(), "'s payload does not parse as ", p.GetTypeName()));
+  }
+  return absl::OkStatus();
+}
+
 // A job's committed record, live (`jobs`) or finished (`finished_jobs`),
-// read from one snapshot, or nullopt. Errors: as FindRecord.
+// with its payload (job_payloads), all read from one snapshot, or nullopt.
+// Errors: as FindRecord and MergeJobPayload.
 inline absl::StatusOr<std::optional<JobRecord>> FindCommittedJob(const storage::Store& store,
                                                                  JobId id) {
+  using storage::Cf;
   const std::string key = JobKey(id);
-  RATCHET_ASSIGN_OR_RETURN(auto found,
-                           store.GetFirst({storage::Cf::kJobs, storage::Cf::kFinishedJobs}, key));
-  if (!found) return std::optional<JobRecord>();
+  RATCHET_ASSIGN_OR_RETURN(
+      auto found,
+      store.GetConsistent({{Cf::kJobs, key}, {Cf::kFinishedJobs, key}, {Cf::kJobPayloads, key}}));
+  const Cf cf = found[0] ? Cf::kJobs : Cf::kFinishedJobs;
+  const std::optional<std::string>& state = found[0] ? found[0] : found[1];
+  if (!state) return std::optional<JobRecord>();
   JobRecord r;
-  if (!r.ParseFromString(found->second)) {
-    return CorruptRecord(found->first, key,
-                         absl::StrCat("job ", id, " does not parse as ", r.GetTypeName()));
+  if (!r.ParseFromString(*state)) {
+    return CorruptRecord(cf, key, absl::StrCat("job ", id, " does not parse as ", r.GetTypeName()));
   }
+  RATCHET_RETURN_IF_ERROR(MergeJobPayload(r, key, found[2]));
   return std::optional<JobRecord>(std::move(r));
 }
 

@@ -8,6 +8,9 @@
 //     owns, its 'k' and 'f' entries and its jobs. Half a workflow would fail
 //     every later write of its steps; a code-first main job leased without its
 //     journal would replay its steps;
+//   - a job whose state record or payload record (job_payloads) is rejected
+//     or missing, whole: both records (a state without its payload cannot
+//     run; a payload without its state is unreachable);
 //   - job_index and dead_letters entries whose job is not stored (a
 //     quarantined job's), which redrive and listing would trip over.
 // A crash between units leaves each unit whole; a second run finds what is
@@ -44,9 +47,14 @@ class Salvager {
       if (cf == Cf::kWorkflows && corrupt_workflows_.count(WorkflowIdOfKey(key)) > 0) continue;
       storage::Batch batch(store_);
       std::vector<QuarantinedRecord> moved;
-      RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, "", &moved));
+      if (IsJobCf(cf)) {
+        RATCHET_RETURN_IF_ERROR(QuarantineJob(batch, key, "", &moved));
+      } else {
+        RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, "", &moved));
+      }
       RATCHET_RETURN_IF_ERROR(Commit(batch, moved));
     }
+    RATCHET_RETURN_IF_ERROR(MoveHalfJobs());
     RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kJobIndex));
     RATCHET_RETURN_IF_ERROR(MoveOrphanIndexEntries(Cf::kDeadLetters));
     // Index entries moved aside: the stored finished counts follow them.
@@ -166,7 +174,10 @@ class Salvager {
                                                          static_cast<int>(value.size())) &&
                                         r.workflow_id() == id;
                                }));
-      for (auto& k : jobs) keys.emplace_back(cf, std::move(k));
+      for (auto& k : jobs) {
+        keys.emplace_back(Cf::kJobPayloads, k);
+        keys.emplace_back(cf, std::move(k));
+      }
     }
     const std::string reason = absl::StrCat("belongs to corrupt workflow ", id);
     storage::Batch batch(store_);
@@ -177,15 +188,73 @@ class Salvager {
     return Commit(batch, moved);
   }
 
+  static bool IsJobCf(Cf cf) {
+    return cf == Cf::kJobs || cf == Cf::kFinishedJobs || cf == Cf::kJobPayloads;
+  }
+
+  // Adds the move of job `key`'s state record (live or finished) and payload
+  // record to `batch`.
+  absl::Status QuarantineJob(storage::Batch& batch, std::string_view key, std::string_view reason,
+                             std::vector<QuarantinedRecord>* moved) {
+    for (Cf cf : {Cf::kJobs, Cf::kFinishedJobs, Cf::kJobPayloads}) {
+      RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, reason, moved));
+    }
+    return absl::OkStatus();
+  }
+
+  // Moves jobs with half their records (schema 3): a state record that
+  // names a payload record which is not stored, and a payload record whose
+  // state record is not stored. Reads every job key.
+  absl::Status MoveHalfJobs() {
+    std::vector<std::pair<std::string, std::string>> moves;  // key, reason
+    absl::Status read_status;
+    for (Cf cf : {Cf::kJobs, Cf::kFinishedJobs}) {
+      RATCHET_RETURN_IF_ERROR(
+          store_->ForEach(cf, "", "", [&](std::string_view key, std::string_view value) {
+            JobRecord r;
+            if (!r.ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+                !r.payload_split()) {
+              return true;
+            }
+            auto payload = store_->Get(Cf::kJobPayloads, key);
+            if (!payload.ok()) read_status.Update(payload.status());
+            if (payload.ok() && !*payload) {
+              moves.emplace_back(key, absl::StrCat("job ", JobIdFromKey(key),
+                                                   "'s payload record (job_payloads) is missing"));
+            }
+            return payload.ok();
+          }));
+    }
+    RATCHET_RETURN_IF_ERROR(
+        store_->ForEach(Cf::kJobPayloads, "", "", [&](std::string_view key, std::string_view) {
+          auto state = store_->GetConsistent({{Cf::kJobs, key}, {Cf::kFinishedJobs, key}});
+          if (!state.ok()) read_status.Update(state.status());
+          if (state.ok() && !(*state)[0] && !(*state)[1]) {
+            moves.emplace_back(key, absl::StrCat("payload record of job ", JobIdFromKey(key),
+                                                 ", whose state record is not stored"));
+          }
+          return state.ok();
+        }));
+    RATCHET_RETURN_IF_ERROR(read_status);
+    for (const auto& [key, reason] : moves) {
+      storage::Batch batch(store_);
+      std::vector<QuarantinedRecord> moved;
+      RATCHET_RETURN_IF_ERROR(QuarantineJob(batch, key, reason, &moved));
+      RATCHET_RETURN_IF_ERROR(Commit(batch, moved));
+    }
+    return absl::OkStatus();
+  }
+
   // Moves the entries of an index of finished jobs whose job is not stored.
   absl::Status MoveOrphanIndexEntries(Cf cf) {
     absl::Status read_status;
     RATCHET_ASSIGN_OR_RETURN(
         auto orphans, Keys(cf, "", [&](std::string_view key, auto) {
           JobId id = JobIdFromIndexKey(key);
-          auto job = store_->GetFirst({Cf::kJobs, Cf::kFinishedJobs}, JobKey(id));
+          const std::string job_key = JobKey(id);
+          auto job = store_->GetConsistent({{Cf::kJobs, job_key}, {Cf::kFinishedJobs, job_key}});
           if (!job.ok()) read_status.Update(job.status());
-          return job.ok() && !job->has_value();
+          return job.ok() && !(*job)[0] && !(*job)[1];
         }));
     RATCHET_RETURN_IF_ERROR(read_status);
     for (const std::string& key : orphans) {

@@ -18,6 +18,7 @@
 namespace ratchet::internal {
 
 using records::IdempotencyRecord;
+using records::JobPayloadRecord;
 using records::JobRecord;
 using records::JournalRecord;
 using records::QueueRecord;
@@ -52,8 +53,11 @@ std::vector<std::string> WorkflowOwnedPrefixes(WorkflowId id);
 WorkflowId WorkflowIdOfKey(std::string_view key);
 
 // jobs CF (live jobs) and finished_jobs CF (completed, cancelled and dead
-// jobs within retention): be64(id) -> JobRecord. A job's record is in
-// exactly one of them; recovery reads only `jobs`.
+// jobs within retention): be64(id) -> JobRecord, the job's state. A job's
+// state record is in exactly one of them; recovery reads only `jobs`.
+// job_payloads CF (schema 3): be64(id), the same key -> JobPayloadRecord,
+// written once by the job's first write and deleted with its finished
+// record; absent for a job without payload or inputs (payload_split false).
 std::string JobKey(JobId id);
 JobId JobIdFromKey(std::string_view key);
 // job_index CF: queue 0x00 state be64(finished_at) be64(id), for completed

@@ -117,4 +117,15 @@ absl::Status MigrateJobsToSchema2(storage::Store& store) {
   return absl::OkStatus();
 }
 
+absl::Status MigrateJobsToSchema3(storage::Store& store) {
+  RATCHET_ASSIGN_OR_RETURN(uint32_t version, store.SchemaVersion());
+  if (version >= 3) return absl::OkStatus();
+  storage::Batch batch(&store);
+  storage::Store::SetSchemaVersion(batch, 3);
+  RATCHET_RETURN_IF_ERROR(store.Commit(batch));
+  spdlog::info(
+      "event=schema_migration from=2 to=3 rewritten=0 (records split at their next write)");
+  return absl::OkStatus();
+}
+
 }  // namespace ratchet::internal

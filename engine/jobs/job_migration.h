@@ -10,6 +10,14 @@
 // (both are read by this build), and the next open runs it again from the
 // start: moving is idempotent, and the counting restarts.
 //
+// 2 -> 3: job payloads (payload and step inputs) move to their own column
+// family, job_payloads. Nothing is rewritten at open: one write sets the
+// version. A schema-2 record holds its payload inline (payload_split false)
+// and is read as it is; the engine splits it at its next write, and
+// retention deletes finished ones as before. The version step is what keeps
+// an older build (which would read split records as jobs without payload)
+// from opening the directory: it refuses with SCHEMA_TOO_NEW.
+//
 // Thread safety: call at open, before the engine serves anything.
 #ifndef RATCHET_ENGINE_JOBS_JOB_MIGRATION_H_
 #define RATCHET_ENGINE_JOBS_JOB_MIGRATION_H_
@@ -26,6 +34,10 @@ inline constexpr size_t kMigrationBatchBytes = 64 << 20;
 // not parse (docs/operations.md#corrupt-records: salvage, then reopen);
 // UNAVAILABLE on a read or write error.
 absl::Status MigrateJobsToSchema2(storage::Store& store);
+
+// No-op at schema 3; run after MigrateJobsToSchema2. Errors: UNAVAILABLE on
+// a read or write error.
+absl::Status MigrateJobsToSchema3(storage::Store& store);
 
 // Adds to `batch` the finished counts of every queue recounted from the
 // job_index and dead_letters indexes (committed data), replacing the stored

@@ -21,6 +21,7 @@ using storage::Cf;
 
 absl::Status JobStore::Recover() {
   RATCHET_RETURN_IF_ERROR(MigrateJobsToSchema2(*store_));
+  RATCHET_RETURN_IF_ERROR(MigrateJobsToSchema3(*store_));
   RATCHET_ASSIGN_OR_RETURN(auto next_id, store_->Get(Cf::kMeta, kMetaNextJobId));
   RATCHET_ASSIGN_OR_RETURN(auto next_token, store_->Get(Cf::kMeta, kMetaNextToken));
   if (next_id) next_job_id_ = std::max<JobId>(1, DecodeU64(*next_id));

@@ -23,36 +23,69 @@ JobStore::JobStore(storage::Store* store, const EngineOptions& options)
     : store_(store), options_(options), cache_(options.record_cache_bytes) {}
 
 absl::StatusOr<JobRecord> JobStore::Load(storage::Batch& batch, JobId id) {
-  if (const std::string* cached = cache_.Get(id)) {
+  if (const RecordCache::Entry* cached = cache_.Get(id)) {
     JobRecord r;
-    if (r.ParseFromString(*cached)) return r;
+    if (r.ParseFromString(cached->state) &&
+        (!r.payload_split() || r.MergeFromString(cached->payload))) {
+      return r;
+    }
   }
   const std::string key = JobKey(id);
   RATCHET_ASSIGN_OR_RETURN(std::optional<JobRecord> live,
                            FindRecord<JobRecord>(batch, Cf::kJobs, key, absl::StrCat("job ", id)));
-  if (live) return std::move(*live);
-  RATCHET_ASSIGN_OR_RETURN(JobRecord finished, ReadRecord<JobRecord>(batch, Cf::kFinishedJobs, key,
-                                                                     absl::StrCat("job ", id)));
-  loaded_finished_.insert(id);
-  return finished;
+  JobRecord r;
+  if (live) {
+    r = std::move(*live);
+  } else {
+    RATCHET_ASSIGN_OR_RETURN(
+        r, ReadRecord<JobRecord>(batch, Cf::kFinishedJobs, key, absl::StrCat("job ", id)));
+    loaded_finished_.insert(id);
+  }
+  if (r.payload_split()) {
+    RATCHET_ASSIGN_OR_RETURN(std::optional<std::string> payload, batch.Get(Cf::kJobPayloads, key));
+    RATCHET_RETURN_IF_ERROR(MergeJobPayload(r, key, payload));
+  }
+  return r;
 }
 
-void JobStore::Save(storage::Batch& batch, const JobRecord& r) {
-  std::string value = r.SerializeAsString();
+void JobStore::Save(storage::Batch& batch, JobRecord& r) {
   const std::string key = JobKey(r.id());
-  if (IsTerminal(StateOf(r))) {
+  const bool live = !IsTerminal(StateOf(r));
+  // The payload part leaves `r` while its state is serialized (swaps, not
+  // copies), and comes back after.
+  JobPayloadRecord payload;
+  payload.mutable_payload()->swap(*r.mutable_payload());
+  payload.mutable_inputs()->Swap(r.mutable_inputs());
+  const bool first_split =
+      !r.payload_split() && (!payload.payload().empty() || payload.inputs_size() > 0);
+  std::string payload_value;
+  if (first_split || (live && r.payload_split() && cache_.Get(r.id()) == nullptr)) {
+    payload_value = payload.SerializeAsString();
+  }
+  if (first_split) {
+    batch.Put(Cf::kJobPayloads, key, payload_value);
+    r.set_payload_split(true);
+  }
+  std::string value = r.SerializeAsString();
+  r.mutable_payload()->swap(*payload.mutable_payload());
+  r.mutable_inputs()->Swap(payload.mutable_inputs());
+  if (!live) {
     batch.Put(Cf::kFinishedJobs, key, value);
     if (indexes_.Find(r.id()) != nullptr) batch.Delete(Cf::kJobs, key);  // it was live
     cache_.Erase(r.id());  // finished jobs are rarely read again
-  } else {
-    batch.Put(Cf::kJobs, key, value);
-    if (loaded_finished_.erase(r.id()) > 0) batch.Delete(Cf::kFinishedJobs, key);
-    cache_.Put(r.id(), std::move(value));
+    return;
+  }
+  batch.Put(Cf::kJobs, key, value);
+  if (loaded_finished_.erase(r.id()) > 0) batch.Delete(Cf::kFinishedJobs, key);
+  if (first_split || !r.payload_split() || !cache_.PutState(r.id(), value)) {
+    cache_.Put(r.id(), std::move(value), std::move(payload_value));
   }
 }
 
 void JobStore::DeleteFinished(storage::Batch& batch, JobId id) {
-  batch.Delete(Cf::kFinishedJobs, JobKey(id));
+  const std::string key = JobKey(id);
+  batch.Delete(Cf::kFinishedJobs, key);
+  batch.Delete(Cf::kJobPayloads, key);
   cache_.Erase(id);
 }
 

@@ -41,14 +41,21 @@ class JobStore {
   // group, just before its commit.
   void FinishBatch(storage::Batch& batch);
 
-  // The job's record as of the pending batch, live or finished.
-  // Errors: NOT_FOUND; DATA_LOSS.
+  // The job's whole record as of the pending batch, live or finished: its
+  // state record merged with its payload record (schema 3).
+  // Errors: NOT_FOUND; DATA_LOSS (a record, or the payload record it names,
+  // missing or not parsing).
   absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
-  // Writes the record to `jobs` if it is live, else to `finished_jobs`,
-  // deleting the other copy when a live job finishes or a finished one
-  // loaded in this group comes back (redrive).
-  void Save(storage::Batch& batch, const JobRecord& r);
-  // Deletes a finished job's record (retention, purge).
+  // Writes the state record to `jobs` if the job is live, else to
+  // `finished_jobs`, deleting the other copy when a live job finishes or a
+  // finished one loaded in this group comes back (redrive). The state record
+  // never holds the payload and inputs: the job's first write (its enqueue,
+  // or the first write of a record from schema 2) puts them in job_payloads
+  // and sets payload_split; later writes leave them alone. `r` is a whole
+  // record (from Load, or new); it is borrowed to serialize and is left as
+  // it was, but for payload_split.
+  void Save(storage::Batch& batch, JobRecord& r);
+  // Deletes a finished job's state and payload records (retention, purge).
   void DeleteFinished(storage::Batch& batch, JobId id);
 
   // Finished-job counts per queue, kept in the meta column family in the

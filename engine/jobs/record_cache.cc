@@ -2,25 +2,38 @@
 
 namespace ratchet::internal {
 
-void RecordCache::Put(JobId id, std::string record) {
+namespace {
+size_t BytesOf(const RecordCache::Entry& e) { return e.state.size() + e.payload.size(); }
+}  // namespace
+
+void RecordCache::Put(JobId id, std::string state, std::string payload) {
   if (capacity_bytes_ == 0) return;
   Erase(id);
-  bytes_ += record.size();
   uint64_t seq = next_seq_++;
-  entries_[id] = Entry{std::move(record), seq};
+  Entry& e = entries_[id] = Entry{std::move(state), std::move(payload), seq};
+  bytes_ += BytesOf(e);
   fifo_.emplace_back(id, seq);
   Evict();
 }
 
-const std::string* RecordCache::Get(JobId id) const {
+bool RecordCache::PutState(JobId id, std::string state) {
   auto it = entries_.find(id);
-  return it == entries_.end() ? nullptr : &it->second.record;
+  if (it == entries_.end()) return false;
+  std::string payload = std::move(it->second.payload);
+  bytes_ -= payload.size();  // Put's Erase subtracts the state's bytes only
+  Put(id, std::move(state), std::move(payload));
+  return true;
+}
+
+const RecordCache::Entry* RecordCache::Get(JobId id) const {
+  auto it = entries_.find(id);
+  return it == entries_.end() ? nullptr : &it->second;
 }
 
 void RecordCache::Erase(JobId id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
-  bytes_ -= it->second.record.size();
+  bytes_ -= BytesOf(it->second);
   entries_.erase(it);
 }
 
@@ -37,7 +50,7 @@ void RecordCache::Evict() {
       fifo_.pop_front();
     } else if (bytes_ > capacity_bytes_) {
       fifo_.pop_front();
-      bytes_ -= it->second.record.size();
+      bytes_ -= BytesOf(it->second);
       entries_.erase(it);
     } else if (fifo_.size() > 2 * entries_.size() + 64) {
       fifo_.pop_front();

@@ -144,7 +144,7 @@ TEST_F(ClientTest, GetStatsIsRetriedPagesQueuesAndNamesBadFields) {
   auto first = lossy->GetStats(1);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(drops.calls.load(), 2) << "a read is retried";
-  EXPECT_EQ(first->column_families_size(), 11);
+  EXPECT_EQ(first->column_families_size(), 12);
   EXPECT_EQ(first->column_families(1).name(), "jobs");
   EXPECT_GT(first->column_families(1).memtable_bytes(), 0u);
   EXPECT_EQ(first->queue_count(), 2);

@@ -146,14 +146,17 @@ TEST(SalvageTest, CorruptJobsAndTheirIndexEntriesAreQuarantinedAndTheRestRuns) {
 
   SalvageReport report = Salvage(h);
   auto moved = Moved(report);
-  ASSERT_EQ(moved.size(), 4u);  // two jobs, their job_index and dead_letters entries
+  // Two jobs (the state record, and the payload record of the one that has
+  // a payload), their job_index and dead_letters entries.
+  ASSERT_EQ(moved.size(), 5u);
   EXPECT_EQ(moved[0], std::make_pair(std::string("finished_jobs"), JobKey(completed)));
-  EXPECT_EQ(moved[1], std::make_pair(std::string("finished_jobs"), JobKey(dead)));
-  EXPECT_EQ(moved[2].first, "job_index");
-  EXPECT_EQ(moved[3].first, "dead_letters");
+  EXPECT_EQ(moved[1], std::make_pair(std::string("job_payloads"), JobKey(completed)));
+  EXPECT_EQ(moved[2], std::make_pair(std::string("finished_jobs"), JobKey(dead)));
+  EXPECT_EQ(moved[3].first, "job_index");
+  EXPECT_EQ(moved[4].first, "dead_letters");
   EXPECT_NE(report.moved[0].reason.find("does not parse"), std::string::npos);
   EXPECT_EQ(report.moved[0].value_bytes, kGarbage.size());
-  EXPECT_EQ(report.quarantine.size(), 4u);
+  EXPECT_EQ(report.quarantine.size(), 5u);
   EXPECT_EQ(Read(h, Cf::kQuarantine, QuarantineKey("finished_jobs", JobKey(completed))),
             std::string(kGarbage));
   EXPECT_EQ(Read(h, Cf::kFinishedJobs, JobKey(completed)), std::nullopt);
@@ -274,6 +277,43 @@ TEST(SalvageTest, ACorruptRateStartAndRateClockAreQuarantined) {
   EXPECT_EQ(next.id, second) << "the quarantined start no longer counts";
 }
 
+// Schema 3: a job is its state record and its payload record. A corrupt or
+// missing payload record takes the job's state record (and so its index
+// entries) with it; the engine then opens and runs the other jobs.
+TEST(SalvageTest, AJobWithACorruptOrMissingPayloadRecordIsQuarantinedWhole) {
+  EngineHarness h(/*in_memory=*/true);
+  JobId corrupt = h.Enqueue("q", "payload-1");
+  JobId missing = h.Enqueue("q", "payload-2");
+  JobId fine = h.Enqueue("q", "payload-3");
+  h.Close();
+  Write(h, Cf::kJobPayloads, JobKey(corrupt), kGarbage);
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    storage::Batch batch(store.get());
+    batch.Delete(Cf::kJobPayloads, JobKey(missing));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  ASSERT_TRUE(h.TryReopen().ok());  // recovery reads state records only
+  ExpectCorruptionReported(h->Get(corrupt).status(), "job_payloads");
+  ExpectCorruptionReported(h->Get(missing).status(), "payload record is missing");
+  h.Close();
+
+  SalvageReport report = Salvage(h);
+  auto moved = Moved(report);
+  ASSERT_EQ(moved.size(), 3u);
+  EXPECT_EQ(moved[0], std::make_pair(std::string("jobs"), JobKey(corrupt)));
+  EXPECT_EQ(moved[1], std::make_pair(std::string("job_payloads"), JobKey(corrupt)));
+  EXPECT_EQ(moved[2], std::make_pair(std::string("jobs"), JobKey(missing)));
+  EXPECT_NE(report.moved[2].reason.find("payload record (job_payloads) is missing"),
+            std::string::npos);
+  h.Reopen();
+  LeasedJob next = h.LeaseOne("q");
+  EXPECT_EQ(next.id, fine);
+  EXPECT_EQ(next.payload, "payload-3");
+  EXPECT_EQ(h->Get(corrupt).status().code(), absl::StatusCode::kNotFound);
+}
+
 // The state a crash between a job's move and its index entry's move leaves:
 // the engine opens, and the next salvage moves the entry.
 TEST(SalvageTest, ARunInterruptedAfterAJobMoveIsCompletedByTheNext) {
@@ -292,9 +332,13 @@ TEST(SalvageTest, ARunInterruptedAfterAJobMoveIsCompletedByTheNext) {
   }
   ASSERT_TRUE(h.TryReopen().ok());
   SalvageReport report = Salvage(h);
-  ASSERT_EQ(report.moved.size(), 1u);
-  EXPECT_EQ(report.moved[0].column_family, "job_index");
-  EXPECT_EQ(report.quarantine.size(), 2u);
+  // The job's payload record, whose state record is gone, then the index
+  // entry.
+  ASSERT_EQ(report.moved.size(), 2u);
+  EXPECT_EQ(report.moved[0].column_family, "job_payloads");
+  EXPECT_NE(report.moved[0].reason.find("whose state record is not stored"), std::string::npos);
+  EXPECT_EQ(report.moved[1].column_family, "job_index");
+  EXPECT_EQ(report.quarantine.size(), 3u);
   h.Reopen();
   EXPECT_EQ(h->GetQueue("q")->completed, 0) << "salvage recounts the finished jobs";
   auto finished = h->List({.queue = "q", .state = JobState::kCompleted});
@@ -312,13 +356,14 @@ TEST(SalvageTest, ACleanStoreMovesNothingAndASecondRunListsTheQuarantine) {
   EXPECT_TRUE(clean.quarantine.empty());
 
   Write(h, Cf::kJobs, JobKey(corrupt), kGarbage);
-  EXPECT_EQ(Salvage(h).moved.size(), 1u);
+  EXPECT_EQ(Salvage(h).moved.size(), 2u);  // its state and payload records
   SalvageReport again = Salvage(h);
   EXPECT_TRUE(again.moved.empty());
-  ASSERT_EQ(again.quarantine.size(), 1u);
-  EXPECT_EQ(again.quarantine[0].column_family, "jobs");
-  EXPECT_EQ(again.quarantine[0].key, JobKey(corrupt));
-  EXPECT_EQ(again.quarantine[0].value_bytes, kGarbage.size());
+  ASSERT_EQ(again.quarantine.size(), 2u);
+  EXPECT_EQ(again.quarantine[0].column_family, "job_payloads");
+  EXPECT_EQ(again.quarantine[1].column_family, "jobs");
+  EXPECT_EQ(again.quarantine[1].key, JobKey(corrupt));
+  EXPECT_EQ(again.quarantine[1].value_bytes, kGarbage.size());
 }
 
 }  // namespace

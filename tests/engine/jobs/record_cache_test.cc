@@ -10,7 +10,7 @@ TEST(RecordCacheTest, KeepsTheNewestRecordPerJob) {
   cache.Put(1, "v1");
   cache.Put(1, "v2");
   ASSERT_NE(cache.Get(1), nullptr);
-  EXPECT_EQ(*cache.Get(1), "v2");
+  EXPECT_EQ(cache.Get(1)->state, "v2");
   EXPECT_EQ(cache.bytes(), 2u);
   cache.Erase(1);
   EXPECT_EQ(cache.Get(1), nullptr);
@@ -46,6 +46,21 @@ TEST(RecordCacheTest, StaleSlotsDoNotAccumulateBehindALongLivedEntry) {
   small.Put(1, "0123456789");
   small.Put(2, "abc");
   EXPECT_EQ(small.Get(1), nullptr);
+}
+
+TEST(RecordCacheTest, PutStateKeepsThePayloadAndCountsBoth) {
+  RecordCache cache(1000);
+  EXPECT_FALSE(cache.PutState(1, "s0")) << "no payload at hand for an uncached job";
+  EXPECT_EQ(cache.Get(1), nullptr);
+  cache.Put(1, "s1", "payload");
+  EXPECT_EQ(cache.bytes(), 9u);
+  EXPECT_TRUE(cache.PutState(1, "state2"));
+  ASSERT_NE(cache.Get(1), nullptr);
+  EXPECT_EQ(cache.Get(1)->state, "state2");
+  EXPECT_EQ(cache.Get(1)->payload, "payload");
+  EXPECT_EQ(cache.bytes(), 13u);
+  cache.Erase(1);
+  EXPECT_EQ(cache.bytes(), 0u);
 }
 
 TEST(RecordCacheTest, ZeroCapacityDisablesIt) {

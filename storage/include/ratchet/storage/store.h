@@ -52,6 +52,7 @@ enum class Cf : int {
   kSchedules,     // schedule id -> ScheduleRecord
   kFinishedJobs,  // finished job id -> JobRecord (completed, cancelled, dead), until retention
   kQuarantine,    // records moved aside by salvage: cf name 0x00 key -> original value
+  kJobPayloads,   // job id -> JobPayloadRecord (payload and step inputs; schema 3)
   kCount,
 };
 
@@ -64,7 +65,11 @@ std::string_view CfName(Cf cf);
 //   1: every job record in `jobs`.
 //   2: finished job records in `finished_jobs`, and per-queue finished
 //      counts in the meta column family (recovery reads only live jobs).
-inline constexpr uint32_t kSchemaVersion = 2;
+//   3: a job's payload and step inputs in `job_payloads`, written once;
+//      its state record in `jobs`/`finished_jobs` without them. Records
+//      written by schema 2 (payload inline) are still read, and are split
+//      at their next write.
+inline constexpr uint32_t kSchemaVersion = 3;
 
 struct StoreOptions {
   // Directory of the RocksDB database. Created if missing.
@@ -156,12 +161,12 @@ class Store {
   // Reads a committed value. Errors: UNAVAILABLE on a read error.
   absl::StatusOr<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
 
-  // The committed value at `key` in the first of `cfs` that has it, with
-  // that column family, all read from one snapshot (so a value moving
-  // between them in one Commit is found exactly once), or nullopt.
+  // Committed values of several keys, all read from one snapshot: a write
+  // that changes some of them in one Commit is seen whole or not at all.
+  // Each result is nullopt where the key is absent.
   // Errors: UNAVAILABLE on a read error.
-  absl::StatusOr<std::optional<std::pair<Cf, std::string>>> GetFirst(std::initializer_list<Cf> cfs,
-                                                                     std::string_view key) const;
+  absl::StatusOr<std::vector<std::optional<std::string>>> GetConsistent(
+      std::initializer_list<std::pair<Cf, std::string_view>> keys) const;
 
   // Calls fn(key, value) for committed keys in [start, end) in key order
   // (end "" means no bound) until fn returns false.
