@@ -12,7 +12,12 @@
 //   3. concurrency 1 (one job per message / per call);
 //   4. enqueue-to-start latency through the Worker at 200 jobs/s (Enqueue
 //      sent -> handler started), next to the latency of one synced
-//      Enqueue (one synced write plus a loopback round trip).
+//      Enqueue (one synced write plus a loopback round trip);
+//   5. the embedded worker loop (EmbeddedWorker) on the same engine, no
+//      gRPC, with the same jobs;
+//   6. the disk's ceiling in the same run: raw synced RocksDB WriteBatches
+//      per second (500 puts of 150 B, the size of a job's state record),
+//      and how many jobs each drain finished per synced write of that rate.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,7 +30,10 @@
 #include "CLI/CLI.hpp"
 #include "ratchet/client/client.h"
 #include "ratchet/client/worker.h"
+#include "ratchet/engine/embedded_worker.h"
 #include "ratchet/engine/engine.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
 #include "server.h"
 #include "spdlog/spdlog.h"
 
@@ -98,6 +106,50 @@ double HandBatched(Client& client, const std::string& queue, int jobs, size_t pa
     if (r.ok()) done += static_cast<int>(r->size());
   }
   return jobs / std::chrono::duration<double>(Steady::now() - start).count();
+}
+
+// The embedded worker loop at concurrency 10 on `engine`; jobs/s.
+double EmbeddedDrain(Engine& engine, const std::string& queue, int jobs, size_t payload) {
+  std::vector<EnqueueRequest> batch;
+  for (int i = 0; i < jobs; ++i) {
+    batch.push_back({.queue = queue, .job_type = "noop", .payload = std::string(payload, 'x')});
+    if (batch.size() == 500 || i == jobs - 1) {
+      if (!engine.EnqueueBatch(std::move(batch)).ok()) return 0;
+      batch.clear();
+    }
+  }
+  EmbeddedWorker worker(&engine, {.queue = queue, .concurrency = 10});
+  worker.Register("noop", [](EmbeddedJob&) { return EmbeddedResult::Success(); });
+  const auto start = Steady::now();
+  if (!worker.Start().ok()) return 0;
+  while (worker.stats().completed < static_cast<uint64_t>(jobs)) {
+    std::this_thread::sleep_for(Millis(1));
+  }
+  const double seconds = std::chrono::duration<double>(Steady::now() - start).count();
+  worker.Stop();
+  return jobs / seconds;
+}
+
+// Raw synced WriteBatches per second on the disk of `dir` (500 puts of
+// 150 B each, for 2 s): the fsync rate every drain above is bounded by.
+double RawSyncedBatches(const std::string& dir) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* raw = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &raw).ok()) return 0;
+  std::unique_ptr<rocksdb::DB> db(raw);
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  const std::string value(150, 'y');
+  int batches = 0;
+  const auto start = Steady::now();
+  while (Steady::now() - start < std::chrono::seconds(2)) {
+    rocksdb::WriteBatch wb;
+    for (int i = 0; i < 500; ++i) wb.Put(std::to_string(batches) + "-" + std::to_string(i), value);
+    if (!db->Write(synced, &wb).ok()) return 0;
+    ++batches;
+  }
+  return batches / std::chrono::duration<double>(Steady::now() - start).count();
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -180,14 +232,20 @@ int main(int argc, char** argv) {
       jobs);
   int q = 0;
   auto next = [&] { return "wq" + std::to_string(q++); };
+  const double fsyncs = RawSyncedBatches(dir + "-raw");
+  std::filesystem::remove_all(dir + "-raw");
+  std::printf("  disk: raw synced WriteBatch (500 x 150 B) %.0f writes/s\n", fsyncs);
   for (size_t payload : {size_t{100}, size_t{1024}, size_t{10240}}) {
     const double batched = HandBatched(**client, next(), jobs, payload);
     const double stream = Drain(**client, next(), jobs, payload, WorkerProtocol::kStream, 10);
     const double unary = Drain(**client, next(), jobs, payload, WorkerProtocol::kUnary, 10);
+    const double embedded = EmbeddedDrain(**engine, next(), jobs, payload);
     std::printf(
         "  payload %5zu B  concurrency 10: stream %8.0f jobs/s  unary %8.0f jobs/s  "
-        "hand-batched gRPC %8.0f jobs/s  | stream/batched %.2f  stream/unary %.1fx\n",
-        payload, stream, unary, batched, stream / batched, stream / unary);
+        "embedded %8.0f jobs/s  hand-batched gRPC %8.0f jobs/s  | stream/batched %.2f  "
+        "stream/unary %.1fx  jobs per raw synced write: stream %.1f, embedded %.1f\n",
+        payload, stream, unary, embedded, batched, stream / batched, stream / unary,
+        stream / fsyncs, embedded / fsyncs);
   }
   {
     const double stream = Drain(**client, next(), jobs / 4, 100, WorkerProtocol::kStream, 1);

@@ -58,6 +58,7 @@ void RegisterCommands(CLI::App& app, Runner& runner) {
   RegisterWorkflowCommands(app, runner);
   RegisterScheduleCommands(app, runner);
   RegisterAdminCommands(app, runner);
+  RegisterWorkCommand(app, runner);
 }
 
 }  // namespace ratchet::cli

@@ -77,6 +77,7 @@ void RegisterDeadLetterCommands(CLI::App& app, Runner& runner);  // dlq_commands
 void RegisterWorkflowCommands(CLI::App& app, Runner& runner);    // workflow_commands.cc
 void RegisterScheduleCommands(CLI::App& app, Runner& runner);    // schedule_commands.cc
 void RegisterAdminCommands(CLI::App& app, Runner& runner);       // admin_commands.cc
+void RegisterWorkCommand(CLI::App& app, Runner& runner);         // work_command.cc
 
 }  // namespace ratchet::cli
 

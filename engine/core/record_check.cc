@@ -1,6 +1,7 @@
 #include "record_check.h"
 
 #include "absl/strings/escaping.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 
@@ -56,7 +57,9 @@ absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view valu
     }
     case Cf::kJobPayloads: {
       JobPayloadRecord r;
-      return ParseStored(cf, key, value, &r);
+      RATCHET_RETURN_IF_ERROR(ParseStored(cf, key, value, &r));
+      if (r.GetReflection()->GetUnknownFields(r).empty()) return absl::OkStatus();
+      return CorruptRecord(cf, key, "has fields a JobPayloadRecord does not have");
     }
     case Cf::kQueues: {
       QueueRecord r;

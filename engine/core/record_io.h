@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/store.h"
 #include "record_check.h"
@@ -43,24 +44,36 @@ absl::StatusOr<Record> ReadRecord(Source& source, storage::Cf cf, std::string_vi
   return std::move(*r);
 }
 
-// Completes the state record `r` of job `id` (key `key`) with its payload
-// record (schema 3), read as `payload` from the job_payloads CF: a no-op for
-// a record that holds its payload inline (payload_split false).
-// Errors: CorruptRecord naming job_payloads if the payload record is missing
-// or does not parse.
+// Parses job `id`'s payload record (key `key`, job_payloads CF) into `*p`.
+// Errors: CorruptRecord naming job_payloads if it is missing, does not
+// parse, or has fields a JobPayloadRecord does not have (a state record's
+// fields there would overwrite the state when merged).
+inline absl::Status CheckJobPayload(JobId id, std::string_view key,
+                                    const std::optional<std::string>& payload,
+                                    JobPayloadRecord* p) {
+  if (!payload) {
+    return CorruptRecord(storage::Cf::kJobPayloads, key,
+                         absl::StrCat("job ", id, "'s payload record is missing"));
+  }
+  if (!p->ParseFromString(*payload) || !p->GetReflection()->GetUnknownFields(*p).empty()) {
+    return CorruptRecord(
+        storage::Cf::kJobPayloads, key,
+        absl::StrCat("job ", id, "'s payload does not parse as ", p->GetTypeName()));
+  }
+  return absl::OkStatus();
+}
+
+// Completes the state record `r` (key `key`) with its payload record
+// (schema 3), read as `payload` from the job_payloads CF: a no-op for a
+// record that holds its payload inline (payload_split false).
+// Errors: as CheckJobPayload.
 inline absl::Status MergeJobPayload(JobRecord& r, std::string_view key,
                                     const std::optional<std::string>& payload) {
   if (!r.payload_split()) return absl::OkStatus();
-  if (!payload) {
-    return CorruptRecord(storage::Cf::kJobPayloads, key,
-                         absl::StrCat("job ", r.id(), "'s payload record is missing"));
-  }
   JobPayloadRecord p;
-  if (!p.ParseFromString(*payload) || !r.MergeFromString(*payload)) {
-    return CorruptRecord(
-        storage::Cf::kJobPayloads, key,
-        absl::StrCat("job ", r.id(), "'s payload does not parse as ", p.GetTypeName()));
-  }
+  RATCHET_RETURN_IF_ERROR(CheckJobPayload(r.id(), key, payload, &p));
+  r.mutable_payload()->swap(*p.mutable_payload());
+  r.mutable_inputs()->Swap(p.mutable_inputs());
   return absl::OkStatus();
 }
 

@@ -48,7 +48,8 @@ class Salvager {
       storage::Batch batch(store_);
       std::vector<QuarantinedRecord> moved;
       if (IsJobCf(cf)) {
-        RATCHET_RETURN_IF_ERROR(QuarantineJob(batch, key, "", &moved));
+        RATCHET_RETURN_IF_ERROR(QuarantineJob(
+            batch, key, absl::StrCat("belongs to corrupt job ", JobIdFromKey(key)), &moved));
       } else {
         RATCHET_RETURN_IF_ERROR(Quarantine(batch, cf, key, "", &moved));
       }
@@ -224,6 +225,7 @@ class Salvager {
             }
             return payload.ok();
           }));
+      RATCHET_RETURN_IF_ERROR(read_status);
     }
     RATCHET_RETURN_IF_ERROR(
         store_->ForEach(Cf::kJobPayloads, "", "", [&](std::string_view key, std::string_view) {

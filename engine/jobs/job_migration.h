@@ -14,9 +14,10 @@
 // family, job_payloads. Nothing is rewritten at open: one write sets the
 // version. A schema-2 record holds its payload inline (payload_split false)
 // and is read as it is; the engine splits it at its next write, and
-// retention deletes finished ones as before. The version step is what keeps
-// an older build (which would read split records as jobs without payload)
-// from opening the directory: it refuses with SCHEMA_TOO_NEW.
+// retention deletes finished ones as before. An older build (which would
+// read split records as jobs without payload) cannot open the directory:
+// RocksDB refuses the job_payloads column family it does not know, which
+// any open by this build creates, and the version is SCHEMA_TOO_NEW to it.
 //
 // Thread safety: call at open, before the engine serves anything.
 #ifndef RATCHET_ENGINE_JOBS_JOB_MIGRATION_H_

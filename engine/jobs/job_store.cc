@@ -26,7 +26,7 @@ absl::StatusOr<JobRecord> JobStore::Load(storage::Batch& batch, JobId id) {
   if (const RecordCache::Entry* cached = cache_.Get(id)) {
     JobRecord r;
     if (r.ParseFromString(cached->state) &&
-        (!r.payload_split() || r.MergeFromString(cached->payload))) {
+        (!r.payload_split() || MergeJobPayload(r, JobKey(id), cached->payload).ok())) {
       return r;
     }
   }

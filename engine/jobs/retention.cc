@@ -92,8 +92,8 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
             due_at(finished_at + retention);
             return false;
           }
-          if (deleted + 2 > budget) {
-            due_at(now_ms);  // still due: back after the queues waiting longer
+          if (deleted + 3 > budget) {  // index entry, state and payload records
+            due_at(now_ms);            // still due: back after the queues waiting longer
             return false;
           }
           // Committed data, checked against the pending groups (no read): an
@@ -101,7 +101,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
           if (batch.DeletesPending(cf, key)) return true;
           batch.Delete(cf, key);
           jobs_.DeleteFinished(batch, JobIdFromIndexKey(key));
-          deleted += 2;
+          deleted += 3;
           ++removed;
           return true;
         }));

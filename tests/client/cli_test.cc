@@ -202,6 +202,48 @@ TEST_F(CliTest, EnqueueCarriesTheTraceparentFromTheFlagOrTheEnvironment) {
   EXPECT_NE(r.out.find("job.traceparent"), std::string::npos) << r.out;
 }
 
+// `ratchet work`: a streaming Worker that runs a command per job.
+TEST_F(CliTest, WorkRunsACommandPerJobWithThePayloadOnStdin) {
+  ASSERT_EQ(Cli("enqueue shell upper --payload hello").code, 0);
+  ASSERT_EQ(Cli("enqueue shell upper --payload world").code, 0);
+  ASSERT_EQ(Cli("enqueue shell fails --payload x --max-attempts 1").code, 0);
+  CliRun r =
+      Cli("work shell --job-type upper --job-type fails --concurrency 2 --max-jobs 3 -- sh -c "
+          "'if [ \"$RATCHET_JOB_TYPE\" = fails ]; then printf \"bad\\377\\n\" >&2; exit 3; fi; "
+          "tr a-z A-Z; printf \" $RATCHET_JOB_ID $RATCHET_ATTEMPT\"'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("job 1 upper attempt 1: completed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("worker stopped: 2 completed, 1 failed"), std::string::npos) << r.out;
+  r = Cli("--json get 1");
+  // The result is the command's stdout: the payload upper-cased, then the
+  // job id and attempt from the environment.
+  EXPECT_NE(r.out.find("\"result\": \"SEVMTE8gMSAx\""), std::string::npos) << r.out;  // "HELLO 1 1"
+  r = Cli("get 3");
+  EXPECT_NE(r.out.find("dead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("exit status 3: bad\\xff"), std::string::npos) << r.out;
+}
+
+// A command that floods its output is killed (with its process group) once
+// it passes --max-result-bytes, and the job fails for good: it would on
+// every attempt.
+TEST_F(CliTest, WorkKillsACommandWhoseOutputPassesTheLimit) {
+  ASSERT_EQ(Cli("enqueue shell flood --payload x").code, 0);
+  CliRun r =
+      Cli("work shell --job-type flood --max-jobs 1 --max-result-bytes 10 -- sh -c 'yes | cat'");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("worker stopped: 0 completed, 1 failed"), std::string::npos) << r.out;
+  r = Cli("get 1");
+  EXPECT_NE(r.out.find("dead"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("longer than --max-result-bytes (10)"), std::string::npos) << r.out;
+}
+
+TEST_F(CliTest, WorkRefusesACommandThatIsNotExecutable) {
+  CliRun r = Cli("work shell --job-type t -- /nonexistent/handler");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("COMMAND"), std::string::npos) << r.out;
+  EXPECT_EQ(Cli("work shell -- sh").code, 2) << "--job-type is required";
+}
+
 TEST_F(CliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Cli("").code, 2);
   EXPECT_EQ(Cli("get notanumber").code, 2);

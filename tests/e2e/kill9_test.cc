@@ -6,7 +6,10 @@
 //   - each job accepted completions from exactly one fencing token, its
 //     final lease's: no stale worker's completion was ever accepted.
 // Workers sometimes stall past their visibility timeout, so stale
-// completions are attempted (and must be rejected with LEASE_LOST).
+// completions are attempted (and must be rejected with LEASE_LOST). Half
+// the workers use unary Lease/Complete, half the streaming protocol
+// (WorkStream: pushed jobs, completions acknowledged by seq), which
+// reconnects after every kill.
 //
 // RATCHET_KILL9_CYCLES (default 20), RATCHET_KILL9_SEED (default: random,
 // printed) and RATCHET_KILL9_STALL_PCT (default 5: the share of jobs whose
@@ -26,6 +29,7 @@
 #include "ratchet/api/time_codec.h"
 #include "ratchet/base/status.h"
 #include "ratchet/client/client.h"
+#include "ratchet/client/work_stream.h"
 #include "ratchetd_process.h"
 #include "temp_dir.h"
 
@@ -109,6 +113,74 @@ void Work(Client& client, Ledger& ledger, uint64_t seed, const std::atomic<bool>
   }
 }
 
+// A streaming worker: one WorkStream at a time (opened again after every
+// kill), 4 credits, one completion per message; an acknowledgement says
+// which completions the engine accepted.
+void StreamWork(Client& client, Ledger& ledger, uint64_t seed, const std::atomic<bool>& stop) {
+  std::mt19937_64 rng(seed);
+  absl::Mutex mu;
+  WorkStream* current = nullptr;  // guarded by mu; cancelled at stop
+  std::thread canceller([&] {
+    while (!stop.load()) std::this_thread::sleep_for(Millis(20));
+    absl::MutexLock lock(&mu);
+    if (current) current->Cancel();
+  });
+  while (!stop.load()) {
+    std::unique_ptr<WorkStream> stream = client.OpenWorkStream();
+    {
+      absl::MutexLock lock(&mu);
+      current = stream.get();
+      if (stop.load()) stream->Cancel();
+    }
+    v1::WorkStreamRequest open;
+    open.mutable_open()->set_queue("e2e");
+    open.mutable_open()->set_worker_id("s" + std::to_string(seed));
+    *open.mutable_open()->mutable_visibility_timeout() = ToProtoDuration(Millis(800));
+    open.set_credits(4);
+    std::map<uint64_t, std::pair<uint64_t, uint64_t>> sent;  // seq -> (job, token)
+    uint64_t seq = 0;
+    v1::WorkStreamResponse msg;
+    bool ok = stream->Write(open);
+    while (ok && stream->Read(&msg)) {
+      for (const v1::WorkStreamAck& ack : msg.acks()) {
+        auto it = sent.find(ack.seq());
+        if (it == sent.end() || ack.completions_size() != 1) continue;
+        const auto [job, token] = it->second;
+        sent.erase(it);
+        if (ack.completions(0).code() == 0) {
+          absl::MutexLock lock(&ledger.mu);
+          ledger.accepted[job].insert(token);
+        } else {
+          ledger.stale_rejected++;  // LEASE_LOST: the only refusal a live stream gives here
+        }
+      }
+      for (const v1::LeasedJob& job : msg.jobs()) {
+        if (static_cast<int>(rng() % 100) < EnvInt("RATCHET_KILL9_STALL_PCT", 5)) {
+          ledger.stale_attempts++;
+          std::this_thread::sleep_for(Millis(1000));  // past the 800 ms lease
+        }
+        v1::WorkStreamRequest done;
+        done.set_seq(++seq);
+        done.set_credits(1);
+        auto* c = done.add_completions();
+        c->set_job_id(job.job_id());
+        c->set_fencing_token(job.fencing_token());
+        c->set_result("done-by-token-" + std::to_string(job.fencing_token()));
+        sent[seq] = {job.job_id(), job.fencing_token()};
+        if (!(ok = stream->Write(done))) break;
+      }
+    }
+    stream->Cancel();
+    (void)stream->Finish();  // cut by a kill: unacknowledged completions are in doubt
+    {
+      absl::MutexLock lock(&mu);
+      current = nullptr;
+    }
+    if (!stop.load()) std::this_thread::sleep_for(Millis(20));
+  }
+  canceller.join();
+}
+
 TEST(Kill9Test, AcknowledgedWorkSurvivesSigkillOfTheServer) {
   const int cycles = EnvInt("RATCHET_KILL9_CYCLES", 20);
   uint64_t seed = EnvInt("RATCHET_KILL9_SEED", 0);
@@ -133,8 +205,9 @@ TEST(Kill9Test, AcknowledgedWorkSurvivesSigkillOfTheServer) {
     threads.emplace_back([&] { Produce(**client, ledger, next_key, stop_producing); });
   }
   std::vector<std::thread> workers;
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 2; ++i) {
     workers.emplace_back([&, i] { Work(**client, ledger, seed + i + 1, stop_working); });
+    workers.emplace_back([&, i] { StreamWork(**client, ledger, seed + i + 11, stop_working); });
   }
 
   for (int cycle = 0; cycle < cycles; ++cycle) {

@@ -190,5 +190,79 @@ TEST(JobStoreTest, RetentionAndPurgeDeleteThePayloadRecord) {
   EXPECT_FALSE(Read(*store, Cf::kJobPayloads, id).has_value());
 }
 
+TEST(JobStoreTest, RetentionDeletesThePayloadRecord) {
+  EngineHarness h;
+  QueueSettings settings;
+  settings.completed_retention = Millis(1000);
+  ASSERT_TRUE(h->UpdateQueue("q", settings).ok());
+  JobId id = h.Enqueue("q", "x");
+  LeasedJob l = h.LeaseOne("q");
+  ASSERT_TRUE(h->Complete({.id = l.id, .token = l.token}).ok());
+  h.clock().Advance(Millis(5000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_EQ(h->GetQueue("q")->completed, 0);
+  h.Close();
+  auto store = OpenStore(h);
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(Read(*store, Cf::kFinishedJobs, id).has_value());
+  EXPECT_FALSE(Read(*store, Cf::kJobPayloads, id).has_value());
+}
+
+TEST(JobStoreTest, ARedrivenSchema2DeadJobIsSplitAndRunsWithItsPayload) {
+  EngineHarness h;
+  JobId id =
+      h->Enqueue({.queue = "q", .job_type = "t", .payload = "dead-payload", .max_attempts = 1})->id;
+  LeasedJob l = h.LeaseOne("q");
+  ASSERT_TRUE(h->Fail({.id = l.id, .token = l.token, .error = "e"}).ok());
+  h.Close();
+  DowngradeToSchema2(h);
+  h.Reopen();
+  auto redriven = h->Redrive({.filter = {.queue = "q"}});
+  ASSERT_TRUE(redriven.ok()) << redriven.status();
+  EXPECT_EQ(redriven->count, 1);
+  h.Reopen();
+  LeasedJob again = h.LeaseOne("q");
+  EXPECT_EQ(again.id, id);
+  EXPECT_EQ(again.payload, "dead-payload");
+  h.Close();
+  auto store = OpenStore(h);
+  ASSERT_NE(store, nullptr);
+  EXPECT_TRUE(Read(*store, Cf::kJobPayloads, id).has_value());
+}
+
+// A live job whose payload record is missing stops the open (recovery checks
+// it), as a corrupt state record does: otherwise every lease of its queue
+// and every lease-expiry pass would fail on it later.
+TEST(JobStoreTest, ALiveJobWithoutItsPayloadRecordStopsTheOpen) {
+  EngineHarness h;
+  JobId id = h.Enqueue("q", "x");
+  h.Close();
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    storage::Batch batch(store.get());
+    batch.Delete(Cf::kJobPayloads, JobKey(id));
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  absl::Status open = h.TryReopen();
+  EXPECT_TRUE(absl::IsDataLoss(open)) << open;
+  EXPECT_NE(open.message().find("job_payloads"), std::string::npos) << open;
+  // A payload record a state record's bytes were written over (fields a
+  // payload record does not have) is corrupt too.
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    JobRecord bogus;
+    bogus.set_id(id);
+    bogus.set_token(99);
+    bogus.set_payload("x");
+    storage::Batch batch(store.get());
+    batch.Put(Cf::kJobPayloads, JobKey(id), bogus.SerializeAsString());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  open = h.TryReopen();
+  EXPECT_TRUE(absl::IsDataLoss(open)) << open;
+}
+
 }  // namespace
 }  // namespace ratchet
