@@ -27,7 +27,7 @@ bool JobMachine::IsExpired(JobId id, int64_t expiry_now_ms) const {
 }
 
 absl::Status JobMachine::CancelExpired(storage::Batch& batch, TimePoint now, JobId id) {
-  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, id));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, id));
   RATCHET_INVARIANT(ExpiryApplies(r), "only a job that never started expires");
   QueueState* q = jobs_.indexes().Find(id)->queue;
   r.set_cancel_reason(kCancelReasonExpired);

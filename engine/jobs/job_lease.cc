@@ -346,7 +346,8 @@ absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int 
   for (int i = 0; i < max_jobs; ++i) {
     std::optional<JobId> id = jobs_.indexes().FirstExpired(ToUnixMs(now));
     if (!id) break;
-    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, *id));
+    // The state is enough: a job whose payload record is damaged still expires.
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, *id));
     // A lease that ran to its attempt deadline ended by the attempt timeout.
     const std::optional<int64_t> cap = AttemptDeadlineMs(r);
     const bool timed_out = cap && r.lease_deadline_ms() >= *cap;

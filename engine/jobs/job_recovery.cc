@@ -14,7 +14,6 @@
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 #include "record_check.h"
-#include "record_io.h"
 
 namespace ratchet::internal {
 
@@ -88,20 +87,6 @@ absl::Status JobStore::RecoverJobs() {
         // Not written by schema 2 (the migration moves them all); a
         // leftover is still a finished job, readable by Get, and not live.
         if (IsTerminal(state)) return true;
-        // A live job's payload record (schema 3) is checked here, as its
-        // state is: a live job that cannot be read would fail every lease
-        // of its queue and every lease-expiry pass. One point read per live
-        // job; finished jobs' payloads are not read.
-        if (r.payload_split()) {
-          auto payload = store_->Get(Cf::kJobPayloads, key);
-          if (!payload.ok()) {
-            parse_status = payload.status();
-            return false;
-          }
-          JobPayloadRecord p;
-          parse_status = CheckJobPayload(r.id(), key, *payload, &p);
-          if (!parse_status.ok()) return false;
-        }
         QueueState* q = indexes_.FindQueue(r.queue());
         if (!q) q = indexes_.AddQueue(r.queue(), options_.default_queue_settings);
         if (state == JobState::kRunning) {

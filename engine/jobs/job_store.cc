@@ -22,29 +22,30 @@ int64_t AddCapped(int64_t a, int64_t b) {
 JobStore::JobStore(storage::Store* store, const EngineOptions& options)
     : store_(store), options_(options), cache_(options.record_cache_bytes) {}
 
-absl::StatusOr<JobRecord> JobStore::Load(storage::Batch& batch, JobId id) {
+absl::StatusOr<JobRecord> JobStore::LoadState(storage::Batch& batch, JobId id) {
   if (const RecordCache::Entry* cached = cache_.Get(id)) {
     JobRecord r;
-    if (r.ParseFromString(cached->state) &&
-        (!r.payload_split() || MergeJobPayload(r, JobKey(id), cached->payload).ok())) {
-      return r;
-    }
+    if (r.ParseFromString(cached->state)) return r;
   }
   const std::string key = JobKey(id);
   RATCHET_ASSIGN_OR_RETURN(std::optional<JobRecord> live,
                            FindRecord<JobRecord>(batch, Cf::kJobs, key, absl::StrCat("job ", id)));
-  JobRecord r;
-  if (live) {
-    r = std::move(*live);
-  } else {
-    RATCHET_ASSIGN_OR_RETURN(
-        r, ReadRecord<JobRecord>(batch, Cf::kFinishedJobs, key, absl::StrCat("job ", id)));
-    loaded_finished_.insert(id);
+  if (live) return std::move(*live);
+  RATCHET_ASSIGN_OR_RETURN(JobRecord finished, ReadRecord<JobRecord>(batch, Cf::kFinishedJobs, key,
+                                                                     absl::StrCat("job ", id)));
+  loaded_finished_.insert(id);
+  return finished;
+}
+
+absl::StatusOr<JobRecord> JobStore::Load(storage::Batch& batch, JobId id) {
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, LoadState(batch, id));
+  if (!r.payload_split()) return r;
+  const std::string key = JobKey(id);
+  if (const RecordCache::Entry* cached = cache_.Get(id)) {
+    if (MergeJobPayload(r, key, cached->payload).ok()) return r;
   }
-  if (r.payload_split()) {
-    RATCHET_ASSIGN_OR_RETURN(std::optional<std::string> payload, batch.Get(Cf::kJobPayloads, key));
-    RATCHET_RETURN_IF_ERROR(MergeJobPayload(r, key, payload));
-  }
+  RATCHET_ASSIGN_OR_RETURN(std::optional<std::string> payload, batch.Get(Cf::kJobPayloads, key));
+  RATCHET_RETURN_IF_ERROR(MergeJobPayload(r, key, payload));
   return r;
 }
 
@@ -56,10 +57,13 @@ void JobStore::Save(storage::Batch& batch, JobRecord& r) {
   JobPayloadRecord payload;
   payload.mutable_payload()->swap(*r.mutable_payload());
   payload.mutable_inputs()->Swap(r.mutable_inputs());
-  const bool first_split =
-      !r.payload_split() && (!payload.payload().empty() || payload.inputs_size() > 0);
+  const bool has_payload = !payload.payload().empty() || payload.inputs_size() > 0;
+  const bool first_split = !r.payload_split() && has_payload;
+  // Split with nothing in hand: a record from LoadState. Its payload record
+  // stays as it is, and only a cached entry's state is replaced.
+  const bool state_only = r.payload_split() && !has_payload;
   std::string payload_value;
-  if (first_split || (live && r.payload_split() && cache_.Get(r.id()) == nullptr)) {
+  if (first_split || (live && r.payload_split() && !state_only && cache_.Get(r.id()) == nullptr)) {
     payload_value = payload.SerializeAsString();
   }
   if (first_split) {
@@ -77,7 +81,9 @@ void JobStore::Save(storage::Batch& batch, JobRecord& r) {
   }
   batch.Put(Cf::kJobs, key, value);
   if (loaded_finished_.erase(r.id()) > 0) batch.Delete(Cf::kFinishedJobs, key);
-  if (first_split || !r.payload_split() || !cache_.PutState(r.id(), value)) {
+  if (state_only) {
+    cache_.PutState(r.id(), std::move(value));  // not cached: stays so
+  } else if (first_split || !r.payload_split() || !cache_.PutState(r.id(), value)) {
     cache_.Put(r.id(), std::move(value), std::move(payload_value));
   }
 }

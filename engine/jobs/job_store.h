@@ -46,6 +46,11 @@ class JobStore {
   // Errors: NOT_FOUND; DATA_LOSS (a record, or the payload record it names,
   // missing or not parsing).
   absl::StatusOr<JobRecord> Load(storage::Batch& batch, JobId id);
+  // The job's state record only (payload and inputs absent when they are in
+  // job_payloads): one read less, and a job whose payload record is damaged
+  // can still expire, fail or be checked. Save accepts it and leaves the
+  // payload record alone. Errors: NOT_FOUND; DATA_LOSS (the state record).
+  absl::StatusOr<JobRecord> LoadState(storage::Batch& batch, JobId id);
   // Writes the state record to `jobs` if the job is live, else to
   // `finished_jobs`, deleting the other copy when a live job finishes or a
   // finished one loaded in this group comes back (redrive). The state record
@@ -53,7 +58,8 @@ class JobStore {
   // or the first write of a record from schema 2) puts them in job_payloads
   // and sets payload_split; later writes leave them alone. `r` is a whole
   // record (from Load, or new); it is borrowed to serialize and is left as
-  // it was, but for payload_split.
+  // it was, but for payload_split. A record from LoadState (split, with
+  // neither payload nor inputs) writes only its state.
   void Save(storage::Batch& batch, JobRecord& r);
   // Deletes a finished job's state and payload records (retention, purge).
   void DeleteFinished(storage::Batch& batch, JobId id);

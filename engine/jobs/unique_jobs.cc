@@ -109,7 +109,7 @@ absl::StatusOr<std::optional<UniqueJobs::Match>> UniqueJobs::Find(storage::Batch
   RATCHET_ASSIGN_OR_RETURN(
       auto rec, FindRecord<UniqueRecord>(batch, Cf::kIdempotency, entry, "unique entry"));
   if (!rec) return std::nullopt;
-  absl::StatusOr<JobRecord> r = jobs_.Load(batch, rec->job_id());
+  absl::StatusOr<JobRecord> r = jobs_.LoadState(batch, rec->job_id());
   if (absl::IsNotFound(r.status())) return std::nullopt;  // deleted by retention or purge
   RATCHET_RETURN_IF_ERROR(r.status());
   const int64_t now_ms = ToUnixMs(now);
@@ -166,7 +166,7 @@ absl::Status UniqueJobs::CleanUp(storage::Batch& batch, int64_t now_ms, std::str
   RATCHET_ASSIGN_OR_RETURN(
       auto rec, FindRecord<UniqueRecord>(batch, Cf::kIdempotency, entry, "unique entry"));
   if (!rec) return absl::OkStatus();
-  absl::StatusOr<JobRecord> r = jobs_.Load(batch, rec->job_id());
+  absl::StatusOr<JobRecord> r = jobs_.LoadState(batch, rec->job_id());
   if (!r.ok() && !absl::IsNotFound(r.status())) return r.status();
   if (r.ok()) {
     // A live job (redriven, or a newer job than the one that finished)

@@ -230,12 +230,57 @@ TEST(JobStoreTest, ARedrivenSchema2DeadJobIsSplitAndRunsWithItsPayload) {
   EXPECT_TRUE(Read(*store, Cf::kJobPayloads, id).has_value());
 }
 
-// A live job whose payload record is missing stops the open (recovery checks
-// it), as a corrupt state record does: otherwise every lease of its queue
-// and every lease-expiry pass would fail on it later.
-TEST(JobStoreTest, ALiveJobWithoutItsPayloadRecordStopsTheOpen) {
+// Lease expiry reads and writes the state record only (LoadState): the job
+// keeps its payload, whether or not the record cache holds it.
+TEST(JobStoreTest, AnExpiredLeaseKeepsThePayload) {
+  for (bool reopen : {false, true}) {
+    EngineHarness h;
+    JobId id = h.Enqueue("q", "keep-me");
+    ASSERT_EQ(h.LeaseOne("q", Millis(1000)).id, id);
+    if (reopen) h.Reopen();  // the record cache starts empty
+    h.clock().Advance(Millis(2000));
+    ASSERT_TRUE(h->RunMaintenance().ok());
+    ASSERT_EQ(h->GetQueue("q")->running, 0);
+    h.clock().Advance(Millis(60000));  // past the retry backoff
+    LeasedJob again = h.LeaseOne("q");
+    EXPECT_EQ(again.id, id);
+    EXPECT_EQ(again.payload, "keep-me") << "reopen=" << reopen;
+    EXPECT_EQ(again.attempt, 2);
+    h.Reopen();
+    EXPECT_EQ(h->Get(id)->payload, "keep-me") << "reopen=" << reopen;
+  }
+}
+
+// A live job whose payload record is missing or damaged: the open does not
+// read payloads (it stays O(live jobs) in state records only), reading the
+// job says DATA_LOSS naming job_payloads, and what needs only the state
+// goes on: its lease still expires, and other queues are untouched.
+TEST(JobStoreTest, ADamagedPayloadRecordFailsReadsOfItsJobButNotExpiry) {
   EngineHarness h;
   JobId id = h.Enqueue("q", "x");
+  LeasedJob l = h.LeaseOne("q", Millis(1000));
+  ASSERT_EQ(l.id, id);
+  JobId other = h.Enqueue("other", "y");
+  h.Close();
+  {
+    auto store = OpenStore(h);
+    ASSERT_NE(store, nullptr);
+    JobRecord bogus;  // a state record's fields where a payload record belongs
+    bogus.set_id(id);
+    bogus.set_token(99);
+    storage::Batch batch(store.get());
+    batch.Put(Cf::kJobPayloads, JobKey(id), bogus.SerializeAsString());
+    ASSERT_TRUE(store->Commit(batch).ok());
+  }
+  h.Reopen();
+  absl::Status read = h->Get(id).status();
+  EXPECT_TRUE(absl::IsDataLoss(read)) << read;
+  EXPECT_NE(read.message().find("job_payloads"), std::string::npos) << read;
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok()) << "lease expiry stalled on the damaged job";
+  EXPECT_EQ(h->GetQueue("q")->running, 0) << "its lease did not expire";
+  EXPECT_EQ(h.LeaseOne("other").id, other);
+  // A missing payload record is reported the same way.
   h.Close();
   {
     auto store = OpenStore(h);
@@ -244,24 +289,10 @@ TEST(JobStoreTest, ALiveJobWithoutItsPayloadRecordStopsTheOpen) {
     batch.Delete(Cf::kJobPayloads, JobKey(id));
     ASSERT_TRUE(store->Commit(batch).ok());
   }
-  absl::Status open = h.TryReopen();
-  EXPECT_TRUE(absl::IsDataLoss(open)) << open;
-  EXPECT_NE(open.message().find("job_payloads"), std::string::npos) << open;
-  // A payload record a state record's bytes were written over (fields a
-  // payload record does not have) is corrupt too.
-  {
-    auto store = OpenStore(h);
-    ASSERT_NE(store, nullptr);
-    JobRecord bogus;
-    bogus.set_id(id);
-    bogus.set_token(99);
-    bogus.set_payload("x");
-    storage::Batch batch(store.get());
-    batch.Put(Cf::kJobPayloads, JobKey(id), bogus.SerializeAsString());
-    ASSERT_TRUE(store->Commit(batch).ok());
-  }
-  open = h.TryReopen();
-  EXPECT_TRUE(absl::IsDataLoss(open)) << open;
+  h.Reopen();
+  read = h->Get(id).status();
+  EXPECT_TRUE(absl::IsDataLoss(read)) << read;
+  EXPECT_NE(read.message().find("payload record is missing"), std::string::npos) << read;
 }
 
 }  // namespace
