@@ -203,16 +203,17 @@ void EmbeddedWorker::Issue(Calls calls) {
   if (!calls.completions.empty()) {
     const size_t n = calls.completions.size();
     engine_->CompleteBatchAsync(std::move(calls.completions),
-                                [this, n](absl::StatusOr<std::vector<absl::Status>> r) {
+                                [this, n](const absl::StatusOr<std::vector<absl::Status>>& r) {
                                   OnFlushed(n, r, &EmbeddedWorkerStats::completed);
                                 });
   }
   if (!calls.failures.empty()) {
     const size_t n = calls.failures.size();
-    engine_->FailBatchAsync(std::move(calls.failures),
-                            [this, n](absl::StatusOr<std::vector<absl::StatusOr<FailResult>>> r) {
-                              OnFlushed(n, r, &EmbeddedWorkerStats::failed);
-                            });
+    engine_->FailBatchAsync(
+        std::move(calls.failures),
+        [this, n](const absl::StatusOr<std::vector<absl::StatusOr<FailResult>>>& r) {
+          OnFlushed(n, r, &EmbeddedWorkerStats::failed);
+        });
   }
   if (!calls.beats.empty()) {
     engine_->HeartbeatBatchAsync(std::move(calls.beats), std::move(calls.on_beats));
