@@ -198,7 +198,8 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
         ValidateDuration("extension", *req.extension, jobs_.options().max_visibility_timeout));
   }
   RATCHET_RETURN_IF_ERROR(ValidateProgress(req));
-  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  // Heartbeat, Complete and Fail change the state only: no payload is read.
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, req.id));
   if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
@@ -249,7 +250,7 @@ absl::Status JobMachine::Complete(storage::Batch& batch, TimePoint now,
   for (size_t i = 0; i < req.effects.size(); ++i) {
     RATCHET_RETURN_IF_ERROR(ValidateAppWrite(absl::StrCat("effects[", i, "]."), req.effects[i], o));
   }
-  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, req.id));
   if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   if (absl::Status fenced = CheckLease(r, req.token, now, "complete"); !fenced.ok()) {
     // Idempotent repeat of the completion that used this token.
@@ -318,7 +319,7 @@ absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch
 absl::StatusOr<FailResult> JobMachine::Fail(storage::Batch& batch, TimePoint now,
                                             const FailRequest& req) {
   RATCHET_RETURN_IF_ERROR(ValidateUtf8("error", req.error));
-  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.Load(batch, req.id));
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, req.id));
   if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   absl::Status fenced = CheckLease(r, req.token, now, "fail");
   if (fenced.ok()) {
