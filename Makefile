@@ -58,7 +58,8 @@ run: configure
 	./deploy/ratchetd.sh start $(BUILD_DIR)
 	./$(BUILD_DIR)/examples/digest --transient-error-rate 0.02 --vanished 2
 	@echo
-	@echo "ratchetd is still running. Try: ./$(BUILD_DIR)/client/ratchet queues list"
+	@echo "ratchetd is still running. Open the dashboard: http://$${RATCHET_HTTP_LISTEN:-127.0.0.1:7071}/ui/"
+	@echo "                                Try: ./$(BUILD_DIR)/client/ratchet queues list"
 	@echo "                                ./$(BUILD_DIR)/client/ratchet dlq list digest"
 	@echo "Stop it with: make stop"
 
@@ -80,6 +81,7 @@ bench: configure
 	./$(BUILD_DIR)/bench/worker_bench
 	./$(BUILD_DIR)/bench/bytes_per_job_bench --dir $(BUILD_DIR)/bytes-bench-data
 	./$(BUILD_DIR)/bench/workflow_bench
+	./$(BUILD_DIR)/bench/dashboard_bench --dir $(BUILD_DIR)/dashboard-bench-data
 	./$(BUILD_DIR)/bench/scale_bench --mode retention
 	./$(BUILD_DIR)/bench/scale_bench --mode reopen
 	./$(BUILD_DIR)/bench/schedule_catchup_bench

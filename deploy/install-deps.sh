@@ -23,6 +23,13 @@ packages=(
   libfuzzer-14-dev
   # tests/deploy: systemd-analyze verifies deploy/systemd/ratchetd.service.
   systemd
+  # tests/e2e/dashboard_test: headless Chromium driven by Selenium.
+  chromium chromium-driver python3-selenium
+  # tests/e2e/python_client_test: Python stubs generated from the shipped
+  # protos (protoc's --python_out and gRPC's Python plugin) run against
+  # ratchetd.
+  # protoc-gen-go and protoc-gen-go-grpc: the same test generates Go stubs.
+  python3-grpcio python3-protobuf protobuf-compiler-grpc protoc-gen-go protoc-gen-go-grpc
 )
 
 missing=()

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops a background ratchetd for `make run` / `make stop`.
-#   deploy/ratchetd.sh start BUILD_DIR   start (or keep) ratchetd on 127.0.0.1:7070, ./ratchet-data
+#   deploy/ratchetd.sh start BUILD_DIR   start (or keep) ratchetd on 127.0.0.1:7070, ./ratchet-data,
+#                                        with /metrics, the JSON API and the dashboard on
+#                                        http://127.0.0.1:7071 (RATCHET_HTTP_LISTEN overrides)
 #   deploy/ratchetd.sh stop              SIGTERM it and wait for its graceful shutdown
 # State: ./ratchetd.pid, log in ./ratchetd.log. Other settings: RATCHET_* variables.
 set -euo pipefail
@@ -17,11 +19,13 @@ case "${1:-}" in
       exit 0
     fi
     rm -f ratchetd.port
+    http_listen=${RATCHET_HTTP_LISTEN:-127.0.0.1:7071}  # ratchetd's default
     nohup "./$build_dir/api/server/ratchetd" --port-file ratchetd.port >>"$log_file" 2>&1 &
     echo $! >"$pid_file"
     for _ in $(seq 1 100); do
       if [ -f ratchetd.port ]; then
         echo "ratchetd: serving on port $(cat ratchetd.port) (pid $(cat "$pid_file"), log $log_file, data ./ratchet-data)"
+        echo "ratchetd: dashboard at http://$http_listen/ui/ (sign in with an empty token: no auth file)"
         exit 0
       fi
       if ! running; then

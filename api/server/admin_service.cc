@@ -41,15 +41,16 @@ void ToProto(const StatsResult& r, v1::GetStatsResponse* out) {
 
 }  // namespace
 
-AdminService::AdminService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+AdminService::AdminService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("Backup", &AdminService::Backup);
   GuardParse("GetStats", &AdminService::GetStats);
 }
 
-grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AdminService::Backup(const CallInfo& call_info,
                                                const v1::BackupRequest* req,
                                                v1::BackupResponse* resp) {
-  UnaryCall* call = ctx_->StartCall(kBackupExtraDeadline);
+  UnaryCall* call = ctx_->StartCall(call_info, kBackupExtraDeadline);
   ctx_->RunBlocking([this, call, resp, destination = req->destination()] {
     spdlog::info("event=backup_started destination={:?}", destination);
     absl::StatusOr<BackupInfo> info = ctx_->engine().Backup(destination);
@@ -71,12 +72,13 @@ grpc::ServerUnaryReactor* AdminService::Backup(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* AdminService::GetStats(const CallInfo& call_info,
                                                  const v1::GetStatsRequest* req,
                                                  v1::GetStatsResponse* resp) {
   StatsRequest stats{.limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
-  return ctx_->Blocking([this, stats] { return ctx_->engine().GetStats(stats); },
-                        [resp](const StatsResult& r) { ToProto(r, resp); });
+  return ctx_->Blocking(
+      call_info, [this, stats] { return ctx_->engine().GetStats(stats); },
+      [resp](const StatsResult& r) { ToProto(r, resp); });
 }
 
 }  // namespace ratchet::server

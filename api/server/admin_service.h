@@ -18,10 +18,10 @@ class AdminService final : public ParseGuarded<ratchet::v1::AdminService> {
   // `ctx` is not owned and must outlive the service.
   explicit AdminService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext*, const v1::BackupRequest* req,
-                                   v1::BackupResponse* resp) override;
-  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext*, const v1::GetStatsRequest* req,
-                                     v1::GetStatsResponse* resp) override;
+  grpc::ServerUnaryReactor* Backup(const CallInfo&, const v1::BackupRequest* req,
+                                   v1::BackupResponse* resp);
+  grpc::ServerUnaryReactor* GetStats(const CallInfo&, const v1::GetStatsRequest* req,
+                                     v1::GetStatsResponse* resp);
 
  private:
   ServiceContext* const ctx_;

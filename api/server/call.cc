@@ -6,14 +6,22 @@
 
 namespace ratchet::server {
 
-UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline) : deadlines_(deadlines) {
+UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline,
+                     std::function<void(const grpc::Status&)> finish)
+    : deadlines_(deadlines), finish_(std::move(finish)) {
   deadlines_->Add(this, deadline);
+}
+
+void UnaryCall::End(const grpc::Status& status) {
+  if (!finish_) return Finish(status);
+  finish_(status);
+  OnDone();  // no gRPC call to end: release what gRPC's reference stands for
 }
 
 void UnaryCall::Reply(const absl::Status& status, absl::FunctionRef<void()> fill) {
   if (!finished_.exchange(true, std::memory_order_acq_rel)) {
     if (status.ok()) fill();
-    Finish(ToGrpcStatus(status));
+    End(ToGrpcStatus(status));
   }
   Unref();
 }
@@ -26,9 +34,9 @@ UnaryCall* UnaryCall::Reject(const absl::Status& status) {
 void UnaryCall::Expire() {
   cancelled_->store(true);
   if (finished_.exchange(true, std::memory_order_acq_rel)) return;
-  Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
-                      "the server's deadline for this call passed; the "
-                      "operation's outcome is unknown (retry it: it is idempotent)"));
+  End(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                   "the server's deadline for this call passed; the "
+                   "operation's outcome is unknown (retry it: it is idempotent)"));
 }
 
 void UnaryCall::Unref() {

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -39,8 +40,11 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   using SteadyTime = std::chrono::steady_clock::time_point;
 
   // Registers the call with `deadlines` (not owned; must outlive the call),
-  // to be expired at `deadline`.
-  UnaryCall(CallDeadlines* deadlines, SteadyTime deadline);
+  // to be expired at `deadline`. With `finish` set (a transport other than
+  // gRPC: call_info.h) the call ends by calling it instead of Finish, and
+  // holds no gRPC reference.
+  UnaryCall(CallDeadlines* deadlines, SteadyTime deadline,
+            std::function<void(const grpc::Status&)> finish = nullptr);
 
   // Unless the call has already finished: runs `fill` (which writes the
   // response) when `status` is OK, then finishes the call with `status`.
@@ -57,12 +61,15 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
   ~UnaryCall() override = default;
 
   void Expire();
+  // Finishes through gRPC, or through finish_ (then ends as OnDone would).
+  void End(const grpc::Status& status);
   void Ref() { refs_.fetch_add(1, std::memory_order_relaxed); }
   void Unref();
   void OnCancel() override;
   void OnDone() override;
 
   CallDeadlines* const deadlines_;
+  const std::function<void(const grpc::Status&)> finish_;
   const std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
   std::atomic<int> refs_{2};
   std::multimap<SteadyTime, UnaryCall*>::iterator entry_;  // guarded by deadlines_->mu_

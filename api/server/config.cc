@@ -128,8 +128,10 @@ std::vector<Setting> AllSettings(Config* c) {
        },
        [c] { return Quote(c->log_format); }},
       StringSetting("port_file", "write the bound port to this file", &c->port_file, false),
-      StringSetting("http_listen", "host:port to serve /metrics over HTTP on (\"\": off)",
-                    &c->http_listen, false),
+      StringSetting(
+          "http_listen",
+          "host:port to serve /metrics, the HTTP/JSON API and the dashboard on (\"\": off)",
+          &c->http_listen, false),
       StringSetting("tls_cert_file", "server certificate chain, PEM (TLS)",
                     &c->server.tls_cert_file, false),
       StringSetting("tls_key_file", "server private key, PEM (TLS)", &c->server.tls_key_file,

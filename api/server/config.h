@@ -89,7 +89,7 @@ bool IsLoopbackAddress(const std::string& listen);
 
 // The safe default, unless --insecure was given: `listen` must be a
 // loopback address unless an auth_file and TLS are both set, and
-// `http_listen` (which has no authentication of its own) always.
+// `http_listen` (plain HTTP; /metrics has no authentication) always.
 // Errors: INVALID_ARGUMENT naming the setting.
 absl::Status CheckExposure(const Config& config);
 

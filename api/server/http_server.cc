@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "http/dashboard_routes.h"
 #include "prometheus/text_serializer.h"
 #include "ratchet/base/status.h"
 
@@ -33,16 +34,19 @@ absl::Status SplitListen(const std::string& listen, std::string* host, int* port
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const std::string& listen, std::shared_ptr<prometheus::Registry> registry) {
+HttpServer::HttpServer() = default;
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions options) {
+  const std::string& listen = options.listen;
   std::string host;
   int port = 0;
   RATCHET_RETURN_IF_ERROR(SplitListen(listen, &host, &port));
   std::unique_ptr<HttpServer> s(new HttpServer());
-  s->registry_ = std::move(registry);
+  s->registry_ = options.registry;
   s->server_ = std::make_unique<httplib::Server>();
   httplib::Server& http = *s->server_;
-  http.set_payload_max_length(64 << 10);  // no request needs a body
+  http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
+  http.set_payload_max_length(options.api != nullptr ? options.max_body_bytes : 64 << 10);
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   // An idle keep-alive connection holds a thread until this passes, and
@@ -56,6 +60,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain; charset=utf-8");
   });
+  if (options.api != nullptr) {
+    s->routes_ = std::make_unique<http::DashboardRoutes>(
+        http::DashboardOptions{.api = options.api,
+                               .registry = options.registry,
+                               .auth_enabled = options.auth_enabled,
+                               .listen_host = host,
+                               .dashboard_dir = options.dashboard_dir});
+    s->routes_->Install(http);
+  }
   for (const char* path : {"/metrics", "/healthz"}) {
     auto not_allowed = [](const httplib::Request&, httplib::Response& res) {
       res.status = 405;
@@ -82,7 +95,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   return s;
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  routes_.reset();
+}
 
 void HttpServer::Stop() {
   if (server_) server_->stop();

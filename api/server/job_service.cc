@@ -20,7 +20,8 @@ void LogEnqueued(const EnqueueResult& r, const std::string& queue, const std::st
 
 }  // namespace
 
-JobService::JobService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+JobService::JobService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("Enqueue", &JobService::Enqueue);
   GuardParse("EnqueueBatch", &JobService::EnqueueBatch);
   GuardParse("GetJob", &JobService::GetJob);
@@ -30,13 +31,13 @@ JobService::JobService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(c
   GuardParse("CancelJobs", &JobService::CancelJobs);
 }
 
-grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* JobService::Enqueue(const CallInfo& call_info,
                                               const v1::EnqueueRequest* req,
                                               v1::EnqueueResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   auto job = FromProto(req->job(), "job");
   if (!job.ok()) return call->Reject(job.status());
-  if (job->traceparent.empty()) job->traceparent = TraceparentOf(*context);
+  if (job->traceparent.empty()) job->traceparent = call_info.traceparent;
   std::string trace_id(TraceIdOf(job->traceparent));
   ctx_->engine().EnqueueAsync(
       std::move(*job), [call, resp, queue = req->job().queue(),
@@ -48,13 +49,13 @@ grpc::ServerUnaryReactor* JobService::Enqueue(grpc::CallbackServerContext* conte
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* JobService::EnqueueBatch(const CallInfo& call_info,
                                                    const v1::EnqueueBatchRequest* req,
                                                    v1::EnqueueBatchResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   std::vector<EnqueueRequest> jobs;
   jobs.reserve(req->jobs_size());
-  const std::string traceparent = TraceparentOf(*context);
+  const std::string traceparent = call_info.traceparent;
   for (int i = 0; i < req->jobs_size(); ++i) {
     auto job = FromProto(req->jobs(i), absl::StrCat("jobs[", i, "]"));
     if (!job.ok()) return call->Reject(job.status());
@@ -80,10 +81,10 @@ grpc::ServerUnaryReactor* JobService::EnqueueBatch(grpc::CallbackServerContext* 
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* JobService::GetJob(const CallInfo& call_info,
                                              const v1::GetJobRequest* req, v1::Job* resp) {
-  UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
+  UnaryCall* call = ctx_->StartCall(call_info);
+  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = call_info.access] {
     absl::StatusOr<Job> job = ctx_->engine().Get(id);
     absl::Status s = job.ok() ? access.CheckLookedUp(job->queue) : job.status();
     call->Reply(s, [&] { ToProto(*job, resp); });
@@ -91,11 +92,11 @@ grpc::ServerUnaryReactor* JobService::GetJob(grpc::CallbackServerContext* contex
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* JobService::ExplainJob(const CallInfo& call_info,
                                                  const v1::ExplainJobRequest* req,
                                                  v1::ExplainJobResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = AccessOf(context, req, resp)] {
+  UnaryCall* call = ctx_->StartCall(call_info);
+  ctx_->RunBlocking([this, call, resp, id = req->job_id(), access = call_info.access] {
     absl::StatusOr<JobExplanation> e = ctx_->engine().ExplainJob(id);
     absl::Status s = e.ok() ? access.CheckLookedUp(e->queue) : e.status();
     call->Reply(s, [&] { ToProto(*e, resp); });
@@ -103,10 +104,10 @@ grpc::ServerUnaryReactor* JobService::ExplainJob(grpc::CallbackServerContext* co
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::ListJobs(const CallInfo& call_info,
                                                const v1::ListJobsRequest* req,
                                                v1::ListJobsResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   auto state = FromProto(req->state(), "state");
   if (!state.ok()) return call->Reject(state.status());
   ListRequest list{.queue = req->queue(),
@@ -122,12 +123,12 @@ grpc::ServerUnaryReactor* JobService::ListJobs(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* JobService::CancelJob(const CallInfo& call_info,
                                                 const v1::CancelJobRequest* req,
                                                 v1::CancelJobResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   const JobId id = req->job_id();
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   return ctx_->AfterQueueCheck(
       call, access, [this, id] { return QueueOfJob(ctx_->engine(), id); },
       [this, call, resp, id, principal = access.principal()] {
@@ -141,10 +142,10 @@ grpc::ServerUnaryReactor* JobService::CancelJob(grpc::CallbackServerContext* con
       });
 }
 
-grpc::ServerUnaryReactor* JobService::CancelJobs(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* JobService::CancelJobs(const CallInfo& call_info,
                                                  const v1::CancelJobsRequest* req,
                                                  v1::CancelJobsResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   CancelJobsRequest cancel{.queue = req->queue(),
                            .job_type = req->job_type(),
                            .concurrency_key = req->concurrency_key()};

@@ -15,23 +15,19 @@ class JobService final : public ParseGuarded<ratchet::v1::JobService> {
   // `ctx` is not owned and must outlive the service.
   explicit JobService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* Enqueue(grpc::CallbackServerContext*, const v1::EnqueueRequest* req,
-                                    v1::EnqueueResponse* resp) override;
-  grpc::ServerUnaryReactor* EnqueueBatch(grpc::CallbackServerContext*,
-                                         const v1::EnqueueBatchRequest* req,
-                                         v1::EnqueueBatchResponse* resp) override;
-  grpc::ServerUnaryReactor* CancelJobs(grpc::CallbackServerContext*,
-                                       const v1::CancelJobsRequest* req,
-                                       v1::CancelJobsResponse* resp) override;
-  grpc::ServerUnaryReactor* ExplainJob(grpc::CallbackServerContext*,
-                                       const v1::ExplainJobRequest* req,
-                                       v1::ExplainJobResponse* resp) override;
-  grpc::ServerUnaryReactor* GetJob(grpc::CallbackServerContext*, const v1::GetJobRequest* req,
-                                   v1::Job* resp) override;
-  grpc::ServerUnaryReactor* ListJobs(grpc::CallbackServerContext*, const v1::ListJobsRequest* req,
-                                     v1::ListJobsResponse* resp) override;
-  grpc::ServerUnaryReactor* CancelJob(grpc::CallbackServerContext*, const v1::CancelJobRequest* req,
-                                      v1::CancelJobResponse* resp) override;
+  grpc::ServerUnaryReactor* Enqueue(const CallInfo&, const v1::EnqueueRequest* req,
+                                    v1::EnqueueResponse* resp);
+  grpc::ServerUnaryReactor* EnqueueBatch(const CallInfo&, const v1::EnqueueBatchRequest* req,
+                                         v1::EnqueueBatchResponse* resp);
+  grpc::ServerUnaryReactor* CancelJobs(const CallInfo&, const v1::CancelJobsRequest* req,
+                                       v1::CancelJobsResponse* resp);
+  grpc::ServerUnaryReactor* ExplainJob(const CallInfo&, const v1::ExplainJobRequest* req,
+                                       v1::ExplainJobResponse* resp);
+  grpc::ServerUnaryReactor* GetJob(const CallInfo&, const v1::GetJobRequest* req, v1::Job* resp);
+  grpc::ServerUnaryReactor* ListJobs(const CallInfo&, const v1::ListJobsRequest* req,
+                                     v1::ListJobsResponse* resp);
+  grpc::ServerUnaryReactor* CancelJob(const CallInfo&, const v1::CancelJobRequest* req,
+                                      v1::CancelJobResponse* resp);
 
  private:
   ServiceContext* const ctx_;

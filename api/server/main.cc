@@ -33,6 +33,14 @@ sigset_t BlockSignals() {
   return set;
 }
 
+// The host of "host:port" (for the dashboard's address in the log): a
+// wildcard listen address is reached on localhost.
+std::string HostOf(const std::string& listen) {
+  std::string host = listen.substr(0, listen.rfind(':'));
+  if (host.empty() || host == "0.0.0.0" || host == "[::]") return "localhost";
+  return host;
+}
+
 bool WritePortFile(const std::string& path, int port) {
   std::string tmp = path + ".tmp";
   {
@@ -154,15 +162,23 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<ratchet::server::HttpServer> http;
   if (!config->http_listen.empty()) {
-    auto started = ratchet::server::HttpServer::Start(config->http_listen, registry);
+    const char* dashboard_dir = std::getenv("RATCHET_DASHBOARD_DIR");
+    auto started = ratchet::server::HttpServer::Start(ratchet::server::HttpOptions{
+        .listen = config->http_listen,
+        .registry = registry,
+        .api = (*server)->service_context(),
+        .auth_enabled = !config->server.auth_file.empty(),
+        .dashboard_dir = dashboard_dir == nullptr ? "" : dashboard_dir});
     if (!started.ok()) {
       spdlog::error("event=start_failed http_listen={} error={:?}", config->http_listen,
                     std::string(started.status().message()));
       return 1;
     }
     http = std::move(*started);
-    spdlog::info("event=http_serving http_listen={} port={} paths=/metrics,/healthz",
-                 config->http_listen, http->port());
+    spdlog::info(
+        "event=http_serving http_listen={} port={} paths=/metrics,/healthz,/v1/,/ui/ "
+        "dashboard=http://{}:{}/ui/",
+        config->http_listen, http->port(), HostOf(config->http_listen), http->port());
   }
   int port = (*server)->port();
   if (!config->port_file.empty() && !WritePortFile(config->port_file, port)) {

@@ -27,10 +27,13 @@
 
 #include "absl/status/status.h"
 #include "auth/gate.h"
+#include "call_info.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/support/message_allocator.h"
 #include "grpcpp/support/server_callback.h"
+#include "method_table.h"
+#include "trace_context.h"
 
 namespace ratchet::server {
 
@@ -60,7 +63,6 @@ class GuardedHolder final : public grpc::MessageHolder<Req, Resp> {
   void Release() override { delete this; }
 
   bool parse_failed = false;
-  auth::CallAccess access;  // set by the gate before the method runs
 
  private:
   Req request_;
@@ -73,8 +75,7 @@ template <class Req, class Resp>
 class ParseGuardedHandler final : public grpc::internal::MethodHandler,
                                   private grpc::MessageAllocator<Req, Resp> {
  public:
-  using Method =
-      std::function<grpc::ServerUnaryReactor*(grpc::CallbackServerContext*, const Req*, Resp*)>;
+  using Method = std::function<grpc::ServerUnaryReactor*(const CallInfo&, const Req*, Resp*)>;
 
   // `gate` (not owned) must outlive the server; `rule` may be null (an RPC
   // without a rule: the gate refuses it).
@@ -89,8 +90,10 @@ class ParseGuardedHandler final : public grpc::internal::MethodHandler,
           } else {
             absl::StatusOr<auth::CallAccess> access = gate->Admit(*ctx, rule, *req);
             if (access.ok()) {
-              holder->access = *std::move(access);
-              return method(ctx, req, resp);
+              return method(CallInfo{.access = *std::move(access),
+                                     .traceparent = TraceparentOf(*ctx),
+                                     .deadline = ctx->deadline()},
+                            req, resp);
             }
             refused = ToGrpcStatusForGate(access.status());
           }
@@ -128,17 +131,17 @@ class ParseGuardedHandler final : public grpc::internal::MethodHandler,
 template <class Grpc>
 class ParseGuarded : public Grpc::CallbackService {
  protected:
-  // `gate` (not owned) admits every call; it must outlive the service.
-  explicit ParseGuarded(const auth::Gate* gate) : gate_(gate) {}
+  // `gate` (not owned) admits every call; `methods` (not owned) gets every
+  // guarded method; both must outlive the service.
+  ParseGuarded(const auth::Gate* gate, MethodTable* methods) : gate_(gate), methods_(methods) {}
 
   // Guards `method` (of the derived service `Self`), which must be the
-  // implementation of the unary RPC named `name` in the proto. A name or
-  // request type that does not match the proto is a programming error and
-  // aborts at construction.
+  // implementation of the unary RPC named `name` in the proto, and adds it
+  // to the method table. A name or request type that does not match the
+  // proto is a programming error and aborts at construction.
   template <class Self, class Req, class Resp>
   void GuardParse(const char* name,
-                  grpc::ServerUnaryReactor* (Self::*method)(grpc::CallbackServerContext*,
-                                                            const Req*, Resp*)) {
+                  grpc::ServerUnaryReactor* (Self::*method)(const CallInfo&, const Req*, Resp*)) {
     const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
         Grpc::service_full_name());
     const auto* rpc = service == nullptr ? nullptr : service->FindMethodByName(name);
@@ -147,29 +150,37 @@ class ParseGuarded : public Grpc::CallbackService {
       std::abort();
     }
     Self* self = static_cast<Self*>(this);
-    this->MarkMethodCallback(
-        rpc->index(), new internal::ParseGuardedHandler<Req, Resp>(
-                          [self, method](grpc::CallbackServerContext* ctx, const Req* req,
-                                         Resp* resp) { return (self->*method)(ctx, req, resp); },
-                          gate_, auth::FindRule(Grpc::service_full_name(), name)));
+    const auth::MethodRule* rule = auth::FindRule(Grpc::service_full_name(), name);
+    this->MarkMethodCallback(rpc->index(),
+                             new internal::ParseGuardedHandler<Req, Resp>(
+                                 [self, method](const CallInfo& info, const Req* req, Resp* resp) {
+                                   return (self->*method)(info, req, resp);
+                                 },
+                                 gate_, rule));
+    methods_->Add(UnaryMethod{
+        .rpc = rpc,
+        .rule = rule,
+        .new_request = [] { return std::make_unique<Req>(); },
+        .new_response = [] { return std::make_unique<Resp>(); },
+        .run =
+            [self, method](const CallInfo& info, const google::protobuf::Message& req,
+                           google::protobuf::Message* resp) {
+              // The call ends through info.finish; gRPC never sees the reactor.
+              (void)(self->*method)(info, static_cast<const Req*>(&req), static_cast<Resp*>(resp));
+            }});
   }
 
  private:
   const auth::Gate* const gate_;
+  MethodTable* const methods_;
 };
 
-// The access the gate gave the call running `method` with `req` and `resp`
-// (its own request and response: they pick the holder's type).
-template <class Req, class Resp>
-const auth::CallAccess& AccessOf(grpc::CallbackServerContext* ctx, const Req*, Resp*) {
-  void* state = ctx->GetRpcAllocatorState();
-  if (state == nullptr) return internal::UngatedAccess();
-  return static_cast<internal::GuardedHolder<Req, Resp>*>(state)->access;
-}
-
-// Test-only: methods called directly (not through gRPC) act with every
-// permission instead of none. For in-process harnesses (tests/fuzz).
+// Test-only: UngatedAccess() gives every permission instead of none. For
+// in-process harnesses (tests/fuzz) that call the method table directly.
 void AllowUngatedCallsForTesting();
+// The access for such harnesses: everything after
+// AllowUngatedCallsForTesting, else nothing.
+inline const auth::CallAccess& UngatedAccess() { return internal::UngatedAccess(); }
 
 }  // namespace ratchet::server
 

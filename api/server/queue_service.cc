@@ -7,7 +7,8 @@
 
 namespace ratchet::server {
 
-QueueService::QueueService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+QueueService::QueueService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("ListQueues", &QueueService::ListQueues);
   GuardParse("GetQueue", &QueueService::GetQueue);
   GuardParse("UpdateQueue", &QueueService::UpdateQueue);
@@ -18,11 +19,11 @@ QueueService::QueueService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ct
   GuardParse("PurgeDeadLetters", &QueueService::PurgeDeadLetters);
 }
 
-grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* QueueService::ListQueues(const CallInfo& call_info,
                                                    const v1::ListQueuesRequest* req,
                                                    v1::ListQueuesResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
-  ctx_->RunBlocking([this, call, resp, access = AccessOf(context, req, resp)] {
+  UnaryCall* call = ctx_->StartCall(call_info);
+  ctx_->RunBlocking([this, call, resp, access = call_info.access] {
     auto r = ctx_->engine().ListQueues();
     call->Reply(r.status(), [&] {
       for (const QueueInfo& q : *r) {
@@ -33,10 +34,10 @@ grpc::ServerUnaryReactor* QueueService::ListQueues(grpc::CallbackServerContext* 
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::GetQueue(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::GetQueue(const CallInfo& call_info,
                                                  const v1::GetQueueRequest* req,
                                                  v1::QueueInfo* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   ctx_->RunBlocking([this, call, resp, queue = req->queue()] {
     auto r = ctx_->engine().GetQueue(queue);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });
@@ -44,10 +45,10 @@ grpc::ServerUnaryReactor* QueueService::GetQueue(grpc::CallbackServerContext*,
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::UpdateQueue(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::UpdateQueue(const CallInfo& call_info,
                                                     const v1::UpdateQueueRequest* req,
                                                     v1::QueueInfo* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   auto update = FromProto(*req);
   if (!update.ok()) return call->Reject(update.status());
   ctx_->RunBlocking([this, call, resp, queue = req->queue(), update = *std::move(update)] {
@@ -62,9 +63,10 @@ grpc::ServerUnaryReactor* QueueService::UpdateQueue(grpc::CallbackServerContext*
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::SetPaused(const std::string& queue, bool paused,
+grpc::ServerUnaryReactor* QueueService::SetPaused(const CallInfo& call_info,
+                                                  const std::string& queue, bool paused,
                                                   v1::QueueInfo* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   ctx_->RunBlocking([this, call, resp, queue, paused] {
     absl::Status s = paused ? ctx_->engine().PauseQueue(queue) : ctx_->engine().ResumeQueue(queue);
     if (!s.ok()) return call->Reply(s, [] {});
@@ -75,22 +77,22 @@ grpc::ServerUnaryReactor* QueueService::SetPaused(const std::string& queue, bool
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::PauseQueue(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::PauseQueue(const CallInfo& call_info,
                                                    const v1::PauseQueueRequest* req,
                                                    v1::QueueInfo* resp) {
-  return SetPaused(req->queue(), true, resp);
+  return SetPaused(call_info, req->queue(), true, resp);
 }
 
-grpc::ServerUnaryReactor* QueueService::ResumeQueue(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::ResumeQueue(const CallInfo& call_info,
                                                     const v1::ResumeQueueRequest* req,
                                                     v1::QueueInfo* resp) {
-  return SetPaused(req->queue(), false, resp);
+  return SetPaused(call_info, req->queue(), false, resp);
 }
 
-grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::ListDeadLetters(const CallInfo& call_info,
                                                         const v1::ListDeadLettersRequest* req,
                                                         v1::ListJobsResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   ListRequest list{.queue = req->queue(),
                    .state = JobState::kDead,
                    .limit = req->limit() == 0 ? 100 : req->limit(),
@@ -102,10 +104,10 @@ grpc::ServerUnaryReactor* QueueService::ListDeadLetters(grpc::CallbackServerCont
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(const CallInfo& call_info,
                                                            const v1::RedriveDeadLettersRequest* req,
                                                            v1::BulkResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   RedriveRequest redrive{.filter = FromProto(req->filter()),
                          .reset_attempts = req->reset_attempts()};
   if (req->has_pace()) {
@@ -124,10 +126,10 @@ grpc::ServerUnaryReactor* QueueService::RedriveDeadLetters(grpc::CallbackServerC
   return call;
 }
 
-grpc::ServerUnaryReactor* QueueService::PurgeDeadLetters(grpc::CallbackServerContext*,
+grpc::ServerUnaryReactor* QueueService::PurgeDeadLetters(const CallInfo& call_info,
                                                          const v1::PurgeDeadLettersRequest* req,
                                                          v1::BulkResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   ctx_->RunBlocking([this, call, resp, filter = FromProto(req->filter())] {
     auto r = ctx_->engine().Purge(filter);
     if (r.ok()) spdlog::info("event=dlq_purge queue={} count={}", filter.queue, r->count);

@@ -15,33 +15,29 @@ class QueueService final : public ParseGuarded<ratchet::v1::QueueService> {
   // `ctx` is not owned and must outlive the service.
   explicit QueueService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* ListQueues(grpc::CallbackServerContext*,
-                                       const v1::ListQueuesRequest* req,
-                                       v1::ListQueuesResponse* resp) override;
-  grpc::ServerUnaryReactor* GetQueue(grpc::CallbackServerContext*, const v1::GetQueueRequest* req,
-                                     v1::QueueInfo* resp) override;
-  grpc::ServerUnaryReactor* UpdateQueue(grpc::CallbackServerContext*,
-                                        const v1::UpdateQueueRequest* req,
-                                        v1::QueueInfo* resp) override;
-  grpc::ServerUnaryReactor* PauseQueue(grpc::CallbackServerContext*,
-                                       const v1::PauseQueueRequest* req,
-                                       v1::QueueInfo* resp) override;
-  grpc::ServerUnaryReactor* ResumeQueue(grpc::CallbackServerContext*,
-                                        const v1::ResumeQueueRequest* req,
-                                        v1::QueueInfo* resp) override;
-  grpc::ServerUnaryReactor* ListDeadLetters(grpc::CallbackServerContext*,
-                                            const v1::ListDeadLettersRequest* req,
-                                            v1::ListJobsResponse* resp) override;
-  grpc::ServerUnaryReactor* RedriveDeadLetters(grpc::CallbackServerContext*,
+  grpc::ServerUnaryReactor* ListQueues(const CallInfo&, const v1::ListQueuesRequest* req,
+                                       v1::ListQueuesResponse* resp);
+  grpc::ServerUnaryReactor* GetQueue(const CallInfo&, const v1::GetQueueRequest* req,
+                                     v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* UpdateQueue(const CallInfo&, const v1::UpdateQueueRequest* req,
+                                        v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* PauseQueue(const CallInfo&, const v1::PauseQueueRequest* req,
+                                       v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* ResumeQueue(const CallInfo&, const v1::ResumeQueueRequest* req,
+                                        v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* ListDeadLetters(const CallInfo&, const v1::ListDeadLettersRequest* req,
+                                            v1::ListJobsResponse* resp);
+  grpc::ServerUnaryReactor* RedriveDeadLetters(const CallInfo&,
                                                const v1::RedriveDeadLettersRequest* req,
-                                               v1::BulkResponse* resp) override;
-  grpc::ServerUnaryReactor* PurgeDeadLetters(grpc::CallbackServerContext*,
+                                               v1::BulkResponse* resp);
+  grpc::ServerUnaryReactor* PurgeDeadLetters(const CallInfo&,
                                              const v1::PurgeDeadLettersRequest* req,
-                                             v1::BulkResponse* resp) override;
+                                             v1::BulkResponse* resp);
 
  private:
   // Pause or resume, then answer with the queue's info.
-  grpc::ServerUnaryReactor* SetPaused(const std::string& queue, bool paused, v1::QueueInfo* resp);
+  grpc::ServerUnaryReactor* SetPaused(const CallInfo& call_info, const std::string& queue,
+                                      bool paused, v1::QueueInfo* resp);
 
   ServiceContext* const ctx_;
 };

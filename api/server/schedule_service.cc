@@ -7,7 +7,8 @@
 
 namespace ratchet::server {
 
-ScheduleService::ScheduleService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+ScheduleService::ScheduleService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("CreateSchedule", &ScheduleService::CreateSchedule);
   GuardParse("UpdateSchedule", &ScheduleService::UpdateSchedule);
   GuardParse("DeleteSchedule", &ScheduleService::DeleteSchedule);
@@ -23,10 +24,11 @@ absl::Status ScheduleService::CheckSchedule(const auth::CallAccess& access, cons
 }
 
 template <typename Change>
-grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id,
+grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(const CallInfo& call_info, std::string id,
                                                          std::optional<auth::CallAccess> access,
                                                          Change change, v1::ScheduleInfo* resp) {
   return ctx_->Blocking(
+      call_info,
       [this, id = std::move(id), access = std::move(access),
        change = std::move(change)]() mutable -> absl::StatusOr<ScheduleInfo> {
         if (access) RATCHET_RETURN_IF_ERROR(CheckSchedule(*access, id));
@@ -37,16 +39,17 @@ grpc::ServerUnaryReactor* ScheduleService::ChangeThenGet(std::string id,
       [resp](const ScheduleInfo& info) { ToProto(info, resp); });
 }
 
-grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& proto, bool update,
+grpc::ServerUnaryReactor* ScheduleService::Define(const CallInfo& call_info,
+                                                  const v1::ScheduleSpec& proto, bool update,
                                                   const auth::CallAccess& access,
                                                   v1::ScheduleInfo* resp) {
   auto spec = FromProto(proto);
-  if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
+  if (!spec.ok()) return ctx_->StartCall(call_info)->Reject(spec.status());
   std::string id = spec->id;
   // The gate checked the queue the spec names; an update also needs the
   // schedule's present queue (ChangeThenGet). A create has none yet.
   return ChangeThenGet(
-      id, update ? std::optional(access) : std::nullopt,
+      call_info, id, update ? std::optional(access) : std::nullopt,
       [this, spec = *std::move(spec), update, principal = access.principal(),
        guard = access.Guard()]() mutable -> absl::Status {
         std::string id = spec.id;
@@ -61,23 +64,24 @@ grpc::ServerUnaryReactor* ScheduleService::Define(const v1::ScheduleSpec& proto,
       resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::CreateSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::CreateSchedule(const CallInfo& call_info,
                                                           const v1::CreateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return Define(req->schedule(), false, AccessOf(context, req, resp), resp);
+  return Define(call_info, req->schedule(), false, call_info.access, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::UpdateSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::UpdateSchedule(const CallInfo& call_info,
                                                           const v1::UpdateScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
-  return Define(req->schedule(), true, AccessOf(context, req, resp), resp);
+  return Define(call_info, req->schedule(), true, call_info.access, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(const CallInfo& call_info,
                                                           const v1::DeleteScheduleRequest* req,
                                                           v1::DeleteScheduleResponse* resp) {
   return ctx_->Blocking(
-      [this, id = req->id(), access = AccessOf(context, req, resp)]() -> absl::StatusOr<bool> {
+      call_info,
+      [this, id = req->id(), access = call_info.access]() -> absl::StatusOr<bool> {
         RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
         absl::Status s = ctx_->engine().DeleteSchedule(id, access.Guard());
         if (!s.ok()) return s;
@@ -86,53 +90,53 @@ grpc::ServerUnaryReactor* ScheduleService::DeleteSchedule(grpc::CallbackServerCo
       [](bool) {});
 }
 
-grpc::ServerUnaryReactor* ScheduleService::GetSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::GetSchedule(const CallInfo& call_info,
                                                        const v1::GetScheduleRequest* req,
                                                        v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), AccessOf(context, req, resp), [] { return absl::OkStatus(); }, resp);
+      call_info, req->id(), call_info.access, [] { return absl::OkStatus(); }, resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::ListSchedules(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::ListSchedules(const CallInfo& call_info,
                                                          const v1::ListSchedulesRequest* req,
                                                          v1::ListSchedulesResponse* resp) {
   return ctx_->Blocking(
-      [this] { return ctx_->engine().ListSchedules(); },
-      [resp, access = AccessOf(context, req, resp)](const std::vector<ScheduleInfo>& all) {
+      call_info, [this] { return ctx_->engine().ListSchedules(); },
+      [resp, access = call_info.access](const std::vector<ScheduleInfo>& all) {
         for (const ScheduleInfo& s : all) {
           if (access.Covers(s.spec.queue)) ToProto(s, resp->add_schedules());
         }
       });
 }
 
-grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::PauseSchedule(const CallInfo& call_info,
                                                          const v1::PauseScheduleRequest* req,
                                                          v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), AccessOf(context, req, resp),
-      [this, id = req->id(), guard = AccessOf(context, req, resp).Guard()] {
+      call_info, req->id(), call_info.access,
+      [this, id = req->id(), guard = call_info.access.Guard()] {
         return ctx_->engine().PauseSchedule(id, guard);
       },
       resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::ResumeSchedule(const CallInfo& call_info,
                                                           const v1::ResumeScheduleRequest* req,
                                                           v1::ScheduleInfo* resp) {
   return ChangeThenGet(
-      req->id(), AccessOf(context, req, resp),
-      [this, id = req->id(), guard = AccessOf(context, req, resp).Guard()] {
+      call_info, req->id(), call_info.access,
+      [this, id = req->id(), guard = call_info.access.Guard()] {
         return ctx_->engine().ResumeSchedule(id, guard);
       },
       resp);
 }
 
-grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* ScheduleService::TriggerSchedule(const CallInfo& call_info,
                                                            const v1::TriggerScheduleRequest* req,
                                                            v1::TriggerScheduleResponse* resp) {
   return ctx_->Blocking(
-      [this, id = req->id(),
-       access = AccessOf(context, req, resp)]() -> absl::StatusOr<TriggerResult> {
+      call_info,
+      [this, id = req->id(), access = call_info.access]() -> absl::StatusOr<TriggerResult> {
         RATCHET_RETURN_IF_ERROR(CheckSchedule(access, id));
         return ctx_->engine().TriggerSchedule(id, access.Guard());
       },

@@ -16,41 +16,35 @@ class ScheduleService final : public ParseGuarded<ratchet::v1::ScheduleService> 
   // `ctx` is not owned and must outlive the service.
   explicit ScheduleService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* CreateSchedule(grpc::CallbackServerContext*,
-                                           const v1::CreateScheduleRequest* req,
-                                           v1::ScheduleInfo* resp) override;
-  grpc::ServerUnaryReactor* UpdateSchedule(grpc::CallbackServerContext*,
-                                           const v1::UpdateScheduleRequest* req,
-                                           v1::ScheduleInfo* resp) override;
-  grpc::ServerUnaryReactor* DeleteSchedule(grpc::CallbackServerContext*,
-                                           const v1::DeleteScheduleRequest* req,
-                                           v1::DeleteScheduleResponse* resp) override;
-  grpc::ServerUnaryReactor* GetSchedule(grpc::CallbackServerContext*,
-                                        const v1::GetScheduleRequest* req,
-                                        v1::ScheduleInfo* resp) override;
-  grpc::ServerUnaryReactor* ListSchedules(grpc::CallbackServerContext*,
-                                          const v1::ListSchedulesRequest* req,
-                                          v1::ListSchedulesResponse* resp) override;
-  grpc::ServerUnaryReactor* PauseSchedule(grpc::CallbackServerContext*,
-                                          const v1::PauseScheduleRequest* req,
-                                          v1::ScheduleInfo* resp) override;
-  grpc::ServerUnaryReactor* ResumeSchedule(grpc::CallbackServerContext*,
-                                           const v1::ResumeScheduleRequest* req,
-                                           v1::ScheduleInfo* resp) override;
-  grpc::ServerUnaryReactor* TriggerSchedule(grpc::CallbackServerContext*,
-                                            const v1::TriggerScheduleRequest* req,
-                                            v1::TriggerScheduleResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateSchedule(const CallInfo&, const v1::CreateScheduleRequest* req,
+                                           v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* UpdateSchedule(const CallInfo&, const v1::UpdateScheduleRequest* req,
+                                           v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* DeleteSchedule(const CallInfo&, const v1::DeleteScheduleRequest* req,
+                                           v1::DeleteScheduleResponse* resp);
+  grpc::ServerUnaryReactor* GetSchedule(const CallInfo&, const v1::GetScheduleRequest* req,
+                                        v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* ListSchedules(const CallInfo&, const v1::ListSchedulesRequest* req,
+                                          v1::ListSchedulesResponse* resp);
+  grpc::ServerUnaryReactor* PauseSchedule(const CallInfo&, const v1::PauseScheduleRequest* req,
+                                          v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* ResumeSchedule(const CallInfo&, const v1::ResumeScheduleRequest* req,
+                                           v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* TriggerSchedule(const CallInfo&, const v1::TriggerScheduleRequest* req,
+                                            v1::TriggerScheduleResponse* resp);
 
  private:
   // Runs `change` (a Status-returning engine call), then answers with the
   // schedule's info.
   // Create or update from `spec`, then answer with the schedule's info.
-  grpc::ServerUnaryReactor* Define(const v1::ScheduleSpec& spec, bool update,
-                                   const auth::CallAccess& access, v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* Define(const CallInfo& call_info, const v1::ScheduleSpec& spec,
+                                   bool update, const auth::CallAccess& access,
+                                   v1::ScheduleInfo* resp);
   template <typename Change>
   // With `access`, first checks that it covers the schedule's queue.
-  grpc::ServerUnaryReactor* ChangeThenGet(std::string id, std::optional<auth::CallAccess> access,
-                                          Change change, v1::ScheduleInfo* resp);
+  grpc::ServerUnaryReactor* ChangeThenGet(const CallInfo& call_info, std::string id,
+                                          std::optional<auth::CallAccess> access, Change change,
+                                          v1::ScheduleInfo* resp);
   // OK if `access` covers the queue of schedule `id` (unrestricted access:
   // no lookup). Errors: NOT_FOUND, PERMISSION_DENIED.
   absl::Status CheckSchedule(const auth::CallAccess& access, const std::string& id);

@@ -213,4 +213,6 @@ void Server::ReloadTls() { impl_->ReloadTls(); }
 
 size_t Server::principal_count() const { return impl_->authenticator().principal_count(); }
 
+ServiceContext* Server::service_context() { return &impl_->context(); }
+
 }  // namespace ratchet::server

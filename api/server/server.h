@@ -21,6 +21,8 @@ class Registry;
 
 namespace ratchet::server {
 
+class ServiceContext;
+
 struct ServerOptions {
   // host:port to listen on; port 0 picks a free port (see Server::port).
   std::string listen = "127.0.0.1:7070";
@@ -83,6 +85,9 @@ class Server {
   void ReloadTls();
   // Principals in use (1, "anonymous", without an auth file).
   size_t principal_count() const;
+  // The services' shared context (the HTTP/JSON API calls through it).
+  // Owned by the server; valid until it is destroyed.
+  ServiceContext* service_context();
 
   class Impl;
 

@@ -14,7 +14,9 @@
 
 #include "auth/gate.h"
 #include "call.h"
+#include "call_info.h"
 #include "grpcpp/support/server_callback.h"
+#include "method_table.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
@@ -119,11 +121,16 @@ class ServiceContext {
   Engine& engine() { return *engine_; }
   const ServiceLimits& limits() const { return limits_; }
   auth::Gate& gate() { return gate_; }
+  // Every unary method of the services over this context (each registers
+  // itself as it is built): what the HTTP/JSON API calls.
+  MethodTable& methods() { return methods_; }
+  const MethodTable& methods() const { return methods_; }
 
-  // A call whose server-side deadline is `extra` beyond the call timeout.
-  UnaryCall* StartCall(Millis extra = Millis(0)) {
-    return new UnaryCall(&deadlines_,
-                         std::chrono::steady_clock::now() + limits_.call_timeout + extra);
+  // A call whose server-side deadline is `extra` beyond the call timeout,
+  // finished the way `info`'s transport finishes calls.
+  UnaryCall* StartCall(const CallInfo& info, Millis extra = Millis(0)) {
+    return new UnaryCall(
+        &deadlines_, std::chrono::steady_clock::now() + limits_.call_timeout + extra, info.finish);
   }
 
   // Runs `act()` once `access` is found to cover the queue `lookup()`
@@ -186,8 +193,8 @@ class ServiceContext {
   // A call that runs `work()` (returning absl::StatusOr<T>) on the blocking
   // pool and answers with `fill(value)` writing the response on success.
   template <typename Work, typename Fill>
-  UnaryCall* Blocking(Work work, Fill fill) {
-    UnaryCall* call = StartCall();
+  UnaryCall* Blocking(const CallInfo& info, Work work, Fill fill) {
+    UnaryCall* call = StartCall(info);
     RunBlocking([call, work = std::move(work), fill = std::move(fill)]() mutable {
       auto r = work();
       call->Reply(r.status(), [&] { fill(*r); });
@@ -199,6 +206,7 @@ class ServiceContext {
   Engine* const engine_;
   const ServiceLimits limits_;
   auth::Gate gate_;
+  MethodTable methods_;
   CallDeadlines deadlines_;
   absl::Mutex streams_mu_;
   std::set<DrainableCall*> streams_ ABSL_GUARDED_BY(streams_mu_);

@@ -23,7 +23,8 @@ constexpr Millis kDeadlineMargin{50};
 
 }  // namespace
 
-WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+WorkerService::WorkerService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("Lease", &WorkerService::Lease);
   GuardParse("Heartbeat", &WorkerService::Heartbeat);
   GuardParse("Complete", &WorkerService::Complete);
@@ -44,16 +45,16 @@ WorkerService::WorkerService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), 
                             }));
 }
 
-grpc::ServerUnaryReactor* WorkerService::HeartbeatBatch(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::HeartbeatBatch(const CallInfo& call_info,
                                                         const v1::HeartbeatBatchRequest* req,
                                                         v1::HeartbeatBatchResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   const int max_items = ctx_->limits().max_batch_items;
   if (req->items_size() == 0 || req->items_size() > max_items) {
     return call->Reject(
         InvalidArgument("items", absl::StrCat("must hold 1..", max_items, " items")));
   }
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   HeartbeatItems items(req->items(), access.Guard());
   if (items.valid_count() == 0) {  // every item refused at the edge
     call->Reply(absl::OkStatus(), [&] { items.Answer({}, resp->mutable_items()); });
@@ -74,11 +75,10 @@ grpc::ServerUnaryReactor* WorkerService::HeartbeatBatch(grpc::CallbackServerCont
   return call;
 }
 
-UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
-                                     LeaseRequest* lease) {
+UnaryCall* WorkerService::StartLease(const CallInfo& call_info, LeaseRequest* lease) {
   Millis wait = std::clamp(lease->wait, Millis(0), ctx_->limits().max_lease_wait);
-  UnaryCall* call = ctx_->StartCall(wait);  // the server deadline covers the wait
-  auto deadline = context.deadline();
+  UnaryCall* call = ctx_->StartCall(call_info, wait);  // the server deadline covers the wait
+  auto deadline = call_info.deadline;
   if (deadline != std::chrono::system_clock::time_point::max()) {
     auto left = std::chrono::duration_cast<Millis>(deadline - std::chrono::system_clock::now());
     wait = std::max(std::min(wait, left - kDeadlineMargin), Millis(0));
@@ -89,12 +89,12 @@ UnaryCall* WorkerService::StartLease(const grpc::CallbackServerContext& context,
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::Lease(const CallInfo& call_info,
                                                const v1::LeaseRequest* req,
                                                v1::LeaseResponse* resp) {
   auto lease = FromProto(*req, "");
-  if (!lease.ok()) return ctx_->StartCall()->Reject(lease.status());
-  UnaryCall* call = StartLease(*context, &*lease);
+  if (!lease.ok()) return ctx_->StartCall(call_info)->Reject(lease.status());
+  UnaryCall* call = StartLease(call_info, &*lease);
   ctx_->engine().LeaseAsync(*std::move(lease), [call, resp, worker = req->worker_id()](
                                                    absl::StatusOr<std::vector<LeasedJob>> r) {
     if (r.ok()) LogLeased(*r, worker);
@@ -105,13 +105,13 @@ grpc::ServerUnaryReactor* WorkerService::Lease(grpc::CallbackServerContext* cont
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::Heartbeat(const CallInfo& call_info,
                                                    const v1::HeartbeatRequest* req,
                                                    v1::HeartbeatResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   auto heartbeat = FromProto(*req);
   if (!heartbeat.ok()) return call->Reject(heartbeat.status());
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   heartbeat->guard = access.Guard();
   ctx_->engine().HeartbeatAsync(
       *std::move(heartbeat), [call, resp, access](absl::StatusOr<HeartbeatResult> r) {
@@ -124,12 +124,12 @@ grpc::ServerUnaryReactor* WorkerService::Heartbeat(grpc::CallbackServerContext* 
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::Complete(const CallInfo& call_info,
                                                   const v1::CompleteRequest* req,
                                                   v1::CompleteResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   CompleteRequest complete = FromProto(*req);
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   complete.guard = access.Guard();
   ctx_->engine().CompleteAsync(std::move(complete),
                                [call, id = req->job_id(), access](absl::Status s) {
@@ -140,11 +140,11 @@ grpc::ServerUnaryReactor* WorkerService::Complete(grpc::CallbackServerContext* c
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::CompleteBatch(const CallInfo& call_info,
                                                        const v1::CompleteBatchRequest* req,
                                                        v1::CompleteBatchResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  UnaryCall* call = ctx_->StartCall(call_info);
+  const auth::CallAccess& access = call_info.access;
   std::shared_ptr<const QueueGuard> guard = access.Guard();
   std::vector<CompleteRequest> items;
   items.reserve(req->items_size());
@@ -164,11 +164,11 @@ grpc::ServerUnaryReactor* WorkerService::CompleteBatch(grpc::CallbackServerConte
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext* context,
-                                              const v1::FailRequest* req, v1::FailResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+grpc::ServerUnaryReactor* WorkerService::Fail(const CallInfo& call_info, const v1::FailRequest* req,
+                                              v1::FailResponse* resp) {
+  UnaryCall* call = ctx_->StartCall(call_info);
   FailRequest fail = FromProto(*req);
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   fail.guard = access.Guard();
   ctx_->engine().FailAsync(std::move(fail),
                            [call, resp, id = req->job_id(), access](absl::StatusOr<FailResult> r) {
@@ -179,11 +179,11 @@ grpc::ServerUnaryReactor* WorkerService::Fail(grpc::CallbackServerContext* conte
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::FailBatch(const CallInfo& call_info,
                                                    const v1::FailBatchRequest* req,
                                                    v1::FailBatchResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  UnaryCall* call = ctx_->StartCall(call_info);
+  const auth::CallAccess& access = call_info.access;
   std::shared_ptr<const QueueGuard> guard = access.Guard();
   std::vector<FailRequest> items;
   std::vector<JobId> ids;
@@ -212,19 +212,19 @@ grpc::ServerUnaryReactor* WorkerService::FailBatch(grpc::CallbackServerContext* 
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(const CallInfo& call_info,
                                                           const v1::CompleteAndLeaseRequest* req,
                                                           v1::CompleteAndLeaseResponse* resp) {
   auto parsed = FromProto(req->lease(), "lease");
-  if (!parsed.ok()) return ctx_->StartCall()->Reject(parsed.status());
+  if (!parsed.ok()) return ctx_->StartCall(call_info)->Reject(parsed.status());
   LeaseRequest lease = *std::move(parsed);
-  UnaryCall* call = StartLease(*context, &lease);
+  UnaryCall* call = StartLease(call_info, &lease);
   // One engine operation: an invalid lease part writes nothing; a failed
   // completion (e.g. LEASE_LOST) still leases, and is reported in
   // `completion`.
   std::string worker = lease.worker_id;
   CompleteRequest complete = FromProto(req->complete());
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   complete.guard = access.Guard();
   ctx_->engine().CompleteAndLeaseAsync(
       std::move(complete), std::move(lease),
@@ -239,15 +239,15 @@ grpc::ServerUnaryReactor* WorkerService::CompleteAndLease(grpc::CallbackServerCo
   return call;
 }
 
-grpc::ServerUnaryReactor* WorkerService::ListWorkers(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkerService::ListWorkers(const CallInfo& call_info,
                                                      const v1::ListWorkersRequest* req,
                                                      v1::ListWorkersResponse* resp) {
-  UnaryCall* call = ctx_->StartCall();
+  UnaryCall* call = ctx_->StartCall(call_info);
   if (req->limit() < 0 || req->limit() > static_cast<int>(kMaxTrackedWorkers)) {
     return call->Reject(InvalidArgument("limit", "must be 0..10000 (0 means 1000)"));
   }
   const size_t limit = req->limit() == 0 ? 1000 : static_cast<size_t>(req->limit());
-  const auth::CallAccess& access = AccessOf(context, req, resp);
+  const auth::CallAccess& access = call_info.access;
   // In memory and bounded (no RocksDB): answered on this thread. Filtered
   // before the limit; a worker whose queues are not all known (none yet,
   // or past the per-worker cap) only to callers who may read every queue.

@@ -16,34 +16,31 @@ class WorkerService final : public ParseGuarded<ratchet::v1::WorkerService> {
   // `ctx` is not owned and must outlive the service.
   explicit WorkerService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* Lease(grpc::CallbackServerContext* context, const v1::LeaseRequest* req,
-                                  v1::LeaseResponse* resp) override;
-  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext*, const v1::HeartbeatRequest* req,
-                                      v1::HeartbeatResponse* resp) override;
-  grpc::ServerUnaryReactor* HeartbeatBatch(grpc::CallbackServerContext* context,
-                                           const v1::HeartbeatBatchRequest* req,
-                                           v1::HeartbeatBatchResponse* resp) override;
-  grpc::ServerUnaryReactor* ListWorkers(grpc::CallbackServerContext* context,
-                                        const v1::ListWorkersRequest* req,
-                                        v1::ListWorkersResponse* resp) override;
-  grpc::ServerUnaryReactor* Complete(grpc::CallbackServerContext*, const v1::CompleteRequest* req,
-                                     v1::CompleteResponse* resp) override;
-  grpc::ServerUnaryReactor* CompleteBatch(grpc::CallbackServerContext*,
-                                          const v1::CompleteBatchRequest* req,
-                                          v1::CompleteBatchResponse* resp) override;
-  grpc::ServerUnaryReactor* Fail(grpc::CallbackServerContext*, const v1::FailRequest* req,
-                                 v1::FailResponse* resp) override;
-  grpc::ServerUnaryReactor* FailBatch(grpc::CallbackServerContext*, const v1::FailBatchRequest* req,
-                                      v1::FailBatchResponse* resp) override;
-  grpc::ServerUnaryReactor* CompleteAndLease(grpc::CallbackServerContext* context,
+  grpc::ServerUnaryReactor* Lease(const CallInfo&, const v1::LeaseRequest* req,
+                                  v1::LeaseResponse* resp);
+  grpc::ServerUnaryReactor* Heartbeat(const CallInfo&, const v1::HeartbeatRequest* req,
+                                      v1::HeartbeatResponse* resp);
+  grpc::ServerUnaryReactor* HeartbeatBatch(const CallInfo&, const v1::HeartbeatBatchRequest* req,
+                                           v1::HeartbeatBatchResponse* resp);
+  grpc::ServerUnaryReactor* ListWorkers(const CallInfo&, const v1::ListWorkersRequest* req,
+                                        v1::ListWorkersResponse* resp);
+  grpc::ServerUnaryReactor* Complete(const CallInfo&, const v1::CompleteRequest* req,
+                                     v1::CompleteResponse* resp);
+  grpc::ServerUnaryReactor* CompleteBatch(const CallInfo&, const v1::CompleteBatchRequest* req,
+                                          v1::CompleteBatchResponse* resp);
+  grpc::ServerUnaryReactor* Fail(const CallInfo&, const v1::FailRequest* req,
+                                 v1::FailResponse* resp);
+  grpc::ServerUnaryReactor* FailBatch(const CallInfo&, const v1::FailBatchRequest* req,
+                                      v1::FailBatchResponse* resp);
+  grpc::ServerUnaryReactor* CompleteAndLease(const CallInfo&,
                                              const v1::CompleteAndLeaseRequest* req,
-                                             v1::CompleteAndLeaseResponse* resp) override;
+                                             v1::CompleteAndLeaseResponse* resp);
 
  private:
   // Starts a Lease call and readies `lease` for the engine: its wait capped
   // by the server's max_lease_wait and by the time left before the client's
   // deadline, and its abandoned flag tied to the call's cancellation.
-  UnaryCall* StartLease(const grpc::CallbackServerContext& context, LeaseRequest* lease);
+  UnaryCall* StartLease(const CallInfo& call_info, LeaseRequest* lease);
 
   ServiceContext* const ctx_;
 };

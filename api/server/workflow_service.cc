@@ -9,7 +9,8 @@
 
 namespace ratchet::server {
 
-WorkflowService::WorkflowService(ServiceContext* ctx) : ParseGuarded(&ctx->gate()), ctx_(ctx) {
+WorkflowService::WorkflowService(ServiceContext* ctx)
+    : ParseGuarded(&ctx->gate(), &ctx->methods()), ctx_(ctx) {
   GuardParse("SubmitWorkflow", &WorkflowService::SubmitWorkflow);
   GuardParse("StartWorkflow", &WorkflowService::StartWorkflow);
   GuardParse("GetWorkflow", &WorkflowService::GetWorkflow);
@@ -31,13 +32,14 @@ void Nothing(const Done&) {}
 
 // Submit and Start convert the request before it goes to the blocking pool,
 // so the pool gets the engine's request (moved), not a copy of the proto.
-grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(const CallInfo& call_info,
                                                           const v1::SubmitWorkflowRequest* req,
                                                           v1::SubmitWorkflowResponse* resp) {
   auto spec = FromProto(*req);
-  if (!spec.ok()) return ctx_->StartCall()->Reject(spec.status());
-  if (spec->traceparent.empty()) spec->traceparent = TraceparentOf(*context);
+  if (!spec.ok()) return ctx_->StartCall(call_info)->Reject(spec.status());
+  if (spec->traceparent.empty()) spec->traceparent = call_info.traceparent;
   return ctx_->Blocking(
+      call_info,
       [this, spec = *std::move(spec)]() mutable {
         std::string name = spec.name;
         size_t steps = spec.steps.size();
@@ -52,25 +54,26 @@ grpc::ServerUnaryReactor* WorkflowService::SubmitWorkflow(grpc::CallbackServerCo
       [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::StartWorkflow(const CallInfo& call_info,
                                                          const v1::StartWorkflowRequest* req,
                                                          v1::SubmitWorkflowResponse* resp) {
   auto start = FromProto(*req);
-  if (!start.ok()) return ctx_->StartCall()->Reject(start.status());
-  if (start->traceparent.empty()) start->traceparent = TraceparentOf(*context);
+  if (!start.ok()) return ctx_->StartCall(call_info)->Reject(start.status());
+  if (start->traceparent.empty()) start->traceparent = call_info.traceparent;
   return ctx_->Blocking(
+      call_info,
       [this, start = *std::move(start)]() mutable {
         return ctx_->engine().StartWorkflow(std::move(start));
       },
       [resp](const WorkflowSubmitResult& r) { ToProto(r, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(const CallInfo& call_info,
                                                        const v1::GetWorkflowRequest* req,
                                                        v1::Workflow* resp) {
   return ctx_->Blocking(
-      [this, id = req->workflow_id(),
-       access = AccessOf(context, req, resp)]() -> absl::StatusOr<Workflow> {
+      call_info,
+      [this, id = req->workflow_id(), access = call_info.access]() -> absl::StatusOr<Workflow> {
         absl::StatusOr<Workflow> w = ctx_->engine().GetWorkflow(id);
         if (w.ok()) {
           RATCHET_RETURN_IF_ERROR(CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(*w); }));
@@ -80,10 +83,11 @@ grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(grpc::CallbackServerConte
       [resp](const Workflow& w) { ToProto(w, resp); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(const CallInfo& call_info,
                                                          const v1::ListWorkflowsRequest* req,
                                                          v1::ListWorkflowsResponse* resp) {
   return ctx_->Blocking(
+      call_info,
       [this, req = *req]() -> absl::StatusOr<WorkflowListResult> {
         WorkflowListRequest list;
         auto state = FromProto(req.state(), "state");
@@ -93,7 +97,7 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerCon
         list.cursor = req.cursor();
         return ctx_->engine().ListWorkflows(std::move(list));
       },
-      [resp, access = AccessOf(context, req, resp)](const WorkflowListResult& r) {
+      [resp, access = call_info.access](const WorkflowListResult& r) {
         for (const Workflow& w : r.workflows) {
           auto queues = QueuesOfWorkflow(w);
           if (std::all_of(queues->begin(), queues->end(),
@@ -111,12 +115,13 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(grpc::CallbackServerCon
       });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(const CallInfo& call_info,
                                                           const v1::CancelWorkflowRequest* req,
                                                           v1::CancelWorkflowResponse* resp) {
   return ctx_->Blocking(
+      call_info,
       [this, id = req->workflow_id(),
-       access = AccessOf(context, req, resp)]() -> absl::StatusOr<WorkflowState> {
+       access = call_info.access]() -> absl::StatusOr<WorkflowState> {
         RATCHET_RETURN_IF_ERROR(
             CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(ctx_->engine(), id); }));
         absl::StatusOr<WorkflowState> s = ctx_->engine().CancelWorkflow(id);
@@ -129,12 +134,13 @@ grpc::ServerUnaryReactor* WorkflowService::CancelWorkflow(grpc::CallbackServerCo
       [resp](WorkflowState s) { resp->set_state(ToProto(s)); });
 }
 
-grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::SendEvent(const CallInfo& call_info,
                                                      const v1::SendEventRequest* req,
                                                      v1::SendEventResponse* resp) {
   return ctx_->Blocking(
+      call_info,
       [this, send = SendEventRequest{req->workflow_id(), req->name(), req->payload()},
-       access = AccessOf(context, req, resp)]() mutable {
+       access = call_info.access]() mutable {
         const WorkflowId id = send.workflow_id;
         absl::Status allowed =
             CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(ctx_->engine(), id); });
@@ -144,14 +150,14 @@ grpc::ServerUnaryReactor* WorkflowService::SendEvent(grpc::CallbackServerContext
       Nothing);
 }
 
-grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::RecordStep(const CallInfo& call_info,
                                                       const v1::RecordStepRequest* req,
                                                       v1::RecordStepResponse* resp) {
   auto record = FromProto(*req);
-  if (!record.ok()) return ctx_->StartCall()->Reject(record.status());
+  if (!record.ok()) return ctx_->StartCall(call_info)->Reject(record.status());
   return ctx_->Blocking(
-      [this, record = *std::move(record), id = req->job_id(),
-       access = AccessOf(context, req, resp)]() mutable {
+      call_info,
+      [this, record = *std::move(record), id = req->job_id(), access = call_info.access]() mutable {
         absl::Status allowed =
             CheckLookedUpQueue(access, [&] { return QueueOfJob(ctx_->engine(), id); });
         if (!allowed.ok()) return AsDone(allowed);
@@ -160,14 +166,15 @@ grpc::ServerUnaryReactor* WorkflowService::RecordStep(grpc::CallbackServerContex
       Nothing);
 }
 
-grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(grpc::CallbackServerContext* context,
+grpc::ServerUnaryReactor* WorkflowService::SuspendWorkflow(const CallInfo& call_info,
                                                            const v1::SuspendWorkflowRequest* req,
                                                            v1::SuspendWorkflowResponse* resp) {
   auto suspend = FromProto(*req);
-  if (!suspend.ok()) return ctx_->StartCall()->Reject(suspend.status());
+  if (!suspend.ok()) return ctx_->StartCall(call_info)->Reject(suspend.status());
   return ctx_->Blocking(
+      call_info,
       [this, suspend = *std::move(suspend), id = req->job_id(),
-       access = AccessOf(context, req, resp)]() mutable {
+       access = call_info.access]() mutable {
         absl::Status allowed =
             CheckLookedUpQueue(access, [&] { return QueueOfJob(ctx_->engine(), id); });
         if (!allowed.ok()) return AsDone(allowed);

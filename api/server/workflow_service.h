@@ -14,29 +14,22 @@ class WorkflowService final : public ParseGuarded<ratchet::v1::WorkflowService> 
   // `ctx` is not owned and must outlive the service.
   explicit WorkflowService(ServiceContext* ctx);
 
-  grpc::ServerUnaryReactor* SubmitWorkflow(grpc::CallbackServerContext*,
-                                           const v1::SubmitWorkflowRequest* req,
-                                           v1::SubmitWorkflowResponse* resp) override;
-  grpc::ServerUnaryReactor* StartWorkflow(grpc::CallbackServerContext*,
-                                          const v1::StartWorkflowRequest* req,
-                                          v1::SubmitWorkflowResponse* resp) override;
-  grpc::ServerUnaryReactor* GetWorkflow(grpc::CallbackServerContext*,
-                                        const v1::GetWorkflowRequest* req,
-                                        v1::Workflow* resp) override;
-  grpc::ServerUnaryReactor* ListWorkflows(grpc::CallbackServerContext*,
-                                          const v1::ListWorkflowsRequest* req,
-                                          v1::ListWorkflowsResponse* resp) override;
-  grpc::ServerUnaryReactor* CancelWorkflow(grpc::CallbackServerContext*,
-                                           const v1::CancelWorkflowRequest* req,
-                                           v1::CancelWorkflowResponse* resp) override;
-  grpc::ServerUnaryReactor* SendEvent(grpc::CallbackServerContext*, const v1::SendEventRequest* req,
-                                      v1::SendEventResponse* resp) override;
-  grpc::ServerUnaryReactor* RecordStep(grpc::CallbackServerContext*,
-                                       const v1::RecordStepRequest* req,
-                                       v1::RecordStepResponse* resp) override;
-  grpc::ServerUnaryReactor* SuspendWorkflow(grpc::CallbackServerContext*,
-                                            const v1::SuspendWorkflowRequest* req,
-                                            v1::SuspendWorkflowResponse* resp) override;
+  grpc::ServerUnaryReactor* SubmitWorkflow(const CallInfo&, const v1::SubmitWorkflowRequest* req,
+                                           v1::SubmitWorkflowResponse* resp);
+  grpc::ServerUnaryReactor* StartWorkflow(const CallInfo&, const v1::StartWorkflowRequest* req,
+                                          v1::SubmitWorkflowResponse* resp);
+  grpc::ServerUnaryReactor* GetWorkflow(const CallInfo&, const v1::GetWorkflowRequest* req,
+                                        v1::Workflow* resp);
+  grpc::ServerUnaryReactor* ListWorkflows(const CallInfo&, const v1::ListWorkflowsRequest* req,
+                                          v1::ListWorkflowsResponse* resp);
+  grpc::ServerUnaryReactor* CancelWorkflow(const CallInfo&, const v1::CancelWorkflowRequest* req,
+                                           v1::CancelWorkflowResponse* resp);
+  grpc::ServerUnaryReactor* SendEvent(const CallInfo&, const v1::SendEventRequest* req,
+                                      v1::SendEventResponse* resp);
+  grpc::ServerUnaryReactor* RecordStep(const CallInfo&, const v1::RecordStepRequest* req,
+                                       v1::RecordStepResponse* resp);
+  grpc::ServerUnaryReactor* SuspendWorkflow(const CallInfo&, const v1::SuspendWorkflowRequest* req,
+                                            v1::SuspendWorkflowResponse* resp);
 
  private:
   ServiceContext* const ctx_;

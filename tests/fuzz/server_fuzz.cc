@@ -1,9 +1,8 @@
 // Fuzz target: every ratchet.v1 request, as ratchetd receives it, through the
 // services of api/server (conversion, validation, the engine's answer) into
 // an in-process engine on an in-memory RocksDB with a ManualClock. No network:
-// each call is bound to an in-process stand-in for gRPC's call object (the
-// mocking seam grpcpp/support/server_callback.h provides), which records how
-// the service finished it.
+// each call goes through the services' method table (method_table.h), the
+// path the HTTP/JSON API takes, which finishes it through a callback.
 //
 // Input: a sequence of requests, each [method byte][length, 2 bytes LE]
 // [serialized request] (the last may be cut short). The method byte picks an
@@ -52,58 +51,34 @@ namespace {
 constexpr int64_t kStartMs = 1767225600000;  // 2026-01-01T00:00:00Z
 constexpr int kMaxRequestsPerInput = 16;
 
-// Stands for gRPC's call object: binds to the service's reactor and records
-// the status it finishes with.
-class FakeCall final : public grpc::ServerCallbackUnary {
- public:
-  explicit FakeCall(grpc::ServerUnaryReactor* reactor) : reactor_(reactor) {
-    BindReactor(reactor);  // replays a Finish that came before the binding
-  }
-
-  void Finish(grpc::Status s) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    status_ = std::move(s);
-    finished_ = true;
-    cv_.notify_all();  // under the lock: the waiter may destroy us right after
-  }
-  void SendInitialMetadata() override {}
-
-  // Waits for Finish, then ends the call as gRPC does (OnDone).
-  grpc::Status Wait() {
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return finished_; });
-    }
-    reactor_->OnDone();
-    return status_;
-  }
-
- private:
-  void CallOnDone() override {}
-  grpc::internal::ServerReactor* reactor() override { return reactor_; }
-
-  grpc::ServerUnaryReactor* const reactor_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool finished_ = false;
-  grpc::Status status_;
-};
-
 using Method = std::function<std::optional<grpc::Status>(std::string_view request)>;
 
-// One RPC of `service`: parse, call, wait for the answer, serialize it.
-template <typename Service, typename Req, typename Resp>
-Method Bind(Service* service,
-            grpc::ServerUnaryReactor* (Service::*rpc)(grpc::CallbackServerContext*, const Req*,
-                                                      Resp*)) {
-  return [service, rpc](std::string_view bytes) -> std::optional<grpc::Status> {
-    Req req;
-    if (!req.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
-    Resp resp;
-    grpc::CallbackServerContext context;  // no client deadline
-    FakeCall call((service->*rpc)(&context, &req, &resp));
-    grpc::Status status = call.Wait();
-    if (status.ok()) (void)resp.SerializeAsString();
+// One RPC from the services' method table (method_table.h, the path the
+// HTTP/JSON API takes): parse, call, wait for the answer, serialize it.
+Method Bind(const MethodTable& table, const char* service, const char* name) {
+  const UnaryMethod* method = table.Find(service, name);
+  FUZZ_CHECK(method != nullptr);
+  return [method](std::string_view bytes) -> std::optional<grpc::Status> {
+    std::unique_ptr<google::protobuf::Message> req = method->new_request();
+    if (!req->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
+    std::unique_ptr<google::protobuf::Message> resp = method->new_response();
+    std::mutex mu;
+    std::condition_variable cv;
+    bool finished = false;
+    grpc::Status status;
+    CallInfo info{.access = UngatedAccess(),  // no client deadline
+                  .finish = [&](const grpc::Status& s) {
+                    std::lock_guard<std::mutex> lock(mu);
+                    status = s;
+                    finished = true;
+                    cv.notify_all();  // under the lock: the waiter returns right after
+                  }};
+    method->run(info, *req, resp.get());
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return finished; });
+    }
+    if (status.ok()) (void)resp->SerializeAsString();
     return status;
   };
 }
@@ -147,44 +122,44 @@ struct Harness {
     workflows = std::make_unique<WorkflowService>(context.get());
     schedules = std::make_unique<ScheduleService>(context.get());
     methods = {
-        Bind(jobs.get(), &JobService::Enqueue),
-        Bind(jobs.get(), &JobService::EnqueueBatch),
-        Bind(jobs.get(), &JobService::GetJob),
-        Bind(jobs.get(), &JobService::ListJobs),
-        Bind(jobs.get(), &JobService::CancelJob),
-        Bind(workers.get(), &WorkerService::Lease),
-        Bind(workers.get(), &WorkerService::Heartbeat),
-        Bind(workers.get(), &WorkerService::Complete),
-        Bind(workers.get(), &WorkerService::CompleteBatch),
-        Bind(workers.get(), &WorkerService::Fail),
-        Bind(workers.get(), &WorkerService::FailBatch),
-        Bind(workers.get(), &WorkerService::CompleteAndLease),
-        Bind(queues.get(), &QueueService::ListQueues),
-        Bind(queues.get(), &QueueService::GetQueue),
-        Bind(queues.get(), &QueueService::UpdateQueue),
-        Bind(queues.get(), &QueueService::PauseQueue),
-        Bind(queues.get(), &QueueService::ResumeQueue),
-        Bind(queues.get(), &QueueService::ListDeadLetters),
-        Bind(queues.get(), &QueueService::RedriveDeadLetters),
-        Bind(queues.get(), &QueueService::PurgeDeadLetters),
-        Bind(workflows.get(), &WorkflowService::SubmitWorkflow),
-        Bind(workflows.get(), &WorkflowService::StartWorkflow),
-        Bind(workflows.get(), &WorkflowService::GetWorkflow),
-        Bind(workflows.get(), &WorkflowService::ListWorkflows),
-        Bind(workflows.get(), &WorkflowService::CancelWorkflow),
-        Bind(workflows.get(), &WorkflowService::SendEvent),
-        Bind(workflows.get(), &WorkflowService::RecordStep),
-        Bind(workflows.get(), &WorkflowService::SuspendWorkflow),
-        Bind(schedules.get(), &ScheduleService::CreateSchedule),
-        Bind(schedules.get(), &ScheduleService::UpdateSchedule),
-        Bind(schedules.get(), &ScheduleService::DeleteSchedule),
-        Bind(schedules.get(), &ScheduleService::GetSchedule),
-        Bind(schedules.get(), &ScheduleService::ListSchedules),
-        Bind(schedules.get(), &ScheduleService::PauseSchedule),
-        Bind(schedules.get(), &ScheduleService::ResumeSchedule),
-        Bind(schedules.get(), &ScheduleService::TriggerSchedule),
-        Bind(jobs.get(), &JobService::ExplainJob),
-        Bind(jobs.get(), &JobService::CancelJobs),
+        Bind(context->methods(), "JobService", "Enqueue"),
+        Bind(context->methods(), "JobService", "EnqueueBatch"),
+        Bind(context->methods(), "JobService", "GetJob"),
+        Bind(context->methods(), "JobService", "ListJobs"),
+        Bind(context->methods(), "JobService", "CancelJob"),
+        Bind(context->methods(), "WorkerService", "Lease"),
+        Bind(context->methods(), "WorkerService", "Heartbeat"),
+        Bind(context->methods(), "WorkerService", "Complete"),
+        Bind(context->methods(), "WorkerService", "CompleteBatch"),
+        Bind(context->methods(), "WorkerService", "Fail"),
+        Bind(context->methods(), "WorkerService", "FailBatch"),
+        Bind(context->methods(), "WorkerService", "CompleteAndLease"),
+        Bind(context->methods(), "QueueService", "ListQueues"),
+        Bind(context->methods(), "QueueService", "GetQueue"),
+        Bind(context->methods(), "QueueService", "UpdateQueue"),
+        Bind(context->methods(), "QueueService", "PauseQueue"),
+        Bind(context->methods(), "QueueService", "ResumeQueue"),
+        Bind(context->methods(), "QueueService", "ListDeadLetters"),
+        Bind(context->methods(), "QueueService", "RedriveDeadLetters"),
+        Bind(context->methods(), "QueueService", "PurgeDeadLetters"),
+        Bind(context->methods(), "WorkflowService", "SubmitWorkflow"),
+        Bind(context->methods(), "WorkflowService", "StartWorkflow"),
+        Bind(context->methods(), "WorkflowService", "GetWorkflow"),
+        Bind(context->methods(), "WorkflowService", "ListWorkflows"),
+        Bind(context->methods(), "WorkflowService", "CancelWorkflow"),
+        Bind(context->methods(), "WorkflowService", "SendEvent"),
+        Bind(context->methods(), "WorkflowService", "RecordStep"),
+        Bind(context->methods(), "WorkflowService", "SuspendWorkflow"),
+        Bind(context->methods(), "ScheduleService", "CreateSchedule"),
+        Bind(context->methods(), "ScheduleService", "UpdateSchedule"),
+        Bind(context->methods(), "ScheduleService", "DeleteSchedule"),
+        Bind(context->methods(), "ScheduleService", "GetSchedule"),
+        Bind(context->methods(), "ScheduleService", "ListSchedules"),
+        Bind(context->methods(), "ScheduleService", "PauseSchedule"),
+        Bind(context->methods(), "ScheduleService", "ResumeSchedule"),
+        Bind(context->methods(), "ScheduleService", "TriggerSchedule"),
+        Bind(context->methods(), "JobService", "ExplainJob"),
+        Bind(context->methods(), "JobService", "CancelJobs"),
         // AdminService.Backup is not bound: it writes directories anywhere
         // on the host (its path validation is tests/engine/core/backup_test).
     };

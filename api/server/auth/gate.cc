@@ -174,15 +174,34 @@ std::shared_ptr<const QueueGuard> CallAccess::Guard() const {
 absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& context,
                                        const MethodRule* rule,
                                        const google::protobuf::Message& request) const {
-  std::optional<absl::string_view> bearer = Authorization(context);
-  std::vector<std::string> names;
-  if (authenticator_->enabled() && !bearer) names = CertificateNames(context);
+  CallCredentials credentials;
+  if (std::optional<absl::string_view> bearer = Authorization(context)) {
+    credentials.authorization = std::string(*bearer);
+  } else if (authenticator_->enabled()) {
+    credentials.certificate_names = CertificateNames(context);
+  }
+  credentials.peer = context.peer();
+  credentials.traceparent = TraceparentOf(context);
+  return Admit(credentials, rule, request);
+}
+
+absl::StatusOr<std::shared_ptr<const Caller>> Gate::Authenticate(
+    const CallCredentials& credentials) const {
+  std::optional<absl::string_view> bearer;
+  if (credentials.authorization) bearer = *credentials.authorization;
   absl::StatusOr<std::shared_ptr<const Caller>> caller =
-      authenticator_->Authenticate(bearer, names);
+      authenticator_->Authenticate(bearer, credentials.certificate_names);
+  if (!caller.ok()) return WithReason(caller.status(), kReasonUnauthenticated);
+  return caller;
+}
+
+absl::StatusOr<CallAccess> Gate::Admit(const CallCredentials& credentials, const MethodRule* rule,
+                                       const google::protobuf::Message& request) const {
+  absl::StatusOr<std::shared_ptr<const Caller>> caller = Authenticate(credentials);
   if (!caller.ok()) {
     spdlog::debug("event=unauthenticated rpc={} peer={}", rule ? RpcName(*rule) : "?",
-                  context.peer());
-    return WithReason(caller.status(), kReasonUnauthenticated);
+                  credentials.peer);
+    return caller.status();
   }
   const Principal& who = (*caller)->principal;
   if (auto wait = (*caller)->bucket.Take(std::chrono::steady_clock::now())) {
@@ -217,7 +236,7 @@ absl::StatusOr<CallAccess> Gate::Admit(const grpc::CallbackServerContext& contex
   if (audit) {
     spdlog::info("event=audit principal={:?} rpc={} queues={:?} ids={:?} peer={:?} trace_id={}",
                  who.name, RpcName(*rule), absl::StrJoin(queues, ","), RequestIds(request),
-                 context.peer(), TraceIdOf(TraceparentOf(context)));
+                 credentials.peer, TraceIdOf(credentials.traceparent));
   }
   return access;
 }

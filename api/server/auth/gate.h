@@ -15,7 +15,9 @@
 #define RATCHET_API_SERVER_AUTH_GATE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -55,6 +57,16 @@ class CallAccess {
   const MethodRule* rule_ = nullptr;
 };
 
+// Who a call says it is, whatever carried it.
+struct CallCredentials {
+  // The `authorization` header ("Bearer <token>"), if the call sent one.
+  std::optional<std::string> authorization;
+  // A verified client certificate's CN and SANs (mTLS), else empty.
+  std::vector<std::string> certificate_names;
+  std::string peer;         // for logs: "ipv4:127.0.0.1:5555"
+  std::string traceparent;  // for logs: the call's W3C traceparent or ""
+};
+
 class Gate {
  public:
   // `authenticator` is shared with whoever reloads it.
@@ -68,6 +80,13 @@ class Gate {
   absl::StatusOr<CallAccess> Admit(const grpc::CallbackServerContext& context,
                                    const MethodRule* rule,
                                    const google::protobuf::Message& request) const;
+  // The same for a call that did not come over gRPC (the HTTP/JSON API).
+  absl::StatusOr<CallAccess> Admit(const CallCredentials& credentials, const MethodRule* rule,
+                                   const google::protobuf::Message& request) const;
+  // Who `credentials` name, without a rate-limit or permission check (the
+  // dashboard's sign-in). Errors: UNAUTHENTICATED.
+  absl::StatusOr<std::shared_ptr<const Caller>> Authenticate(
+      const CallCredentials& credentials) const;
 
  private:
   std::shared_ptr<Authenticator> authenticator_;

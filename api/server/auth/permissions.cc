@@ -31,6 +31,8 @@ absl::string_view RoleName(Role r) {
       return "worker";
     case Role::kOperator:
       return "operator";
+    case Role::kViewer:
+      return "viewer";
     case Role::kAdmin:
       return "admin";
   }
@@ -52,6 +54,8 @@ bool RoleHas(Role r, Permission p) {
       return p == Permission::kWork;
     case Role::kOperator:
       return p == Permission::kRead || p == Permission::kManage;
+    case Role::kViewer:
+      return p == Permission::kRead;
     case Role::kAdmin:
       return true;
   }

@@ -37,8 +37,10 @@ enum class Role : uint8_t {
   kWorker,    // work
   kOperator,  // read, manage
   kAdmin,     // every permission
+  kViewer,    // read only (the dashboard's read-only role)
 };
-inline constexpr Role kAllRoles[] = {Role::kProducer, Role::kWorker, Role::kOperator, Role::kAdmin};
+inline constexpr Role kAllRoles[] = {Role::kProducer, Role::kWorker, Role::kOperator, Role::kAdmin,
+                                     Role::kViewer};
 
 absl::string_view PermissionName(Permission p);
 absl::string_view RoleName(Role r);
