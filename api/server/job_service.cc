@@ -29,6 +29,7 @@ JobService::JobService(ServiceContext* ctx)
   GuardParse("CancelJob", &JobService::CancelJob);
   GuardParse("ExplainJob", &JobService::ExplainJob);
   GuardParse("CancelJobs", &JobService::CancelJobs);
+  GuardParse("RetryJob", &JobService::RetryJob);
 }
 
 grpc::ServerUnaryReactor* JobService::Enqueue(const CallInfo& call_info,
@@ -137,6 +138,22 @@ grpc::ServerUnaryReactor* JobService::CancelJob(const CallInfo& call_info,
             spdlog::info("event=job_cancel job_id={} state={} principal={:?}", id, JobStateName(*r),
                          principal);
           }
+          call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* JobService::RetryJob(const CallInfo& call_info,
+                                               const v1::RetryJobRequest* req,
+                                               v1::RetryJobResponse* resp) {
+  UnaryCall* call = ctx_->StartCall(call_info);
+  const JobId id = req->job_id();
+  const auth::CallAccess& access = call_info.access;
+  return ctx_->AfterQueueCheck(
+      call, access, [this, id] { return QueueOfJob(ctx_->engine(), id); },
+      [this, call, resp, id, principal = access.principal()] {
+        ctx_->engine().RetryJobAsync(id, [call, resp, id, principal](absl::StatusOr<JobState> r) {
+          if (r.ok()) spdlog::info("event=job_retry_now job_id={} principal={:?}", id, principal);
           call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
         });
       });

@@ -19,6 +19,8 @@ class JobService final : public ParseGuarded<ratchet::v1::JobService> {
                                     v1::EnqueueResponse* resp);
   grpc::ServerUnaryReactor* EnqueueBatch(const CallInfo&, const v1::EnqueueBatchRequest* req,
                                          v1::EnqueueBatchResponse* resp);
+  grpc::ServerUnaryReactor* RetryJob(const CallInfo& call_info, const v1::RetryJobRequest* req,
+                                     v1::RetryJobResponse* resp);
   grpc::ServerUnaryReactor* CancelJobs(const CallInfo&, const v1::CancelJobsRequest* req,
                                        v1::CancelJobsResponse* resp);
   grpc::ServerUnaryReactor* ExplainJob(const CallInfo&, const v1::ExplainJobRequest* req,

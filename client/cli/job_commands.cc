@@ -266,7 +266,20 @@ absl::Status Cancel(Client& c, const JobOptions& o, bool json) {
   return absl::OkStatus();
 }
 
-// get, list, explain and cancel, under `parent` (the top level, or `jobs`).
+absl::Status RetryNow(Client& c, const JobOptions& o, bool json) {
+  RATCHET_ASSIGN_OR_RETURN(auto state, c.RetryJob(o.job_id));
+  if (json) {
+    v1::RetryJobResponse r;
+    r.set_state(state);
+    PrintJson(r);
+  } else {
+    std::printf("job %llu: %s\n", static_cast<unsigned long long>(o.job_id),
+                JobStateName(state).c_str());
+  }
+  return absl::OkStatus();
+}
+
+// get, list, explain, cancel and retry, under `parent` (the top level, or `jobs`).
 void RegisterLookups(CLI::App* parent, Runner& runner) {
   auto o = std::make_shared<JobOptions>();
   CLI::App* get = parent->add_subcommand("get", "show one job");
@@ -299,6 +312,11 @@ void RegisterLookups(CLI::App* parent, Runner& runner) {
   cancel->add_option("--concurrency-key", o->filter_key,
                      "with --queue: only jobs with this concurrency key");
   runner.Bind(cancel, o, Cancel);
+
+  CLI::App* retry = parent->add_subcommand(
+      "retry", "retry now: a scheduled job (delay or retry backoff) becomes available at once");
+  retry->add_option("id", o->job_id, "job id")->required();
+  runner.Bind(retry, o, RetryNow);
 }
 
 }  // namespace
@@ -338,8 +356,9 @@ void RegisterJobCommands(CLI::App& app, Runner& runner) {
   runner.Bind(enqueue, o, Enqueue);
 
   RegisterLookups(&app, runner);  // `ratchet get 5`, as before
-  RegisterLookups(AddFamily(app, "jobs", "one job or a queue's jobs: get, list, explain, cancel"),
-                  runner);
+  RegisterLookups(
+      AddFamily(app, "jobs", "one job or a queue's jobs: get, list, explain, cancel, retry"),
+      runner);
 }
 
 }  // namespace ratchet::cli

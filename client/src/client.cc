@@ -262,6 +262,14 @@ absl::StatusOr<v1::JobState> Client::CancelJob(uint64_t job_id, CallOptions call
   return resp.state();
 }
 
+absl::StatusOr<v1::JobState> Client::RetryJob(uint64_t job_id, CallOptions call) {
+  v1::RetryJobRequest req;
+  req.set_job_id(job_id);
+  RATCHET_ASSIGN_OR_RETURN(v1::RetryJobResponse resp,
+                           Call(*jobs_, &JobStub::RetryJob, req, Retry::kSafe, call));
+  return resp.state();
+}
+
 absl::StatusOr<v1::CancelJobsResponse> Client::CancelJobs(const v1::CancelJobsRequest& req,
                                                           CallOptions call) {
   return Call(*jobs_, &JobStub::CancelJobs, req, Retry::kNever, call);

@@ -263,6 +263,13 @@ void Engine::CancelAsync(JobId id, Callback<JobState> cb) {
       std::move(cb));
 }
 
+void Engine::RetryJobAsync(JobId id, Callback<JobState> cb) {
+  Start<JobState>(
+      *impl_, Reads::kThroughGroup,
+      [id](Machines& m, Batch& b, TimePoint now) { return m.jobs.RetryNow(b, now, id); },
+      std::move(cb));
+}
+
 void Engine::CancelJobsAsync(CancelJobsRequest req, Callback<CancelJobsResult> cb) {
   const int max_jobs = impl_->options().cancel_slice_jobs;
   internal::StartSlicedRun<CancelJobsResult, internal::CancelRun>(
@@ -339,6 +346,10 @@ std::vector<WorkerInfo> Engine::ListWorkers(size_t max) {
 
 absl::StatusOr<JobState> Engine::Cancel(JobId id) {
   return internal::Await<JobState>([&](auto cb) { CancelAsync(id, cb); });
+}
+
+absl::StatusOr<JobState> Engine::RetryJob(JobId id) {
+  return internal::Await<JobState>([&](auto cb) { RetryJobAsync(id, cb); });
 }
 
 absl::StatusOr<CancelJobsResult> Engine::CancelJobs(CancelJobsRequest req) {

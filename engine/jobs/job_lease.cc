@@ -396,6 +396,26 @@ absl::StatusOr<JobState> JobMachine::Cancel(storage::Batch& batch, TimePoint now
                                    "cancelled"));
 }
 
+absl::StatusOr<JobState> JobMachine::RetryNow(storage::Batch& batch, TimePoint now, JobId id) {
+  JobMeta* m = jobs_.indexes().Find(id);
+  RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs_.LoadState(batch, id));
+  const JobState state = StateOf(r);
+  if (m == nullptr || m->running || state != JobState::kScheduled) {
+    return InvalidState(absl::StrCat("retry: job ", id, " is ", JobStateName(state),
+                                     "; only a scheduled job (waiting for its delay or retry "
+                                     "backoff) can be made available now; redrive a dead job"));
+  }
+  if (r.workflow_id() != 0) {
+    return InvalidState(absl::StrCat("retry: job ", id, " belongs to workflow ", r.workflow_id(),
+                                     ", whose timers and steps decide when it runs"));
+  }
+  if (r.run_at_ms() <= ToUnixMs(now)) return JobState::kAvailable;  // due already
+  r.set_run_at_ms(ToUnixMs(now));
+  jobs_.Save(batch, r);
+  Requeue(r);
+  return JobState::kAvailable;
+}
+
 absl::StatusOr<bool> JobMachine::CancelForOwner(storage::Batch& batch, TimePoint now, JobId id,
                                                 IfRunning if_running) {
   JobMeta* m = jobs_.indexes().Find(id);

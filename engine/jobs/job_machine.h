@@ -87,6 +87,8 @@ class JobMachine {
   absl::Status Complete(storage::Batch& batch, TimePoint now, const CompleteRequest& req);
   absl::StatusOr<FailResult> Fail(storage::Batch& batch, TimePoint now, const FailRequest& req);
   absl::StatusOr<JobState> Cancel(storage::Batch& batch, TimePoint now, JobId id);
+  // Engine::RetryJob: a scheduled job becomes available now.
+  absl::StatusOr<JobState> RetryNow(storage::Batch& batch, TimePoint now, JobId id);
   // Ends up to `max_jobs` expired leases as failed attempts ("lease
   // expired", or "attempt timed out" for a lease that ran to its attempt
   // deadline), then cancels up to `max_jobs` waiting jobs whose expires_at

@@ -266,6 +266,22 @@ TEST_F(JobServiceTest, CancelCompletedJobIsInvalidState) {
                 kReasonInvalidState);
 }
 
+TEST_F(JobServiceTest, RetryJobStartsADelayedJobNowAndRefusesOthers) {
+  v1::JobSpec spec = Spec("q");
+  spec.mutable_delay()->set_seconds(3600);
+  auto r = client().Enqueue(spec);
+  ASSERT_TRUE(r.ok());
+  v1::LeaseRequest lease;
+  lease.set_queue("q");
+  EXPECT_EQ(client().Lease(lease)->jobs_size(), 0);
+  EXPECT_EQ(*client().RetryJob(r->job_id()), v1::JOB_STATE_AVAILABLE);
+  auto leased = client().Lease(lease);
+  ASSERT_TRUE(leased.ok() && leased->jobs_size() == 1);
+  EXPECT_STATUS(client().RetryJob(r->job_id()).status(), StatusCode::kFailedPrecondition,
+                kReasonInvalidState);
+  EXPECT_STATUS(client().RetryJob(999).status(), StatusCode::kNotFound, kReasonNotFound);
+}
+
 // ---- Issue 12: search filters, bulk cancel, progress, paced redrive ----
 
 v1::JobSpec Keyed(const std::string& type, const std::string& key) {

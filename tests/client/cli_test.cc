@@ -342,6 +342,20 @@ TEST_F(CliTest, JobsListFiltersAndCancelByFilter) {
   EXPECT_EQ(Cli("jobs cancel 2 --queue mail").code, 1);
 }
 
+TEST_F(CliTest, RetryStartsADelayedJobNow) {
+  ASSERT_EQ(Cli("enqueue mail send --delay-ms 3600000").code, 0);  // 1
+  CliRun r = Cli("retry 1");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out, "job 1: available\n");
+  r = Cli("jobs retry 1 --json");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("JOB_STATE_AVAILABLE"), std::string::npos) << r.out;
+  LeaseOne("mail");
+  r = Cli("retry 1");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("only a scheduled job"), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, JobsGetShowsProgress) {
   ASSERT_EQ(Cli("enqueue mail send").code, 0);
   v1::LeasedJob job = LeaseOne("mail");

@@ -756,6 +756,14 @@ def scenario(d, b, s):
         b.wait(lambda: "cancelled" in (b.js("const e = document.querySelector('#job-facts [data-field=state]');"
                                             "return e ? e.textContent : ''") or ""), "job page to show cancelled")
 
+    @step("retry a delayed job now through the UI")
+    def _():
+        jid = s.scheduled[0]
+        b.go(f"#/jobs/{jid}")
+        b.click_action('[data-action="retry"]', [jid])
+        b.wait_flash(rf"Job {jid} is now available")
+        R.equal(d.cli_json("jobs", "get", jid)["state"], "JOB_STATE_AVAILABLE", "job available now (gRPC)")
+
     @step("pause a queue through the UI")
     def _():
         b.go("#/queues/emails")

@@ -20,6 +20,7 @@ constexpr MethodRule kRules[] = {
     {kJobs, "GetJob", P::kRead, R::kJob},
     {kJobs, "ListJobs", P::kRead, R::kQueues},
     {kJobs, "CancelJob", P::kManage, R::kJob},
+    {kJobs, "RetryJob", P::kManage, R::kJob},
     {kJobs, "ExplainJob", P::kRead, R::kJob},
     {kJobs, "CancelJobs", P::kManage, R::kQueues},
     {kWorkers, "Lease", P::kWork, R::kQueues},

@@ -159,6 +159,11 @@ class AuthorizationMatrixTest : public ServerFixture {
       r->set_job_id(t.job);
       return r;
     }
+    if (m == "RetryJob") {
+      auto r = std::make_unique<v1::RetryJobRequest>();
+      r->set_job_id(t.job);
+      return r;
+    }
     if (m == "ListJobs") {
       auto r = std::make_unique<v1::ListJobsRequest>();
       r->set_queue(q);

@@ -317,6 +317,36 @@ TEST(LeaseTest, CancelWaitingJobAndRejectCompletedOne) {
   EXPECT_EQ(h->Cancel(4242).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST(LeaseTest, RetryJobMakesABackingOffJobAvailableNowAndSurvivesReopen) {
+  EngineHarness h;
+  JobId id = EnqueueWith(h, 1);
+  LeasedJob job = LeaseN(h, 1)[0];
+  ASSERT_EQ(h->Fail({id, job.token, "flaky", true})->state, JobState::kScheduled);
+  EXPECT_TRUE(LeaseN(h, 1).empty()) << "backing off for 1 s";
+  // Running, completed or unknown jobs are refused; nothing changes.
+  EXPECT_EQ(h->RetryJob(4242).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*h->RetryJob(id), JobState::kAvailable);
+  EXPECT_EQ(*h->RetryJob(id), JobState::kAvailable) << "idempotent";
+  h.Reopen();  // the new run_at was written
+  std::vector<LeasedJob> again = LeaseN(h, 1);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, id);
+  EXPECT_EQ(again[0].attempt, 2) << "attempts stay";
+  EXPECT_EQ(ReasonOf(h->RetryJob(id).status()), kReasonInvalidState) << "running";
+  ASSERT_TRUE(h->Complete({id, again[0].token, "", {}}).ok());
+  EXPECT_EQ(ReasonOf(h->RetryJob(id).status()), kReasonInvalidState) << "completed";
+  // A delayed job starts now.
+  EnqueueRequest delayed;
+  delayed.queue = "q";
+  delayed.job_type = "t";
+  delayed.delay = Millis(3600000);
+  JobId later = h->Enqueue(delayed)->id;
+  EXPECT_TRUE(LeaseN(h, 1).empty());
+  EXPECT_EQ(*h->RetryJob(later), JobState::kAvailable);
+  EXPECT_EQ(h->Get(later)->state, JobState::kAvailable);
+  EXPECT_EQ(LeaseN(h, 1).size(), 1u);
+}
+
 TEST(LeaseTest, RunningLeaseSurvivesReopenAndStillExpires) {
   EngineHarness h;
   JobId id = EnqueueWith(h, 1);

@@ -152,6 +152,11 @@ class Client {
   absl::StatusOr<v1::ListJobsResponse> ListJobs(const v1::ListJobsRequest& req,
                                                 CallOptions call = {});
   absl::StatusOr<v1::JobState> CancelJob(uint64_t job_id, CallOptions call = {});
+  // Retry now: a scheduled job (delay or retry backoff) becomes available
+  // at once (JobService.RetryJob). Retried (idempotent). Errors: NOT_FOUND;
+  // FAILED_PRECONDITION/INVALID_STATE for a job that is not scheduled or
+  // belongs to a workflow.
+  absl::StatusOr<v1::JobState> RetryJob(uint64_t job_id, CallOptions call = {});
   // Cancels the live jobs of a queue that match the filter (docs/api.md,
   // CancelJobs). Never retried (a repeat acts on the jobs matching then).
   // Errors: INVALID_ARGUMENT naming the field.

@@ -196,6 +196,15 @@ class Engine {
   // dead jobs.
   absl::StatusOr<JobState> Cancel(JobId id);
 
+  // Retry now: a scheduled job (waiting for its delay or for the backoff
+  // after a failed attempt) becomes available at once, as Sidekiq's "Retry
+  // Now" and River's JobRetry do; its attempts, limits and everything else
+  // stay. Returns AVAILABLE (also when it was due already). One atomic
+  // write of its state record (docs/consistency.md, "RetryJob").
+  // Errors: NOT_FOUND; FAILED_PRECONDITION/INVALID_STATE for a job that is
+  // not scheduled (redrive a dead one) or that belongs to a workflow.
+  absl::StatusOr<JobState> RetryJob(JobId id);
+
   // Cancels every live job of req.queue that matches the filter, as Cancel
   // does for each (waiting jobs end cancelled, running ones get
   // cancel_requested). Runs in slices of at most
@@ -409,6 +418,7 @@ class Engine {
   void FailBatchAsync(std::vector<FailRequest> reqs,
                       Callback<std::vector<absl::StatusOr<FailResult>>> cb);
   void CancelAsync(JobId id, Callback<JobState> cb);
+  void RetryJobAsync(JobId id, Callback<JobState> cb);
   void CancelJobsAsync(CancelJobsRequest req, Callback<CancelJobsResult> cb);
 
   class Impl;

@@ -1,5 +1,6 @@
 // #/jobs/<id> : one job (GetJob), why it is not running (ExplainJob), its
-// payload, result and error history; Cancel and (dead jobs) Redrive.
+// payload, result and error history; Cancel, Retry now (scheduled jobs) and
+// (dead jobs) Redrive.
 import { h, mount } from '../dom.js';
 import { rpc } from '../api.js';
 import { enumWord, formatDuration, isId, jobState, num, parseDuration, parseTime } from '../format.js';
@@ -116,6 +117,21 @@ export async function render(ctx) {
       run: async () => {
         const r = await rpc('JobService', 'CancelJob', { jobId: id });
         return `Job ${id} is now ${jobState(r.state)}${r.state === 'JOB_STATE_RUNNING' ? ' (cancel requested)' : ''}.`;
+      },
+      after: ctx.refresh,
+    }));
+  }
+  if (st === 'scheduled' && j.workflowId === '0') {
+    actions.push(actionButton({
+      action: 'retry', label: 'Retry now',
+      confirm: {
+        title: `Retry job ${id} now?`,
+        lines: [`Job ${id} (${j.jobType}) in queue ${j.queue} waits until ${new Date(parseTime(j.runAt)).toLocaleString()}.`,
+          'It becomes available at once; its attempts and limits stay.'],
+      },
+      run: async () => {
+        const r = await rpc('JobService', 'RetryJob', { jobId: id });
+        return `Job ${id} is now ${jobState(r.state)}.`;
       },
       after: ctx.refresh,
     }));

@@ -71,7 +71,9 @@ export async function render(ctx) {
         ['Steps', steps.length ? Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ') : '–', 'steps'],
       ], { id: 'workflow-facts' })),
       w.error ? section('Error', h('pre', { class: 'error-text', id: 'workflow-error' }, w.error)) : null),
-    steps.length ? section('Graph', dagView(steps)) : null,
-    steps.length ? section('Steps', stepsTable(steps)) : null,
+    // A code-first run's steps are its journal, in the order it recorded
+    // them: no dependencies to draw.
+    steps.length && w.kind !== 'code' ? section('Graph', dagView(steps)) : null,
+    steps.length ? section(w.kind === 'code' ? 'Journal' : 'Steps', stepsTable(steps)) : null,
     w.result ? section('Result', bytesView(w.result, { id: 'workflow-result' })) : null);
 }
