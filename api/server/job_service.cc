@@ -130,17 +130,27 @@ grpc::ServerUnaryReactor* JobService::CancelJob(const CallInfo& call_info,
   UnaryCall* call = ctx_->StartCall(call_info);
   const JobId id = req->job_id();
   const auth::CallAccess& access = call_info.access;
-  return ctx_->AfterQueueCheck(
-      call, access, [this, id] { return QueueOfJob(ctx_->engine(), id); },
-      [this, call, resp, id, principal = access.principal()] {
-        ctx_->engine().CancelAsync(id, [call, resp, id, principal](absl::StatusOr<JobState> r) {
-          if (r.ok()) {
-            spdlog::info("event=job_cancel job_id={} state={} principal={:?}", id, JobStateName(*r),
-                         principal);
-          }
-          call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
-        });
-      });
+  auto cancel = [this, call, resp, id, principal = access.principal()] {
+    ctx_->engine().CancelAsync(id, [call, resp, id, principal](absl::StatusOr<JobState> r) {
+      if (r.ok()) {
+        spdlog::info("event=job_cancel job_id={} state={} principal={:?}", id, JobStateName(*r),
+                     principal);
+      }
+      call->Reply(r.status(), [&] { resp->set_state(ToProto(*r)); });
+    });
+  };
+  if (access.unrestricted()) {
+    cancel();
+    return call;
+  }
+  // A workflow's job: its cancel reaches the workflow's other queues.
+  ctx_->RunBlocking([this, call, access, id, cancel = std::move(cancel)] {
+    absl::Status s =
+        CheckLookedUpQueue(access, [&] { return QueuesCancellingJob(ctx_->engine(), id); });
+    if (!s.ok()) return call->Reply(s, [] {});
+    cancel();
+  });
+  return call;
 }
 
 grpc::ServerUnaryReactor* JobService::RetryJob(const CallInfo& call_info,

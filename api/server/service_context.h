@@ -60,6 +60,20 @@ inline absl::StatusOr<std::vector<std::string>> QueuesOfWorkflow(Engine& engine,
   if (!w.ok()) return w.status();
   return QueuesOfWorkflow(*w);
 }
+// What cancelling job `id` may touch: its queue and, for a workflow's job
+// (whose cancel fails the workflow and cancels its other steps), every
+// queue of that workflow, as CancelWorkflow needs.
+inline absl::StatusOr<std::vector<std::string>> QueuesCancellingJob(Engine& engine, JobId id) {
+  absl::StatusOr<Job> job = engine.Get(id);
+  if (!job.ok()) return job.status();
+  if (job->workflow_id == 0) return std::vector<std::string>{job->queue};
+  absl::StatusOr<std::vector<std::string>> queues = QueuesOfWorkflow(engine, job->workflow_id);
+  if (!queues.ok()) return queues.status();
+  if (std::find(queues->begin(), queues->end(), job->queue) == queues->end()) {
+    queues->push_back(job->queue);
+  }
+  return queues;
+}
 inline absl::StatusOr<std::string> QueueOfSchedule(Engine& engine, const std::string& id) {
   absl::StatusOr<ScheduleInfo> s = engine.GetSchedule(id);
   if (!s.ok()) return s.status();

@@ -92,7 +92,14 @@ DashboardRoutes::DashboardRoutes(DashboardOptions options)
       api_(&options_.api->methods(), &options_.api->gate()),
       samples_(options_.registry, options_.sample_interval),
       files_(options_.dashboard_dir),
-      sign_ins_(kSignInsPerSecond, kSignInBurst) {}
+      sign_ins_(kSignInsPerSecond, kSignInBurst) {
+  if (options_.registry) {
+    requests_ = &prometheus::BuildCounter()
+                     .Name("ratchet_http_requests_total")
+                     .Help("HTTP/JSON API calls by method and status code")
+                     .Register(*options_.registry);
+  }
+}
 
 absl::Status DashboardRoutes::CheckCrossSite(const httplib::Request& req) const {
   const std::string origin = req.get_header_value("Origin");
@@ -265,6 +272,14 @@ void DashboardRoutes::Samples(const httplib::Request& req, httplib::Response& re
   res.set_content(body.dump(), "application/json");
 }
 
+void DashboardRoutes::Count(absl::string_view rpc, absl::StatusCode code) {
+  if (requests_ == nullptr) return;
+  requests_
+      ->Add({{"method", rpc.empty() ? std::string("unknown") : absl::StrCat("/", rpc)},
+             {"code", absl::StatusCodeToString(code)}})
+      .Increment();
+}
+
 void DashboardRoutes::Install(httplib::Server& http) {
   http.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
     res.set_header("Content-Security-Policy", kContentSecurityPolicy);
@@ -274,12 +289,17 @@ void DashboardRoutes::Install(httplib::Server& http) {
   });
   http.Post(R"(/v1/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))", [this](const httplib::Request& req,
                                                               httplib::Response& res) {
+    const std::string service = req.matches[1].str(), method = req.matches[2].str();
     absl::StatusOr<auth::CallCredentials> c = CredentialsOf(req, /*mutation=*/true);
-    if (!c.ok()) return AnswerError(res, c.status());
-    if (!IsJson(req) && !req.body.empty()) {
-      return AnswerError(res, InvalidArgument("Content-Type", "must be application/json"));
+    if (!c.ok()) {
+      const UnaryMethod* m = options_.api->methods().Find(service, method);
+      Count(m == nullptr ? "" : absl::StrCat(m->rpc->service()->full_name(), "/", m->rpc->name()),
+            c.status().code());
+      return AnswerError(res, c.status());
     }
-    Answer(res, api_.Call(req.matches[1].str(), req.matches[2].str(), req.body, *c));
+    JsonAnswer answer = api_.Call(service, method, req.body, *c);
+    Count(answer.rpc, answer.code);
+    Answer(res, answer);
   });
   http.Post("/ui/session",
             [this](const httplib::Request& req, httplib::Response& res) { SignIn(req, res); });

@@ -35,6 +35,8 @@
 #include "auth/authenticator.h"
 #include "json_api.h"
 #include "limiter.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/registry.h"
 #include "samples.h"
 #include "service_context.h"
@@ -89,6 +91,9 @@ class DashboardRoutes {
   void WhoAmI(const httplib::Request& req, httplib::Response& res);
   void SignOut(const httplib::Request& req, httplib::Response& res);
   void Samples(const httplib::Request& req, httplib::Response& res);
+  // Counts a JSON API call in ratchet_http_requests_total (rpc: its full
+  // name, "" when there is no such RPC).
+  void Count(absl::string_view rpc, absl::StatusCode code);
 
   const DashboardOptions options_;
   JsonApi api_;
@@ -96,6 +101,7 @@ class DashboardRoutes {
   QueueSamples samples_;
   StaticFiles files_;
   PerAddressLimiter sign_ins_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;  // in options_.registry
 };
 
 }  // namespace ratchet::server::http

@@ -79,7 +79,7 @@ int NestingDepth(absl::string_view json) {
 }
 
 JsonAnswer JsonApi::Error(const absl::Status& status) {
-  return JsonAnswer{HttpStatusOf(status.code()), ToJson(ToRpcStatus(status))};
+  return JsonAnswer{HttpStatusOf(status.code()), ToJson(ToRpcStatus(status)), status.code()};
 }
 
 JsonAnswer JsonApi::Error(const grpc::Status& status) {
@@ -88,12 +88,23 @@ JsonAnswer JsonApi::Error(const grpc::Status& status) {
     rpc.set_code(status.error_code());
     rpc.set_message(status.error_message());
   }
-  return JsonAnswer{HttpStatusOf(static_cast<absl::StatusCode>(status.error_code())), ToJson(rpc)};
+  const auto code = static_cast<absl::StatusCode>(status.error_code());
+  return JsonAnswer{HttpStatusOf(code), ToJson(rpc), code};
 }
 
 JsonAnswer JsonApi::Call(absl::string_view service, absl::string_view method,
                          absl::string_view body, const auth::CallCredentials& credentials) const {
+  std::string rpc;
+  JsonAnswer answer = CallMethod(service, method, body, credentials, &rpc);
+  answer.rpc = std::move(rpc);
+  return answer;
+}
+
+JsonAnswer JsonApi::CallMethod(absl::string_view service, absl::string_view method,
+                               absl::string_view body, const auth::CallCredentials& credentials,
+                               std::string* rpc) const {
   const UnaryMethod* m = methods_->Find(service, method);
+  if (m != nullptr) *rpc = absl::StrCat(m->rpc->service()->full_name(), "/", m->rpc->name());
   if (m == nullptr) {
     return Error(WithReason(
         absl::NotFoundError(absl::StrCat("no unary RPC ", service, "/", method,

@@ -32,6 +32,9 @@ namespace ratchet::server::http {
 struct JsonAnswer {
   int http_status = 200;
   std::string body;  // JSON
+  absl::StatusCode code = absl::StatusCode::kOk;
+  // The RPC's full name ("ratchet.v1.JobService/Enqueue"), "" when none.
+  std::string rpc;
 };
 
 // The deepest nesting of JSON arrays and objects in `json` (brackets inside
@@ -62,6 +65,9 @@ class JsonApi {
   static JsonAnswer Error(const grpc::Status& status);
 
  private:
+  JsonAnswer CallMethod(absl::string_view service, absl::string_view method, absl::string_view body,
+                        const auth::CallCredentials& credentials, std::string* rpc) const;
+
   const MethodTable* const methods_;
   const auth::Gate* const gate_;
 };

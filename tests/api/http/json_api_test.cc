@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "auth/auth_file.h"
@@ -22,11 +23,13 @@ using nlohmann::json;
 
 constexpr char kAdminToken[] = "admin-token-0123456789";
 constexpr char kViewerToken[] = "viewer-token-0123456789";
+constexpr char kEmailOpToken[] = "emailop-token-0123456789";
 
-std::string Principal(const std::string& name, const std::string& token, const std::string& role) {
+std::string Principal(const std::string& name, const std::string& token, const std::string& role,
+                      const std::string& queues = "*") {
   return "[[principal]]\nname = \"" + name + "\"\ntoken_sha256 = [\"" +
-         server::auth::Sha256Hex(token) + "\"]\ngrants = [{ role = \"" + role +
-         "\", queues = \"*\" }]\n";
+         server::auth::Sha256Hex(token) + "\"]\ngrants = [{ role = \"" + role + "\", queues = \"" +
+         queues + "\" }]\n";
 }
 
 class JsonApiTest : public ServerFixture {
@@ -34,7 +37,8 @@ class JsonApiTest : public ServerFixture {
   void SetUp() override {
     auth_path_ = dir_.Sub("auth.toml");
     std::ofstream(auth_path_) << Principal("admin", kAdminToken, "admin")
-                              << Principal("viewer", kViewerToken, "viewer");
+                              << Principal("viewer", kViewerToken, "viewer")
+                              << Principal("emailop", kEmailOpToken, "operator", "emails");
     server_options_.auth_file = auth_path_;
     Start();
     auto client = Client::Connect({.target = "127.0.0.1:" + std::to_string(port()),
@@ -149,6 +153,32 @@ TEST_F(JsonApiTest, ErrorsAreGrpcsWithTheirHttpStatus) {
   // No such RPC, and the stream (not served over HTTP): 404.
   EXPECT_EQ(AsAdmin("JobService/Nope", "{}").first, 404);
   EXPECT_EQ(AsAdmin("WorkerService/WorkStream", "{}").first, 404);
+}
+
+TEST_F(JsonApiTest, CallsAreCountedByMethodAndCode) {
+  auto registry = std::make_shared<prometheus::Registry>();
+  auto counted = server::HttpServer::Start(server::HttpOptions{.listen = "127.0.0.1:0",
+                                                               .registry = registry,
+                                                               .api = server_->service_context(),
+                                                               .auth_enabled = true});
+  ASSERT_TRUE(counted.ok());
+  httplib::Client c("127.0.0.1", (*counted)->port());
+  const httplib::Headers admin = {{"Authorization", std::string("Bearer ") + kAdminToken}};
+  ASSERT_TRUE(c.Post("/v1/QueueService/ListQueues", admin, "{}", "application/json"));
+  ASSERT_TRUE(c.Post("/v1/JobService/GetJob", admin, R"({"jobId":"9"})", "application/json"));
+  ASSERT_TRUE(c.Post("/v1/JobService/GetJob", "{}", "application/json"));  // no credentials
+  std::map<std::string, double> seen;
+  for (const auto& f : registry->Collect()) {
+    if (f.name != "ratchet_http_requests_total") continue;
+    for (const auto& m : f.metric) {
+      std::string key;
+      for (const auto& l : m.label) key += l.name + "=" + l.value + ",";
+      seen[key] = m.counter.value;
+    }
+  }
+  EXPECT_EQ((seen["code=OK,method=/ratchet.v1.QueueService/ListQueues,"]), 1);
+  EXPECT_EQ((seen["code=NOT_FOUND,method=/ratchet.v1.JobService/GetJob,"]), 1);
+  EXPECT_EQ((seen["code=UNAUTHENTICATED,method=/ratchet.v1.JobService/GetJob,"]), 1);
 }
 
 TEST_F(JsonApiTest, AnswersAreProto3Json) {
@@ -292,6 +322,38 @@ TEST_F(JsonApiTest, AStaleCookieDoesNotBlockSigningInOrOut) {
   ASSERT_TRUE(out);
   EXPECT_EQ(out->status, 204);
   EXPECT_NE(out->get_header_value("Set-Cookie").find("Max-Age=0"), std::string::npos);
+}
+
+// Cancelling a workflow's job fails the workflow and cancels its other
+// steps: it needs manage on every queue of the workflow, as CancelWorkflow.
+TEST_F(JsonApiTest, CancellingAWorkflowsJobNeedsManageOnAllItsQueues) {
+  v1::SubmitWorkflowRequest wf;
+  wf.set_name("two-queues");
+  wf.set_queue("emails");
+  wf.add_steps()->set_name("mail");
+  wf.mutable_steps(0)->set_job_type("t");
+  wf.add_steps()->set_name("charge");
+  wf.mutable_steps(1)->set_job_type("t");
+  wf.mutable_steps(1)->mutable_options()->set_queue("billing");
+  auto submitted = client().SubmitWorkflow(wf);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto got = client().GetWorkflow(submitted->workflow_id());
+  ASSERT_TRUE(got.ok());
+  const uint64_t mail_job = got->steps(0).job_id();
+  ASSERT_NE(mail_job, 0u);
+  auto http = Post("JobService/CancelJob", json{{"jobId", std::to_string(mail_job)}}.dump(),
+                   {{"Authorization", std::string("Bearer ") + kEmailOpToken}});
+  EXPECT_EQ(http.first, 403) << http.second.dump();
+  EXPECT_EQ(client().GetWorkflow(submitted->workflow_id())->state(), v1::WORKFLOW_RUNNING);
+  // A job of its own queue outside any workflow it may cancel.
+  v1::JobSpec own;
+  own.set_queue("emails");
+  own.set_job_type("t");
+  auto enq = client().Enqueue(own);
+  ASSERT_TRUE(enq.ok());
+  http = Post("JobService/CancelJob", json{{"jobId", std::to_string(enq->job_id())}}.dump(),
+              {{"Authorization", std::string("Bearer ") + kEmailOpToken}});
+  EXPECT_EQ(http.first, 200) << http.second.dump();
 }
 
 TEST(NestingDepthTest, CountsBracketsOutsideStrings) {

@@ -1,5 +1,5 @@
 // Shows proto `bytes` (base64 in JSON) safely: UTF-8 text in a <pre> (as a
-// text node), JSON pretty-printed, anything else as a hex dump.
+// text node), JSON as sent (labelled JSON), anything else as a hex dump.
 import { h } from './dom.js';
 
 const MAX_SHOWN = 64 * 1024;
@@ -38,7 +38,10 @@ export function describeBytes(b64) {
     let text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     if (/^\s*[[{]/.test(text) && bytes.length <= MAX_SHOWN) {
       try {
-        return { kind: 'json', text: JSON.stringify(JSON.parse(text), null, 2), size: bytes.length };
+        // Checked as JSON, shown as sent: re-printing would round big
+        // numbers to doubles and drop duplicate keys.
+        JSON.parse(text);
+        return { kind: 'json', text, size: bytes.length };
       } catch {
         // not JSON after all
       }

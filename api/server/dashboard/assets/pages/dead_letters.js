@@ -78,7 +78,7 @@ function bulkForm(ctx, queueName, deadCount) {
     action: 'redrive-filter', label: 'Redrive',
     confirm: () => ({
       title: type.value ? `Redrive job type ${type.value}?` : `Redrive every dead letter of ${queueName}?`,
-      lines: [`This redrives ${scope()}: they become available again${reset.checked ? ', starting over at attempt 0' : ', each with one more attempt'}.`,
+      lines: [`This redrives ${scope()}: they become available again${reset.checked ? ', starting over at attempt 0' : ', keeping their attempt counts'}.`,
         `At most ${limit()} in this call.`],
     }),
     run: () => bulk(ctx, { queueName, kind: 'redrive', jobType: type.value, resetAttempts: reset.checked, limit: limit() }),

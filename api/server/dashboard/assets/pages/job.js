@@ -141,7 +141,7 @@ export async function render(ctx) {
       action: 'redrive', label: 'Redrive',
       confirm: {
         title: `Redrive job ${id}?`,
-        lines: [`Job ${id} (${j.jobType}) leaves the dead-letter queue of ${j.queue} and becomes available again, with one more attempt.`],
+        lines: [`Job ${id} (${j.jobType}) leaves the dead-letter queue of ${j.queue} and becomes available again, keeping its attempt count.`],
       },
       run: async () => {
         const r = await rpc('QueueService', 'RedriveDeadLetters', { filter: { queue: j.queue, jobId: id } });

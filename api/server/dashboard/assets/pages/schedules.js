@@ -27,7 +27,7 @@ function actions(ctx, spec) {
       }),
     actionButton({
       action: 'trigger', label: 'Trigger', attrs,
-      confirm: { title: `Trigger schedule ${id} now?`, lines: [`Enqueues one ${spec.jobType} job in queue ${spec.queue} now, outside its ticks.`] },
+      confirm: { title: `Trigger schedule ${id} now?`, lines: [`Enqueues one ${spec.jobType} job in queue ${spec.queue} now (its jitter, if any, applies), outside its ticks.`] },
       run: async () => {
         const r = await rpc('ScheduleService', 'TriggerSchedule', { id });
         return [`Triggered schedule ${id}: enqueued job `, isId(r.jobId) ? jobLink(r.jobId) : String(r.jobId), '.'];
