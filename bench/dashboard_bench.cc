@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   if (!http.ok()) return 1;
   httplib::Client client("127.0.0.1", (*http)->port());
   client.set_keep_alive(true);
+  client.set_tcp_nodelay(true);  // as browsers do
 
   const std::string q = "queue-7";
   const std::vector<Page> pages = {

@@ -47,6 +47,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
   httplib::Server& http = *s->server_;
   http.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
   http.set_payload_max_length(options.api != nullptr ? options.max_body_bytes : 64 << 10);
+  // Answers go out at once: with Nagle's algorithm a keep-alive client
+  // waited for the delayed ACK, about 40 ms per request.
+  http.set_tcp_nodelay(true);
   http.set_read_timeout(10, 0);
   http.set_write_timeout(10, 0);
   // An idle keep-alive connection holds a thread until this passes, and
