@@ -103,8 +103,16 @@ function render({ keepFlash = false } = {}) {
     // Re-renders the current page (after an action), keeping the flash.
     refresh: () => render({ keepFlash: true }),
     // Calls fn every ms while this page is shown.
+    // A tick is skipped while the previous one is still running, so a
+    // slow answer never overwrites a newer one.
     every(ms, fn) {
-      const timer = setInterval(() => { if (!signal.aborted) fn(); }, ms);
+      if (signal.aborted) return;  // left before its first draw ended
+      let running = false;
+      const timer = setInterval(async () => {
+        if (signal.aborted || running) return;
+        running = true;
+        try { await fn(); } finally { running = false; }
+      }, ms);
       signal.addEventListener('abort', () => clearInterval(timer));
     },
   };

@@ -5,9 +5,12 @@
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-// Link targets we build: in-app hash routes and same-origin paths only.
+// Link targets we build: in-app hash routes and same-origin paths only
+// (no backslash or control character, which browsers fold into "//host").
 function safeHref(value) {
   const s = String(value);
+  // eslint-disable-next-line no-control-regex
+  if (/[\\\u0000-\u001f\u007f]/.test(s)) throw new Error('refusing href with \\ or a control character');
   if (s.startsWith('#') || (s.startsWith('/') && !s.startsWith('//'))) return s;
   throw new Error('refusing href ' + JSON.stringify(s.slice(0, 40)));
 }
