@@ -409,6 +409,12 @@ absl::StatusOr<JobState> JobMachine::RetryNow(storage::Batch& batch, TimePoint n
     return InvalidState(absl::StrCat("retry: job ", id, " belongs to workflow ", r.workflow_id(),
                                      ", whose timers and steps decide when it runs"));
   }
+  // Expiry applies only to a job that never started.
+  if (r.expires_at_ms() != 0 && r.attempt_started_at_ms() == 0 &&
+      r.expires_at_ms() <= ToUnixMs(now)) {
+    return InvalidState(
+        absl::StrCat("retry: job ", id, " expired before it started; it is being cancelled"));
+  }
   if (r.run_at_ms() <= ToUnixMs(now)) return JobState::kAvailable;  // due already
   r.set_run_at_ms(ToUnixMs(now));
   jobs_.Save(batch, r);

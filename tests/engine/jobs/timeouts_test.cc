@@ -183,6 +183,20 @@ TEST(TimeoutsTest, AnExpiredJobIsNeverLeasedWhenItIsTheOnlyJob) {
   ExpectExpired(h, id);
 }
 
+TEST(TimeoutsTest, RetryJobRefusesAnExpiredJobThatNeverStarted) {
+  EngineHarness h;
+  EnqueueRequest r = Expiring(1000);
+  r.delay = Millis(500);  // due before its expiry, not leased by then
+  JobId id = Enqueue(h, r);
+  h.clock().Advance(Millis(1000));
+  auto retried = h->RetryJob(id);
+  EXPECT_EQ(ReasonOf(retried.status()), kReasonInvalidState) << retried.status();
+  // The group's expiry pass usually cancels it first ("is cancelled"); a
+  // job the pass has not reached yet is refused as expired.
+  EXPECT_TRUE(LeaseN(h, 10).empty());
+  ExpectExpired(h, id);
+}
+
 TEST(TimeoutsTest, AnExpiredHeadOfAKeyGroupIsCancelledAndTheNextJobLeased) {
   EngineHarness h;
   JobId expiring = Enqueue(h, Expiring(1000, "a"));
