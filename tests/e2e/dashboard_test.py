@@ -116,6 +116,7 @@ class Ratchetd:
         self.assets = assets
         self.admin_token = secrets.token_hex(32)
         self.viewer_token = secrets.token_hex(32)
+        self.emailop_token = secrets.token_hex(32)
         self.grpc_port = free_port()
         self.http_port = free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
@@ -137,6 +138,12 @@ name = "viewer"
 token_sha256 = ["{sha256_hex(self.viewer_token)}"]
 requests_per_second = 0
 grants = [{{ role = "viewer", queues = "*" }}]
+
+[[principal]]
+name = "emailop"
+token_sha256 = ["{sha256_hex(self.emailop_token)}"]
+requests_per_second = 0
+grants = [{{ role = "operator", queues = "emails" }}, {{ role = "viewer", queues = "*" }}]
 """)
         env = dict(os.environ)
         env.pop("RATCHET_DASHBOARD_DIR", None)
@@ -887,6 +894,17 @@ def scenario(d, b, s):
         b.wait_css("#login-token")
         status, _, _ = d.http("GET", "/ui/session", cookie=cookie)
         R.equal(status, 401, "old session after sign-out")
+
+    @step("operator of one queue: actions only on that queue")
+    def _():
+        b.d.delete_all_cookies()
+        b.sign_in(d.emailop_token, "#/queues/emails")
+        R.equal(b.wait_css("#principal").text, "emailop", "emailop principal")
+        R.check(len(b.actions_shown()) > 0, "actions on its own queue", repr(b.actions_shown()))
+        b.go("#/queues/billing")
+        R.equal(b.actions_shown(), [], "no actions on a queue it cannot manage")
+        b.go("#/dead-letters/billing")
+        R.equal(b.actions_shown(), [], "no dead-letter actions on a queue it cannot manage")
 
     @step("viewer: read-only pages, refused mutations")
     def _():

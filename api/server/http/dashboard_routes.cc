@@ -78,7 +78,20 @@ nlohmann::json SessionJson(const Session& s, const auth::Principal& who) {
   for (auth::Permission p : auth::kAllPermissions) {
     if (who.AllowsAnywhere(p)) permissions.push_back(std::string(auth::PermissionName(p)));
   }
-  return {{"principal", who.name}, {"csrfToken", s.csrf_token}, {"permissions", permissions}};
+  // Per grant: its queue pattern and the permissions its role gives, so
+  // the page shows an action only where the principal may take it.
+  nlohmann::json grants = nlohmann::json::array();
+  for (const auth::Grant& g : who.grants) {
+    nlohmann::json given = nlohmann::json::array();
+    for (auth::Permission p : auth::kAllPermissions) {
+      if (auth::RoleHas(g.role, p)) given.push_back(std::string(auth::PermissionName(p)));
+    }
+    grants.push_back({{"queues", g.queues}, {"permissions", std::move(given)}});
+  }
+  return {{"principal", who.name},
+          {"csrfToken", s.csrf_token},
+          {"permissions", permissions},
+          {"grants", std::move(grants)}};
 }
 
 std::string Rfc3339(std::chrono::system_clock::time_point t) {

@@ -26,6 +26,21 @@ export function can(permission) {
   return Boolean(session && session.permissions.includes(permission));
 }
 
+// A grant's queue pattern (docs/operations.md, "Authorization"): "*" is
+// every queue, "prefix*" every queue starting with prefix, else one queue.
+function patternMatches(pattern, queue) {
+  if (pattern.endsWith('*')) return queue.startsWith(pattern.slice(0, -1));
+  return pattern === queue;
+}
+
+// Whether the session holds `permission` on every queue of `queues` (the
+// server decides anyway: this only hides what it would refuse).
+export function canOn(permission, queues) {
+  if (!session) return false;
+  return queues.every((q) => session.grants.some(
+    (g) => g.permissions.includes(permission) && patternMatches(g.queues, String(q))));
+}
+
 export function onSessionChange(fn) {
   listeners.add(fn);
 }
@@ -36,6 +51,10 @@ function setSession(value) {
       principal: String(value.principal ?? ''),
       csrfToken: String(value.csrfToken ?? ''),
       permissions: Array.isArray(value.permissions) ? value.permissions.map(String) : [],
+      grants: Array.isArray(value.grants) ? value.grants.map((g) => ({
+        queues: String(g.queues ?? ''),
+        permissions: Array.isArray(g.permissions) ? g.permissions.map(String) : [],
+      })) : [],
     };
   } else {
     session = null;

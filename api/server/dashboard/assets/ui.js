@@ -1,7 +1,7 @@
 // Shared widgets: state badges, times, tables, the flash message, the
 // confirm dialog and action buttons (shown only with the "manage" permission).
 import { h } from './dom.js';
-import { can, ApiError } from './api.js';
+import { can, canOn, ApiError } from './api.js';
 import { localTime, parseTime, relative, shortTime } from './format.js';
 
 export function badge(word, extraClass) {
@@ -152,10 +152,11 @@ export function canManage() {
   return can('manage');
 }
 
-// A button that mutates: null (not rendered at all) without "manage".
+// A button that mutates: null (not rendered at all) without "manage" on
+// every queue of `queues` (the queues the action touches; omitted: any).
 // run: async () => result message (string or [string, ...nodes]).
-export function actionButton({ action, label, confirm, run, after, danger = false, attrs = {} }) {
-  if (!canManage()) return null;
+export function actionButton({ action, label, confirm, run, after, danger = false, attrs = {}, queues = null }) {
+  if (!(queues ? canOn('manage', queues) : canManage())) return null;
   const button = h('button', {
     type: 'button', class: ['btn', danger ? 'btn-danger-outline' : 'btn-secondary'],
     'data-action': action, ...attrs,

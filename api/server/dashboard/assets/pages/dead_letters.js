@@ -49,7 +49,7 @@ async function bulk(ctx, { queueName, kind, jobType, resetAttempts, limit }) {
   const verb = kind === 'redrive' ? 'Redrove' : 'Purged';
   const text = `${verb} ${plural(num(r.count), 'job')}${what} from ${queueName}.`;
   if (!r.more) return text;
-  const more = actionButton({
+  const more = actionButton({ queues: [queueName],
     action: 'continue', label: 'Continue', danger: kind === 'purge',
     confirm: { title: `Continue: ${kind} more dead letters${what} in ${queueName}?`, lines: ['More dead letters match; each call handles a bounded number.'] },
     run: () => bulk(ctx, { queueName, kind, jobType, resetAttempts, limit }),
@@ -74,7 +74,7 @@ function bulkForm(ctx, queueName, deadCount) {
   const scope = () => (type.value
     ? `the dead letters of job type "${type.value}" in queue ${queueName}`
     : `all ${plural(deadCount, 'dead letter')} of queue ${queueName}`);
-  const redrive = actionButton({
+  const redrive = actionButton({ queues: [queueName],
     action: 'redrive-filter', label: 'Redrive',
     confirm: () => ({
       title: type.value ? `Redrive job type ${type.value}?` : `Redrive every dead letter of ${queueName}?`,
@@ -84,7 +84,7 @@ function bulkForm(ctx, queueName, deadCount) {
     run: () => bulk(ctx, { queueName, kind: 'redrive', jobType: type.value, resetAttempts: reset.checked, limit: limit() }),
     after: ctx.refresh,
   });
-  const purge = actionButton({
+  const purge = actionButton({ queues: [queueName],
     action: 'purge-filter', label: 'Purge', danger: true,
     confirm: () => ({
       title: type.value ? `Purge job type ${type.value}?` : `Purge every dead letter of ${queueName}?`,
@@ -94,8 +94,8 @@ function bulkForm(ctx, queueName, deadCount) {
     after: ctx.refresh,
   });
   const label = () => {
-    redrive.textContent = type.value ? 'Redrive this type' : 'Redrive all';
-    purge.textContent = type.value ? 'Purge this type' : 'Purge all';
+    if (redrive) redrive.textContent = type.value ? 'Redrive this type' : 'Redrive all';
+    if (purge) purge.textContent = type.value ? 'Purge this type' : 'Purge all';
     typeFilter.set(queueName, type.value);
   };
   type.addEventListener('input', label);
@@ -111,7 +111,7 @@ function rowActions(ctx, queueName, j) {
   if (!canManage()) return null;
   const desc = `job ${j.id} (${j.jobType})`;
   return h('div', { class: 'row-actions' },
-    actionButton({
+    actionButton({ queues: [queueName],
       action: 'redrive', label: 'Redrive', attrs: { 'data-job-id': j.id, class: 'btn btn-small btn-secondary' },
       confirm: { title: `Redrive job ${j.id}?`, lines: [`Redrive ${desc} from the dead-letter queue of ${queueName}: it becomes available again.`] },
       run: async () => {
@@ -120,7 +120,7 @@ function rowActions(ctx, queueName, j) {
       },
       after: ctx.refresh,
     }),
-    actionButton({
+    actionButton({ queues: [queueName],
       action: 'purge', label: 'Purge', danger: true, attrs: { 'data-job-id': j.id, class: 'btn btn-small btn-danger-outline' },
       confirm: { title: `Purge job ${j.id}?`, lines: [`Delete ${desc} from the dead-letter queue of ${queueName} for good.`] },
       run: async () => {

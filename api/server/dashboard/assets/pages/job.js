@@ -107,7 +107,7 @@ export async function render(ctx) {
   const st = jobState(j.state);
   const actions = [];
   if (LIVE.includes(st) && !j.cancelRequested) {
-    actions.push(actionButton({
+    actions.push(actionButton({ queues: [j.queue],
       action: 'cancel', label: 'Cancel job', danger: true,
       confirm: {
         title: `Cancel job ${id}?`,
@@ -122,7 +122,7 @@ export async function render(ctx) {
     }));
   }
   if (st === 'scheduled' && j.workflowId === '0') {
-    actions.push(actionButton({
+    actions.push(actionButton({ queues: [j.queue],
       action: 'retry', label: 'Retry now',
       confirm: {
         title: `Retry job ${id} now?`,
@@ -137,7 +137,7 @@ export async function render(ctx) {
     }));
   }
   if (st === 'dead') {
-    actions.push(actionButton({
+    actions.push(actionButton({ queues: [j.queue],
       action: 'redrive', label: 'Redrive',
       confirm: {
         title: `Redrive job ${id}?`,

@@ -134,13 +134,13 @@ export async function render(ctx) {
   const paused = Boolean(info.settings && info.settings.paused);
   const jobs = jobsSection(ctx, queueName, state);
   const toggle = paused
-    ? actionButton({
+    ? actionButton({ queues: [queueName],
       action: 'resume', label: 'Resume',
       confirm: { title: `Resume queue ${queueName}?`, lines: [`Workers will lease jobs from ${queueName} again.`] },
       run: async () => { await rpc('QueueService', 'ResumeQueue', { queue: queueName }); return `Queue ${queueName} resumed.`; },
       after: ctx.refresh,
     })
-    : actionButton({
+    : actionButton({ queues: [queueName],
       action: 'pause', label: 'Pause', danger: true,
       confirm: { title: `Pause queue ${queueName}?`, lines: [`No job of ${queueName} will start until it is resumed. Running jobs continue.`] },
       run: async () => { await rpc('QueueService', 'PauseQueue', { queue: queueName }); return `Queue ${queueName} paused.`; },

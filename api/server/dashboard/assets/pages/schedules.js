@@ -13,19 +13,19 @@ function actions(ctx, spec) {
   const attrs = { 'data-schedule': id, class: 'btn btn-small btn-secondary' };
   return h('div', { class: 'row-actions' },
     spec.paused
-      ? actionButton({
+      ? actionButton({ queues: [spec.queue],
         action: 'resume', label: 'Resume', attrs,
         confirm: { title: `Resume schedule ${id}?`, lines: [`Schedule ${id} fires again; missed ticks follow its missed-run policy (${enumWord(spec.missed, 'MISSED_')}).`] },
         run: async () => { await rpc('ScheduleService', 'ResumeSchedule', { id }); return `Schedule ${id} resumed.`; },
         after: ctx.refresh,
       })
-      : actionButton({
+      : actionButton({ queues: [spec.queue],
         action: 'pause', label: 'Pause', attrs,
         confirm: { title: `Pause schedule ${id}?`, lines: [`Schedule ${id} stops firing until resumed.`] },
         run: async () => { await rpc('ScheduleService', 'PauseSchedule', { id }); return `Schedule ${id} paused.`; },
         after: ctx.refresh,
       }),
-    actionButton({
+    actionButton({ queues: [spec.queue],
       action: 'trigger', label: 'Trigger', attrs,
       confirm: { title: `Trigger schedule ${id} now?`, lines: [`Enqueues one ${spec.jobType} job in queue ${spec.queue} now (its jitter, if any, applies), outside its ticks.`] },
       run: async () => {

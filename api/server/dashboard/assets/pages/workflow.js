@@ -39,7 +39,7 @@ export async function render(ctx) {
   const w = await rpc('WorkflowService', 'GetWorkflow', { workflowId: id }, { signal: ctx.signal });
   const state = workflowState(w.state);
   const steps = Array.isArray(w.steps) ? w.steps : [];
-  const cancel = state === 'running' ? actionButton({
+  const cancel = state === 'running' ? actionButton({ queues: [w.queue, ...steps.map((st) => st.queue)],
     action: 'cancel-workflow', label: 'Cancel workflow', danger: true,
     confirm: {
       title: `Cancel workflow ${id}?`,
