@@ -203,8 +203,14 @@ absl::StatusOr<CallAccess> Gate::Admit(const CallCredentials& credentials, const
                   credentials.peer);
     return caller.status();
   }
-  const Principal& who = (*caller)->principal;
-  if (auto wait = (*caller)->bucket.Take(std::chrono::steady_clock::now())) {
+  return Admit(*std::move(caller), credentials, rule, request);
+}
+
+absl::StatusOr<CallAccess> Gate::Admit(std::shared_ptr<const Caller> caller,
+                                       const CallCredentials& credentials, const MethodRule* rule,
+                                       const google::protobuf::Message& request) const {
+  const Principal& who = caller->principal;
+  if (auto wait = caller->bucket.Take(std::chrono::steady_clock::now())) {
     return WithRetryDelay(WithReason(absl::ResourceExhaustedError(absl::StrCat(
                                          "principal '", who.name, "' is over its rate limit of ",
                                          who.requests_per_second, " requests per second; retry in ",
@@ -213,7 +219,7 @@ absl::StatusOr<CallAccess> Gate::Admit(const CallCredentials& credentials, const
                           *wait);
   }
   if (rule == nullptr) return Denied(who.name, nullptr, "");
-  CallAccess access(*caller, rule);
+  CallAccess access(caller, rule);
   if (!who.AllowsAnywhere(rule->permission)) return Denied(who.name, rule, "on any queue");
   const bool audit =
       rule->permission == Permission::kManage || rule->permission == Permission::kAdmin;

@@ -83,6 +83,11 @@ class Gate {
   // The same for a call that did not come over gRPC (the HTTP/JSON API).
   absl::StatusOr<CallAccess> Admit(const CallCredentials& credentials, const MethodRule* rule,
                                    const google::protobuf::Message& request) const;
+  // The same for a caller already authenticated (Authenticate), so that the
+  // HTTP API authenticates once although it must before parsing the body.
+  absl::StatusOr<CallAccess> Admit(std::shared_ptr<const Caller> caller,
+                                   const CallCredentials& credentials, const MethodRule* rule,
+                                   const google::protobuf::Message& request) const;
   // Who `credentials` name, without a rate-limit or permission check (the
   // dashboard's sign-in). Errors: UNAUTHENTICATED.
   absl::StatusOr<std::shared_ptr<const Caller>> Authenticate(

@@ -142,7 +142,7 @@ absl::Status DashboardRoutes::CheckCrossSite(const httplib::Request& req) const 
 }
 
 absl::StatusOr<auth::CallCredentials> DashboardRoutes::CredentialsOf(const httplib::Request& req,
-                                                                     bool mutation) const {
+                                                                     bool mutation) {
   RATCHET_RETURN_IF_ERROR(CheckCrossSite(req));
   auth::CallCredentials c;
   c.peer = PeerOf(req);
@@ -163,8 +163,7 @@ absl::StatusOr<auth::CallCredentials> DashboardRoutes::CredentialsOf(const httpl
   }
   const std::string cookie = CookieOf(req, kCookie);
   if (cookie.empty()) return c;
-  std::optional<Session> session =
-      const_cast<SessionStore&>(sessions_).Find(cookie);  // marks it used
+  std::optional<Session> session = sessions_.Find(cookie);  // marks it used
   if (!session) {
     return WithReason(absl::UnauthenticatedError("the session ended; sign in again"),
                       kReasonUnauthenticated);

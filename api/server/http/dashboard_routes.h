@@ -85,8 +85,7 @@ class DashboardRoutes {
   // The credentials of `req`, or why it is refused (cross-site checks, an
   // Authorization that is not Bearer, a session that ended, a wrong CSRF
   // token). `mutation`: a POST or DELETE.
-  absl::StatusOr<auth::CallCredentials> CredentialsOf(const httplib::Request& req,
-                                                      bool mutation) const;
+  absl::StatusOr<auth::CallCredentials> CredentialsOf(const httplib::Request& req, bool mutation);
   void SignIn(const httplib::Request& req, httplib::Response& res);
   void WhoAmI(const httplib::Request& req, httplib::Response& res);
   void SignOut(const httplib::Request& req, httplib::Response& res);

@@ -111,9 +111,10 @@ JsonAnswer JsonApi::CallMethod(absl::string_view service, absl::string_view meth
                                          " in ratchet.v1 (docs/api.md, \"HTTP/JSON API\")")),
         kReasonNotFound));
   }
-  // Who calls first (cheap), so that an unauthenticated caller costs no
-  // parse; the gate's Admit below checks again with the request.
-  if (auto who = gate_->Authenticate(credentials); !who.ok()) return Error(who.status());
+  // Who calls first, so that an unauthenticated caller costs no parse; the
+  // gate then admits that caller for the request.
+  absl::StatusOr<std::shared_ptr<const auth::Caller>> caller = gate_->Authenticate(credentials);
+  if (!caller.ok()) return Error(caller.status());
   if (NestingDepth(body) > kMaxNesting) {
     return Error(InvalidArgument(
         "request", absl::StrCat("the body nests deeper than ", kMaxNesting, " levels")));
@@ -135,7 +136,8 @@ JsonAnswer JsonApi::CallMethod(absl::string_view service, absl::string_view meth
                                 " in proto3 JSON: ", why)));
   }
   CapWait(request.get());
-  absl::StatusOr<auth::CallAccess> access = gate_->Admit(credentials, m->rule, *request);
+  absl::StatusOr<auth::CallAccess> access =
+      gate_->Admit(*std::move(caller), credentials, m->rule, *request);
   if (!access.ok()) return Error(access.status());
 
   std::unique_ptr<google::protobuf::Message> response = m->new_response();

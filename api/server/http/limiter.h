@@ -27,18 +27,13 @@ class PerAddressLimiter {
   // wait until one is there.
   std::optional<std::chrono::milliseconds> Take(const std::string& address,
                                                 auth::TokenBucket::Time now) {
-    auth::TokenBucket* bucket;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = buckets_.find(address);
-      if (it == buckets_.end()) {
-        if (buckets_.size() >= kMaxAddresses) buckets_.clear();
-        it = buckets_.emplace(address, std::make_unique<auth::TokenBucket>(rate_, burst_, now))
-                 .first;
-      }
-      bucket = it->second.get();
-      return bucket->Take(now);  // under mu_: clear() cannot free it meanwhile
+    absl::MutexLock lock(&mu_);
+    auto it = buckets_.find(address);
+    if (it == buckets_.end()) {
+      if (buckets_.size() >= kMaxAddresses) buckets_.clear();
+      it = buckets_.emplace(address, std::make_unique<auth::TokenBucket>(rate_, burst_, now)).first;
     }
+    return it->second->Take(now);
   }
 
  private:
