@@ -8,6 +8,9 @@
 #include "engine_harness.h"
 #include "job_store.h"
 #include "ratchet/engine/engine.h"
+#include "ratchet/storage/keys.h"
+#include "ratchet/storage/store.h"
+#include "schema.h"
 
 namespace ratchet {
 namespace {
@@ -175,6 +178,46 @@ TEST(RetentionTest, FinishedCountsSurviveReopen) {
   EXPECT_EQ(q->completed, 7) << "the swept jobs were counted again at reopen";
   EXPECT_EQ(q->dead, 2);
   EXPECT_EQ(q->available, 1);
+}
+
+// A finish time at the end of int64's range in an index key (corruption, or
+// a key written by hand) is "not due yet": the due time is clamped, not
+// wrapped around into the past (the recovery fuzzer found the signed
+// overflow), so the queue is not swept on every pass and nothing is deleted.
+TEST(RetentionTest, FinishTimeAtTheEndOfTheRangeIsNotDue) {
+  EngineHarness h;
+  FinishJobs(h, "q", 1);
+  const JobId id = h->List({"q", JobState::kCompleted, 10, ""})->jobs.at(0).id;
+  h.Close();
+  {
+    auto store = storage::Store::Open({.path = h.options().data_dir});
+    ASSERT_TRUE(store.ok()) << store.status();
+    const std::string prefix = internal::FinishedPrefix("q", JobState::kCompleted);
+    std::vector<std::string> keys;
+    ASSERT_TRUE((*store)
+                    ->ForEach(storage::Cf::kJobIndex, prefix, storage::PrefixSuccessor(prefix),
+                              [&](std::string_view key, std::string_view) {
+                                keys.emplace_back(key);
+                                return true;
+                              })
+                    .ok());
+    ASSERT_EQ(keys.size(), 1u);
+    storage::Batch batch(store->get());
+    batch.Delete(storage::Cf::kJobIndex, keys[0]);
+    batch.Put(
+        storage::Cf::kJobIndex,
+        prefix + storage::KeyBuilder().I64(std::numeric_limits<int64_t>::max() - 5).U64(id).Build(),
+        "");
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  h.Reopen();
+  const uint64_t before = h->Stats().sweeper_queues_visited;
+  for (int i = 0; i < 5; ++i) {
+    h.clock().Advance(Millis(2000));
+    ASSERT_TRUE(h->RunMaintenance().ok());
+  }
+  EXPECT_LE(h->Stats().sweeper_queues_visited - before, 1u) << "swept on every pass";
+  EXPECT_TRUE(h->Get(id).ok());
 }
 
 TEST(RetentionTest, SweeperPrunesCompletedJobsAfterRetentionOnly) {
