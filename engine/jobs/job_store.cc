@@ -1,8 +1,7 @@
 #include "job_store.h"
 
-#include <limits>
-
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 #include "record_io.h"
@@ -11,13 +10,6 @@
 namespace ratchet::internal {
 
 using storage::Cf;
-
-namespace {
-// a + b for b >= 0, capped at INT64_MAX.
-int64_t AddCapped(int64_t a, int64_t b) {
-  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
-}
-}  // namespace
 
 JobStore::JobStore(storage::Store* store, const EngineOptions& options)
     : store_(store), options_(options), cache_(options.record_cache_bytes) {}
@@ -99,7 +91,7 @@ void JobStore::CountFinished(storage::Batch& batch, QueueState* q, JobState stat
                              int64_t finished_at_ms) {
   indexes_.CountFinished(q, state, 1);
   const RetentionClass c = RetentionClassOf(state);
-  indexes_.AdvanceRetentionDue(q, c, AddCapped(finished_at_ms, q->Retention(c).count()));
+  indexes_.AdvanceRetentionDue(q, c, AddSaturating(finished_at_ms, q->Retention(c).count()));
   SaveFinishedCounts(batch, *q);
 }
 

@@ -1,9 +1,9 @@
 #include "retention.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 
@@ -12,26 +12,6 @@ namespace ratchet::internal {
 using storage::Cf;
 using storage::KeyBuilder;
 using storage::KeyReader;
-
-namespace {
-
-// a + b, clamped to int64's range: a finish time read from a key may be
-// anything (a corrupt or hand-written key), and a due time far in the
-// future means "not due", never a wrapped-around past.
-int64_t AddClamped(int64_t a, int64_t b) {
-  int64_t sum = 0;
-  if (!__builtin_add_overflow(a, b, &sum)) return sum;
-  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
-
-// a - b, clamped the same way.
-int64_t SubtractClamped(int64_t a, int64_t b) {
-  int64_t difference = 0;
-  if (!__builtin_sub_overflow(a, b, &difference)) return difference;
-  return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-}
-
-}  // namespace
 
 absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
   ++passes_;
@@ -85,8 +65,8 @@ std::optional<TimePoint> JobRetention::NextDue(TimePoint now) const {
   if (!next) return std::nullopt;
   // On the caller's clock: as far ahead of `now` as the due time is ahead
   // of the sweeper's time.
-  const int64_t ahead = std::max<int64_t>(0, SubtractClamped(*next, SweeperTime(now)));
-  return FromUnixMs(AddClamped(ToUnixMs(now), ahead));
+  const int64_t ahead = std::max<int64_t>(0, SubtractSaturating(*next, SweeperTime(now)));
+  return FromUnixMs(AddSaturating(ToUnixMs(now), ahead));
 }
 
 absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* q, RetentionClass c,
@@ -111,7 +91,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
           int64_t finished_at = 0;
           if (!FinishedAtOfIndexKey(key, prefix.size(), &finished_at)) return true;
           if (finished_at > cutoff) {
-            due_at(AddClamped(finished_at, retention));
+            due_at(AddSaturating(finished_at, retention));
             return false;
           }
           if (deleted + 3 > budget) {  // index entry, state and payload records
@@ -132,7 +112,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
   }
   // Jobs that finished in a group not yet committed are not in the scan;
   // they finished at about now, so they come due about a retention from now.
-  if (!next_due && remaining > 0) next_due = AddClamped(now_ms, std::max(retention, kRecheckMs));
+  if (!next_due && remaining > 0) next_due = AddSaturating(now_ms, std::max(retention, kRecheckMs));
   jobs_.indexes().SetRetentionDue(q, c, next_due);
   return deleted;
 }

@@ -1,9 +1,9 @@
 #include "unique_jobs.h"
 
 #include <algorithm>
-#include <limits>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 #include "record_io.h"
@@ -23,10 +23,6 @@ int Mask(const std::vector<JobState>& states) {
   int mask = 0;
   for (JobState s : states) mask |= Bit(s);
   return mask;
-}
-
-int64_t AddCapped(int64_t a, int64_t b) {
-  return a > std::numeric_limits<int64_t>::max() - b ? std::numeric_limits<int64_t>::max() : a + b;
 }
 
 // A state the covered set needs whenever it holds `s`: every live state a
@@ -146,9 +142,9 @@ int64_t UniqueJobs::CleanupDue(const JobRecord& r, int64_t now_ms) const {
   const QueueSettings settings = jobs_.SettingsOf(r.queue());
   const Millis retention =
       s == JobState::kDead ? settings.dead_retention : settings.completed_retention;
-  int64_t due = AddCapped(r.finished_at_ms(), retention.count());
+  int64_t due = AddSaturating(r.finished_at_ms(), retention.count());
   if (r.unique_period_ms() > 0) {
-    due = std::min(due, AddCapped(r.created_at_ms(), r.unique_period_ms()));
+    due = std::min(due, AddSaturating(r.created_at_ms(), r.unique_period_ms()));
   }
   return due;
 }
