@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "ratchet/engine/types.h"
 #include "start_logs.h"
+#include "sweep_cursor.h"
 
 namespace ratchet::internal {
 
@@ -92,6 +93,13 @@ struct QueueState {
   }
   // This queue's entry in Indexes' retention schedule, per class, if any.
   std::optional<int64_t> retention_due[kRetentionClasses];
+  // How far retention has swept this queue's finished index of `state`
+  // (completed, cancelled or dead): the next pass seeks past the
+  // tombstones of what it deleted.
+  SweepCursor& FinishedSweep(JobState state) {
+    return finished_sweep[state == JobState::kCompleted ? 0 : state == JobState::kDead ? 2 : 1];
+  }
+  SweepCursor finished_sweep[3];
 
   // ---- Flow control ----
   absl::flat_hash_map<std::string, std::unique_ptr<KeyGroup>> groups;  // with live jobs
@@ -193,6 +201,10 @@ class Indexes {
   std::vector<std::pair<QueueState*, RetentionClass>> DueForRetention(int64_t now_ms,
                                                                       size_t max) const;
   std::optional<int64_t> NextRetentionDue() const;
+  // How far retention has swept the idempotency keys' expiry index and the
+  // unique entries' cleanup index (sweep_cursor.h).
+  SweepCursor& idempotency_sweep() { return idempotency_sweep_; }
+  SweepCursor& unique_sweep() { return unique_sweep_; }
 
   // Moves `q`'s scheduled jobs with run_at <= now into ready, and its
   // groups whose rate limit has reopened into the ring. Also advances the
@@ -240,6 +252,7 @@ class Indexes {
   absl::flat_hash_map<std::string, std::unique_ptr<QueueState>> queues_;
   absl::btree_map<std::string, QueueState*> queues_by_name_;  // the same queues, ordered
   FinishedTotals finished_totals_;
+  SweepCursor idempotency_sweep_, unique_sweep_;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;    // all queues, by deadline
   absl::btree_set<TimedKey> expiring_;  // never-started waiting jobs, by expires_at

@@ -86,8 +86,12 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
     const Cf cf = dead ? Cf::kDeadLetters : Cf::kJobIndex;
     const std::string prefix = dead ? DeadPrefix(q->name) : FinishedPrefix(q->name, state);
     int64_t removed = 0;
+    // Past the tombstones of what earlier passes deleted (sweep_cursor.h).
+    SweepCursor& cursor = q->FinishedSweep(state);
+    std::optional<int64_t> swept;
     RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-        cf, prefix, storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
+        cf, cursor.Start(prefix), storage::PrefixSuccessor(prefix),
+        [&](std::string_view key, std::string_view) {
           int64_t finished_at = 0;
           if (!FinishedAtOfIndexKey(key, prefix.size(), &finished_at)) return true;
           if (finished_at > cutoff) {
@@ -98,6 +102,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
             due_at(now_ms);            // still due: back after the queues waiting longer
             return false;
           }
+          swept = finished_at;
           // Committed data, checked against the pending groups (no read): an
           // entry a pending redrive, purge or earlier pass removed is skipped.
           if (batch.DeletesPending(cf, key)) return true;
@@ -107,6 +112,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
           ++removed;
           return true;
         }));
+    if (swept) cursor.SweptThrough(*swept);
     jobs_.UncountFinished(batch, q, state, removed);
     remaining += q->FinishedCount(state);
   }
@@ -124,8 +130,10 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
   const std::string prefix = IdempotencyExpiryPrefix();
   std::string end = KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
   absl::Status read_status;
+  SweepCursor& cursor = jobs_.indexes().idempotency_sweep();
+  std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.Start(prefix), end, [&](std::string_view key, std::string_view) {
         if (deleted + 2 > budget) {
           idempotency_backlog_ = true;
           return false;
@@ -134,6 +142,7 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
         int64_t expires_ms = 0;
         std::string queue;
         if (!reader.I64(&expires_ms) || !reader.Str(&queue)) return true;
+        swept = expires_ms;
         if (batch.DeletesPending(Cf::kIdempotency, key)) return true;  // a pending pass
         std::string primary = IdempotencyKey(queue, reader.rest());
         auto value = batch.Get(Cf::kIdempotency, primary);
@@ -153,6 +162,7 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
         return true;
       }));
   RATCHET_RETURN_IF_ERROR(read_status);
+  if (swept) cursor.SweptThrough(*swept);
   return deleted;
 }
 

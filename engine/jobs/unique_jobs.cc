@@ -151,8 +151,9 @@ int64_t UniqueJobs::CleanupDue(const JobRecord& r, int64_t now_ms) const {
 
 void UniqueJobs::OnFinish(storage::Batch& batch, const JobRecord& r) {
   if (r.unique_entry().empty()) return;
-  batch.Put(Cf::kIdempotency, UniqueCleanupKey(CleanupDue(r, r.finished_at_ms()), r.unique_entry()),
-            "");
+  const int64_t due = CleanupDue(r, r.finished_at_ms());
+  batch.Put(Cf::kIdempotency, UniqueCleanupKey(due, r.unique_entry()), "");
+  jobs_.indexes().unique_sweep().Added(due);
 }
 
 absl::Status UniqueJobs::CleanUp(storage::Batch& batch, int64_t now_ms, std::string_view entry,
@@ -171,6 +172,7 @@ absl::Status UniqueJobs::CleanUp(storage::Batch& batch, int64_t now_ms, std::str
     const int64_t due = CleanupDue(*r, now_ms);
     if (due > now_ms) {  // still covered: its retention was made longer
       batch.Put(Cf::kIdempotency, UniqueCleanupKey(due, entry), "");
+      jobs_.indexes().unique_sweep().Added(due);
       ++*written;
       return absl::OkStatus();
     }
@@ -186,20 +188,27 @@ absl::StatusOr<int> UniqueJobs::Sweep(storage::Batch& batch, int64_t now_ms, int
   const std::string prefix = UniqueCleanupPrefix();
   const std::string end = storage::KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
   absl::Status status;
+  SweepCursor& cursor = jobs_.indexes().unique_sweep();
+  std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, prefix, end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.Start(prefix), end, [&](std::string_view key, std::string_view) {
         if (written + 3 > budget) {
           *backlog = true;
           return false;
         }
-        if (batch.DeletesPending(Cf::kIdempotency, key)) return true;  // a pending pass
         storage::KeyReader reader(key.substr(prefix.size()));
         int64_t due_ms = 0;
         if (!reader.I64(&due_ms)) return true;
+        if (batch.DeletesPending(Cf::kIdempotency, key)) {  // a pending pass
+          swept = due_ms;
+          return true;
+        }
         status = CleanUp(batch, now_ms, reader.rest(), key, &written);
+        if (status.ok()) swept = due_ms;
         return status.ok();
       }));
   RATCHET_RETURN_IF_ERROR(status);
+  if (swept) cursor.SweptThrough(*swept);
   return written;
 }
 

@@ -121,6 +121,54 @@ TEST(RetentionTest, BackwardClockStepDoesNotStopSweeping) {
       << h->GetQueue("q")->completed;
 }
 
+// Jobs that finish while the clock is behind carry finish times before what
+// the sweeper has already swept; they are still swept (the sweep's cursor
+// moves back for them, sweep_cursor.h).
+TEST(RetentionTest, JobsFinishedWhileTheClockIsBehindAreStillSwept) {
+  EngineHarness h;
+  h.options().sweep_interval = Millis(3600000);
+  h.Reopen();
+  ASSERT_TRUE(h->UpdateQueue("q", ShortRetention()).ok());
+  FinishJobs(h, "q", 5);
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_EQ(h->GetQueue("q")->completed, 0);
+  h.clock().Advance(Millis(-3600000));  // one hour back
+  FinishJobs(h, "q", 5);
+  EXPECT_TRUE(Eventually([&] {
+    EXPECT_TRUE(h->RunMaintenance().ok());
+    return h->GetQueue("q")->completed == 0;
+  })) << h->GetQueue("q")->completed
+      << " jobs finished behind the sweep are never swept";
+}
+
+// The same for idempotency keys: a key written while the clock is behind
+// by more than the window expires before what the sweeper has swept, and is
+// still swept once the clock reaches its expiry.
+TEST(RetentionTest, IdempotencyKeysWrittenWhileTheClockIsBehindAreStillSwept) {
+  EngineHarness h;
+  const Millis window = h.options().idempotency_window;
+  h.Enqueue("q", "p", "first");
+  h.clock().Advance(window + Millis(1));
+  ASSERT_TRUE(h->RunMaintenance().ok());  // "first" swept
+  h.clock().Advance(-2 * window);
+  h.Enqueue("q", "p", "second");  // expires before the sweep's position
+  h.clock().Advance(2 * window);
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  h.Close();
+  int keys = 0;
+  {
+    auto store = storage::Store::Open({.path = h.options().data_dir});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)
+                    ->ForEach(storage::Cf::kIdempotency, "", "\xff",
+                              [&](std::string_view, std::string_view) { return ++keys, true; })
+                    .ok());
+  }
+  EXPECT_EQ(keys, 0) << "an idempotency key behind the sweep is never swept";
+}
+
 // The clock going back and then forward again does not leave the sweeper
 // ahead of it: an idempotency key is kept for its whole window.
 TEST(RetentionTest, ClockStepBackAndForwardDeletesNothingEarly) {

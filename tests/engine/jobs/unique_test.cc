@@ -311,6 +311,31 @@ TEST(UniqueTest, EntriesAreCleanedWhenTheirJobStopsMatching) {
   ExpectInserted(MustEnqueue(h, Unique({kS, kA, kR, JobState::kCompleted}, "kept")));
 }
 
+// A cleanup that comes due before what the sweeper has already swept (the
+// job's period started long before it finished) is still swept: the
+// sweep's cursor moves back for it (sweep_cursor.h).
+TEST(UniqueTest, ACleanupDueBehindTheSweepIsStillSwept) {
+  EngineHarness h;
+  const std::vector<JobState> covered = {kS, kA, kR, JobState::kCompleted};
+  EnqueueRequest old_req = Unique(covered, "old");
+  old_req.unique->period = Millis(1000);
+  MustEnqueue(h, old_req);  // at T0: cleanup due at T0 + 1 s once it finishes
+  h.clock().Advance(Millis(500));
+  EnqueueRequest young = Unique(covered, "young");
+  young.queue = "other";
+  young.unique->period = Millis(1000);
+  MustEnqueue(h, young);
+  LeasedJob y = h.LeaseOne("other");
+  ASSERT_TRUE(h->Complete({y.id, y.token, "", {}}).ok());  // cleanup due at T0 + 1.5 s
+  h.clock().Advance(Millis(2500));
+  ASSERT_TRUE(h->RunMaintenance().ok());  // swept through T0 + 1.5 s
+  LeasedJob o = h.LeaseOne("q");
+  ASSERT_TRUE(h->Complete({o.id, o.token, "", {}}).ok());  // due at T0 + 1 s: behind
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(CountKeys(h, 'x'), 0) << "a cleanup key behind the sweep is never swept";
+}
+
 // A sweeper pass cleans a bounded number of entries whatever the backlog:
 // 3 keys written per entry, within the pass's budget. Run directly on the
 // store, so no background pass interferes.
