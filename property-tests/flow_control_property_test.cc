@@ -181,8 +181,11 @@ class Checker {
         break;
       case 11:
         if (*rc::gen::inRange(0, 4) == 0) {
-          if (getenv("FC_TRACE")) std::fprintf(stderr, "settings\n");
           limits_ = GenLimits();
+          if (getenv("FC_TRACE")) {
+            std::fprintf(stderr, "settings queue=%d key=%d named_k0=%d\n", limits_.queue,
+                         limits_.key, limits_.named.count("k0") ? limits_.named["k0"] : 0);
+          }
           ApplySettings(h);
         }
         break;
@@ -219,6 +222,18 @@ class Checker {
     RC_ASSERT(got.ok());
     if (explain) {
       for (const LeasedJob& j : *got) RC_ASSERT(runnable.count(j.id) == 1u);
+      if (!runnable.empty() && got->empty() && getenv("FC_TRACE")) {
+        for (JobId id : runnable) {
+          auto e = h->ExplainJob(id);
+          std::fprintf(stderr, "explained runnable, not leased: %llu/%s:",
+                       static_cast<unsigned long long>(id), e->concurrency_key.c_str());
+          for (const WaitCause& c : e->causes) std::fprintf(stderr, " [%s]", c.message.c_str());
+          std::fprintf(stderr, "\n");
+        }
+        auto again = h->Lease(LeaseRequest{"q", n, Millis(kLeaseMs), "w"});
+        std::fprintf(stderr, "a second Lease takes %zu; running %zu\n", again->size(),
+                     static_cast<size_t>(h->GetQueue("q")->running));
+      }
       if (!runnable.empty()) RC_ASSERT(!got->empty());
     }
     if (getenv("FC_TRACE")) {

@@ -1,6 +1,7 @@
 #include "start_logs.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "ratchet/storage/keys.h"
@@ -13,16 +14,39 @@ using storage::KeyReader;
 int64_t StartLog::OpensAt(const RateLimit& rate) const {
   const size_t limit = static_cast<size_t>(rate.limit);
   if (starts.size() < limit) return kOpenNow;
-  return starts[starts.size() - limit].at_ms + rate.period.count();
+  // Only limit - 1 starts count once the (size - limit + 1)-th earliest
+  // expiry has passed.
+  const size_t k = starts.size() - limit;
+  if (descents == 0) return starts[k].expires_ms;
+  std::vector<int64_t> expiries;
+  expiries.reserve(starts.size());
+  for (const Start& s : starts) expiries.push_back(s.expires_ms);
+  std::nth_element(expiries.begin(), expiries.begin() + static_cast<std::ptrdiff_t>(k),
+                   expiries.end());
+  return expiries[k];
 }
 
 int64_t StartLog::Allowance(const RateLimit& rate, int64_t now_ms) const {
-  // Starts in the window are those with at_ms > now - period.
-  const int64_t after = now_ms - rate.period.count();
-  auto first_in = std::upper_bound(starts.begin(), starts.end(), after,
-                                   [](int64_t t, const Start& s) { return t < s.at_ms; });
-  const int64_t in_window = static_cast<int64_t>(starts.end() - first_in);
-  return std::max<int64_t>(0, rate.limit - in_window);
+  const auto counts = [now_ms](const Start& s) { return s.expires_ms > now_ms; };
+  int64_t counted = 0;
+  if (descents == 0) {
+    auto first = std::upper_bound(starts.begin(), starts.end(), now_ms,
+                                  [](int64_t t, const Start& s) { return t < s.expires_ms; });
+    counted = static_cast<int64_t>(starts.end() - first);
+  } else {
+    counted = std::count_if(starts.begin(), starts.end(), counts);
+  }
+  return std::max<int64_t>(0, rate.limit - counted);
+}
+
+void StartLog::PushBack(const Start& s) {
+  if (!starts.empty() && s.expires_ms < starts.back().expires_ms) ++descents;
+  starts.push_back(s);
+}
+
+void StartLog::PopFront() {
+  if (starts.size() >= 2 && starts[1].expires_ms < starts[0].expires_ms) --descents;
+  starts.pop_front();
 }
 
 std::string StartLogs::ScopeId(const std::string& queue, bool queue_wide, const std::string& key) {
@@ -62,7 +86,7 @@ std::string StartLogs::Record(const std::string& queue, bool queue_wide, const s
   StartLog* log = Ensure(queue, queue_wide, key);
   if (!log->starts.empty()) at_ms = std::max(at_ms, log->starts.back().at_ms);
   *expires_ms = at_ms + period.count();
-  log->starts.push_back({at_ms, *expires_ms, id});
+  log->PushBack({at_ms, *expires_ms, id});
   ++starts_;
   if (log->starts.size() == 1) Reindex(log);
   return StoredKey(*log, log->starts.back());
@@ -71,7 +95,7 @@ std::string StartLogs::Record(const std::string& queue, bool queue_wide, const s
 void StartLogs::Restore(const std::string& queue, bool queue_wide, const std::string& key,
                         int64_t at_ms, int64_t expires_ms, JobId id) {
   StartLog* log = Ensure(queue, queue_wide, key);
-  log->starts.push_back({at_ms, expires_ms, id});
+  log->PushBack({at_ms, expires_ms, id});
   ++starts_;
   if (log->starts.size() == 1) Reindex(log);
 }
@@ -82,7 +106,7 @@ std::vector<std::string> StartLogs::TakeExpired(int64_t now_ms, size_t max) {
     StartLog* log = expiry_.begin()->log;
     while (keys.size() < max && !log->starts.empty() && log->starts.front().expires_ms <= now_ms) {
       keys.push_back(StoredKey(*log, log->starts.front()));
-      log->starts.pop_front();
+      log->PopFront();
       --starts_;
     }
     // A later start may expire before the front one (its period was

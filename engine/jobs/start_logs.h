@@ -48,14 +48,28 @@ struct StartLog {
   std::string key;                        // the concurrency key (queue_wide: "")
   std::deque<Start> starts;               // oldest first; at_ms non-decreasing
   std::optional<int64_t> indexed_expiry;  // its entry in StartLogs' expiry index
+  // Adjacent pairs of `starts` whose expiry goes down (a later start logged
+  // under a shorter period): 0 while every start was logged under one
+  // period, which makes the expiries sorted too.
+  int64_t descents = 0;
 
+  // A start counts against the limit from its time until its expiry (its
+  // time plus the period in force when it was logged: a changed period
+  // applies to later starts), whether or not TakeExpired has removed it
+  // yet, so the answers do not depend on when the lease-expiry step ran.
+  //
   // The first time at which `rate` admits one more start: kOpenNow while
-  // fewer than rate.limit starts are logged, else the limit-th newest
-  // start's time plus the period (possibly already past).
+  // fewer than rate.limit starts are logged, else the time at which only
+  // limit - 1 of them still count (possibly already past). O(1), or O(n)
+  // while starts logged under different periods overlap.
   int64_t OpensAt(const RateLimit& rate) const;
-  // Starts `rate` still admits at `now_ms`: limit minus the starts in
-  // (now - period, now], at least 0. O(log n).
+  // Starts `rate` still admits at `now_ms`: limit minus the starts that
+  // count at `now_ms`, at least 0. O(log n), or O(n) as above.
   int64_t Allowance(const RateLimit& rate, int64_t now_ms) const;
+  // Appends a start (at_ms not before the newest) / removes the oldest,
+  // keeping `descents`.
+  void PushBack(const Start& s);
+  void PopFront();
 };
 
 class StartLogs {

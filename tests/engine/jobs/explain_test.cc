@@ -148,6 +148,64 @@ TEST(ExplainTest, QueueAndKeyRateLimits) {
   EXPECT_FALSE(NextLeaseTakes(h, k2));
 }
 
+// A start counts for the period in force when it was logged (a changed
+// period applies to later starts), whether or not the lease-expiry step has
+// removed it yet. The soak found Explain and Lease disagreeing here: after a
+// key rate of 2/100 ms became 1/1000 ms, the key waited until 1,000 ms (its
+// opening computed before the old starts were removed) while ExplainJob,
+// reading the log after their removal at 100 ms, called its jobs runnable.
+TEST(ExplainTest, ALengthenedRatePeriodAppliesToLaterStarts) {
+  EngineHarness h;
+  QueueSettingsUpdate u;
+  u.key_rate_limit = RateLimit{2, Millis(100)};
+  ASSERT_TRUE(h->UpdateQueue("q", u).ok());
+  JobId a = Enqueue(h, "k");
+  JobId b = Enqueue(h, "k");
+  JobId c = Enqueue(h, "k");
+  std::vector<LeasedJob> leased;
+  NextLeaseTakes(h, a, &leased);
+  ASSERT_EQ(leased.size(), 2u);
+  u.key_rate_limit = RateLimit{1, Millis(1000)};
+  ASSERT_TRUE(h->UpdateQueue("q", u).ok());
+  JobExplanation e = Explain(h, c);
+  ASSERT_EQ(Reasons(e), std::vector<WaitReason>{WaitReason::kKeyRateLimited});
+  EXPECT_EQ(*e.causes[0].until, h.clock().Now() + Millis(100)) << "the old starts' own window";
+  EXPECT_FALSE(NextLeaseTakes(h, c));
+  h.clock().Advance(Millis(50));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_FALSE(NextLeaseTakes(h, c));
+  h.clock().Advance(Millis(50));
+  ASSERT_TRUE(h->RunMaintenance().ok());  // removes the two old starts
+  EXPECT_EQ(Reasons(Explain(h, c)), std::vector<WaitReason>{WaitReason::kRunnable});
+  EXPECT_TRUE(NextLeaseTakes(h, c)) << "Lease disagrees with ExplainJob";
+  e = Explain(h, Enqueue(h, "k"));  // the new start counts for the new period
+  ASSERT_EQ(Reasons(e), std::vector<WaitReason>{WaitReason::kKeyRateLimited});
+  EXPECT_EQ(*e.causes[0].until, h.clock().Now() + Millis(1000));
+  (void)b;
+}
+
+// A shortened period does not release starts logged under the longer one
+// early, and the queue-wide limit follows the same rule.
+TEST(ExplainTest, AShortenedRatePeriodKeepsEarlierStartsForTheirWindow) {
+  EngineHarness h;
+  QueueSettingsUpdate u;
+  u.rate_limit = RateLimit{1, Millis(1000)};
+  ASSERT_TRUE(h->UpdateQueue("q", u).ok());
+  JobId first = Enqueue(h);
+  JobId id = Enqueue(h);
+  EXPECT_TRUE(NextLeaseTakes(h, first));
+  u.rate_limit = RateLimit{1, Millis(100)};
+  ASSERT_TRUE(h->UpdateQueue("q", u).ok());
+  h.clock().Advance(Millis(100));
+  JobExplanation e = Explain(h, id);
+  ASSERT_EQ(Reasons(e), std::vector<WaitReason>{WaitReason::kQueueRateLimited});
+  EXPECT_EQ(*e.causes[0].until, h.clock().Now() + Millis(900));
+  EXPECT_FALSE(NextLeaseTakes(h, id));
+  h.clock().Advance(Millis(900));
+  EXPECT_EQ(Reasons(Explain(h, id)), std::vector<WaitReason>{WaitReason::kRunnable});
+  EXPECT_TRUE(NextLeaseTakes(h, id));
+}
+
 TEST(ExplainTest, FinishedJobsSayHowTheyEnded) {
   EngineHarness h;
   JobId done = Enqueue(h);

@@ -26,6 +26,34 @@ TEST(StartLogsTest, OpensAtIsTheLimitThNewestStartPlusThePeriod) {
   EXPECT_EQ(logs.Find("q", true, "")->Allowance(rate, 2200), 2);
 }
 
+// Starts logged under different periods each count until their own
+// expiry: OpensAt and Allowance take the order of the expiries, not of the
+// start times, while they differ (and go back to the fast path after).
+TEST(StartLogsTest, StartsLoggedUnderDifferentPeriodsCountUntilTheirOwnExpiry) {
+  StartLogs logs;
+  int64_t expires = 0;
+  logs.Record("q", true, "", 0, Millis(1000), 1, &expires);    // counts until 1000
+  logs.Record("q", true, "", 100, Millis(100), 2, &expires);   // until 200
+  logs.Record("q", true, "", 150, Millis(1000), 3, &expires);  // until 1150
+  const StartLog* log = logs.Find("q", true, "");
+  EXPECT_EQ(log->descents, 1);
+  const RateLimit one{1, Millis(100)}, two{2, Millis(100)}, three{3, Millis(100)};
+  // The period of `rate` plays no part: each start carries its own.
+  EXPECT_EQ(log->OpensAt(three), 200);  // only two still count from 200
+  EXPECT_EQ(log->OpensAt(two), 1000);
+  EXPECT_EQ(log->OpensAt(one), 1150);
+  EXPECT_EQ(log->Allowance(three, 199), 0);
+  EXPECT_EQ(log->Allowance(three, 200), 1);
+  EXPECT_EQ(log->Allowance(three, 1000), 2);
+  EXPECT_EQ(log->Allowance(three, 1150), 3);
+  // The 0 ms start leaves (at 1000) together with the 100 ms one behind it.
+  EXPECT_EQ(logs.TakeExpired(999, 10).size(), 0u);
+  EXPECT_EQ(logs.TakeExpired(1000, 10).size(), 2u);
+  EXPECT_EQ(log->descents, 0);
+  EXPECT_EQ(log->OpensAt(one), 1150);
+  EXPECT_EQ(log->Allowance(one, 1149), 0);
+}
+
 TEST(StartLogsTest, AnEarlierTimeIsRaisedToTheNewestStart) {
   StartLogs logs;
   int64_t expires = 0;
