@@ -16,6 +16,7 @@
 //
 //   scale_bench --mode retention --rate 20000 --seconds 300 --dir /var/tmp/x
 //   scale_bench --mode reopen --live 1000000 --finished 10000000 --dir /var/tmp/x
+//   (or the load with --keep, then --reopen-only on a quiet machine)
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -141,8 +142,10 @@ void RunRetention(const std::string& dir, int rate, int seconds, int every, int 
   for (auto& w : workers) w.join();
 }
 
-void RunReopen(const std::string& dir, int live, int64_t finished) {
-  {
+// Loads `live` and `finished` jobs into `dir` (skipped when `load` is
+// false: the directory of an earlier --keep run), then times a reopen.
+void RunReopen(const std::string& dir, int live, int64_t finished, bool load) {
+  if (load) {
     auto engine = OpenEngine(dir);
     QueueSettings s;
     s.completed_retention = Millis(30LL * 24 * 3600 * 1000);
@@ -174,9 +177,15 @@ void RunReopen(const std::string& dir, int live, int64_t finished) {
   auto engine = OpenEngine(dir);
   double reopen_s = Seconds(start);
   EngineStats st = engine->Stats();
+  int64_t stored_finished = 0;
+  for (const char* queue : {"done", "live"}) {
+    auto q = engine->GetQueue(queue);
+    if (q.ok()) stored_finished += q->completed + q->cancelled + q->dead;
+  }
   std::printf("reopen with %llu live and %lld finished jobs: %.2f s (job records parsed: %llu)\n",
-              static_cast<unsigned long long>(st.live_jobs), static_cast<long long>(finished),
-              reopen_s, static_cast<unsigned long long>(st.recovered_job_records));
+              static_cast<unsigned long long>(st.live_jobs),
+              static_cast<long long>(stored_finished), reopen_s,
+              static_cast<unsigned long long>(st.recovered_job_records));
   // The first sweeper passes after open visit every queue with finished
   // jobs once; the probe shows what they cost.
   HoldProbe probe(engine.get());
@@ -202,14 +211,19 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "retention: driver threads (one queue each)");
   app.add_option("--live", live, "reopen: live jobs");
   app.add_option("--finished", finished, "reopen: finished jobs within retention");
+  bool keep = false, reopen_only = false;
+  app.add_flag("--keep", keep, "leave the data directory in place at the end");
+  app.add_flag("--reopen-only", reopen_only,
+               "reopen: time a reopen of the directory an earlier --keep run left (no load), "
+               "so the load can run while the machine is busy and the reopen while it is not");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
-  std::filesystem::remove_all(dir);
+  if (!reopen_only) std::filesystem::remove_all(dir);
   if (mode == "retention") {
     ratchet::bench::RunRetention(dir, rate, seconds, every, threads);
   } else {
-    ratchet::bench::RunReopen(dir, live, finished);
+    ratchet::bench::RunReopen(dir, live, finished, !reopen_only);
   }
-  std::filesystem::remove_all(dir);
+  if (!keep) std::filesystem::remove_all(dir);
   return 0;
 }
