@@ -184,8 +184,10 @@ absl::Status JobMachine::CheckLease(const JobRecord& r, FencingToken token, Time
   }
   const JobState state = VisibleState(r, now);
   if (state == JobState::kRunning) {
+    // The token that holds the lease is not named: whoever sent a stale
+    // one could complete the new attempt with it.
     return LeaseLost(absl::StrCat(op, ": job ", r.id(), ": fencing token ", token,
-                                  " does not hold the lease (current token ", r.token(), ")"));
+                                  " does not hold the lease (the job was leased again)"));
   }
   return LeaseLost(absl::StrCat(op, ": job ", r.id(), " is ", JobStateName(state), "; token ",
                                 token, " holds no lease"));

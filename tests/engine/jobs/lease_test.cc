@@ -114,6 +114,11 @@ TEST(LeaseTest, StaleWorkerCannotCompleteAfterExpiryAndReLease) {
   EXPECT_EQ(new_lease.attempt, 2);
   auto s = h->Complete({id, old_lease.token, "late", {}});
   EXPECT_EQ(ReasonOf(s), kReasonLeaseLost) << s;
+  // The refusal never tells the stale worker the token that now holds the
+  // lease: it could complete the new attempt's job with it.
+  const std::string message(s.message());
+  EXPECT_EQ(message.find(std::to_string(new_lease.token)), std::string::npos) << message;
+  EXPECT_EQ(message.find("current"), std::string::npos) << message;
   EXPECT_TRUE(h->Complete({id, new_lease.token, "ok", {}}).ok());
   auto job = h->Get(id);
   EXPECT_EQ(job->errors.size(), 1u);
