@@ -364,7 +364,15 @@ absl::Status JobMachine::ExpireLeases(storage::Batch& batch, TimePoint now, int 
   Indexes& indexes = jobs_.indexes();
   indexes.AdvanceRateClock(ToUnixMs(now));
   std::vector<std::string> expired = indexes.start_logs().TakeExpired(
-      indexes.rate_now_ms(), static_cast<size_t>(std::max(0, max_jobs)));
+      indexes.rate_now_ms(), static_cast<size_t>(std::max(0, max_jobs)),
+      [&indexes](const StartLog& log) -> std::optional<Millis> {
+        const QueueState* q = indexes.FindQueue(log.queue);
+        if (!q) return std::nullopt;
+        const std::optional<RateLimit>& rate =
+            log.queue_wide ? q->settings.rate_limit : q->settings.key_rate_limit;
+        if (!rate) return std::nullopt;
+        return rate->period;
+      });
   for (const std::string& key : expired) batch.Delete(Cf::kMeta, key);
   // The clock these starts left their window by is stored with their
   // deletion: recovery resumes rate-limit time from it, so a clock stepped

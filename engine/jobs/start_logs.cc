@@ -1,10 +1,11 @@
 #include "start_logs.h"
 
 #include <algorithm>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/storage/keys.h"
+#include "validation.h"
 
 namespace ratchet::internal {
 
@@ -14,39 +15,16 @@ using storage::KeyReader;
 int64_t StartLog::OpensAt(const RateLimit& rate) const {
   const size_t limit = static_cast<size_t>(rate.limit);
   if (starts.size() < limit) return kOpenNow;
-  // Only limit - 1 starts count once the (size - limit + 1)-th earliest
-  // expiry has passed.
-  const size_t k = starts.size() - limit;
-  if (descents == 0) return starts[k].expires_ms;
-  std::vector<int64_t> expiries;
-  expiries.reserve(starts.size());
-  for (const Start& s : starts) expiries.push_back(s.expires_ms);
-  std::nth_element(expiries.begin(), expiries.begin() + static_cast<std::ptrdiff_t>(k),
-                   expiries.end());
-  return expiries[k];
+  return AddSaturating(starts[starts.size() - limit].at_ms, rate.period.count());
 }
 
 int64_t StartLog::Allowance(const RateLimit& rate, int64_t now_ms) const {
-  const auto counts = [now_ms](const Start& s) { return s.expires_ms > now_ms; };
-  int64_t counted = 0;
-  if (descents == 0) {
-    auto first = std::upper_bound(starts.begin(), starts.end(), now_ms,
-                                  [](int64_t t, const Start& s) { return t < s.expires_ms; });
-    counted = static_cast<int64_t>(starts.end() - first);
-  } else {
-    counted = std::count_if(starts.begin(), starts.end(), counts);
-  }
-  return std::max<int64_t>(0, rate.limit - counted);
-}
-
-void StartLog::PushBack(const Start& s) {
-  if (!starts.empty() && s.expires_ms < starts.back().expires_ms) ++descents;
-  starts.push_back(s);
-}
-
-void StartLog::PopFront() {
-  if (starts.size() >= 2 && starts[1].expires_ms < starts[0].expires_ms) --descents;
-  starts.pop_front();
+  // Starts in the window are those with at_ms > now - period.
+  const int64_t after = SubtractSaturating(now_ms, rate.period.count());
+  auto first_in = std::upper_bound(starts.begin(), starts.end(), after,
+                                   [](int64_t t, const Start& s) { return t < s.at_ms; });
+  const int64_t in_window = static_cast<int64_t>(starts.end() - first_in);
+  return std::max<int64_t>(0, rate.limit - in_window);
 }
 
 std::string StartLogs::ScopeId(const std::string& queue, bool queue_wide, const std::string& key) {
@@ -70,14 +48,14 @@ StartLog* StartLogs::Ensure(const std::string& queue, bool queue_wide, const std
   return slot.get();
 }
 
-void StartLogs::Reindex(StartLog* log) {
+void StartLogs::Reindex(StartLog* log, std::optional<int64_t> due_ms) {
   if (log->indexed_expiry) expiry_.erase({*log->indexed_expiry, log});
   log->indexed_expiry.reset();
   if (log->starts.empty()) {
     logs_.erase(ScopeId(log->queue, log->queue_wide, log->key));  // frees `log`
     return;
   }
-  log->indexed_expiry = log->starts.front().expires_ms;
+  log->indexed_expiry = due_ms.value_or(log->starts.front().expires_ms);
   expiry_.insert({*log->indexed_expiry, log});
 }
 
@@ -85,8 +63,8 @@ std::string StartLogs::Record(const std::string& queue, bool queue_wide, const s
                               int64_t at_ms, Millis period, JobId id, int64_t* expires_ms) {
   StartLog* log = Ensure(queue, queue_wide, key);
   if (!log->starts.empty()) at_ms = std::max(at_ms, log->starts.back().at_ms);
-  *expires_ms = at_ms + period.count();
-  log->PushBack({at_ms, *expires_ms, id});
+  *expires_ms = AddSaturating(at_ms, period.count());
+  log->starts.push_back({at_ms, *expires_ms, id});
   ++starts_;
   if (log->starts.size() == 1) Reindex(log);
   return StoredKey(*log, log->starts.back());
@@ -95,27 +73,41 @@ std::string StartLogs::Record(const std::string& queue, bool queue_wide, const s
 void StartLogs::Restore(const std::string& queue, bool queue_wide, const std::string& key,
                         int64_t at_ms, int64_t expires_ms, JobId id) {
   StartLog* log = Ensure(queue, queue_wide, key);
-  log->PushBack({at_ms, expires_ms, id});
+  // The stored expiry only says when to look again: kept within the longest
+  // period a limit can have, so a damaged value cannot keep a start forever.
+  expires_ms = std::clamp(expires_ms, at_ms, AddSaturating(at_ms, kMaxRatePeriod.count()));
+  log->starts.push_back({at_ms, expires_ms, id});
   ++starts_;
   if (log->starts.size() == 1) Reindex(log);
 }
 
-std::vector<std::string> StartLogs::TakeExpired(int64_t now_ms, size_t max) {
+std::vector<std::string> StartLogs::TakeExpired(int64_t now_ms, size_t max,
+                                                const PeriodOf& period_of) {
   std::vector<std::string> keys;
-  while (keys.size() < max && !expiry_.empty() && expiry_.begin()->at_ms <= now_ms) {
+  for (size_t logs = 0;
+       logs < max && keys.size() < max && !expiry_.empty() && expiry_.begin()->at_ms <= now_ms;
+       ++logs) {
     StartLog* log = expiry_.begin()->log;
-    while (keys.size() < max && !log->starts.empty() && log->starts.front().expires_ms <= now_ms) {
+    const std::optional<Millis> period = period_of(*log);
+    // Out of the window of the period in force (no limit: every start).
+    const auto left = [&](const StartLog::Start& s) {
+      return !period || AddSaturating(s.at_ms, period->count()) <= now_ms;
+    };
+    while (keys.size() < max && !log->starts.empty() && left(log->starts.front())) {
       keys.push_back(StoredKey(*log, log->starts.front()));
-      log->PopFront();
+      log->starts.pop_front();
       --starts_;
     }
-    // A later start may expire before the front one (its period was
-    // shortened): it leaves with the front, never early.
-    if (!log->starts.empty() && log->starts.front().expires_ms <= now_ms) {
-      // `max` reached: keep its index entry where it is.
-      break;
+    if (log->starts.empty()) {
+      Reindex(log);  // frees `log`
+    } else if (!left(log->starts.front())) {
+      // Looked at again when its oldest start leaves the window (later
+      // than its stored expiry if the period was lengthened).
+      Reindex(log, std::max(AddSaturating(now_ms, 1),
+                            AddSaturating(log->starts.front().at_ms, period->count())));
+    } else {
+      break;  // `max` keys reached: the log stays due
     }
-    Reindex(log);  // may free `log`
   }
   return keys;
 }

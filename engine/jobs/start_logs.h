@@ -12,10 +12,19 @@
 // stepped back never reopens a window early (starts pause until the clock
 // catches up); a step forward opens windows early by the step.
 //
+// Period changes: the period in force applies to every logged start, so
+// Lease, ExplainJob and a long poll's wake-up read one window whatever the
+// history. A start is deleted (TakeExpired) only once it is older than the
+// period in force then, which never changes an answer. A shortened period
+// releases earlier starts at once; a lengthened one counts every start
+// still logged, that is, those of the previous period's window.
+//
 // Durability: every start is also a meta-CF entry
 // `rate_start` 0x00 queue 0x00 scope key 0x00 be64(ms) be64(fencing token) ->
 // be64(expires ms), put in the lease's write and deleted when it leaves the
-// window (TakeExpired), so the limit holds across a restart.
+// window (TakeExpired), so the limit holds across a restart. The stored
+// expiry (time plus the period when logged) only says when to look at the
+// start again.
 //
 // Thread safety: sequencer thread only.
 #ifndef RATCHET_ENGINE_JOBS_START_LOGS_H_
@@ -23,6 +32,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -40,7 +50,7 @@ inline constexpr int64_t kOpenNow = std::numeric_limits<int64_t>::min();
 struct StartLog {
   struct Start {
     int64_t at_ms;
-    int64_t expires_ms;  // at_ms + the period when it was recorded
+    int64_t expires_ms;  // at_ms + the period when it was recorded (when to look again)
     JobId id;            // the lease's fencing token: unique per start
   };
   std::string queue;
@@ -48,28 +58,14 @@ struct StartLog {
   std::string key;                        // the concurrency key (queue_wide: "")
   std::deque<Start> starts;               // oldest first; at_ms non-decreasing
   std::optional<int64_t> indexed_expiry;  // its entry in StartLogs' expiry index
-  // Adjacent pairs of `starts` whose expiry goes down (a later start logged
-  // under a shorter period): 0 while every start was logged under one
-  // period, which makes the expiries sorted too.
-  int64_t descents = 0;
 
-  // A start counts against the limit from its time until its expiry (its
-  // time plus the period in force when it was logged: a changed period
-  // applies to later starts), whether or not TakeExpired has removed it
-  // yet, so the answers do not depend on when the lease-expiry step ran.
-  //
   // The first time at which `rate` admits one more start: kOpenNow while
-  // fewer than rate.limit starts are logged, else the time at which only
-  // limit - 1 of them still count (possibly already past). O(1), or O(n)
-  // while starts logged under different periods overlap.
+  // fewer than rate.limit starts are logged, else the limit-th newest
+  // start's time plus the period (possibly already past).
   int64_t OpensAt(const RateLimit& rate) const;
-  // Starts `rate` still admits at `now_ms`: limit minus the starts that
-  // count at `now_ms`, at least 0. O(log n), or O(n) as above.
+  // Starts `rate` still admits at `now_ms`: limit minus the starts in
+  // (now - period, now], at least 0. O(log n).
   int64_t Allowance(const RateLimit& rate, int64_t now_ms) const;
-  // Appends a start (at_ms not before the newest) / removes the oldest,
-  // keeping `descents`.
-  void PushBack(const Start& s);
-  void PopFront();
 };
 
 class StartLogs {
@@ -83,9 +79,16 @@ class StartLogs {
   // Adds a stored start at open (in key order per scope).
   void Restore(const std::string& queue, bool queue_wide, const std::string& key, int64_t at_ms,
                int64_t expires_ms, JobId id);
-  // Removes up to `max` starts whose expiry is at or before `now_ms`,
-  // earliest first, and returns their meta-CF keys to delete.
-  std::vector<std::string> TakeExpired(int64_t now_ms, size_t max);
+  // The period in force for a log's scope; nullopt when the scope has no
+  // rate limit any more (its starts can all go).
+  using PeriodOf = std::function<std::optional<Millis>(const StartLog&)>;
+  // Removes starts that left the window of the period in force
+  // (at_ms + period <= now_ms), for logs due by their indexed time, earliest
+  // first, and returns their meta-CF keys to delete. A log whose oldest
+  // start is still in the window (its period was lengthened) is indexed
+  // again at the time it leaves it. At most `max` keys and `max` logs looked
+  // at per call.
+  std::vector<std::string> TakeExpired(int64_t now_ms, size_t max, const PeriodOf& period_of);
   size_t starts() const { return starts_; }
 
   // The meta-CF key family of stored starts.
@@ -114,7 +117,9 @@ class StartLogs {
     auto operator<=>(const Expiry&) const = default;
   };
   StartLog* Ensure(const std::string& queue, bool queue_wide, const std::string& key);
-  void Reindex(StartLog* log);
+  // Indexes `log` at `due_ms`, or at its oldest start's stored expiry;
+  // frees a log with no starts.
+  void Reindex(StartLog* log, std::optional<int64_t> due_ms = std::nullopt);
   static std::string ScopeId(const std::string& queue, bool queue_wide, const std::string& key);
 
   absl::flat_hash_map<std::string, std::unique_ptr<StartLog>> logs_;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 namespace ratchet::internal {
 namespace {
@@ -26,32 +28,50 @@ TEST(StartLogsTest, OpensAtIsTheLimitThNewestStartPlusThePeriod) {
   EXPECT_EQ(logs.Find("q", true, "")->Allowance(rate, 2200), 2);
 }
 
-// Starts logged under different periods each count until their own
-// expiry: OpensAt and Allowance take the order of the expiries, not of the
-// start times, while they differ (and go back to the fast path after).
-TEST(StartLogsTest, StartsLoggedUnderDifferentPeriodsCountUntilTheirOwnExpiry) {
+// A fixed period for TakeExpired's lookup.
+StartLogs::PeriodOf Period(int64_t ms) {
+  return [ms](const StartLog&) { return std::optional<Millis>(Millis(ms)); };
+}
+
+// The period in force applies to every logged start, and a start is
+// deleted only once it is older than that period, so deleting never changes
+// an answer. A lengthened period keeps starts logged under the shorter one
+// (looked at again when they leave the longer window); a shortened one lets
+// them go at once; a removed limit lets every start go.
+TEST(StartLogsTest, DeletionFollowsThePeriodInForce) {
   StartLogs logs;
   int64_t expires = 0;
-  logs.Record("q", true, "", 0, Millis(1000), 1, &expires);    // counts until 1000
-  logs.Record("q", true, "", 100, Millis(100), 2, &expires);   // until 200
-  logs.Record("q", true, "", 150, Millis(1000), 3, &expires);  // until 1150
-  const StartLog* log = logs.Find("q", true, "");
-  EXPECT_EQ(log->descents, 1);
-  const RateLimit one{1, Millis(100)}, two{2, Millis(100)}, three{3, Millis(100)};
-  // The period of `rate` plays no part: each start carries its own.
-  EXPECT_EQ(log->OpensAt(three), 200);  // only two still count from 200
-  EXPECT_EQ(log->OpensAt(two), 1000);
-  EXPECT_EQ(log->OpensAt(one), 1150);
-  EXPECT_EQ(log->Allowance(three, 199), 0);
-  EXPECT_EQ(log->Allowance(three, 200), 1);
-  EXPECT_EQ(log->Allowance(three, 1000), 2);
-  EXPECT_EQ(log->Allowance(three, 1150), 3);
-  // The 0 ms start leaves (at 1000) together with the 100 ms one behind it.
-  EXPECT_EQ(logs.TakeExpired(999, 10).size(), 0u);
-  EXPECT_EQ(logs.TakeExpired(1000, 10).size(), 2u);
-  EXPECT_EQ(log->descents, 0);
-  EXPECT_EQ(log->OpensAt(one), 1150);
-  EXPECT_EQ(log->Allowance(one, 1149), 0);
+  logs.Record("q", true, "", 0, Millis(100), 1, &expires);  // stored expiry 100
+  logs.Record("q", true, "", 50, Millis(100), 2, &expires);
+  const RateLimit longer{1, Millis(1000)};
+  EXPECT_EQ(logs.Find("q", true, "")->OpensAt(longer), 1050);
+  EXPECT_EQ(logs.Find("q", true, "")->Allowance(longer, 200), 0);
+  // Looked at at 100 (the stored expiry) under a 1,000 ms period: kept.
+  EXPECT_TRUE(logs.TakeExpired(100, 10, Period(1000)).empty());
+  EXPECT_EQ(logs.starts(), 2u);
+  EXPECT_EQ(logs.Find("q", true, "")->OpensAt(longer), 1050) << "deleting changed the answer";
+  EXPECT_TRUE(logs.TakeExpired(999, 10, Period(1000)).empty()) << "not due again before 1000";
+  EXPECT_EQ(logs.TakeExpired(1000, 10, Period(1000)).size(), 1u);
+  EXPECT_EQ(logs.Find("q", true, "")->OpensAt(longer), 1050);
+  // Shortened to 10 ms: the 50 ms start leaves at the log's next look.
+  EXPECT_EQ(logs.TakeExpired(1050, 10, Period(10)).size(), 1u);
+  EXPECT_EQ(logs.Find("q", true, ""), nullptr);
+  // No limit any more: every start goes once its log is due.
+  logs.Record("q", false, "k", 2000, Millis(100), 3, &expires);
+  EXPECT_EQ(
+      logs.TakeExpired(2100, 10, [](const StartLog&) { return std::optional<Millis>(); }).size(),
+      1u);
+  EXPECT_EQ(logs.starts(), 0u);
+}
+
+// A damaged stored expiry cannot keep a start (and every later one of its
+// scope) forever: it is kept within the longest period a limit can have.
+TEST(StartLogsTest, ARestoredExpiryIsKeptWithinTheLongestPeriod) {
+  StartLogs logs;
+  logs.Restore("q", true, "", 100, std::numeric_limits<int64_t>::max(), 1);
+  const int64_t day = 24LL * 3600 * 1000;
+  EXPECT_EQ(logs.Find("q", true, "")->starts.front().expires_ms, 100 + day);
+  EXPECT_EQ(logs.TakeExpired(100 + day, 10, Period(1000)).size(), 1u);
 }
 
 TEST(StartLogsTest, AnEarlierTimeIsRaisedToTheNewestStart) {
@@ -71,10 +91,10 @@ TEST(StartLogsTest, TakeExpiredIsBoundedAndReturnsTheStoredKeys) {
     stored.push_back(logs.Record("q", false, "k" + std::to_string(i % 2), 100 + i, Millis(10),
                                  static_cast<JobId>(i + 1), &expires));
   }
-  EXPECT_TRUE(logs.TakeExpired(109, 10).empty());  // none expired yet (first at 110)
-  std::vector<std::string> first = logs.TakeExpired(1000, 3);
+  EXPECT_TRUE(logs.TakeExpired(109, 10, Period(10)).empty());  // none expired yet (first at 110)
+  std::vector<std::string> first = logs.TakeExpired(1000, 3, Period(10));
   EXPECT_EQ(first.size(), 3u);
-  std::vector<std::string> rest = logs.TakeExpired(1000, 10);
+  std::vector<std::string> rest = logs.TakeExpired(1000, 10, Period(10));
   EXPECT_EQ(rest.size(), 2u);
   EXPECT_EQ(logs.starts(), 0u);
   EXPECT_EQ(logs.Find("q", false, "k0"), nullptr);  // freed with its last start
