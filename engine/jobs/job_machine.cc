@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "validation.h"
 
@@ -129,7 +130,7 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
     IdempotencyRecord rec;
     rec.set_job_id(id);
     rec.set_fingerprint(fingerprint);
-    rec.set_expires_at_ms(ToUnixMs(now + jobs_.options().idempotency_window));
+    rec.set_expires_at_ms(AddSaturating(ToUnixMs(now), jobs_.options().idempotency_window.count()));
     batch.Put(Cf::kIdempotency, IdempotencyKey(req.queue, req.idempotency_key),
               rec.SerializeAsString());
     batch.Put(Cf::kIdempotency,

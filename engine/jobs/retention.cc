@@ -50,7 +50,7 @@ int64_t JobRetention::SweeperTime(TimePoint now) const {
   if (!sweeper_ms_) return clock_ms;
   const int64_t elapsed_ms =
       std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - last_steady_).count();
-  return std::max(clock_ms, *sweeper_ms_ + std::max<int64_t>(0, elapsed_ms));
+  return std::max(clock_ms, AddSaturating(*sweeper_ms_, std::max<int64_t>(0, elapsed_ms)));
 }
 
 int64_t JobRetention::Tick(TimePoint now) {
@@ -72,7 +72,7 @@ std::optional<TimePoint> JobRetention::NextDue(TimePoint now) const {
 absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* q, RetentionClass c,
                                              int64_t now_ms, int budget) {
   const int64_t retention = q->Retention(c).count();
-  const int64_t cutoff = now_ms - retention;
+  const int64_t cutoff = SubtractSaturating(now_ms, retention);
   std::optional<int64_t> next_due;
   auto due_at = [&](int64_t t) { next_due = std::min(next_due.value_or(t), t); };
   int deleted = 0;
@@ -90,7 +90,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
     SweepCursor& cursor = q->FinishedSweep(state);
     std::optional<int64_t> swept;
     RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-        cf, cursor.Start(prefix), storage::PrefixSuccessor(prefix),
+        cf, cursor.BeginScan(prefix), storage::PrefixSuccessor(prefix),
         [&](std::string_view key, std::string_view) {
           int64_t finished_at = 0;
           if (!FinishedAtOfIndexKey(key, prefix.size(), &finished_at)) return true;
@@ -112,7 +112,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
           ++removed;
           return true;
         }));
-    if (swept) cursor.SweptThrough(*swept);
+    cursor.EndScan(swept);
     jobs_.UncountFinished(batch, q, state, removed);
     remaining += q->FinishedCount(state);
   }
@@ -128,12 +128,12 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
   int deleted = 0;
   idempotency_backlog_ = false;
   const std::string prefix = IdempotencyExpiryPrefix();
-  std::string end = KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
+  std::string end = KeyBuilder().Raw(prefix).I64(AddSaturating(now_ms, 1)).Build();
   absl::Status read_status;
   SweepCursor& cursor = jobs_.indexes().idempotency_sweep();
   std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, cursor.Start(prefix), end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.BeginScan(prefix), end, [&](std::string_view key, std::string_view) {
         if (deleted + 2 > budget) {
           idempotency_backlog_ = true;
           return false;
@@ -162,7 +162,7 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
         return true;
       }));
   RATCHET_RETURN_IF_ERROR(read_status);
-  if (swept) cursor.SweptThrough(*swept);
+  cursor.EndScan(swept);
   return deleted;
 }
 

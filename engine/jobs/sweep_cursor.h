@@ -6,53 +6,82 @@
 // it, and an iterator that seeks to the start of the index steps over every
 // one of them: at 20,000 finished jobs/s that is millions of tombstones per
 // pass, and the pass slows down as they pile up. The cursor remembers how far
-// the index has been swept, so the next pass seeks past what it deleted.
+// the index has been swept, so the next scan seeks past what it deleted.
 // This is the fix RocksDB's wiki gives for queues ("Implement Queue Service
 // Using RocksDB": remember the first sequence id of each queue and never
 // iterate over the deleted range).
 //
-// Invariant: every entry of the index with a time before swept_before() is
-// deleted, in the store or in the pending batch. Entries are written at any
+// Invariant: every entry of the index with a time before the cursor is
+// deleted, in the store or in a pending group. Entries are written at any
 // time, not only at the back (a clock stepped back, a unique job's period
 // that started long ago), so every writer of the index calls Added(), which
-// moves the cursor back when needed. In memory only: after an open or a
-// rebuild the cursor is unset and the first pass starts at the front.
+// moves the cursor back to the entry. A scan reads committed data only, and
+// groups are pipelined: an entry written in group g may be invisible to the
+// scans of groups g and g + 1 (the one being built and the one being
+// written), and is committed before group g + 2 is built. So an entry added
+// while the cursor had begun n scans is a floor the cursor may not pass
+// until scan n + 3 has ended: that scan began at or before the entry, saw it
+// committed, and either deleted it or stopped before it. This holds because
+// a cursor is scanned at most once per group, or again only after the
+// sequencer waited for every group to commit (Engine::RunMaintenance).
+//
+// In memory only: after an open or a rebuild (a rolled-back operation) the
+// cursor is unset and the first scan starts at the front.
 //
 // Thread safety: none; sequencer thread only (as the indexes that own it).
 #ifndef RATCHET_ENGINE_JOBS_SWEEP_CURSOR_H_
 #define RATCHET_ENGINE_JOBS_SWEEP_CURSOR_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "absl/container/btree_map.h"
 #include "ratchet/storage/keys.h"
 
 namespace ratchet::internal {
 
 class SweepCursor {
  public:
-  // Where a sweep of the index whose keys are `prefix` + be64(time) + ...
-  // starts: at the first entry of the cursor's time, or at the front.
-  std::string Start(std::string_view prefix) const {
+  // Begins a scan of the index whose keys are `prefix` + be64(time) + ...:
+  // returns the key it starts at (the cursor's time, or the front).
+  std::string BeginScan(std::string_view prefix) {
+    ++scans_;
     if (!swept_before_) return std::string(prefix);
     return storage::KeyBuilder().Raw(prefix).I64(*swept_before_).Build();
   }
-  // The sweep deleted (or found pending deletion) every entry up to and
-  // including one at `time_ms`; entries at that same time with a later tie
-  // breaker may remain, so the next sweep starts at `time_ms` itself.
-  void SweptThrough(int64_t time_ms) {
-    if (!swept_before_ || time_ms > *swept_before_) swept_before_ = time_ms;
+  // Ends the scan begun last. It deleted (or found pending deletion) every
+  // entry it met up to and including one at `swept_through`, if any; entries
+  // at that same time with a later tie breaker may remain, so the next scan
+  // starts at that time itself. Not called for a scan that failed.
+  void EndScan(std::optional<int64_t> swept_through) {
+    // Floors this scan was sure to see (committed before it began).
+    for (auto it = floors_.begin(); it != floors_.end() && it->first + kScansToCommit <= scans_;) {
+      it = floors_.erase(it);
+    }
+    if (!swept_through) return;
+    int64_t next = std::max(swept_before_.value_or(*swept_through), *swept_through);
+    for (const auto& [scan, time_ms] : floors_) next = std::min(next, time_ms);
+    swept_before_ = next;
   }
-  // An entry at `time_ms` was written: the next sweep must reach it.
+  // An entry at `time_ms` was written (perhaps not committed yet): the
+  // cursor moves back to it and stays at or before it until a scan is sure
+  // to have seen it.
   void Added(int64_t time_ms) {
     if (swept_before_ && time_ms < *swept_before_) swept_before_ = time_ms;
+    auto [it, inserted] = floors_.try_emplace(scans_, time_ms);
+    if (!inserted) it->second = std::min(it->second, time_ms);
   }
   std::optional<int64_t> swept_before() const { return swept_before_; }
 
  private:
+  static constexpr uint64_t kScansToCommit = 3;
   std::optional<int64_t> swept_before_;
+  uint64_t scans_ = 0;
+  // Scan count when added -> the earliest entry added then; at most four.
+  absl::btree_map<uint64_t, int64_t> floors_;
 };
 
 }  // namespace ratchet::internal

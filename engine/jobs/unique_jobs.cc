@@ -110,7 +110,9 @@ absl::StatusOr<std::optional<UniqueJobs::Match>> UniqueJobs::Find(storage::Batch
   RATCHET_RETURN_IF_ERROR(r.status());
   const int64_t now_ms = ToUnixMs(now);
   const UniqueOptions& u = *req.unique;
-  if (u.period && now_ms - r->created_at_ms() >= u.period->count()) return std::nullopt;
+  if (u.period && SubtractSaturating(now_ms, r->created_at_ms()) >= u.period->count()) {
+    return std::nullopt;
+  }
   const JobState state = StateFor(*r, now_ms);
   if ((Mask(u.states) & Bit(state)) == 0) return std::nullopt;
   return Match{r->id(), state};
@@ -186,12 +188,12 @@ absl::StatusOr<int> UniqueJobs::Sweep(storage::Batch& batch, int64_t now_ms, int
                                       bool* backlog) {
   int written = 0;
   const std::string prefix = UniqueCleanupPrefix();
-  const std::string end = storage::KeyBuilder().Raw(prefix).I64(now_ms + 1).Build();
+  const std::string end = storage::KeyBuilder().Raw(prefix).I64(AddSaturating(now_ms, 1)).Build();
   absl::Status status;
   SweepCursor& cursor = jobs_.indexes().unique_sweep();
   std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, cursor.Start(prefix), end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.BeginScan(prefix), end, [&](std::string_view key, std::string_view) {
         if (written + 3 > budget) {
           *backlog = true;
           return false;
@@ -208,7 +210,7 @@ absl::StatusOr<int> UniqueJobs::Sweep(storage::Batch& batch, int64_t now_ms, int
         return status.ok();
       }));
   RATCHET_RETURN_IF_ERROR(status);
-  if (swept) cursor.SweptThrough(*swept);
+  cursor.EndScan(swept);
   return written;
 }
 

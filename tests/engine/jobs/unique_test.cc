@@ -336,6 +336,34 @@ TEST(UniqueTest, ACleanupDueBehindTheSweepIsStillSwept) {
   EXPECT_EQ(CountKeys(h, 'x'), 0) << "a cleanup key behind the sweep is never swept";
 }
 
+// An entry written in the same group as a sweep (here by the lease expiry
+// that runs just before it) is not committed when the sweep scans, so the
+// scan cannot see it; the cursor must not pass it (the review found it did:
+// the old job's cleanup key was never swept).
+TEST(UniqueTest, ACleanupKeyWrittenBeforeTheSweepInItsGroupIsSwept) {
+  EngineHarness h;
+  const std::vector<JobState> covered = {kS, kA, kR, JobState::kDead};
+  EnqueueRequest old_req = Unique(covered, "old");
+  old_req.unique->period = Millis(1000);
+  old_req.max_attempts = 1;
+  MustEnqueue(h, old_req);
+  ASSERT_EQ(h->Lease(LeaseRequest{"q", 1, Millis(1000), "w"})->size(), 1u);
+  h.clock().Advance(Millis(500));
+  EnqueueRequest young = Unique(covered, "young");
+  young.queue = "other";
+  young.unique->period = Millis(1000);
+  young.max_attempts = 1;
+  MustEnqueue(h, young);
+  LeasedJob y = h.LeaseOne("other");
+  ASSERT_TRUE(h->Fail({y.id, y.token, "x", true}).ok());  // dead: cleanup due at T0 + 1.5 s
+  h.clock().Advance(Millis(2000));
+  // Expires the old job's lease (dead: cleanup key at T0 + 1 s, pending),
+  // then sweeps the young one's key in the same write.
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(CountKeys(h, 'x'), 0) << "a cleanup key pending during a sweep is never swept";
+}
+
 // A sweeper pass cleans a bounded number of entries whatever the backlog:
 // 3 keys written per entry, within the pass's budget. Run directly on the
 // store, so no background pass interferes.
