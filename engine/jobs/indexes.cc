@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "ratchet/base/saturating.h"
+
 namespace ratchet::internal {
 
 QueueState* Indexes::FindQueue(absl::string_view name) const {
@@ -37,11 +39,14 @@ std::vector<QueueState*> Indexes::QueuesAfter(const std::string& after, size_t m
 }
 
 void Indexes::CountFinished(QueueState* q, JobState state, int64_t n) {
-  q->FinishedCount(state) += n;
+  // Saturating: stored counts are read back from disk, where a damaged
+  // value can be anything up to INT64_MAX per queue (the recovery fuzzer).
+  int64_t& count = q->FinishedCount(state);
+  count = AddSaturating(count, n);
   int64_t& total = state == JobState::kCompleted ? finished_totals_.completed
                    : state == JobState::kDead    ? finished_totals_.dead
                                                  : finished_totals_.cancelled;
-  total += n;
+  total = AddSaturating(total, n);
 }
 
 std::optional<int64_t> Indexes::OldestAvailable(const QueueState* q, int64_t now_ms,
