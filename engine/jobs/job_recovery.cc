@@ -124,7 +124,7 @@ absl::Status JobStore::RecoverFinishedCounts() {
         indexes_.CountFinished(q, JobState::kDead, static_cast<int64_t>(dead));
         // The sweeper visits each queue with finished jobs once after open,
         // in slices, and learns its next due time there.
-        if (q->completed + q->cancelled > 0) {
+        if (q->completed > 0 || q->cancelled > 0) {
           indexes_.SetRetentionDue(q, RetentionClass::kFinished, 0);
         }
         if (q->dead > 0) indexes_.SetRetentionDue(q, RetentionClass::kDead, 0);

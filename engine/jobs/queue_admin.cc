@@ -21,7 +21,7 @@ absl::Status QueueAdmin::UpdateQueue(storage::Batch& batch, const std::string& n
   // A changed retention moves the queue's due time: the sweeper visits it
   // at its next pass and reschedules it from its oldest finished job.
   if (before.completed_retention != settings.completed_retention &&
-      q->completed + q->cancelled > 0) {
+      (q->completed > 0 || q->cancelled > 0)) {
     jobs_.indexes().SetRetentionDue(q, RetentionClass::kFinished, 0);
   }
   if (before.dead_retention != settings.dead_retention && q->dead > 0) {

@@ -114,7 +114,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
         }));
     cursor.EndScan(swept);
     jobs_.UncountFinished(batch, q, state, removed);
-    remaining += q->FinishedCount(state);
+    remaining = AddSaturating(remaining, q->FinishedCount(state));
   }
   // Jobs that finished in a group not yet committed are not in the scan;
   // they finished at about now, so they come due about a retention from now.

@@ -105,8 +105,8 @@ TEST(JobRecoveryTest, Schema1DirectoryIsMigratedAtOpen) {
 }
 
 // Stored finished counts are read back from disk: counts that add up past
-// int64 across queues (damage; the recovery fuzzer found the overflow) are
-// clamped, not wrapped into a negative total.
+// int64, across queues or across the states of one queue (damage; the
+// recovery fuzzer found both overflows), are clamped, not wrapped.
 TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
   EngineHarness h;
   h.Close();
@@ -117,7 +117,7 @@ TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
     const uint64_t big = static_cast<uint64_t>(INT64_MAX) - 10;
     for (const char* queue : {"a", "b"}) {
       batch.Put(storage::Cf::kMeta, internal::FinishedCountKey(queue),
-                storage::KeyBuilder().U64(big).U64(0).U64(0).Build());
+                storage::KeyBuilder().U64(big).U64(big).U64(0).Build());
     }
     ASSERT_TRUE((*store)->Commit(batch).ok());
   }
@@ -125,6 +125,7 @@ TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
   auto stats = h->GetStats({});
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->completed, INT64_MAX);
+  EXPECT_EQ(stats->cancelled, INT64_MAX);
 }
 
 }  // namespace
