@@ -48,6 +48,40 @@ absl::Status CheckWorkflowRecord(std::string_view key, const WorkflowRecord& r) 
   return absl::OkStatus();
 }
 
+absl::Status CheckQueueRecord(std::string_view key, const QueueRecord& r) {
+  const auto bad = [&](std::string_view setting, int64_t value) {
+    return CorruptRecord(
+        Cf::kQueues, key,
+        absl::StrCat("queue setting ", std::string(setting), " is out of range: ", value));
+  };
+  if (r.concurrency_limit() < 0) return bad("concurrency_limit", r.concurrency_limit());
+  if (r.key_concurrency_limit() < 0) {
+    return bad("key_concurrency_limit", r.key_concurrency_limit());
+  }
+  for (const auto& [k, limit] : r.key_limits()) {
+    if (limit < 0) return bad("key_limits", limit);
+  }
+  if (r.max_attempts() < 0) return bad("max_attempts", r.max_attempts());
+  if (r.visibility_timeout_ms() < 0) return bad("visibility_timeout_ms", r.visibility_timeout_ms());
+  if (r.completed_retention_ms() < 0) {
+    return bad("completed_retention_ms", r.completed_retention_ms());
+  }
+  if (r.dead_retention_ms() < 0) return bad("dead_retention_ms", r.dead_retention_ms());
+  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+  const auto check_rate = [&](std::string_view name, const records::RateLimitRecord& rate) {
+    if (rate.limit() < 1) return bad(absl::StrCat(std::string(name), ".limit"), rate.limit());
+    if (rate.period_ms() < 1 || rate.period_ms() > kDayMs) {
+      return bad(absl::StrCat(std::string(name), ".period_ms"), rate.period_ms());
+    }
+    return absl::OkStatus();
+  };
+  if (r.has_rate_limit()) RATCHET_RETURN_IF_ERROR(check_rate("rate_limit", r.rate_limit()));
+  if (r.has_key_rate_limit()) {
+    RATCHET_RETURN_IF_ERROR(check_rate("key_rate_limit", r.key_rate_limit()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view value) {
   switch (cf) {
     case Cf::kJobs:
@@ -63,7 +97,8 @@ absl::Status CheckStoredValue(Cf cf, std::string_view key, std::string_view valu
     }
     case Cf::kQueues: {
       QueueRecord r;
-      return ParseStored(cf, key, value, &r);
+      RATCHET_RETURN_IF_ERROR(ParseStored(cf, key, value, &r));
+      return CheckQueueRecord(key, r);
     }
     case Cf::kSchedules: {
       ScheduleRecord r;

@@ -39,6 +39,11 @@ absl::Status ParseStored(storage::Cf cf, std::string_view key, std::string_view 
 // The checks beyond parsing that recovery makes of a workflow record stored
 // at `key`. Errors: CorruptRecord if its state is unknown.
 absl::Status CheckWorkflowRecord(std::string_view key, const WorkflowRecord& r);
+// Checks that a queue record's settings are in range: limits and times not
+// negative, rate limits of at least 1 start per 1 ms..24 h. A damaged value
+// that still parses must not reach the limit logic (a rate limit of 0 would
+// read past the start log). Errors: CorruptRecord naming the setting.
+absl::Status CheckQueueRecord(std::string_view key, const QueueRecord& r);
 
 // OK if `value` is what the engine expects at (cf, key): a record of the type
 // the key layout (docs/consistency.md, "Keys") puts there that passes the

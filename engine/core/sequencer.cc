@@ -285,6 +285,7 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
     // The sweeper scans committed data: let everything in flight land first.
     HandOff();
     if (WaitWriterIdle().ok()) {
+      machines_->store.indexes().AllCommitted();
       absl::Status s = RunMaintenance(building_->batch, now);
       if (!s.ok()) spdlog::warn("event=maintenance_failed error={:?}", s.ToString());
       HandOff();
@@ -298,7 +299,8 @@ void Engine::Impl::RunGroup(std::deque<Op>& ops) {
   for (Op& op : ops) {
     if (op.reads == Reads::kCommitted) {
       HandOff();
-      WaitWriterIdle().IgnoreError();  // a failure is reported through apply(nullptr)
+      // A failure is reported through apply(nullptr).
+      if (WaitWriterIdle().ok()) machines_->store.indexes().AllCommitted();
     }
     bool failed;
     {
@@ -478,6 +480,7 @@ void Engine::Impl::HandOff() {
   Group& group = *building_;
   if (group.batch.Count() == 0 && group.completions.empty()) return;
   absl::Status failed = WaitWriterIdle();
+  if (failed.ok()) machines_->store.indexes().AllCommitted();
   if (!failed.ok() || group.batch.Count() == 0) {
     // Nothing to write (reads, rejections), or the engine has failed: every
     // earlier group's callbacks are posted, so these answer in order.
@@ -487,6 +490,7 @@ void Engine::Impl::HandOff() {
     return;
   }
   machines_->FinishBatch(group.batch);
+  machines_->store.indexes().GroupHandedOff();
   live_jobs_.store(machines_->store.indexes().live_jobs(), std::memory_order_relaxed);
   rate_limit_starts_.store(machines_->store.indexes().start_logs().starts(),
                            std::memory_order_relaxed);

@@ -205,6 +205,14 @@ class Indexes {
   // unique entries' cleanup index (sweep_cursor.h).
   SweepCursor& idempotency_sweep() { return idempotency_sweep_; }
   SweepCursor& unique_sweep() { return unique_sweep_; }
+  // Group numbers, for the sweep cursors: writes made now go out with group
+  // building_group(); every group up to durable_group() is committed. The
+  // sequencer calls GroupHandedOff when it hands a batch to the writer and
+  // AllCommitted when it has seen the writer idle (every group committed).
+  uint64_t building_group() const { return handed_off_ + 1; }
+  uint64_t durable_group() const { return durable_group_; }
+  void GroupHandedOff() { ++handed_off_; }
+  void AllCommitted() { durable_group_ = handed_off_; }
 
   // Moves `q`'s scheduled jobs with run_at <= now into ready, and its
   // groups whose rate limit has reopened into the ring. Also advances the
@@ -253,6 +261,7 @@ class Indexes {
   absl::btree_map<std::string, QueueState*> queues_by_name_;  // the same queues, ordered
   FinishedTotals finished_totals_;
   SweepCursor idempotency_sweep_, unique_sweep_;
+  uint64_t handed_off_ = 0, durable_group_ = 0;
   absl::flat_hash_map<JobId, JobMeta> jobs_;
   absl::btree_set<TimedKey> leases_;    // all queues, by deadline
   absl::btree_set<TimedKey> expiring_;  // never-started waiting jobs, by expires_at

@@ -135,7 +135,8 @@ JobId JobMachine::Insert(storage::Batch& batch, TimePoint now, const EnqueueRequ
               rec.SerializeAsString());
     batch.Put(Cf::kIdempotency,
               IdempotencyExpiryKey(rec.expires_at_ms(), req.queue, req.idempotency_key), "");
-    jobs_.indexes().idempotency_sweep().Added(rec.expires_at_ms());
+    jobs_.indexes().idempotency_sweep().Added(rec.expires_at_ms(),
+                                              jobs_.indexes().building_group());
   }
   jobs_.indexes().AddWaiting(id, q, req.priority, r.run_at_ms(), req.concurrency_key);
   jobs_.events().Count(req.queue, JobEvent::kEnqueued);

@@ -32,6 +32,7 @@ absl::Status JobStore::Recover() {
       store_->ForEach(Cf::kQueues, "", "", [&](std::string_view name, std::string_view value) {
         QueueRecord rec;
         parse_status = ParseStored(Cf::kQueues, name, value, &rec);
+        if (parse_status.ok()) parse_status = CheckQueueRecord(name, rec);
         if (!parse_status.ok()) return false;
         indexes_.AddQueue(std::string(name), FromRecord(rec));
         return true;

@@ -90,7 +90,7 @@ void JobStore::DeleteFinished(storage::Batch& batch, JobId id) {
 void JobStore::CountFinished(storage::Batch& batch, QueueState* q, JobState state,
                              int64_t finished_at_ms) {
   indexes_.CountFinished(q, state, 1);
-  q->FinishedSweep(state).Added(finished_at_ms);
+  q->FinishedSweep(state).Added(finished_at_ms, indexes_.building_group());
   const RetentionClass c = RetentionClassOf(state);
   indexes_.AdvanceRetentionDue(q, c, AddSaturating(finished_at_ms, q->Retention(c).count()));
   SaveFinishedCounts(batch, *q);

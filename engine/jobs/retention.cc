@@ -15,6 +15,9 @@ using storage::KeyReader;
 
 absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
   ++passes_;
+  // A job is three keys: a smaller budget would never delete one and leave
+  // the queue due at once, pass after pass.
+  max_keys = std::max(max_keys, 3);
   const int64_t now_ms = Tick(now);
   int deleted = 0;
   auto due = jobs_.indexes().DueForRetention(now_ms, kMaxQueuesPerPass);
@@ -22,7 +25,7 @@ absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, in
     const int slice = std::max(kMinSliceKeys, max_keys / static_cast<int>(due.size()));
     for (auto [q, c] : due) {
       const int budget = std::min(slice, max_keys - deleted);
-      if (budget < 2) break;  // the rest stay due, for the next pass
+      if (budget < 3) break;  // the rest stay due, for the next pass
       RATCHET_ASSIGN_OR_RETURN(int n, SweepQueue(batch, q, c, now_ms, budget));
       deleted += n;
       ++queues_visited_;
@@ -90,8 +93,8 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
     SweepCursor& cursor = q->FinishedSweep(state);
     std::optional<int64_t> swept;
     RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-        cf, cursor.BeginScan(prefix), storage::PrefixSuccessor(prefix),
-        [&](std::string_view key, std::string_view) {
+        cf, cursor.BeginScan(prefix, jobs_.indexes().durable_group()),
+        storage::PrefixSuccessor(prefix), [&](std::string_view key, std::string_view) {
           int64_t finished_at = 0;
           if (!FinishedAtOfIndexKey(key, prefix.size(), &finished_at)) return true;
           if (finished_at > cutoff) {
@@ -133,7 +136,8 @@ absl::StatusOr<int> JobRetention::SweepIdempotencyKeys(storage::Batch& batch, in
   SweepCursor& cursor = jobs_.indexes().idempotency_sweep();
   std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, cursor.BeginScan(prefix), end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.BeginScan(prefix, jobs_.indexes().durable_group()), end,
+      [&](std::string_view key, std::string_view) {
         if (deleted + 2 > budget) {
           idempotency_backlog_ = true;
           return false;

@@ -66,7 +66,14 @@ std::string StartLogs::Record(const std::string& queue, bool queue_wide, const s
   *expires_ms = AddSaturating(at_ms, period.count());
   log->starts.push_back({at_ms, *expires_ms, id});
   ++starts_;
-  if (log->starts.size() == 1) Reindex(log);
+  if (log->starts.size() == 1) {
+    Reindex(log);
+  } else if (const int64_t leaves = AddSaturating(log->starts.front().at_ms, period.count());
+             log->indexed_expiry && leaves < *log->indexed_expiry) {
+    // The period was shortened: the oldest starts leave the window earlier
+    // than they were indexed for, and must not pile up until then.
+    Reindex(log, leaves);
+  }
   return StoredKey(*log, log->starts.back());
 }
 

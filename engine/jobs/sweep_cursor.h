@@ -15,15 +15,15 @@
 // deleted, in the store or in a pending group. Entries are written at any
 // time, not only at the back (a clock stepped back, a unique job's period
 // that started long ago), so every writer of the index calls Added(), which
-// moves the cursor back to the entry. A scan reads committed data only, and
-// groups are pipelined: an entry written in group g may be invisible to the
-// scans of groups g and g + 1 (the one being built and the one being
-// written), and is committed before group g + 2 is built. So an entry added
-// while the cursor had begun n scans is a floor the cursor may not pass
-// until scan n + 3 has ended: that scan began at or before the entry, saw it
-// committed, and either deleted it or stopped before it. This holds because
-// a cursor is scanned at most once per group, or again only after the
-// sequencer waited for every group to commit (Engine::RunMaintenance).
+// moves the cursor back to the entry. A scan reads committed data only,
+// and groups are pipelined (group N + 1 is built while group N is written),
+// so an entry written in group g is invisible to scans that begin before g
+// is committed. Added() takes the number of the group the entry goes out
+// with, and the entry holds the cursor at or before it until a scan that
+// began after that group was committed has ended: that scan began at or
+// before the entry, saw it, and either deleted it or stopped before it. The
+// sequencer numbers the groups it hands to the writer and says when all of
+// them are committed (Indexes::building_group, durable_group).
 //
 // In memory only: after an open or a rebuild (a rolled-back operation) the
 // cursor is unset and the first scan starts at the front.
@@ -46,9 +46,10 @@ namespace ratchet::internal {
 class SweepCursor {
  public:
   // Begins a scan of the index whose keys are `prefix` + be64(time) + ...:
-  // returns the key it starts at (the cursor's time, or the front).
-  std::string BeginScan(std::string_view prefix) {
-    ++scans_;
+  // returns the key it starts at (the cursor's time, or the front). Every
+  // group up to `durable_group` is committed.
+  std::string BeginScan(std::string_view prefix, uint64_t durable_group) {
+    scan_durable_group_ = durable_group;
     if (!swept_before_) return std::string(prefix);
     return storage::KeyBuilder().Raw(prefix).I64(*swept_before_).Build();
   }
@@ -57,30 +58,30 @@ class SweepCursor {
   // at that same time with a later tie breaker may remain, so the next scan
   // starts at that time itself. Not called for a scan that failed.
   void EndScan(std::optional<int64_t> swept_through) {
-    // Floors this scan was sure to see (committed before it began).
-    for (auto it = floors_.begin(); it != floors_.end() && it->first + kScansToCommit <= scans_;) {
+    // Floors of groups committed before this scan began: it saw them.
+    for (auto it = floors_.begin(); it != floors_.end() && it->first <= scan_durable_group_;) {
       it = floors_.erase(it);
     }
     if (!swept_through) return;
     int64_t next = std::max(swept_before_.value_or(*swept_through), *swept_through);
-    for (const auto& [scan, time_ms] : floors_) next = std::min(next, time_ms);
+    for (const auto& [group, time_ms] : floors_) next = std::min(next, time_ms);
     swept_before_ = next;
   }
-  // An entry at `time_ms` was written (perhaps not committed yet): the
-  // cursor moves back to it and stays at or before it until a scan is sure
-  // to have seen it.
-  void Added(int64_t time_ms) {
+  // An entry at `time_ms` was written into group `group` (not committed
+  // yet): the cursor moves back to it and stays at or before it until a
+  // scan that began after the group was committed has ended.
+  void Added(int64_t time_ms, uint64_t group) {
     if (swept_before_ && time_ms < *swept_before_) swept_before_ = time_ms;
-    auto [it, inserted] = floors_.try_emplace(scans_, time_ms);
+    auto [it, inserted] = floors_.try_emplace(group, time_ms);
     if (!inserted) it->second = std::min(it->second, time_ms);
   }
   std::optional<int64_t> swept_before() const { return swept_before_; }
 
  private:
-  static constexpr uint64_t kScansToCommit = 3;
   std::optional<int64_t> swept_before_;
-  uint64_t scans_ = 0;
-  // Scan count when added -> the earliest entry added then; at most four.
+  uint64_t scan_durable_group_ = 0;
+  // Group -> the earliest entry it added; only groups not yet seen committed
+  // by a scan (a few).
   absl::btree_map<uint64_t, int64_t> floors_;
 };
 

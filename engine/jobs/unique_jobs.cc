@@ -155,7 +155,7 @@ void UniqueJobs::OnFinish(storage::Batch& batch, const JobRecord& r) {
   if (r.unique_entry().empty()) return;
   const int64_t due = CleanupDue(r, r.finished_at_ms());
   batch.Put(Cf::kIdempotency, UniqueCleanupKey(due, r.unique_entry()), "");
-  jobs_.indexes().unique_sweep().Added(due);
+  jobs_.indexes().unique_sweep().Added(due, jobs_.indexes().building_group());
 }
 
 absl::Status UniqueJobs::CleanUp(storage::Batch& batch, int64_t now_ms, std::string_view entry,
@@ -174,7 +174,7 @@ absl::Status UniqueJobs::CleanUp(storage::Batch& batch, int64_t now_ms, std::str
     const int64_t due = CleanupDue(*r, now_ms);
     if (due > now_ms) {  // still covered: its retention was made longer
       batch.Put(Cf::kIdempotency, UniqueCleanupKey(due, entry), "");
-      jobs_.indexes().unique_sweep().Added(due);
+      jobs_.indexes().unique_sweep().Added(due, jobs_.indexes().building_group());
       ++*written;
       return absl::OkStatus();
     }
@@ -193,7 +193,8 @@ absl::StatusOr<int> UniqueJobs::Sweep(storage::Batch& batch, int64_t now_ms, int
   SweepCursor& cursor = jobs_.indexes().unique_sweep();
   std::optional<int64_t> swept;
   RATCHET_RETURN_IF_ERROR(jobs_.store().ForEach(
-      Cf::kIdempotency, cursor.BeginScan(prefix), end, [&](std::string_view key, std::string_view) {
+      Cf::kIdempotency, cursor.BeginScan(prefix, jobs_.indexes().durable_group()), end,
+      [&](std::string_view key, std::string_view) {
         if (written + 3 > budget) {
           *backlog = true;
           return false;

@@ -11,6 +11,7 @@
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/keys.h"
 #include "ratchet/storage/store.h"
+#include "records.pb.h"
 
 namespace ratchet {
 namespace {
@@ -112,6 +113,29 @@ TEST(SalvageTest, OpenNamesACorruptWorkflowRecordAndACorruptSchedule) {
   Write(h, Cf::kWorkflows, WorkflowKey(wf->id), kGarbage);
   ExpectCorruptionReported(h.TryReopen(), "column family 'workflows', key \"w\\x00");
   EXPECT_NE(h.TryReopen().message().find("(workflow 1)"), std::string::npos);
+}
+
+// A queue record that parses but holds a setting the limit logic cannot
+// take (a rate limit of 0 starts would read past the start log) is corrupt:
+// open names it, and salvage quarantines it (the queue comes back with the
+// default settings).
+TEST(SalvageTest, AQueueRecordWithOutOfRangeSettingsIsCorrupt) {
+  EngineHarness h(/*in_memory=*/true);
+  QueueSettingsUpdate u;
+  u.key_rate_limit = RateLimit{5, Millis(1000)};
+  ASSERT_TRUE(h->UpdateQueue("q", u).ok());
+  h.Enqueue("q");
+  h.Close();
+  records::QueueRecord damaged;
+  damaged.mutable_key_rate_limit()->set_limit(0);
+  damaged.mutable_key_rate_limit()->set_period_ms(1000);
+  Write(h, Cf::kQueues, "q", damaged.SerializeAsString());
+  ExpectCorruptionReported(h.TryReopen(), "queue setting key_rate_limit.limit is out of range: 0");
+  SalvageReport report = Salvage(h);
+  EXPECT_EQ(report.moved.size(), 1u) << "the queue record";
+  h.Reopen();
+  EXPECT_FALSE(h->GetQueue("q")->settings.key_rate_limit.has_value());
+  EXPECT_EQ(h.LeaseOne("q").attempt, 1);
 }
 
 TEST(SalvageTest, ReadOfACorruptStepNamesItsKey) {

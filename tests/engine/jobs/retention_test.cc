@@ -323,6 +323,20 @@ TEST(RetentionTest, SweeperDeletesInBoundedBatches) {
   EXPECT_GE(stats.sweeper_passes, 3u);
 }
 
+// A budget smaller than one job's three keys still deletes a job per pass
+// (it never deleted any, and the queue stayed due: a pass every group).
+TEST(RetentionTest, ABudgetBelowOneJobStillDeletesOnePerPass) {
+  EngineHarness h;
+  h.options().sweep_batch_keys = 1;
+  h.Reopen();
+  ASSERT_TRUE(h->UpdateQueue("q", ShortRetention()).ok());
+  FinishJobs(h, "q", 2);
+  h.clock().Advance(Millis(2000));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_EQ(h->GetQueue("q")->completed, 0);
+  EXPECT_LE(h->Stats().sweeper_largest_pass_keys, 3u);
+}
+
 TEST(RetentionTest, DeadJobsFollowTheirOwnRetention) {
   EngineHarness h;
   QueueSettings s;

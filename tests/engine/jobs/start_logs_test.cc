@@ -56,6 +56,13 @@ TEST(StartLogsTest, DeletionFollowsThePeriodInForce) {
   // Shortened to 10 ms: the 50 ms start leaves at the log's next look.
   EXPECT_EQ(logs.TakeExpired(1050, 10, Period(10)).size(), 1u);
   EXPECT_EQ(logs.Find("q", true, ""), nullptr);
+  // Shortened from a day to 10 ms while starts are logged: the log is
+  // looked at when its oldest start leaves the 10 ms window, not a day
+  // later, so starts do not pile up.
+  logs.Record("q", true, "", 1100, Millis(24LL * 3600 * 1000), 4, &expires);
+  logs.Record("q", true, "", 1101, Millis(10), 5, &expires);
+  EXPECT_EQ(logs.TakeExpired(1111, 10, Period(10)).size(), 2u);
+  EXPECT_EQ(logs.Find("q", true, ""), nullptr);
   // No limit any more: every start goes once its log is due.
   logs.Record("q", false, "k", 2000, Millis(100), 3, &expires);
   EXPECT_EQ(

@@ -12,40 +12,40 @@ std::string At(int64_t ms) { return storage::KeyBuilder().Raw("p").I64(ms).Build
 
 TEST(SweepCursorTest, AScanResumesWhereTheLastOneSweptThrough) {
   SweepCursor c;
-  EXPECT_EQ(c.BeginScan("p"), "p");  // the front
+  EXPECT_EQ(c.BeginScan("p", 0), "p");  // the front
   c.EndScan(std::nullopt);
-  EXPECT_EQ(c.BeginScan("p"), "p");
+  EXPECT_EQ(c.BeginScan("p", 0), "p");
   c.EndScan(100);
-  EXPECT_EQ(c.BeginScan("p"), At(100));  // that time itself: ties may remain
+  EXPECT_EQ(c.BeginScan("p", 0), At(100));  // that time itself: ties may remain
   c.EndScan(250);
   EXPECT_EQ(c.swept_before(), 250);
 }
 
 // An entry added before the cursor moves it back at once, and the cursor
-// stays at or before it for the next three scans, which may not see it
-// (its group, and the one being written, are not committed yet).
-TEST(SweepCursorTest, AnAddedEntryHoldsTheCursorUntilAScanIsSureToSeeIt) {
+// stays at or before it until a scan that began after the entry's group was
+// committed has ended (earlier scans read committed data without it).
+TEST(SweepCursorTest, AnAddedEntryHoldsTheCursorUntilAScanSawItsGroupCommitted) {
   SweepCursor c;
-  c.BeginScan("p");
+  c.BeginScan("p", 0);
   c.EndScan(100);
-  c.Added(50);  // after scan 1
+  c.Added(50, /*group=*/3);
   EXPECT_EQ(c.swept_before(), 50);
-  for (int scan = 2; scan <= 3; ++scan) {
-    EXPECT_EQ(c.BeginScan("p"), At(50)) << scan;
+  for (uint64_t durable : {0, 1, 2}) {  // however many scans: group 3 is not committed
+    EXPECT_EQ(c.BeginScan("p", durable), At(50)) << durable;
     c.EndScan(200);  // the scan did not see the entry at 50
-    EXPECT_EQ(c.swept_before(), 50) << scan;
+    EXPECT_EQ(c.swept_before(), 50) << durable;
   }
-  EXPECT_EQ(c.BeginScan("p"), At(50));  // scan 4 saw it committed
+  EXPECT_EQ(c.BeginScan("p", 3), At(50));  // this one saw it
   c.EndScan(200);
   EXPECT_EQ(c.swept_before(), 200);
 }
 
 TEST(SweepCursorTest, AnEntryAddedAheadOfTheCursorLeavesItAlone) {
   SweepCursor c;
-  c.BeginScan("p");
+  c.BeginScan("p", 0);
   c.EndScan(100);
-  c.Added(5000);  // a job that just finished: far ahead of what is due
-  c.BeginScan("p");
+  c.Added(5000, 1);  // a job that just finished: far ahead of what is due
+  c.BeginScan("p", 0);
   c.EndScan(300);
   EXPECT_EQ(c.swept_before(), 300);
 }
