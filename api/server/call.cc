@@ -14,8 +14,14 @@ UnaryCall::UnaryCall(CallDeadlines* deadlines, SteadyTime deadline,
 
 void UnaryCall::End(const grpc::Status& status) {
   if (!finish_) return Finish(status);
-  finish_(status);
-  OnDone();  // no gRPC call to end: release what gRPC's reference stands for
+  // No gRPC call to end: what gRPC's reference stands for (the deadline
+  // entry) is released first, since the caller may tear the services and
+  // their CallDeadlines down as soon as it has the answer (the server fuzzer
+  // found the entry removed from a destroyed map). The caller of End holds
+  // its own reference, so OnDone does not delete this call.
+  std::function<void(const grpc::Status&)> finish = std::move(finish_);
+  OnDone();
+  finish(status);
 }
 
 void UnaryCall::Reply(const absl::Status& status, absl::FunctionRef<void()> fill) {
