@@ -405,15 +405,27 @@ class Browser:
         return self.js("""return Array.from(document.querySelectorAll('[data-action]'))
             .filter(e => !e.closest('#confirm-dialog')).map(e => e.dataset.action)""")
 
+    def click(self, selector):
+        """Clicks the first element matching `selector`, finding it again if
+        the page re-rendered it between the lookup and the click (a poll tick
+        or a flash replaced by the next one)."""
+        def attempt():
+            found = self.css(selector)
+            if not found:
+                return None
+            found[0].click()
+            return True
+        self.wait(attempt, f"{selector} to click")
+
     def click_action(self, selector, confirm_contains=None):
         """Clicks a mutation button, checks and accepts its confirm dialog."""
-        self.wait_css(selector).click()
-        dialog = self.wait_css("#confirm-dialog[open]")
-        text = dialog.text
+        self.click(selector)
+        text = self.wait(lambda: (self.css("#confirm-dialog[open]") or [None])[0].text
+                         if self.css("#confirm-dialog[open]") else None, "the confirm dialog")
         if confirm_contains:
             for piece in confirm_contains:
                 R.check(piece in text, f"confirm dialog for {selector} mentions {piece!r}", repr(text))
-        self.wait_css('#confirm-dialog[open] [data-action="confirm"]').click()
+        self.click('#confirm-dialog[open] [data-action="confirm"]')
         return text
 
     def wait_flash(self, pattern, kind="ok"):
