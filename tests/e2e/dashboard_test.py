@@ -418,13 +418,17 @@ class Browser:
         self.wait(attempt, f"{selector} to click")
 
     def click_action(self, selector, confirm_contains=None):
-        """Clicks a mutation button, checks and accepts its confirm dialog."""
+        """Clicks a mutation button, checks and accepts its confirm dialog.
+        The flash is hidden before the confirmation, so that a wait_flash
+        after this sees the answer to this action, not the one before it
+        (two slices of a bulk redrive answer with the same text)."""
         self.click(selector)
-        text = self.wait(lambda: (self.css("#confirm-dialog[open]") or [None])[0].text
-                         if self.css("#confirm-dialog[open]") else None, "the confirm dialog")
+        dialog = self.wait_css("#confirm-dialog[open]")
+        text = dialog.text
         if confirm_contains:
             for piece in confirm_contains:
                 R.check(piece in text, f"confirm dialog for {selector} mentions {piece!r}", repr(text))
+        self.js("const f = document.getElementById('flash'); if (f) f.hidden = true;")
         self.click('#confirm-dialog[open] [data-action="confirm"]')
         return text
 
