@@ -15,9 +15,9 @@ using storage::KeyReader;
 
 absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, int max_keys) {
   ++passes_;
-  // A job is three keys: a smaller budget would never delete one and leave
-  // the queue due at once, pass after pass.
-  max_keys = std::max(max_keys, 3);
+  // A smaller budget would never delete a job and leave the queue due at
+  // once, pass after pass.
+  max_keys = std::max(max_keys, kKeysPerJob);
   const int64_t now_ms = Tick(now);
   int deleted = 0;
   auto due = jobs_.indexes().DueForRetention(now_ms, kMaxQueuesPerPass);
@@ -25,7 +25,7 @@ absl::StatusOr<int> JobRetention::Sweep(storage::Batch& batch, TimePoint now, in
     const int slice = std::max(kMinSliceKeys, max_keys / static_cast<int>(due.size()));
     for (auto [q, c] : due) {
       const int budget = std::min(slice, max_keys - deleted);
-      if (budget < 3) break;  // the rest stay due, for the next pass
+      if (budget < kKeysPerJob) break;  // the rest stay due, for the next pass
       RATCHET_ASSIGN_OR_RETURN(int n, SweepQueue(batch, q, c, now_ms, budget));
       deleted += n;
       ++queues_visited_;
@@ -101,8 +101,8 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
             due_at(AddSaturating(finished_at, retention));
             return false;
           }
-          if (deleted + 3 > budget) {  // index entry, state and payload records
-            due_at(now_ms);            // still due: back after the queues waiting longer
+          if (deleted + kKeysPerJob > budget) {
+            due_at(now_ms);  // still due: back after the queues waiting longer
             return false;
           }
           swept = finished_at;
@@ -111,7 +111,7 @@ absl::StatusOr<int> JobRetention::SweepQueue(storage::Batch& batch, QueueState* 
           if (batch.DeletesPending(cf, key)) return true;
           batch.Delete(cf, key);
           jobs_.DeleteFinished(batch, JobIdFromIndexKey(key));
-          deleted += 3;
+          deleted += kKeysPerJob;
           ++removed;
           return true;
         }));

@@ -40,6 +40,8 @@ namespace ratchet::internal {
 
 inline constexpr size_t kMaxQueuesPerPass = 64;
 inline constexpr int kMinSliceKeys = 16;
+// Keys one finished job takes: its index entry, state and payload records.
+inline constexpr int kKeysPerJob = 3;
 // A queue whose remaining finished jobs are not yet committed is looked at
 // again after its retention, and at least this long after.
 inline constexpr int64_t kRecheckMs = 100;
