@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ratchet/base/saturating.h"
+
 namespace ratchet::internal {
 
 namespace {
@@ -51,7 +53,7 @@ int64_t OldestAvailableAgeMs(const QueueState& q, int64_t now_ms) {
     oldest = std::min(oldest, it->run_at_ms);
     it = q.ready.lower_bound(ReadyKey{it->priority + 1, INT64_MIN, 0});
   }
-  return std::max<int64_t>(0, now_ms - oldest);
+  return std::max<int64_t>(0, SubtractSaturating(now_ms, oldest));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ratchet/base/saturating.h"
 #include "ratchet/storage/keys.h"
 
 namespace ratchet::internal {
@@ -264,7 +265,8 @@ LeasedJob ToLeasedJob(const JobRecord& r) {
   l.traceparent = r.traceparent();
   l.attempt_timeout = Millis(r.attempt_timeout_ms());
   if (r.attempt_timeout_ms() > 0) {
-    l.attempt_deadline = FromUnixMs(r.attempt_started_at_ms() + r.attempt_timeout_ms());
+    l.attempt_deadline =
+        FromUnixMs(AddSaturating(r.attempt_started_at_ms(), r.attempt_timeout_ms()));
   }
   return l;
 }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ratchet/base/saturating.h"
+
 namespace ratchet {
 
 namespace {
@@ -10,8 +12,10 @@ namespace {
 int64_t Exponential(const RetryPolicy& p, int attempt) {
   double grown = static_cast<double>(p.initial_backoff.count()) *
                  std::pow(p.multiplier, std::max(0, attempt - 1));
-  double cap = static_cast<double>(p.max_backoff.count());
-  return static_cast<int64_t>(std::min(grown, cap));
+  // A policy read back from disk may hold any multiplier: a NaN or an
+  // infinity never reaches the conversion to int64 (undefined behavior).
+  if (!(grown < static_cast<double>(p.max_backoff.count()))) return p.max_backoff.count();
+  return static_cast<int64_t>(grown);
 }
 
 }  // namespace
@@ -29,7 +33,9 @@ BackoffBounds RetryDelayBounds(const RetryPolicy& p, int attempt, Millis previou
       const int64_t base = p.initial_backoff.count();
       const int64_t cap = p.max_backoff.count();
       const int64_t prev = previous.count() > 0 ? previous.count() : base;
-      const int64_t hi = std::max(base, std::min(cap, prev * 3));
+      // prev is the stored last backoff: 3 * prev saturates.
+      const int64_t hi =
+          std::max(base, std::min(cap, AddSaturating(prev, AddSaturating(prev, prev))));
       return {Millis(std::min(base, cap)), Millis(hi)};
     }
   }

@@ -4,13 +4,14 @@
 
 #include "job_machine.h"
 #include "ratchet/base/invariant.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 
 namespace ratchet::internal {
 
 std::optional<int64_t> AttemptDeadlineMs(const JobRecord& r) {
   if (r.attempt_timeout_ms() <= 0) return std::nullopt;
-  return r.attempt_started_at_ms() + r.attempt_timeout_ms();
+  return AddSaturating(r.attempt_started_at_ms(), r.attempt_timeout_ms());
 }
 
 // A job's token is 0 until its first lease and never goes back to 0.
@@ -54,7 +55,8 @@ void JobMachine::StartAttempt(TimePoint now, Millis visibility_timeout,
   r.set_attempts(r.attempts() + 1);
   r.set_token(jobs_.NextToken());
   r.set_attempt_started_at_ms(ToUnixMs(now));
-  int64_t deadline = ToUnixMs(now + visibility_timeout);
+  // A stored visibility timeout is read back from disk: the sum saturates.
+  int64_t deadline = AddSaturating(ToUnixMs(now), visibility_timeout.count());
   // The attempt timeout caps the lease; Heartbeat keeps the cap.
   if (auto cap = AttemptDeadlineMs(r)) deadline = std::min(deadline, *cap);
   r.set_lease_deadline_ms(deadline);

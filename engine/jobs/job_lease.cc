@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "job_machine.h"
 #include "ratchet/base/invariant.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/backoff.h"
 #include "validation.h"
@@ -96,7 +97,8 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
                                                     ? Millis(r.visibility_timeout_ms())
                                                     : q->settings.visibility_timeout);
     jobs_.events().Count(r.queue(), JobEvent::kLeased);
-    jobs_.events().Started(std::max(Millis(0), Millis(ToUnixMs(now) - r.run_at_ms())));
+    jobs_.events().Started(
+        std::max(Millis(0), Millis(SubtractSaturating(ToUnixMs(now), r.run_at_ms()))));
     StartAttempt(now, vt, req.worker_id, r);
     jobs_.Save(batch, r);
     LogStart(batch, *q, r);  // before StartLease places the group anew
@@ -205,7 +207,8 @@ absl::StatusOr<HeartbeatResult> JobMachine::Heartbeat(storage::Batch& batch, Tim
   if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(r.queue()));
   RATCHET_RETURN_IF_ERROR(CheckLease(r, req.token, now, "heartbeat"));
   Millis ext = req.extension.value_or(Millis(r.lease_length_ms()));
-  int64_t deadline = ToUnixMs(now + ext);
+  // The stored lease length is read back from disk: the sum saturates.
+  int64_t deadline = AddSaturating(ToUnixMs(now), ext.count());
   // Never past the attempt deadline, however often the worker heartbeats.
   if (auto cap = AttemptDeadlineMs(r)) deadline = std::min(deadline, *cap);
   r.set_lease_deadline_ms(deadline);
@@ -278,7 +281,7 @@ void JobMachine::CountFinish(const JobRecord& r, JobState state) {
 void JobMachine::CountAttemptEnd(TimePoint now, const JobRecord& r) {
   if (r.attempt_started_at_ms() > 0) {
     jobs_.events().AttemptEnded(
-        std::max(Millis(0), Millis(ToUnixMs(now) - r.attempt_started_at_ms())));
+        std::max(Millis(0), Millis(SubtractSaturating(ToUnixMs(now), r.attempt_started_at_ms()))));
   }
 }
 
@@ -311,7 +314,7 @@ absl::StatusOr<FailResult> JobMachine::EndAttemptInFailure(storage::Batch& batch
       RetryDelay(FromRecord(r.retry()), r.attempts(), Millis(r.last_backoff_ms()), random_);
   r.set_last_backoff_ms(delay.count());
   SetState(r, JobState::kScheduled);
-  r.set_run_at_ms(ToUnixMs(now + delay));
+  r.set_run_at_ms(AddSaturating(ToUnixMs(now), delay.count()));
   jobs_.Save(batch, r);
   Requeue(r);
   jobs_.events().Count(r.queue(), JobEvent::kRetried);

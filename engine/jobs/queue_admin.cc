@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "listing.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "validation.h"
 
@@ -93,7 +94,7 @@ QueueStats StatsOf(const QueueState& q, std::optional<int64_t> oldest_ms, int64_
   out.dead = q.dead;
   if (oldest_ms) {
     out.oldest_available = FromUnixMs(*oldest_ms);
-    out.oldest_available_age = Millis(std::max<int64_t>(0, now_ms - *oldest_ms));
+    out.oldest_available_age = Millis(std::max<int64_t>(0, SubtractSaturating(now_ms, *oldest_ms)));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "record_io.h"
 #include "schedule_machine.h"
@@ -87,7 +88,8 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
   const int64_t grace = store_.options().schedule_misfire_grace.count();
   const auto missed = MissedOf(rec);
   // Ticks older than the catch-up window never fire.
-  const int64_t before_window = std::min(now_ms - rec.catchup_window_ms() - 1, now_ms);
+  const int64_t before_window =
+      std::min(SubtractSaturating(now_ms, AddSaturating(rec.catchup_window_ms(), 1)), now_ms);
   if (before_window > rec.cursor_ms()) {
     rec.set_skipped_missed(rec.skipped_missed() + CountTicks(rec, rec.cursor_ms(), before_window));
     rec.set_cursor_ms(before_window);
@@ -158,7 +160,8 @@ absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, Sc
                               ? absl::StrCat(kScheduleKeyPrefix, next.id(), ":", tick_ms, ":manual")
                               : absl::StrCat(kScheduleKeyPrefix, next.id(), ":", tick_ms);
     if (next.jitter_ms() > 0) {
-      req.run_at = now + Millis(random_.UniformInt(0, next.jitter_ms() - 1));
+      req.run_at =
+          FromUnixMs(AddSaturating(ToUnixMs(now), random_.UniformInt(0, next.jitter_ms() - 1)));
     }
     reqs.push_back(std::move(req));
     fired.push_back(tick_ms);
@@ -176,7 +179,8 @@ absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, Sc
     }
     next.set_last_job_id(id);
     if (!manual) {
-      store_.events().ScheduleFired(std::max(Millis(0), Millis(ToUnixMs(now) - fired[i])));
+      store_.events().ScheduleFired(
+          std::max(Millis(0), Millis(SubtractSaturating(ToUnixMs(now), fired[i]))));
       next.set_last_tick_ms(fired[i]);
       next.set_fired(next.fired() + 1);
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "record_io.h"
 #include "schedule_machine.h"
@@ -123,7 +124,7 @@ std::optional<int64_t> ScheduleMachine::NextTickAfter(const ScheduleRecord& rec,
   auto it = tick_specs_.find(rec.id());
   if (it == tick_specs_.end()) return std::nullopt;
   int64_t after = after_ms;
-  if (rec.start_at_ms() != 0) after = std::max(after, rec.start_at_ms() - 1);
+  if (rec.start_at_ms() != 0) after = std::max(after, SubtractSaturating(rec.start_at_ms(), 1));
   std::optional<int64_t> next = it->second.Next(after, rec.anchor_ms());
   if (next && rec.end_at_ms() != 0 && *next > rec.end_at_ms()) return std::nullopt;
   return next;
@@ -145,7 +146,7 @@ int64_t ScheduleMachine::CountTicks(const ScheduleRecord& rec, int64_t after_ms,
   auto it = tick_specs_.find(rec.id());
   if (it == tick_specs_.end()) return 0;
   int64_t after = after_ms, until = until_ms;
-  if (rec.start_at_ms() != 0) after = std::max(after, rec.start_at_ms() - 1);
+  if (rec.start_at_ms() != 0) after = std::max(after, SubtractSaturating(rec.start_at_ms(), 1));
   if (rec.end_at_ms() != 0) until = std::min(until, rec.end_at_ms());
   return it->second.Count(after, until, rec.anchor_ms());
 }

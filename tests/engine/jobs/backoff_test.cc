@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace ratchet {
 namespace {
 
@@ -59,6 +61,24 @@ TEST(BackoffTest, DecorrelatedJitterGrowsFromThePreviousDelay) {
     EXPECT_LE(d, expected_hi);
     prev = d;
   }
+}
+
+// The previous delay and the policy are read back from a job record, which
+// may be damaged: 3 × a huge previous delay saturates at the cap instead of
+// wrapping below the initial backoff.
+TEST(BackoffTest, AHugePreviousDelayStaysAtTheCap) {
+  auto p = Policy(JitterMode::kDecorrelated);
+  p.max_backoff = Millis(INT64_MAX);
+  BackoffBounds b = RetryDelayBounds(p, 3, Millis(INT64_MAX / 2));
+  EXPECT_EQ(b.lo, Millis(100));
+  EXPECT_EQ(b.hi, Millis(INT64_MAX));
+}
+
+// A multiplier that is not a number (a damaged record) gives the cap.
+TEST(BackoffTest, ANanMultiplierGivesTheCap) {
+  auto p = Policy(JitterMode::kNone);
+  p.multiplier = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(RetryDelayBounds(p, 3, Millis(0)).hi, Millis(10000));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // records in `jobs`, no stored counts) is migrated at open.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 
 #include "engine_harness.h"
@@ -126,6 +127,45 @@ TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->completed, INT64_MAX);
   EXPECT_EQ(stats->cancelled, INT64_MAX);
+}
+
+// Rewrites live job `id`'s record in the closed engine's directory.
+void RewriteLiveJob(EngineHarness& h, JobId id,
+                    const std::function<void(internal::JobRecord&)>& change) {
+  auto store = storage::Store::Open({.path = h.options().data_dir});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto value = (*store)->Get(Cf::kJobs, internal::JobKey(id));
+  ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
+  internal::JobRecord r;
+  ASSERT_TRUE(r.ParseFromString(**value));
+  change(r);
+  storage::Batch batch(store->get());
+  batch.Put(Cf::kJobs, internal::JobKey(id), r.SerializeAsString());
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+}
+
+// A job record's visibility and attempt timeouts are read back from disk
+// (damage, or a record written by a build with other limits): the lease and
+// heartbeat deadlines they give saturate instead of wrapping into the past,
+// which would expire the lease at once.
+TEST(JobRecoveryTest, HugeStoredTimeoutsDoNotWrapTheLeaseDeadline) {
+  EngineHarness h;
+  JobId id = h.Enqueue("q");
+  h.Close();
+  RewriteLiveJob(h, id, [](internal::JobRecord& r) {
+    r.set_visibility_timeout_ms(INT64_MAX);
+    r.set_attempt_timeout_ms(INT64_MAX);
+  });
+  h.Reopen();
+  auto leased = h->Lease({.queue = "q"});
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_EQ(leased->size(), 1u);
+  EXPECT_GT((*leased)[0].lease_deadline, h.clock().Now());
+  h.clock().Advance(Millis(1000));
+  auto beat = h->Heartbeat({.id = id, .token = (*leased)[0].token});
+  ASSERT_TRUE(beat.ok()) << beat.status();
+  EXPECT_GT(beat->lease_deadline, h.clock().Now());
+  EXPECT_TRUE(h->Complete({.id = id, .token = (*leased)[0].token}).ok());
 }
 
 }  // namespace
