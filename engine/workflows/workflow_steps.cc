@@ -4,6 +4,7 @@
 // workflow's state, in the same batch as the job's own change.
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/invariant.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "spdlog/spdlog.h"
 #include "workflow_machine.h"
@@ -73,7 +74,8 @@ void WorkflowMachine::EndWorkflow(storage::Batch& batch, TimePoint now, Workflow
   if (wf.expires_at_ms() != 0) {
     batch.Delete(Cf::kWorkflows, WorkflowExpiryKey(wf.expires_at_ms(), wf.id()));
   }
-  wf.set_expires_at_ms(ToUnixMs(now + keep));
+  // The queue's retention is read back from disk: the sum saturates.
+  wf.set_expires_at_ms(AddSaturating(ToUnixMs(now), keep.count()));
   batch.Put(Cf::kWorkflows, WorkflowExpiryKey(wf.expires_at_ms(), wf.id()), "");
   IndexWorkflow(wf.id(), from, state);
   spdlog::info("event=workflow_finished workflow_id={} name={} state={}", wf.id(), wf.name(),

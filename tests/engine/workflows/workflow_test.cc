@@ -8,6 +8,8 @@
 #include "engine_harness.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
+#include "ratchet/storage/store.h"
+#include "schema.h"
 
 namespace ratchet {
 namespace {
@@ -281,6 +283,38 @@ TEST(WorkflowTest, FinishedWorkflowsFollowTheQueueRetention) {
   auto fresh = h->SubmitWorkflow(Spec({Step("b")}, "key-1"));
   ASSERT_TRUE(fresh.ok()) << fresh.status();
   EXPECT_FALSE(fresh->duplicate);
+}
+
+// The queue's retention is read back from its stored record (damage, or a
+// record written by a build with other limits): a finished workflow's expiry
+// saturates instead of wrapping into the past, where the next sweep would
+// delete the workflow at once.
+TEST(WorkflowTest, AHugeStoredRetentionKeepsTheWorkflow) {
+  EngineHarness h;
+  ASSERT_TRUE(h->UpdateQueue("wf", QueueSettings{}).ok());
+  h.Close();
+  {
+    auto store = storage::Store::Open({.path = h.options().data_dir});
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto value = (*store)->Get(storage::Cf::kQueues, "wf");
+    ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
+    records::QueueRecord rec;
+    ASSERT_TRUE(rec.ParseFromString(**value));
+    rec.set_completed_retention_ms(INT64_MAX);
+    storage::Batch batch(store->get());
+    batch.Put(storage::Cf::kQueues, "wf", rec.SerializeAsString());
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  h.Reopen();
+  auto id = h->SubmitWorkflow(Spec({Step("a")}));
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto a = LeaseAll(h);
+  ASSERT_TRUE(h->Complete({a[0].id, a[0].token, "", {}}).ok());
+  h.clock().Advance(Millis(24LL * 3600 * 1000));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  auto wf = h->GetWorkflow(id->id);
+  ASSERT_TRUE(wf.ok()) << wf.status();
+  EXPECT_EQ(wf->state, WorkflowState::kCompleted);
 }
 
 }  // namespace
