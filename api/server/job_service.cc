@@ -173,9 +173,11 @@ grpc::ServerUnaryReactor* JobService::CancelJobs(const CallInfo& call_info,
                                                  const v1::CancelJobsRequest* req,
                                                  v1::CancelJobsResponse* resp) {
   UnaryCall* call = ctx_->StartCall(call_info);
+  // The guard reaches what a workflow's job cancels in other queues.
   CancelJobsRequest cancel{.queue = req->queue(),
                            .job_type = req->job_type(),
-                           .concurrency_key = req->concurrency_key()};
+                           .concurrency_key = req->concurrency_key(),
+                           .guard = call_info.access.Guard()};
   if (req->state() != v1::JOB_STATE_UNSPECIFIED) {
     auto state = FromProto(req->state(), "state");
     if (!state.ok()) return call->Reject(state.status());

@@ -69,16 +69,37 @@ std::vector<JobId> Candidates(QueueState& q, Indexes& indexes, const CancelJobsR
   return ids;
 }
 
+// Before the slice writes anything: a workflow's job reaches the workflow's
+// other queues when it is cancelled (its observers say which), so a caller
+// limited to some queues is refused here rather than rolled back later
+// (a rollback rebuilds the engine's state: not for a refused caller to
+// cause). Each workflow is checked once per slice.
+absl::Status CheckGuard(JobStore& jobs, storage::Batch& batch, const std::vector<JobId>& ids,
+                        const QueueGuard& guard) {
+  absl::flat_hash_set<WorkflowId> checked;
+  for (JobId id : ids) {
+    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs.LoadState(batch, id));
+    if (r.workflow_id() == 0 || !checked.insert(r.workflow_id()).second) continue;
+    for (JobObserver* o : jobs.observers()) {
+      RATCHET_RETURN_IF_ERROR(o->CheckCancel(batch, r, guard));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<bool> CancelSlice(JobMachine& machine, JobStore& jobs, storage::Batch& batch,
                                  TimePoint now, const CancelJobsRequest& req, CancelRun& run,
                                  int max_jobs) {
   RATCHET_RETURN_IF_ERROR(ValidateCancelJobs(req));
+  if (req.guard) RATCHET_RETURN_IF_ERROR(req.guard->Check(req.queue));
   QueueState* q = jobs.indexes().FindQueue(req.queue);
   if (!q) return true;  // no such queue: nothing to cancel
   jobs.indexes().PromoteDue(q, ToUnixMs(now));
-  for (JobId id : Candidates(*q, jobs.indexes(), req, run, max_jobs)) {
+  const std::vector<JobId> candidates = Candidates(*q, jobs.indexes(), req, run, max_jobs);
+  if (req.guard) RATCHET_RETURN_IF_ERROR(CheckGuard(jobs, batch, candidates, *req.guard));
+  for (JobId id : candidates) {
     // An earlier Cancel's owner (a workflow cancelling its other steps) may
     // have ended this one in the same slice.
     if (!jobs.indexes().Find(id)) continue;

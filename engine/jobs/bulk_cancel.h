@@ -40,8 +40,10 @@ struct CancelRun {
 
 // One slice: examines at most `max_jobs` live jobs of req.queue and cancels
 // those that match. Returns whether the run is done.
-// Errors: INVALID_ARGUMENT (the request, on any slice); a read error or an
-// observer's (the slice is rolled back).
+// Errors: INVALID_ARGUMENT (the request, on any slice); PERMISSION_DENIED
+// from req.guard (for req.queue, or a workflow's queue: checked before the
+// slice writes anything); a read error or an observer's (the slice is
+// rolled back).
 absl::StatusOr<bool> CancelSlice(JobMachine& machine, JobStore& jobs, storage::Batch& batch,
                                  TimePoint now, const CancelJobsRequest& req, CancelRun& run,
                                  int max_jobs);

@@ -37,6 +37,15 @@ class JobObserver {
   virtual absl::Status OnJobLeasing(storage::Batch& batch, const JobRecord& r, LeasedJob* out) {
     return absl::OkStatus();
   }
+
+  // A caller limited by `guard` is about to cancel `r`; nothing has changed
+  // yet. OK if every queue the cancel reaches through this observer's
+  // bookkeeping (a workflow's other steps) passes `guard`; otherwise the
+  // guard's PERMISSION_DENIED, or a read error. Reads only.
+  virtual absl::Status CheckCancel(storage::Batch& batch, const JobRecord& r,
+                                   const QueueGuard& guard) {
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace ratchet::internal

@@ -49,6 +49,9 @@ class WorkflowMachine final : public JobObserver {
   // JobObserver.
   absl::Status OnJobFinished(storage::Batch& batch, TimePoint now, const JobRecord& r) override;
   absl::Status OnJobRedriven(storage::Batch& batch, TimePoint now, const JobRecord& r) override;
+  // A workflow's job: the workflow's queue and every DAG step's queue.
+  absl::Status CheckCancel(storage::Batch& batch, const JobRecord& r,
+                           const QueueGuard& guard) override;
 
  private:
   absl::Status OnStepFinished(storage::Batch& batch, TimePoint now, const JobRecord& r);

@@ -245,6 +245,20 @@ absl::Status WorkflowMachine::OnJobRedriven(storage::Batch& batch, TimePoint now
   return absl::OkStatus();
 }
 
+absl::Status WorkflowMachine::CheckCancel(storage::Batch& batch, const JobRecord& r,
+                                          const QueueGuard& guard) {
+  if (r.workflow_id() == 0) return absl::OkStatus();
+  RATCHET_ASSIGN_OR_RETURN(auto wf, FindWorkflow(batch, r.workflow_id()));
+  if (!wf) return absl::OkStatus();
+  RATCHET_RETURN_IF_ERROR(guard.Check(wf->queue()));
+  if (KindOf(*wf) != WorkflowKind::kDag) return absl::OkStatus();
+  for (int i = 0; i < wf->step_count(); ++i) {
+    RATCHET_ASSIGN_OR_RETURN(StepRecord step, LoadStep(batch, wf->id(), i));
+    RATCHET_RETURN_IF_ERROR(guard.Check(step.queue()));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<WorkflowState> WorkflowMachine::CancelWorkflow(storage::Batch& batch, TimePoint now,
                                                               WorkflowId id) {
   RATCHET_ASSIGN_OR_RETURN(WorkflowRecord wf, LoadWorkflow(batch, id));

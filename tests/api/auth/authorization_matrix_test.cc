@@ -620,6 +620,34 @@ TEST_F(AuthorizationMatrixTest, AWorkflowIsGuardedByEveryQueueItsStepsRunIn) {
   EXPECT_NE(ErrorListedTo("producer-all").find("secret-step"), std::string::npos);
 }
 
+// CancelJobs on a granted queue reaches a workflow's other queues through a
+// step job there (the step's cancel fails the workflow and cancels its
+// other steps): refused, and nothing changes (review finding: it cancelled
+// the step in out.secret).
+TEST_F(AuthorizationMatrixTest, CancelJobsCannotReachAWorkflowsOtherQueues) {
+  v1::SubmitWorkflowRequest wf;
+  wf.set_name("mixed");
+  wf.set_queue("in.mixed");
+  wf.add_steps()->set_name("mine");
+  wf.mutable_steps(0)->set_job_type("t");
+  wf.add_steps()->set_name("secret-step");
+  wf.mutable_steps(1)->set_job_type("t");
+  wf.mutable_steps(1)->mutable_options()->set_queue("out.secret");
+  auto submitted = root_->SubmitWorkflow(wf);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto full = root_->GetWorkflow(submitted->workflow_id());
+  ASSERT_TRUE(full.ok() && full->steps_size() == 2) << full.status();
+  v1::CancelJobsRequest cancel;
+  cancel.set_queue("in.mixed");
+  auto r = Connect("operator-in")->CancelJobs(cancel);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  for (const auto& step : full->steps()) {
+    EXPECT_EQ(root_->GetJob(step.job_id())->state(), v1::JOB_STATE_AVAILABLE) << step.name();
+  }
+  EXPECT_TRUE(root_->CancelJobs(cancel).ok());
+  EXPECT_EQ(root_->GetJob(full->steps(1).job_id())->state(), v1::JOB_STATE_CANCELLED);
+}
+
 // A refusal for a looked-up resource does not name its queue, so walking
 // job ids does not list the queues a principal may not see.
 TEST_F(AuthorizationMatrixTest, ALookedUpRefusalDoesNotNameTheQueue) {

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
+#include <set>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "engine_harness.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
@@ -179,6 +182,60 @@ TEST(BulkCancelTest, WorkflowsFollowAsWithSingleCancel) {
   for (size_t i = 0; i < a.steps.size(); ++i) {
     EXPECT_EQ(a.steps[i].state, b.steps[i].state) << a.steps[i].name;
   }
+}
+
+// Allows only the queues it is given.
+class QueuesGuard final : public QueueGuard {
+ public:
+  explicit QueuesGuard(std::set<std::string> allowed) : allowed_(std::move(allowed)) {}
+  absl::Status Check(std::string_view queue) const override {
+    if (allowed_.count(std::string(queue))) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat("not queue ", std::string(queue)));
+  }
+
+ private:
+  const std::set<std::string> allowed_;
+};
+
+// Cancelling a step job fails its workflow and cancels its other steps,
+// whatever their queues: a caller limited to the step's queue is refused
+// before anything changes, as CancelJob and CancelWorkflow refuse it (review
+// finding: CancelJobs cancelled the step's sibling in a queue the caller
+// could not manage).
+TEST(BulkCancelTest, AGuardCoversEveryQueueOfAStepsWorkflow) {
+  EngineHarness h;
+  JobId plain = Add(h, "mine", "t", "");
+  WorkflowSpec w;
+  w.name = "mixed";
+  w.queue = "mine";
+  for (const char* queue : {"mine", "theirs"}) {
+    StepSpec s;
+    s.name = queue;
+    s.job_type = "work";
+    s.options.queue = queue;
+    w.steps.push_back(s);
+  }
+  auto wf = h->SubmitWorkflow(w);
+  ASSERT_TRUE(wf.ok()) << wf.status();
+  CancelJobsRequest req{.queue = "mine"};
+  req.guard = std::make_shared<QueuesGuard>(std::set<std::string>{"mine"});
+  auto refused = h->CancelJobs(req);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied) << refused.status();
+  EXPECT_EQ(StateOf(h, plain), JobState::kAvailable);
+  auto after = h->GetWorkflow(wf->id);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state, WorkflowState::kRunning);
+  for (const StepInfo& step : after->steps) {
+    EXPECT_EQ(StateOf(h, step.job_id), JobState::kAvailable) << step.name;
+  }
+  // The same caller with both queues, or a queue without workflow jobs.
+  EXPECT_EQ(h->CancelJobs({.queue = "theirs", .guard = req.guard}).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  req.guard = std::make_shared<QueuesGuard>(std::set<std::string>{"mine", "theirs"});
+  auto done = h->CancelJobs(req);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->cancelled, 2);  // `plain` and the first step; the workflow cancels the other
+  EXPECT_EQ(h->GetWorkflow(wf->id)->state, WorkflowState::kFailed);
 }
 
 TEST(BulkCancelTest, AnUnknownQueueCancelsNothing) {

@@ -423,6 +423,12 @@ struct CancelJobsRequest {
   std::optional<JobState> state;  // kScheduled, kAvailable or kRunning
   std::string job_type;           // as ListRequest::job_type
   std::string concurrency_key;    // as ListRequest::concurrency_key
+  // nullptr: unrestricted. Otherwise checked against `queue` and, for each
+  // workflow job a slice is about to cancel, against the workflow's queue
+  // and every step's queue (cancelling a step fails its workflow and cancels
+  // its other steps, as CancelWorkflow would), before the slice writes
+  // anything: PERMISSION_DENIED, and the slices before it stay done.
+  std::shared_ptr<const QueueGuard> guard;
 };
 
 struct CancelJobsResult {
