@@ -17,7 +17,9 @@ int64_t ToMs(int64_t seconds, int32_t nanos) { return seconds * 1000 + nanos / k
 }  // namespace
 
 google::protobuf::Timestamp ToProtoTime(TimePoint t) {
-  int64_t ms = ToUnixMs(t);
+  constexpr int64_t kMinMs = kMinTimestampSeconds * 1000;
+  constexpr int64_t kMaxMs = kMaxTimestampSeconds * 1000 + 999;
+  const int64_t ms = std::clamp(ToUnixMs(t), kMinMs, kMaxMs);
   int64_t seconds = ms / 1000;
   int64_t rem = ms % 1000;
   if (rem < 0) {  // Timestamp nanos are always non-negative
@@ -31,9 +33,11 @@ google::protobuf::Timestamp ToProtoTime(TimePoint t) {
 }
 
 google::protobuf::Duration ToProtoDuration(Millis d) {
+  constexpr int64_t kMaxMs = kMaxDurationSeconds * 1000;
+  const int64_t ms = std::clamp<int64_t>(d.count(), -kMaxMs, kMaxMs);
   google::protobuf::Duration out;
-  out.set_seconds(d.count() / 1000);  // both parts carry the sign
-  out.set_nanos(static_cast<int32_t>((d.count() % 1000) * kNanosPerMs));
+  out.set_seconds(ms / 1000);  // both parts carry the sign
+  out.set_nanos(static_cast<int32_t>((ms % 1000) * kNanosPerMs));
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "engine_metrics.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "ratchet/base/saturating.h"
 
@@ -51,6 +52,7 @@ int64_t OldestAvailableAgeMs(const QueueState& q, int64_t now_ms) {
   auto it = q.ready.begin();
   for (int jumps = 0; it != q.ready.end() && jumps < kMaxPriorityJumps; ++jumps) {
     oldest = std::min(oldest, it->run_at_ms);
+    if (it->priority == std::numeric_limits<int32_t>::max()) break;
     it = q.ready.lower_bound(ReadyKey{it->priority + 1, INT64_MIN, 0});
   }
   return std::max<int64_t>(0, SubtractSaturating(now_ms, oldest));

@@ -73,16 +73,18 @@ std::vector<JobId> Candidates(QueueState& q, Indexes& indexes, const CancelJobsR
 // other queues when it is cancelled (its observers say which), so a caller
 // limited to some queues is refused here rather than rolled back later
 // (a rollback rebuilds the engine's state: not for a refused caller to
-// cause). Each workflow is checked once per slice.
-absl::Status CheckGuard(JobStore& jobs, storage::Batch& batch, const std::vector<JobId>& ids,
-                        const QueueGuard& guard) {
-  absl::flat_hash_set<WorkflowId> checked;
+// cause). Only jobs the slice would cancel (the type filter applies) are
+// checked, and each workflow once per run: its queues never change.
+absl::Status CheckGuard(JobStore& jobs, storage::Batch& batch, const CancelJobsRequest& req,
+                        const std::vector<JobId>& ids, CancelRun& run) {
   for (JobId id : ids) {
     RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs.LoadState(batch, id));
-    if (r.workflow_id() == 0 || !checked.insert(r.workflow_id()).second) continue;
+    if (!req.job_type.empty() && r.job_type() != req.job_type) continue;
+    if (r.workflow_id() == 0 || run.guarded_workflows.contains(r.workflow_id())) continue;
     for (JobObserver* o : jobs.observers()) {
-      RATCHET_RETURN_IF_ERROR(o->CheckCancel(batch, r, guard));
+      RATCHET_RETURN_IF_ERROR(o->CheckCancel(batch, r, *req.guard));
     }
+    run.guarded_workflows.insert(r.workflow_id());
   }
   return absl::OkStatus();
 }
@@ -98,7 +100,7 @@ absl::StatusOr<bool> CancelSlice(JobMachine& machine, JobStore& jobs, storage::B
   if (!q) return true;  // no such queue: nothing to cancel
   jobs.indexes().PromoteDue(q, ToUnixMs(now));
   const std::vector<JobId> candidates = Candidates(*q, jobs.indexes(), req, run, max_jobs);
-  if (req.guard) RATCHET_RETURN_IF_ERROR(CheckGuard(jobs, batch, candidates, *req.guard));
+  if (req.guard) RATCHET_RETURN_IF_ERROR(CheckGuard(jobs, batch, req, candidates, run));
   for (JobId id : candidates) {
     // An earlier Cancel's owner (a workflow cancelling its other steps) may
     // have ended this one in the same slice.

@@ -35,6 +35,9 @@ struct CancelRun {
   std::optional<TimedKey> timed_after;  // scheduled and running
   std::optional<ReadyKey> ready_after;  // available
   absl::flat_hash_set<JobId> touched;   // running jobs this run asked to stop
+  // Workflows whose queues all passed CancelJobsRequest::guard (a
+  // workflow's queues never change, so each is read once per run).
+  absl::flat_hash_set<WorkflowId> guarded_workflows;
   CancelJobsResult result;
 };
 

@@ -81,5 +81,19 @@ TEST(BackoffTest, ANanMultiplierGivesTheCap) {
   EXPECT_EQ(RetryDelayBounds(p, 3, Millis(0)).hi, Millis(10000));
 }
 
+// Negative stored bounds (a damaged record) give delays in [0, cap], never a
+// jitter range whose low end is above its high end.
+TEST(BackoffTest, NegativeStoredBoundsGiveNonNegativeRanges) {
+  for (JitterMode mode :
+       {JitterMode::kNone, JitterMode::kFull, JitterMode::kEqual, JitterMode::kDecorrelated}) {
+    auto p = Policy(mode);
+    p.initial_backoff = Millis(-100);
+    p.max_backoff = Millis(-5);
+    BackoffBounds b = RetryDelayBounds(p, 40, Millis(0));
+    EXPECT_EQ(b.lo, Millis(0)) << static_cast<int>(mode);
+    EXPECT_EQ(b.hi, Millis(0)) << static_cast<int>(mode);
+  }
+}
+
 }  // namespace
 }  // namespace ratchet

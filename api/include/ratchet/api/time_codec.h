@@ -24,6 +24,9 @@ inline constexpr int64_t kMinTimestampSeconds = -62135596800;  // 0001-01-01T00:
 inline constexpr int64_t kMaxTimestampSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 inline constexpr int64_t kMaxDurationSeconds = 315576000000;   // 10,000 years
 
+// For answers: a time or duration outside the ranges above (a saturated
+// deadline, a damaged stored value) is clamped to the nearest end, so every
+// answer is a valid message (protobuf's JSON printer refuses others).
 google::protobuf::Timestamp ToProtoTime(TimePoint t);
 google::protobuf::Duration ToProtoDuration(Millis d);
 
