@@ -5,6 +5,8 @@
 #include <bit>
 #include <cctype>
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -29,7 +31,31 @@ constexpr int kDayMinutes = 1440;
 // DST shifts are at most this long (in practice 30 min to 2 h).
 constexpr std::chrono::hours kMaxShift{3};
 
+// Cron specs tick between 0001-01-01 and 9999-12-31 UTC (protobuf's
+// Timestamp range); times outside it (a damaged stored cursor) are clamped
+// to it, so the calendar arithmetic never leaves date's year range.
+constexpr int64_t kCronMinMs = -62135596800000LL;
+constexpr int64_t kCronMaxMs = 253402300799999LL;
+
 std::atomic<uint64_t> g_tick_calls{0};
+
+// Whole intervals from `anchor` to `t` (t >= anchor), exactly: the
+// difference of two int64s always fits in uint64.
+uint64_t IntervalsSince(int64_t t, int64_t anchor, int64_t interval) {
+  return (static_cast<uint64_t>(t) - static_cast<uint64_t>(anchor)) /
+         static_cast<uint64_t>(interval);
+}
+
+// anchor + k * interval, or nullopt if it is past INT64_MAX.
+std::optional<int64_t> TickAt(int64_t anchor, uint64_t k, int64_t interval) {
+  uint64_t offset = 0;
+  int64_t at = 0;
+  if (__builtin_mul_overflow(k, static_cast<uint64_t>(interval), &offset) ||
+      __builtin_add_overflow(anchor, offset, &at)) {
+    return std::nullopt;
+  }
+  return at;
+}
 
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
@@ -197,9 +223,14 @@ std::optional<int64_t> TickSpec::Next(int64_t after_ms, int64_t anchor_ms) const
   g_tick_calls.fetch_add(1, std::memory_order_relaxed);
   if (interval_ms_ > 0) {
     if (after_ms < anchor_ms) return anchor_ms;
-    return anchor_ms + ((after_ms - anchor_ms) / interval_ms_ + 1) * interval_ms_;
+    uint64_t k = 0;
+    if (__builtin_add_overflow(IntervalsSince(after_ms, anchor_ms, interval_ms_), 1, &k)) {
+      return std::nullopt;
+    }
+    return TickAt(anchor_ms, k, interval_ms_);
   }
-  return NextCron(after_ms);
+  if (after_ms >= kCronMaxMs) return std::nullopt;
+  return NextCron(std::max(after_ms, kCronMinMs));
 }
 
 bool TickSpec::DayMatches(unsigned dom, unsigned dow) const {
@@ -258,9 +289,10 @@ std::optional<int64_t> TickSpec::Last(int64_t until_ms, int64_t anchor_ms) const
   g_tick_calls.fetch_add(1, std::memory_order_relaxed);
   if (interval_ms_ > 0) {
     if (until_ms < anchor_ms) return std::nullopt;
-    return anchor_ms + (until_ms - anchor_ms) / interval_ms_ * interval_ms_;
+    return TickAt(anchor_ms, IntervalsSince(until_ms, anchor_ms, interval_ms_), interval_ms_);
   }
-  return LastCron(until_ms);
+  if (until_ms < kCronMinMs) return std::nullopt;
+  return LastCron(std::min(until_ms, kCronMaxMs));
 }
 
 std::optional<int64_t> TickSpec::LastCron(int64_t until_ms) const {
@@ -302,13 +334,17 @@ int64_t TickSpec::Count(int64_t after_ms, int64_t until_ms, int64_t anchor_ms) c
   g_tick_calls.fetch_add(1, std::memory_order_relaxed);
   if (until_ms <= after_ms) return 0;
   if (interval_ms_ > 0) {
-    // Ticks at or before t: anchor + k * interval <= t, k >= 0.
-    auto upto = [&](int64_t t) -> int64_t {
-      return t < anchor_ms ? 0 : (t - anchor_ms) / interval_ms_ + 1;
+    // Ticks at or before t: anchor + k * interval <= t, k >= 0. In uint64
+    // the counts are exact for any anchor; with intervals of at least 1 s
+    // they stay far below INT64_MAX (the clamp is a guard).
+    auto upto = [&](int64_t t) -> uint64_t {
+      return t < anchor_ms ? 0 : IntervalsSince(t, anchor_ms, interval_ms_) + 1;
     };
-    return upto(until_ms) - upto(after_ms);
+    const uint64_t n = upto(until_ms) - upto(after_ms);
+    return static_cast<int64_t>(std::min<uint64_t>(n, std::numeric_limits<int64_t>::max()));
   }
-  return CountCron(after_ms, until_ms);
+  const int64_t after = std::max(after_ms, kCronMinMs - 1), until = std::min(until_ms, kCronMaxMs);
+  return until <= after ? 0 : CountCron(after, until);
 }
 
 int64_t TickSpec::CountCron(int64_t after_ms, int64_t until_ms) const {

@@ -44,7 +44,12 @@ class TickSpec {
 
   // The first tick strictly after `after_ms` (Unix ms). Interval specs tick
   // at anchor_ms + k * interval for k >= 0. nullopt if there is none in the
-  // next 10 years (e.g. "0 0 30 2 *").
+  // next 10 years (e.g. "0 0 30 2 *"), or none in int64's range.
+  //
+  // Any int64 arguments are accepted (a stored cursor or anchor may be
+  // damaged): interval arithmetic cannot overflow, and cron specs tick only
+  // between 0001-01-01 and 9999-12-31 UTC, protobuf's Timestamp range, with
+  // arguments outside it clamped to it.
   std::optional<int64_t> Next(int64_t after_ms, int64_t anchor_ms) const;
 
   // The last tick at or before `until_ms`. nullopt if there is none (an

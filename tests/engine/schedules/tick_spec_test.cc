@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <limits>
+#include <optional>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "date/date.h"
 #include "date/tz.h"
 
@@ -240,6 +243,52 @@ TEST(TickSpecTest, CountAndLastDoNotEnumerateTicks) {
   TickSpec minutely = Parse("* * * * *", "Europe/Berlin");
   const int64_t start = Utc(2026_y / January / 1, hours(0));
   EXPECT_EQ(minutely.Count(start, start + sixty_days, 0), 60 * 1440);  // no DST before March 29
+}
+
+// A damaged stored anchor or cursor can hold any int64: interval arithmetic
+// must not wrap (a wrapped Next lands before `after`, so the schedule fires
+// again and again), and cron times are clamped to years 1..9999.
+TEST(TickSpecTest, ExtremeAnchorsAndCursorsDoNotOverflow) {
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  TickSpec every = Parse("@every 1s");
+  for (int64_t anchor : {kMin, kMin + 1, int64_t{-1}, int64_t{0}, kMax - 5000, kMax}) {
+    for (int64_t t : {kMin, int64_t{0}, int64_t{1767225600000}, kMax - 999, kMax}) {
+      SCOPED_TRACE(absl::StrCat("anchor ", anchor, " t ", t));
+      std::optional<int64_t> next = every.Next(t, anchor);
+      if (next) {
+        EXPECT_GT(*next, t);
+        EXPECT_GE(*next, anchor);
+      } else {
+        EXPECT_GT(t, kMax - 1000);  // only when no tick fits in int64
+      }
+      std::optional<int64_t> last = every.Last(t, anchor);
+      if (t >= anchor) {
+        ASSERT_TRUE(last.has_value());
+        EXPECT_LE(*last, t);
+        EXPECT_GE(*last, anchor);
+        EXPECT_TRUE(t < kMin + 1000 || *last > t - 1000);
+      } else {
+        EXPECT_EQ(last, std::nullopt);
+      }
+      EXPECT_GE(every.Count(kMin, t, anchor), 0);
+    }
+  }
+  EXPECT_EQ(every.Count(kMin, kMax, kMin), static_cast<int64_t>(~uint64_t{0} / 1000));
+  EXPECT_EQ(every.Next(kMax - 1000, kMin), 9223372036854775192LL);  // kMin + 18446744073709551 s
+  EXPECT_EQ(every.Next(kMax - 1, kMin), std::nullopt);  // the next tick is past INT64_MAX
+
+  TickSpec daily = Parse("0 3 * * *", "Europe/Berlin");
+  EXPECT_EQ(daily.Next(kMax, 0), std::nullopt);
+  EXPECT_EQ(daily.Last(kMin, 0), std::nullopt);
+  std::optional<int64_t> first = daily.Next(kMin, 0);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_LT(*first, -62135596800000LL + 2 * 86400000LL);  // 0001-01-01 or 02
+  std::optional<int64_t> latest = daily.Last(kMax, 0);
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_GT(*latest, 253402300799999LL - 86400000LL);  // 9999-12-31
+  EXPECT_EQ(daily.Count(kMin, kMax, 0), daily.Count(-62135596800001LL, 253402300799999LL, 0));
+  EXPECT_GT(daily.Count(kMin, kMax, 0), 3652000);
 }
 
 TEST(TickSpecTest, BadSpecsNameTheProblem) {
