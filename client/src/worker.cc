@@ -160,8 +160,9 @@ Millis Worker::LeaseDuration(const v1::LeasedJob& job) const {
   // An older server that does not send lease_duration, and no visibility
   // timeout asked for: only the server's deadline against this machine's wall clock
   // is left, which clock skew distorts (hence WorkerOptions' advice).
-  auto left = std::chrono::duration_cast<Millis>(FromProtoTime(job.lease_deadline()) -
-                                                 std::chrono::system_clock::now());
+  // In milliseconds: a far deadline in nanoseconds would overflow.
+  const Millis left = FromProtoTime(job.lease_deadline()) -
+                      std::chrono::time_point_cast<Millis>(std::chrono::system_clock::now());
   return std::max(Millis(300), left);
 }
 

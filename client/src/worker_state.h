@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/stubs/common.h"
 #include "ratchet/api/time_codec.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/client/client.h"
 #include "ratchet/client/worker.h"
 
@@ -29,11 +30,11 @@ using SteadyClock = std::chrono::steady_clock;
 struct Worker::Running {
   Running(v1::LeasedJob job, Millis duration, SteadyClock::time_point received)
       : ctx(std::move(job)),
-        lease_duration(duration),
-        heartbeat_interval(std::max(Millis(10), duration / 3)),
+        lease_duration(SteadySpan(duration)),
+        heartbeat_interval(std::max(Millis(10), lease_duration / 3)),
         next_heartbeat(received + heartbeat_interval),
-        lease_ends(received + duration) {
-    const Millis timeout = FromProtoDuration(ctx.job().attempt_timeout());
+        lease_ends(received + lease_duration) {
+    const Millis timeout = SteadySpan(FromProtoDuration(ctx.job().attempt_timeout()));
     if (timeout.count() > 0) {
       attempt_ends = received + timeout;
       lease_ends = std::min(lease_ends, *attempt_ends);
@@ -42,7 +43,9 @@ struct Worker::Running {
   uint64_t id() const { return ctx.job().job_id(); }
 
   JobContext ctx;
-  const Millis lease_duration;      // as granted; each heartbeat extends by it
+  // As granted, capped by SteadySpan (a hostile server's year-long lease
+  // cannot overflow the steady clock); each heartbeat extends by it.
+  const Millis lease_duration;
   const Millis heartbeat_interval;  // a third of the lease
   // Guarded by State::mu.
   SteadyClock::time_point next_heartbeat;

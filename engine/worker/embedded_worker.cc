@@ -9,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/workflow_runner.h"
 #include "validation.h"
@@ -265,13 +266,15 @@ void EmbeddedWorker::OnLeased(absl::StatusOr<std::vector<LeasedJob>> jobs) {
   for (LeasedJob& j : *jobs) {
     auto held = std::make_shared<Held>(std::move(j));
     held->job.stopping_ = &stopping_;
-    held->lease_length = held->job.job().lease_duration.count() > 0
-                             ? held->job.job().lease_duration
-                             : options_.visibility_timeout.value_or(Millis(30000));
+    // Capped before they meet the steady clock: a damaged stored job's
+    // lease or timeout cannot overflow it (SteadySpan).
+    held->lease_length = SteadySpan(held->job.job().lease_duration.count() > 0
+                                        ? held->job.job().lease_duration
+                                        : options_.visibility_timeout.value_or(Millis(30000)));
     held->lease_ends = now + held->lease_length;
     held->next_heartbeat = now + held->lease_length / 3;
     if (held->job.job().attempt_timeout.count() > 0) {
-      held->attempt_ends = now + held->job.job().attempt_timeout;
+      held->attempt_ends = now + SteadySpan(held->job.job().attempt_timeout);
       // The engine never extends a lease past the attempt's deadline.
       held->lease_ends = std::min(held->lease_ends, *held->attempt_ends);
     }

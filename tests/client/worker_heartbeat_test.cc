@@ -27,8 +27,8 @@ constexpr Millis kHandler{1500};
 // Leases one job, once; its deadlines are `skew` off the real time.
 class SkewedWorkerService final : public v1::WorkerService::Service {
  public:
-  SkewedWorkerService(Millis skew, bool send_duration)
-      : skew_(skew), send_duration_(send_duration) {}
+  SkewedWorkerService(Millis skew, bool send_duration, Millis lease = kLease)
+      : skew_(skew), send_duration_(send_duration), lease_(lease) {}
 
   grpc::Status Lease(grpc::ServerContext*, const v1::LeaseRequest* req,
                      v1::LeaseResponse* resp) override {
@@ -44,7 +44,8 @@ class SkewedWorkerService final : public v1::WorkerService::Service {
     job->set_attempt(1);
     job->set_fencing_token(7);
     *job->mutable_lease_deadline() = ToProtoTime(Deadline());
-    if (send_duration_) *job->mutable_lease_duration() = ToProtoDuration(kLease);
+    if (send_duration_) *job->mutable_lease_duration() = ToProtoDuration(lease_);
+    if (lease_ > kLease) *job->mutable_attempt_timeout() = ToProtoDuration(lease_);
     events_.push_back(SteadyClock::now());
     return grpc::Status::OK;
   }
@@ -79,6 +80,7 @@ class SkewedWorkerService final : public v1::WorkerService::Service {
 
   const Millis skew_;
   const bool send_duration_;
+  const Millis lease_;
   absl::Mutex mu_;
   bool leased_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<SteadyClock::time_point> events_ ABSL_GUARDED_BY(mu_);
@@ -91,8 +93,8 @@ struct Pace {
 
 // Runs one job on a worker against a server skewed by `skew`.
 Pace RunAgainstSkewedServer(Millis skew, bool send_duration,
-                            std::optional<Millis> visibility_timeout) {
-  SkewedWorkerService service(skew, send_duration);
+                            std::optional<Millis> visibility_timeout, Millis lease = kLease) {
+  SkewedWorkerService service(skew, send_duration, lease);
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -144,6 +146,16 @@ TEST(WorkerHeartbeatTest, ServerClockFarBehindDoesNotSpeedUpHeartbeats) {
 TEST(WorkerHeartbeatTest, WithoutLeaseDurationTheRequestedTimeoutPacesHeartbeats) {
   ExpectRightPace(RunAgainstSkewedServer(Millis(24 * 3600 * 1000), false, kLease));
   ExpectRightPace(RunAgainstSkewedServer(-Millis(24 * 3600 * 1000), false, kLease));
+}
+
+// A hostile server's lease and attempt timeout of 295 years (inside
+// protobuf's Duration range) are more nanoseconds than steady_clock holds:
+// added as they are, the lease's end wrapped into the past and the worker
+// dropped the job as lease_lost without running it. Capped, the job runs.
+TEST(WorkerHeartbeatTest, AHugeLeaseFromTheServerDoesNotWrapTheSteadyClock) {
+  const Millis huge{9'300'000'000'000};  // > 2^63 ns
+  Pace pace = RunAgainstSkewedServer(Millis(0), true, std::nullopt, huge);
+  EXPECT_EQ(pace.heartbeats, 0);  // a third of a year-long lease never comes
 }
 
 }  // namespace

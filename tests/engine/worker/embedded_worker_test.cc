@@ -240,5 +240,32 @@ TEST_F(EmbeddedWorkerTest, BadOptionsAreRefusedNamingTheField) {
   EXPECT_EQ(twice.Start().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// An embedder may allow leases of centuries (max_visibility_timeout has no
+// upper bound). 300 years are more nanoseconds than steady_clock holds:
+// added as they were, the lease's end wrapped into the past and the worker
+// dropped the job as lease_lost without running it. Capped (SteadySpan),
+// the job runs.
+TEST_F(EmbeddedWorkerTest, ACenturiesLongLeaseDoesNotWrapTheSteadyClock) {
+  const Millis centuries{300LL * 365 * 24 * 3600 * 1000};
+  EngineOptions o;
+  o.data_dir = dir_.path() + "/long-leases";
+  o.max_visibility_timeout = centuries;
+  auto engine = Engine::Open(o);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  ASSERT_TRUE((*engine)->Enqueue({.queue = "q", .job_type = "t"}).ok());
+  std::atomic<int> ran{0};
+  EmbeddedWorker w(engine->get(), {.queue = "q", .visibility_timeout = centuries});
+  w.Register("t", [&](EmbeddedJob&) {
+    ++ran;
+    return EmbeddedResult::Success();
+  });
+  ASSERT_TRUE(w.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return (*engine)->GetQueue("q")->completed == 1; }))
+      << "lease_lost " << w.stats().lease_lost;
+  w.Stop();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(w.stats().lease_lost, 0u);
+}
+
 }  // namespace
 }  // namespace ratchet

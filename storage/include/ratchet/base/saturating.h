@@ -9,6 +9,8 @@
 #ifndef RATCHET_BASE_SATURATING_H_
 #define RATCHET_BASE_SATURATING_H_
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <limits>
 
@@ -26,6 +28,21 @@ constexpr int64_t SubtractSaturating(int64_t a, int64_t b) {
   int64_t difference = 0;
   if (!__builtin_sub_overflow(a, b, &difference)) return difference;
   return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
+// The longest span a worker adds to std::chrono::steady_clock (nanoseconds
+// since boot, about 292 years of room): 366 days, longer than any lease or
+// attempt timeout the engine grants (attempts: 7 days at most; leases:
+// max_visibility_timeout, 12 h by default).
+inline constexpr std::chrono::milliseconds kMaxSteadySpan{366LL * 24 * 3600 * 1000};
+
+// `span` clamped to [0, kMaxSteadySpan]. Workers pass every lease length and
+// attempt timeout they read (from a stored job, or from a server's answer)
+// through it before adding it to steady_clock::now(), so a damaged record or
+// a hostile server cannot overflow the sum and put a deadline in the past.
+// A clamped lease still heartbeats every third of it, before it ends.
+constexpr std::chrono::milliseconds SteadySpan(std::chrono::milliseconds span) {
+  return std::clamp(span, std::chrono::milliseconds(0), kMaxSteadySpan);
 }
 
 }  // namespace ratchet
