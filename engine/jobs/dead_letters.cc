@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/invariant.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "ratchet/storage/keys.h"
 #include "record_io.h"
@@ -132,7 +133,7 @@ absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint n
       r.set_attempts(0);
       r.set_last_backoff_ms(0);
     } else {
-      r.set_max_attempts(std::max(r.max_attempts(), r.attempts() + 1));
+      r.set_max_attempts(std::max(r.max_attempts(), IncrementSaturating(r.attempts())));
     }
     SetState(r, JobState::kScheduled);
     r.set_run_at_ms(RedriveAt(req, run, now, i++));

@@ -91,7 +91,8 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
   const int64_t before_window =
       std::min(SubtractSaturating(now_ms, AddSaturating(rec.catchup_window_ms(), 1)), now_ms);
   if (before_window > rec.cursor_ms()) {
-    rec.set_skipped_missed(rec.skipped_missed() + CountTicks(rec, rec.cursor_ms(), before_window));
+    rec.set_skipped_missed(
+        AddSaturating(rec.skipped_missed(), CountTicks(rec, rec.cursor_ms(), before_window)));
     rec.set_cursor_ms(before_window);
   }
   // Due ticks within the window to fire, oldest first.
@@ -119,7 +120,7 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
          t = NextTickAfter(rec, *t)) {
       fire.push_back(*t);
     }
-    rec.set_skipped_missed(rec.skipped_missed() + late);
+    rec.set_skipped_missed(AddSaturating(rec.skipped_missed(), late));
     if (late > 0) {
       spdlog::info("event=schedule_missed schedule_id={} skipped={} policy={}", rec.id(), late,
                    MissedRunPolicyName(missed));
@@ -150,7 +151,7 @@ absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, Sc
       if (overlap == OverlapPolicy::kBufferOne) {
         next.set_buffered_tick_ms(std::max(next.buffered_tick_ms(), tick_ms));  // keep the latest
       }
-      next.set_skipped_overlap(next.skipped_overlap() + 1);
+      next.set_skipped_overlap(IncrementSaturating(next.skipped_overlap()));
       continue;
     }
     EnqueueRequest req = JobOf(SpecOf(next));
@@ -182,7 +183,7 @@ absl::Status ScheduleMachine::FireTicks(storage::Batch& batch, TimePoint now, Sc
       store_.events().ScheduleFired(
           std::max(Millis(0), Millis(SubtractSaturating(ToUnixMs(now), fired[i]))));
       next.set_last_tick_ms(fired[i]);
-      next.set_fired(next.fired() + 1);
+      next.set_fired(IncrementSaturating(next.fired()));
     }
   }
   rec = std::move(next);
@@ -208,7 +209,7 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
     // (counted as skipped for overlap) and the failure logged.
     spdlog::error("event=schedule_fire_failed schedule_id={} buffered_tick_ms={} error={:?}",
                   rec.id(), tick, fired.ToString());
-    rec.set_skipped_overlap(rec.skipped_overlap() + 1);
+    rec.set_skipped_overlap(IncrementSaturating(rec.skipped_overlap()));
   }
   SaveSchedule(batch, rec);
   return absl::OkStatus();

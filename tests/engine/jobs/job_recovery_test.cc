@@ -168,5 +168,32 @@ TEST(JobRecoveryTest, HugeStoredTimeoutsDoNotWrapTheLeaseDeadline) {
   EXPECT_TRUE(h->Complete({.id = id, .token = (*leased)[0].token}).ok());
 }
 
+// A stored attempt count at INT32_MAX (damage): the next lease and a redrive
+// count on from it without wrapping to a negative count (signed overflow),
+// which would grant about four billion extra attempts.
+TEST(JobRecoveryTest, AStoredAttemptCountAtItsMaximumDoesNotWrap) {
+  EngineHarness h;
+  JobId id = h.Enqueue("q");
+  h.Close();
+  RewriteLiveJob(h, id, [](internal::JobRecord& r) {
+    r.set_attempts(INT32_MAX);
+    r.set_max_attempts(INT32_MAX);
+  });
+  h.Reopen();
+  LeasedJob job = h.LeaseOne("q");
+  ASSERT_EQ(job.id, id);
+  EXPECT_EQ(h->Get(id)->attempts, INT32_MAX);
+  auto failed = h->Fail({id, job.token, "boom", false});
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->state, JobState::kDead);
+  RedriveRequest redrive;
+  redrive.filter.queue = "q";
+  ASSERT_TRUE(h->Redrive(redrive).ok());
+  auto after = h->Get(id);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->attempts, INT32_MAX);
+  EXPECT_EQ(after->max_attempts, INT32_MAX);
+}
+
 }  // namespace
 }  // namespace ratchet

@@ -5,6 +5,8 @@
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"
+#include "ratchet/storage/store.h"
+#include "schema.h"
 #include "tick_spec.h"
 
 namespace ratchet {
@@ -423,6 +425,34 @@ TEST(ScheduleGuardTest, ChangesToAScheduleInAnUngrantedQueueAreRefusedAndChangeN
   EXPECT_TRUE(h->DeleteSchedule(spec.id, guard).ok());
   // An unknown id is NOT_FOUND, as without a guard.
   EXPECT_EQ(h->DeleteSchedule("nope", guard).code(), absl::StatusCode::kNotFound);
+}
+
+// Stored counters at INT64_MAX (damage): firing and skipping count on from
+// them without signed overflow wrapping them negative.
+TEST(ScheduleTest, StoredCountersAtTheirMaximumDoNotWrap) {
+  EngineHarness h(/*in_memory=*/false);
+  ASSERT_TRUE(h->CreateSchedule(Hourly(MissedRunPolicy::kRunOnce)).ok());
+  h.Close();
+  {
+    auto store = storage::Store::Open({.path = h.options().data_dir});
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto value = (*store)->Get(storage::Cf::kSchedules, "report");
+    ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
+    internal::ScheduleRecord r;
+    ASSERT_TRUE(r.ParseFromString(**value));
+    r.set_fired(INT64_MAX);
+    r.set_skipped_missed(INT64_MAX);
+    storage::Batch batch(store->get());
+    batch.Put(storage::Cf::kSchedules, "report", r.SerializeAsString());
+    ASSERT_TRUE((*store)->Commit(batch).ok());
+  }
+  h.Reopen();
+  AdvanceAndTick(h, 5 * kHour + kHour / 2);  // 5 ticks: 4 skipped, 1 fired
+  auto info = h->GetSchedule("report");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(Fired(h).size(), 1u);
+  EXPECT_EQ(info->fired, INT64_MAX);
+  EXPECT_EQ(info->skipped_missed, INT64_MAX);
 }
 
 }  // namespace

@@ -30,6 +30,13 @@ constexpr int64_t SubtractSaturating(int64_t a, int64_t b) {
   return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
 }
 
+// v + 1, stopping at T's maximum: counters read back from storage (a job's
+// attempts, a schedule's fired and skipped counts) may hold anything.
+template <class T>
+constexpr T IncrementSaturating(T v) {
+  return v == std::numeric_limits<T>::max() ? v : static_cast<T>(v + 1);
+}
+
 // The longest span a worker adds to std::chrono::steady_clock (nanoseconds
 // since boot, about 292 years of room): 366 days, longer than any lease or
 // attempt timeout the engine grants (attempts: 7 days at most; leases:
