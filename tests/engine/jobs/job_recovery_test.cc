@@ -10,6 +10,7 @@
 #include "ratchet/engine/engine.h"
 #include "ratchet/storage/keys.h"
 #include "ratchet/storage/store.h"
+#include "record_rewrite.h"
 #include "schema.h"
 
 namespace ratchet {
@@ -132,16 +133,7 @@ TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
 // Rewrites live job `id`'s record in the closed engine's directory.
 void RewriteLiveJob(EngineHarness& h, JobId id,
                     const std::function<void(internal::JobRecord&)>& change) {
-  auto store = storage::Store::Open({.path = h.options().data_dir});
-  ASSERT_TRUE(store.ok()) << store.status();
-  auto value = (*store)->Get(Cf::kJobs, internal::JobKey(id));
-  ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
-  internal::JobRecord r;
-  ASSERT_TRUE(r.ParseFromString(**value));
-  change(r);
-  storage::Batch batch(store->get());
-  batch.Put(Cf::kJobs, internal::JobKey(id), r.SerializeAsString());
-  ASSERT_TRUE((*store)->Commit(batch).ok());
+  testing::RewriteRecord<internal::JobRecord>(h, Cf::kJobs, internal::JobKey(id), change);
 }
 
 // A job record's visibility and attempt timeouts are read back from disk

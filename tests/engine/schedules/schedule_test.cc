@@ -5,7 +5,7 @@
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"
-#include "ratchet/storage/store.h"
+#include "record_rewrite.h"
 #include "schema.h"
 #include "tick_spec.h"
 
@@ -433,19 +433,11 @@ TEST(ScheduleTest, StoredCountersAtTheirMaximumDoNotWrap) {
   EngineHarness h(/*in_memory=*/false);
   ASSERT_TRUE(h->CreateSchedule(Hourly(MissedRunPolicy::kRunOnce)).ok());
   h.Close();
-  {
-    auto store = storage::Store::Open({.path = h.options().data_dir});
-    ASSERT_TRUE(store.ok()) << store.status();
-    auto value = (*store)->Get(storage::Cf::kSchedules, "report");
-    ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
-    internal::ScheduleRecord r;
-    ASSERT_TRUE(r.ParseFromString(**value));
-    r.set_fired(INT64_MAX);
-    r.set_skipped_missed(INT64_MAX);
-    storage::Batch batch(store->get());
-    batch.Put(storage::Cf::kSchedules, "report", r.SerializeAsString());
-    ASSERT_TRUE((*store)->Commit(batch).ok());
-  }
+  testing::RewriteRecord<internal::ScheduleRecord>(h, storage::Cf::kSchedules, "report",
+                                                   [](internal::ScheduleRecord& r) {
+                                                     r.set_fired(INT64_MAX);
+                                                     r.set_skipped_missed(INT64_MAX);
+                                                   });
   h.Reopen();
   AdvanceAndTick(h, 5 * kHour + kHour / 2);  // 5 ticks: 4 skipped, 1 fired
   auto info = h->GetSchedule("report");

@@ -8,7 +8,7 @@
 #include "engine_harness.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
-#include "ratchet/storage/store.h"
+#include "record_rewrite.h"
 #include "schema.h"
 
 namespace ratchet {
@@ -293,18 +293,9 @@ TEST(WorkflowTest, AHugeStoredRetentionKeepsTheWorkflow) {
   EngineHarness h;
   ASSERT_TRUE(h->UpdateQueue("wf", QueueSettings{}).ok());
   h.Close();
-  {
-    auto store = storage::Store::Open({.path = h.options().data_dir});
-    ASSERT_TRUE(store.ok()) << store.status();
-    auto value = (*store)->Get(storage::Cf::kQueues, "wf");
-    ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
-    records::QueueRecord rec;
-    ASSERT_TRUE(rec.ParseFromString(**value));
-    rec.set_completed_retention_ms(INT64_MAX);
-    storage::Batch batch(store->get());
-    batch.Put(storage::Cf::kQueues, "wf", rec.SerializeAsString());
-    ASSERT_TRUE((*store)->Commit(batch).ok());
-  }
+  testing::RewriteRecord<records::QueueRecord>(
+      h, storage::Cf::kQueues, "wf",
+      [](records::QueueRecord& rec) { rec.set_completed_retention_ms(INT64_MAX); });
   h.Reopen();
   auto id = h->SubmitWorkflow(Spec({Step("a")}));
   ASSERT_TRUE(id.ok()) << id.status();
