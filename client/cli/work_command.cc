@@ -17,9 +17,11 @@
 // passes --max-result-bytes, the whole group is killed (SIGKILL). SIGINT or
 // SIGTERM stops the worker gracefully (the commands, in their own groups,
 // do not get the terminal's signal): no new jobs; running commands finish
-// and are reported. The worker's credentials (RATCHET_TOKEN*, RATCHET_TLS_*)
-// are not passed to commands; TRACEPARENT is the job's. Prints one line per
-// job.
+// and are reported. A second SIGINT or SIGTERM stops it at once: running
+// commands are killed (their groups) and their jobs fail retryably, so they
+// run again after their backoff rather than when the lease runs out. The worker's credentials
+// (RATCHET_TOKEN*, RATCHET_TLS_*) are not passed to commands; TRACEPARENT is the job's. Prints one
+// line per job.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -60,8 +62,10 @@ struct WorkOptions {
   std::vector<std::string> command;
 };
 
-std::atomic<bool> g_stop{false};
-extern "C" void OnStopSignal(int) { g_stop = true; }
+// SIGINTs and SIGTERMs received: 1 drains, 2 or more kills the commands.
+std::atomic<int> g_stop_signals{0};
+extern "C" void OnStopSignal(int) { g_stop_signals.fetch_add(1); }
+bool Interrupted() { return g_stop_signals.load() >= 2; }
 
 // True if `name` is an executable file, or names one on PATH.
 bool Executable(const std::string& name) {
@@ -246,14 +250,20 @@ HandlerResult RunJob(const WorkOptions& o, JobContext& job) {
   }
   std::string out, err;
   bool truncated = false;
-  const int status = child.Wait(
-      job.payload(), static_cast<size_t>(o.max_result_bytes), &out, &truncated, &err,
-      [&] { return job.lease_lost() || job.cancel_requested() || job.attempt_timed_out(); });
+  const int status = child.Wait(job.payload(), static_cast<size_t>(o.max_result_bytes), &out,
+                                &truncated, &err, [&] {
+                                  return job.lease_lost() || job.cancel_requested() ||
+                                         job.attempt_timed_out() || Interrupted();
+                                });
   if (status == -1) return HandlerResult::RetryableError("waitpid failed: the outcome is unknown");
   if (truncated) {
     return HandlerResult::NonRetryableError(
         absl::StrCat("result: standard output is longer than --max-result-bytes (",
                      o.max_result_bytes, "); the command was killed"));
+  }
+  if (child.killed() && Interrupted()) {
+    return HandlerResult::RetryableError(
+        "killed: ratchet work got a second SIGINT or SIGTERM and stopped at once");
   }
   if (child.killed()) {
     return HandlerResult::RetryableError(
@@ -314,8 +324,13 @@ absl::Status Work(Client& client, const WorkOptions& o, bool) {
     });
   }
   RATCHET_RETURN_IF_ERROR(worker.Start());
-  while (!g_stop.load() && (o.max_jobs == 0 || finished.load() < o.max_jobs)) {
+  while (g_stop_signals.load() == 0 && (o.max_jobs == 0 || finished.load() < o.max_jobs)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  if (g_stop_signals.load() > 0) {
+    std::fprintf(stderr,
+                 "stopping: running commands finish and are reported; send SIGINT or SIGTERM "
+                 "again to kill them\n");
   }
   worker.Stop();
   WorkerStats s = worker.stats();
@@ -338,7 +353,13 @@ void RegisterWorkCommand(CLI::App& app, Runner& runner) {
   work->add_option("--job-type", o->job_types,
                    "job type to run (repeat for more); jobs of other types in QUEUE fail "
                    "retryably (no handler)")
-      ->required();
+      ->required()
+      // One value per --job-type: otherwise CLI11 takes the `--` before
+      // COMMAND as the end of this list, and COMMAND's own flags (sh -c)
+      // as the worker's.
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   work->add_option("--concurrency", o->concurrency, "commands running at once")
       ->check(CLI::Range(1, 1000));
   work->add_option("--max-jobs", o->max_jobs,

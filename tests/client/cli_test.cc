@@ -1,5 +1,8 @@
 // The `ratchet` CLI against an in-process ratchetd: output, --json, error
 // messages with their reason, and exit codes.
+#include <unistd.h>
+
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -235,6 +238,34 @@ TEST_F(CliTest, WorkKillsACommandWhoseOutputPassesTheLimit) {
   r = Cli("get 1");
   EXPECT_NE(r.out.find("dead"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("longer than --max-result-bytes (10)"), std::string::npos) << r.out;
+}
+
+// The first SIGINT lets a running command finish; a second kills it (its
+// group) at once, and its job fails retryably instead of waiting out its
+// lease. The command would sleep for 60 s.
+TEST_F(CliTest, WorkStopsAtOnceOnASecondSignal) {
+  ASSERT_EQ(Cli("enqueue shell slow --payload x").code, 0);
+  const std::string started = std::filesystem::temp_directory_path().string() + "/ratchet-work-" +
+                              std::to_string(getpid()) + "-started";
+  std::filesystem::remove(started);
+  const auto begin = std::chrono::steady_clock::now();
+  CommandResult r =
+      RunCommand(std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" + std::to_string(port()) +
+                 " work shell --job-type slow -- sh -c 'touch " + started +
+                 "; sleep 60' 2>&1 & pid=$!; " + "while [ ! -e " + started +
+                 " ] && kill -0 $pid; do sleep 0.05; done; kill -INT $pid; sleep 0.5; " +
+                 "kill -TERM $pid; wait $pid; echo exit=$?");
+  const auto seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - begin)
+          .count();
+  std::filesystem::remove(started);
+  EXPECT_LT(seconds, 30) << r.output;
+  EXPECT_NE(r.output.find("send SIGINT or SIGTERM again"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("worker stopped: 0 completed, 1 failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("exit=0"), std::string::npos) << r.output;
+  CliRun got = Cli("get 1");
+  EXPECT_NE(got.out.find("second SIGINT or SIGTERM"), std::string::npos) << got.out;
+  EXPECT_NE(got.out.find("scheduled"), std::string::npos) << got.out;
 }
 
 TEST_F(CliTest, WorkRefusesACommandThatIsNotExecutable) {
