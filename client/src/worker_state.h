@@ -34,8 +34,10 @@ struct Worker::Running {
         heartbeat_interval(std::max(Millis(10), lease_duration / 3)),
         next_heartbeat(received + heartbeat_interval),
         lease_ends(received + lease_duration) {
-    const Millis timeout = SteadySpan(FromProtoDuration(ctx.job().attempt_timeout()));
-    if (timeout.count() > 0) {
+    // An attempt timeout longer than SteadySpan's cap is left to the
+    // server: capping it would end the attempt here before the server does.
+    const Millis timeout = FromProtoDuration(ctx.job().attempt_timeout());
+    if (timeout.count() > 0 && timeout <= kMaxSteadySpan) {
       attempt_ends = received + timeout;
       lease_ends = std::min(lease_ends, *attempt_ends);
     }

@@ -133,7 +133,8 @@ absl::StatusOr<int> DeadLetters::RedriveSlice(storage::Batch& batch, TimePoint n
       r.set_attempts(0);
       r.set_last_backoff_ms(0);
     } else {
-      r.set_max_attempts(std::max(r.max_attempts(), IncrementSaturating(r.attempts())));
+      r.set_max_attempts(
+          std::max(r.max_attempts(), IncrementSaturating(std::max(0, r.attempts()))));
     }
     SetState(r, JobState::kScheduled);
     r.set_run_at_ms(RedriveAt(req, run, now, i++));

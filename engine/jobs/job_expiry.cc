@@ -52,7 +52,8 @@ absl::Status JobMachine::ExpireWaitingJobs(storage::Batch& batch, TimePoint now,
 void JobMachine::StartAttempt(TimePoint now, Millis visibility_timeout,
                               const std::string& worker_id, JobRecord& r) {
   SetState(r, JobState::kRunning);
-  r.set_attempts(IncrementSaturating(r.attempts()));
+  // A stored count is read back from disk: a negative one starts over at 1.
+  r.set_attempts(IncrementSaturating(std::max(0, r.attempts())));
   r.set_token(jobs_.NextToken());
   r.set_attempt_started_at_ms(ToUnixMs(now));
   // A stored visibility timeout is read back from disk: the sum saturates.

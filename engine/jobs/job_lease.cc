@@ -457,7 +457,7 @@ absl::Status JobMachine::Park(storage::Batch& batch, TimePoint now, JobRecord& r
                               const std::string& awaiting_event) {
   if (r.cancel_requested()) return Finish(batch, now, r, JobState::kCancelled);
   SetState(r, JobState::kScheduled);
-  r.set_attempts(std::max(0, r.attempts() - 1));  // a suspension is not a failed attempt
+  r.set_attempts(r.attempts() > 0 ? r.attempts() - 1 : 0);  // a suspension is not a failed attempt
   r.set_run_at_ms(ToUnixMs(std::max(wake, now)));
   r.set_awaiting_event(awaiting_event);
   r.set_worker_id("");

@@ -230,7 +230,9 @@ std::optional<int64_t> TickSpec::Next(int64_t after_ms, int64_t anchor_ms) const
     return TickAt(anchor_ms, k, interval_ms_);
   }
   if (after_ms >= kCronMaxMs) return std::nullopt;
-  return NextCron(std::max(after_ms, kCronMinMs));
+  std::optional<int64_t> next = NextCron(std::max(after_ms, kCronMinMs - 1));
+  if (next && *next > kCronMaxMs) return std::nullopt;
+  return next;
 }
 
 bool TickSpec::DayMatches(unsigned dom, unsigned dow) const {
@@ -292,7 +294,9 @@ std::optional<int64_t> TickSpec::Last(int64_t until_ms, int64_t anchor_ms) const
     return TickAt(anchor_ms, IntervalsSince(until_ms, anchor_ms, interval_ms_), interval_ms_);
   }
   if (until_ms < kCronMinMs) return std::nullopt;
-  return LastCron(std::min(until_ms, kCronMaxMs));
+  std::optional<int64_t> last = LastCron(std::min(until_ms, kCronMaxMs));
+  if (last && *last < kCronMinMs) return std::nullopt;
+  return last;
 }
 
 std::optional<int64_t> TickSpec::LastCron(int64_t until_ms) const {

@@ -266,15 +266,17 @@ void EmbeddedWorker::OnLeased(absl::StatusOr<std::vector<LeasedJob>> jobs) {
   for (LeasedJob& j : *jobs) {
     auto held = std::make_shared<Held>(std::move(j));
     held->job.stopping_ = &stopping_;
-    // Capped before they meet the steady clock: a damaged stored job's
-    // lease or timeout cannot overflow it (SteadySpan).
+    // Capped before it meets the steady clock: a damaged stored job's lease
+    // cannot overflow it (SteadySpan). An attempt timeout past the cap is
+    // left to the engine: capping it would end the attempt early.
     held->lease_length = SteadySpan(held->job.job().lease_duration.count() > 0
                                         ? held->job.job().lease_duration
                                         : options_.visibility_timeout.value_or(Millis(30000)));
     held->lease_ends = now + held->lease_length;
     held->next_heartbeat = now + held->lease_length / 3;
-    if (held->job.job().attempt_timeout.count() > 0) {
-      held->attempt_ends = now + SteadySpan(held->job.job().attempt_timeout);
+    const Millis timeout = held->job.job().attempt_timeout;
+    if (timeout.count() > 0 && timeout <= kMaxSteadySpan) {
+      held->attempt_ends = now + timeout;
       // The engine never extends a lease past the attempt's deadline.
       held->lease_ends = std::min(held->lease_ends, *held->attempt_ends);
     }

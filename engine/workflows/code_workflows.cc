@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "validation.h"
 #include "workflow_store.h"
@@ -142,7 +143,9 @@ absl::Status CodeWorkflows::Suspend(storage::Batch& batch, TimePoint now,
                              batch.Get(Cf::kWorkflows, EventKey(wf.id(), req.awaiting_event)));
     event_here = ev.has_value();
   }
-  const int suspends = (wf.suspend_attempt() == r.attempts() ? wf.suspends() : 0) + 1;
+  // Stored counts are read back from disk: they neither wrap nor go negative.
+  const int suspends =
+      IncrementSaturating(std::max(0, wf.suspend_attempt() == r.attempts() ? wf.suspends() : 0));
   if (suspends > options.max_suspends_per_attempt) {
     // A workflow that keeps suspending without waiting would cost a durable
     // write per cycle for ever: end the attempt as failed instead.

@@ -53,7 +53,7 @@ absl::Status WorkflowMachine::ResolveDependents(storage::Batch& batch, TimePoint
                                                 const WorkflowRecord& wf, const StepRecord& step) {
   for (int d : step.dependents()) {
     RATCHET_ASSIGN_OR_RETURN(StepRecord child, LoadStep(batch, wf.id(), d));
-    child.set_remaining(child.remaining() - 1);
+    child.set_remaining(child.remaining() > 0 ? child.remaining() - 1 : 0);
     if (child.remaining() == 0 && StateOf(child) == StepState::kPending &&
         StateOf(wf) == WorkflowState::kRunning) {
       RATCHET_RETURN_IF_ERROR(ReleaseStep(batch, now, wf, d, child));
@@ -151,19 +151,19 @@ absl::Status WorkflowMachine::OnStepFinished(storage::Batch& batch, TimePoint no
   } else if (job_state == JobState::kDead) {
     SetState(step, StepState::kFailed);
     resolved = step.continue_on_failure();
-    if (!resolved) wf.set_blocking_failures(wf.blocking_failures() + 1);
+    if (!resolved) wf.set_blocking_failures(IncrementSaturating(wf.blocking_failures()));
   } else {  // cancelled
     SetState(step, StepState::kCancelled);
     if (wf_state == WorkflowState::kRunning) {
       // Cancelled on its own (not with its workflow): the workflow cannot
       // complete, and a cancelled job cannot be redriven.
-      wf.set_blocking_failures(wf.blocking_failures() + 1);
+      wf.set_blocking_failures(IncrementSaturating(wf.blocking_failures()));
     }
   }
   bool newly_resolved = resolved && !step.counted();
   if (newly_resolved) {
     step.set_counted(true);
-    wf.set_resolved(wf.resolved() + 1);
+    wf.set_resolved(IncrementSaturating(wf.resolved()));
     RATCHET_INVARIANT(wf.resolved() <= wf.step_count(), "each step resolves a workflow once");
   }
   SaveStep(batch, wf.id(), index, step);

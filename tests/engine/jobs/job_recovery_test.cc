@@ -133,7 +133,8 @@ TEST(JobRecoveryTest, FinishedCountsThatOverflowTheTotalAreClamped) {
 // Rewrites live job `id`'s record in the closed engine's directory.
 void RewriteLiveJob(EngineHarness& h, JobId id,
                     const std::function<void(internal::JobRecord&)>& change) {
-  testing::RewriteRecord<internal::JobRecord>(h, Cf::kJobs, internal::JobKey(id), change);
+  ASSERT_NO_FATAL_FAILURE(
+      testing::RewriteRecord<internal::JobRecord>(h, Cf::kJobs, internal::JobKey(id), change));
 }
 
 // A job record's visibility and attempt timeouts are read back from disk
@@ -144,10 +145,10 @@ TEST(JobRecoveryTest, HugeStoredTimeoutsDoNotWrapTheLeaseDeadline) {
   EngineHarness h;
   JobId id = h.Enqueue("q");
   h.Close();
-  RewriteLiveJob(h, id, [](internal::JobRecord& r) {
+  ASSERT_NO_FATAL_FAILURE(RewriteLiveJob(h, id, [](internal::JobRecord& r) {
     r.set_visibility_timeout_ms(INT64_MAX);
     r.set_attempt_timeout_ms(INT64_MAX);
-  });
+  }));
   h.Reopen();
   auto leased = h->Lease({.queue = "q"});
   ASSERT_TRUE(leased.ok()) << leased.status();
@@ -167,10 +168,10 @@ TEST(JobRecoveryTest, AStoredAttemptCountAtItsMaximumDoesNotWrap) {
   EngineHarness h;
   JobId id = h.Enqueue("q");
   h.Close();
-  RewriteLiveJob(h, id, [](internal::JobRecord& r) {
+  ASSERT_NO_FATAL_FAILURE(RewriteLiveJob(h, id, [](internal::JobRecord& r) {
     r.set_attempts(INT32_MAX);
-    r.set_max_attempts(INT32_MAX);
-  });
+    r.set_max_attempts(5);
+  }));
   h.Reopen();
   LeasedJob job = h.LeaseOne("q");
   ASSERT_EQ(job.id, id);
@@ -184,7 +185,20 @@ TEST(JobRecoveryTest, AStoredAttemptCountAtItsMaximumDoesNotWrap) {
   auto after = h->Get(id);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->attempts, INT32_MAX);
-  EXPECT_EQ(after->max_attempts, INT32_MAX);
+  EXPECT_EQ(after->max_attempts, INT32_MAX) << "the redrive grants one more attempt";
+}
+
+// A negative stored attempt count (damage) starts over at 1 on the next
+// lease instead of granting billions of extra attempts.
+TEST(JobRecoveryTest, ANegativeStoredAttemptCountStartsOver) {
+  EngineHarness h;
+  JobId id = h.Enqueue("q");
+  h.Close();
+  ASSERT_NO_FATAL_FAILURE(
+      RewriteLiveJob(h, id, [](internal::JobRecord& r) { r.set_attempts(INT32_MIN); }));
+  h.Reopen();
+  ASSERT_EQ(h.LeaseOne("q").id, id);
+  EXPECT_EQ(h->Get(id)->attempts, 1);
 }
 
 }  // namespace

@@ -433,11 +433,11 @@ TEST(ScheduleTest, StoredCountersAtTheirMaximumDoNotWrap) {
   EngineHarness h(/*in_memory=*/false);
   ASSERT_TRUE(h->CreateSchedule(Hourly(MissedRunPolicy::kRunOnce)).ok());
   h.Close();
-  testing::RewriteRecord<internal::ScheduleRecord>(h, storage::Cf::kSchedules, "report",
-                                                   [](internal::ScheduleRecord& r) {
-                                                     r.set_fired(INT64_MAX);
-                                                     r.set_skipped_missed(INT64_MAX);
-                                                   });
+  ASSERT_NO_FATAL_FAILURE(testing::RewriteRecord<internal::ScheduleRecord>(
+      h, storage::Cf::kSchedules, "report", [](internal::ScheduleRecord& r) {
+        r.set_fired(INT64_MAX);
+        r.set_skipped_missed(INT64_MAX);
+      }));
   h.Reopen();
   AdvanceAndTick(h, 5 * kHour + kHour / 2);  // 5 ticks: 4 skipped, 1 fired
   auto info = h->GetSchedule("report");

@@ -9,6 +9,8 @@
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
 #include "ratchet/engine/workflow_runner.h"
+#include "record_rewrite.h"
+#include "schema.h"
 
 namespace ratchet {
 namespace {
@@ -123,6 +125,31 @@ TEST(CodeWorkflowsTest, SuspendsPerAttemptAreBounded) {
   EXPECT_EQ(wf->state, WorkflowState::kFailed);
   EXPECT_NE(wf->error.find("suspended more than 3 times in attempt 2"), std::string::npos)
       << wf->error;
+}
+
+// A stored suspension count at INT32_MAX (damage): the next suspension
+// counts past the limit. Before, the count wrapped to INT32_MIN and the
+// limit no longer held.
+TEST(CodeWorkflowsTest, AStoredSuspendCountAtItsMaximumStillHitsTheLimit) {
+  EngineHarness h(/*in_memory=*/false);
+  auto id = h->StartWorkflow(Start());
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto job = LeaseMain(h);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(h->Suspend({job->id, job->token, h.clock().Now(), "", {}}).ok());
+  h.Close();
+  ASSERT_NO_FATAL_FAILURE(testing::RewriteRecord<internal::WorkflowRecord>(
+      h, storage::Cf::kWorkflows, internal::WorkflowKey(id->id),
+      [](internal::WorkflowRecord& wf) { wf.set_suspends(INT32_MAX); }));
+  h.Reopen();
+  job = LeaseMain(h);
+  ASSERT_TRUE(job);
+  ASSERT_TRUE(h->Suspend({job->id, job->token, h.clock().Now(), "", {}}).ok());
+  auto failed = h->Get(job->id);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  ASSERT_FALSE(failed->errors.empty()) << "the suspension was taken";
+  EXPECT_NE(failed->errors.back().message.find("max_suspends_per_attempt"), std::string::npos)
+      << failed->errors.back().message;
 }
 
 WorkflowFunction ChargeThenSleep() {

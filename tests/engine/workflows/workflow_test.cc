@@ -293,9 +293,9 @@ TEST(WorkflowTest, AHugeStoredRetentionKeepsTheWorkflow) {
   EngineHarness h;
   ASSERT_TRUE(h->UpdateQueue("wf", QueueSettings{}).ok());
   h.Close();
-  testing::RewriteRecord<records::QueueRecord>(
+  ASSERT_NO_FATAL_FAILURE(testing::RewriteRecord<records::QueueRecord>(
       h, storage::Cf::kQueues, "wf",
-      [](records::QueueRecord& rec) { rec.set_completed_retention_ms(INT64_MAX); });
+      [](records::QueueRecord& rec) { rec.set_completed_retention_ms(INT64_MAX); }));
   h.Reopen();
   auto id = h->SubmitWorkflow(Spec({Step("a")}));
   ASSERT_TRUE(id.ok()) << id.status();

@@ -38,16 +38,17 @@ constexpr T IncrementSaturating(T v) {
 }
 
 // The longest span a worker adds to std::chrono::steady_clock (nanoseconds
-// since boot, about 292 years of room): 366 days, longer than any lease or
-// attempt timeout the engine grants (attempts: 7 days at most; leases:
-// max_visibility_timeout, 12 h by default).
+// since boot, about 292 years of room): 366 days. Attempt timeouts are at
+// most 7 days, and leases max_visibility_timeout (12 h by default; an
+// embedder may set it higher, without an upper bound).
 inline constexpr std::chrono::milliseconds kMaxSteadySpan{366LL * 24 * 3600 * 1000};
 
 // `span` clamped to [0, kMaxSteadySpan]. Workers pass every lease length and
 // attempt timeout they read (from a stored job, or from a server's answer)
 // through it before adding it to steady_clock::now(), so a damaged record or
 // a hostile server cannot overflow the sum and put a deadline in the past.
-// A clamped lease still heartbeats every third of it, before it ends.
+// A clamped lease still heartbeats every third of it, before it ends; an
+// attempt timeout past the cap is not tracked at all (left to the engine).
 constexpr std::chrono::milliseconds SteadySpan(std::chrono::milliseconds span) {
   return std::clamp(span, std::chrono::milliseconds(0), kMaxSteadySpan);
 }
