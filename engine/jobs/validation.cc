@@ -361,6 +361,9 @@ absl::Status ValidateOptions(const EngineOptions& o) {
                              std::pair{"sweep_interval", o.sweep_interval}}) {
     if (value.count() <= 0) return InvalidArgument(name, "must be > 0 ms");
   }
+  if (o.schedule_misfire_grace.count() < 0) {
+    return InvalidArgument("schedule_misfire_grace", "must be >= 0 ms");
+  }
   for (auto [name, value] : {std::pair{"max_lease_jobs", o.max_lease_jobs},
                              std::pair{"max_batch_jobs", o.max_batch_jobs},
                              std::pair{"max_errors_kept", o.max_errors_kept},

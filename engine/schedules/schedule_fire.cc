@@ -80,8 +80,9 @@ void ScheduleMachine::PostponeFailed(const std::string& id, int64_t now_ms,
 // The work is bounded whatever the downtime and the window: ticks that are
 // not fired are counted (TickSpec::Count: arithmetic for intervals, month by
 // month for cron), the run_once catch-up tick is found with TickSpec::Last,
-// and only fired ticks are enumerated (at most max_fires_per_pass under
-// run_all; under skip and run_once, those within the grace).
+// and only fired ticks are enumerated, at most max_fires_per_pass (the
+// rest fire in the next pass): under run_all the oldest in the window;
+// under skip and run_once, the oldest within the grace.
 absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, TimePoint now,
                                                       ScheduleRecord& rec) {
   const int64_t now_ms = ToUnixMs(now);
@@ -97,9 +98,9 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
   }
   // Due ticks within the window to fire, oldest first.
   std::vector<int64_t> fire;
-  bool capped = false;  // run_all: the rest fire in the next pass
+  bool capped = false;  // the rest fire in the next pass
+  const size_t max_fires = static_cast<size_t>(std::max(1, store_.options().max_fires_per_pass));
   if (missed == MissedRunPolicy::kRunAll) {
-    const size_t max_fires = static_cast<size_t>(std::max(1, store_.options().max_fires_per_pass));
     for (auto t = NextTick(rec); t && *t <= now_ms && !capped; t = NextTick(rec)) {
       fire.push_back(*t);
       rec.set_cursor_ms(*t);
@@ -108,7 +109,8 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
   } else {
     // Late ticks (older than the grace) are counted; run_once fires the
     // latest of them. The on-time ones all fire.
-    const int64_t last_late = std::min(now_ms - grace - 1, now_ms);
+    const int64_t last_late =
+        std::min(SubtractSaturating(now_ms, AddSaturating(std::max<int64_t>(grace, 0), 1)), now_ms);
     int64_t late = CountTicks(rec, rec.cursor_ms(), last_late);
     if (late > 0 && missed == MissedRunPolicy::kRunOnce) {
       if (std::optional<int64_t> latest = LastTick(rec, last_late)) {
@@ -116,9 +118,13 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
         --late;
       }
     }
-    for (auto t = NextTickAfter(rec, std::max(rec.cursor_ms(), last_late)); t && *t <= now_ms;
-         t = NextTickAfter(rec, *t)) {
+    // The on-time ones fire, oldest first, up to the cap (a grace of days
+    // holds millions of @every 1s ticks): the cursor stops at the last one
+    // fired, so the rest are on time, or late and counted, in the next pass.
+    for (auto t = NextTickAfter(rec, std::max(rec.cursor_ms(), last_late));
+         t && *t <= now_ms && !capped; t = NextTickAfter(rec, *t)) {
       fire.push_back(*t);
+      capped = fire.size() >= max_fires;
     }
     rec.set_skipped_missed(AddSaturating(rec.skipped_missed(), late));
     if (late > 0) {

@@ -184,6 +184,38 @@ TEST(ScheduleTest, TicksBeforeTheWindowAreCountedExactly) {
   EXPECT_EQ(ToUnixMs(*info.last_tick), kStartMs + kDay);
 }
 
+// Before: under skip and run_once every on-time tick within the misfire
+// grace fired in one pass: with a day's grace, 86,401 jobs of @every 1s in
+// one group. Now a pass fires at most max_fires_per_pass; the rest follow.
+TEST(ScheduleTest, ALongGraceFiresItsOnTimeTicksAPassAtATime) {
+  EngineHarness h(true, 42, [](EngineOptions& o) {
+    o.schedule_misfire_grace = Millis(kDay);
+    o.max_fires_per_pass = 500;
+  });
+  ScheduleSpec spec = EverySecond(MissedRunPolicy::kSkip, Millis(2 * kDay));
+  ASSERT_TRUE(h->CreateSchedule(spec).ok());
+  h.clock().Advance(Millis(kHour));
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  auto info = h->GetSchedule("report");
+  ASSERT_TRUE(info.ok()) << info.status();
+  // RunMaintenance runs a few passes (groups), each firing at most 500.
+  EXPECT_LT(info->fired, 3600) << "every on-time tick fired in one pass";
+  EXPECT_EQ(info->fired % 500, 0);
+  EXPECT_GT(info->fired, 0);
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(h->RunMaintenance().ok());
+  info = h->GetSchedule("report");
+  EXPECT_EQ(info->fired, 3600) << "every on-time tick fires, once";
+  EXPECT_EQ(info->skipped_missed, 0);
+  EXPECT_EQ(ToUnixMs(*info->last_tick), kStartMs + kHour);
+  EngineOptions bad = h.options();
+  bad.schedule_misfire_grace = Millis(-1);
+  h.Close();
+  auto refused = Engine::Open(bad);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("schedule_misfire_grace"), std::string::npos)
+      << refused.status();
+}
+
 // A minutely cron schedule in New York, down for 90 days across the spring
 // DST change: counted exactly (the gap's minutes fire once, at 03:00), and
 // without enumerating the 129,600 ticks.

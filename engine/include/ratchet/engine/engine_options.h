@@ -60,9 +60,11 @@ struct EngineOptions {
   // once per timer or wait, and has at most max_workflow_steps of those.
   int max_suspends_per_attempt = 1000;
   // A due schedule tick older than this counts as missed (MissedRunPolicy).
+  // >= 0 (INVALID_ARGUMENT otherwise).
   Millis schedule_misfire_grace{60000};
-  // Ticks one schedule fires per engine pass (run_all catch-up continues in
-  // the next pass, milliseconds later).
+  // Ticks one schedule fires per engine pass (a run_all catch-up, or the
+  // on-time ticks of a long grace, continue in the next pass, milliseconds
+  // later).
   int max_fires_per_pass = 1000;
   QueueSettings default_queue_settings;  // for queues created implicitly
 
