@@ -158,7 +158,8 @@ class Child {
     int status = 0;
     std::optional<std::chrono::steady_clock::time_point> exited_at;
     while (out_ >= 0 || err_ >= 0 || !reaped_) {
-      if (!killed_ && (stop() || *out_truncated)) Kill();
+      // Once reaped, its exit status stands (and its pid may be reused).
+      if (!killed_ && !reaped_ && (stop() || *out_truncated)) Kill();
       if (!reaped_) {
         const pid_t r = waitpid(pid_, &status, WNOHANG);
         if (r == pid_ || r < 0) {
@@ -244,6 +245,10 @@ HandlerResult RunJob(const WorkOptions& o, JobContext& job) {
       absl::StrCat("RATCHET_FENCING_TOKEN=", j.fencing_token()),
       absl::StrCat("RATCHET_IDEMPOTENCY_TOKEN=", job.idempotency_token())};
   if (!j.traceparent().empty()) env.push_back(absl::StrCat("TRACEPARENT=", j.traceparent()));
+  if (Interrupted()) {  // a prefetched job after the second signal: not started
+    return HandlerResult::RetryableError(
+        "not started: ratchet work got a second SIGINT or SIGTERM and stopped at once");
+  }
   Child child;
   if (absl::Status s = child.Spawn(o.command, env); !s.ok()) {
     return HandlerResult::RetryableError(std::string(s.message()));

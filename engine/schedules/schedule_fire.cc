@@ -108,7 +108,7 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
     }
   } else {
     // Late ticks (older than the grace) are counted; run_once fires the
-    // latest of them. The on-time ones all fire.
+    // latest of them. The on-time ones fire, up to the cap.
     const int64_t last_late =
         std::min(SubtractSaturating(now_ms, AddSaturating(std::max<int64_t>(grace, 0), 1)), now_ms);
     int64_t late = CountTicks(rec, rec.cursor_ms(), last_late);
@@ -116,6 +116,7 @@ absl::StatusOr<int> ScheduleMachine::EvaluateSchedule(storage::Batch& batch, Tim
       if (std::optional<int64_t> latest = LastTick(rec, last_late)) {
         fire.push_back(*latest);  // one catch-up, as the latest missed tick
         --late;
+        capped = fire.size() >= max_fires;
       }
     }
     // The on-time ones fire, oldest first, up to the cap (a grace of days

@@ -55,9 +55,10 @@ class ScheduleMachine final : public JobObserver {
                                                 const std::string& id);
   // Fires the ticks due at `now` of at most `max_schedules` schedules, and
   // takes no further schedule once it has fired kMaxTicksPerCall ticks (a
-  // schedule is evaluated whole: one schedule fires at most
-  // max_fires_per_pass ticks, or under skip and run_once 1 + the on-time
-  // ticks within schedule_misfire_grace). The work per schedule does not
+  // schedule fires at most max_fires_per_pass ticks per pass, oldest first:
+  // under run_all the window's, under skip and run_once the run_once
+  // catch-up and the on-time ticks within schedule_misfire_grace; the rest
+  // are due at once, for the next pass). The work per schedule does not
   // grow with the downtime or the catch-up window: missed ticks are counted
   // (TickSpec::Count), never enumerated.
   absl::Status FireDueSchedules(storage::Batch& batch, TimePoint now, int max_schedules);

@@ -180,15 +180,18 @@ absl::Status ScheduleMachine::Define(storage::Batch& batch, TimePoint now, const
       return absl::AlreadyExistsError(absl::StrCat(
           "schedule '", spec.id, "' already exists with a different definition; use update"));
     }
-    // Keep history; ticks between the old cursor and now are not replayed
-    // under the new definition.
+    // Keep history. Ticks of the old definition between its cursor and now
+    // are not replayed under the new one: they are counted as missed, since
+    // nothing is skipped silently (usually none; after a pass capped by
+    // max_fires_per_pass, or while paused, there may be many).
+    const int64_t dropped = old.cursor_ms() < now_ms ? CountTicks(old, old.cursor_ms(), now_ms) : 0;
     rec.set_created_at_ms(old.created_at_ms());
     rec.set_cursor_ms(std::max(old.cursor_ms(), now_ms));
     rec.set_last_job_id(old.last_job_id());
     rec.set_last_tick_ms(old.last_tick_ms());
     rec.set_buffered_tick_ms(old.buffered_tick_ms());
     rec.set_fired(old.fired());
-    rec.set_skipped_missed(old.skipped_missed());
+    rec.set_skipped_missed(AddSaturating(old.skipped_missed(), dropped));
     rec.set_skipped_overlap(old.skipped_overlap());
     rec.set_anchor_ms(spec.start_at ? ToUnixMs(*spec.start_at) : old.anchor_ms());
   } else {

@@ -151,19 +151,20 @@ absl::Status WorkflowMachine::OnStepFinished(storage::Batch& batch, TimePoint no
   } else if (job_state == JobState::kDead) {
     SetState(step, StepState::kFailed);
     resolved = step.continue_on_failure();
-    if (!resolved) wf.set_blocking_failures(IncrementSaturating(wf.blocking_failures()));
+    if (!resolved)
+      wf.set_blocking_failures(IncrementSaturating(std::max(0, wf.blocking_failures())));
   } else {  // cancelled
     SetState(step, StepState::kCancelled);
     if (wf_state == WorkflowState::kRunning) {
       // Cancelled on its own (not with its workflow): the workflow cannot
       // complete, and a cancelled job cannot be redriven.
-      wf.set_blocking_failures(IncrementSaturating(wf.blocking_failures()));
+      wf.set_blocking_failures(IncrementSaturating(std::max(0, wf.blocking_failures())));
     }
   }
   bool newly_resolved = resolved && !step.counted();
   if (newly_resolved) {
     step.set_counted(true);
-    wf.set_resolved(IncrementSaturating(wf.resolved()));
+    wf.set_resolved(IncrementSaturating(std::max(0, wf.resolved())));
     RATCHET_INVARIANT(wf.resolved() <= wf.step_count(), "each step resolves a workflow once");
   }
   SaveStep(batch, wf.id(), index, step);
@@ -239,7 +240,7 @@ absl::Status WorkflowMachine::OnJobRedriven(storage::Batch& batch, TimePoint now
   SaveStep(batch, wf.id(), r.step_index(), step);
   if (!step.continue_on_failure()) {
     RATCHET_INVARIANT(wf.blocking_failures() > 0, "a failed blocking step was counted");
-    wf.set_blocking_failures(wf.blocking_failures() - 1);
+    wf.set_blocking_failures(wf.blocking_failures() > 0 ? wf.blocking_failures() - 1 : 0);
     SaveWorkflow(batch, wf);
   }
   return absl::OkStatus();

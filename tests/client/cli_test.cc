@@ -240,6 +240,24 @@ TEST_F(CliTest, WorkKillsACommandWhoseOutputPassesTheLimit) {
   EXPECT_NE(r.out.find("longer than --max-result-bytes (10)"), std::string::npos) << r.out;
 }
 
+// One SIGINT drains: the running command finishes and completes its job.
+TEST_F(CliTest, WorkDrainsOnOneSignal) {
+  ASSERT_EQ(Cli("enqueue shell slow --payload x").code, 0);
+  const std::string started = std::filesystem::temp_directory_path().string() + "/ratchet-drain-" +
+                              std::to_string(getpid()) + "-started";
+  std::filesystem::remove(started);
+  CommandResult r = RunCommand(
+      std::string(RATCHET_CLI_PATH) + " --server 127.0.0.1:" + std::to_string(port()) +
+      " work shell --job-type slow -- sh -c 'touch " + started + "; sleep 1; echo done' 2>&1 & " +
+      "pid=$!; while [ ! -e " + started + " ] && kill -0 $pid; do sleep 0.05; done; " +
+      "kill -INT $pid; wait $pid; echo exit=$?");
+  std::filesystem::remove(started);
+  EXPECT_NE(r.output.find("send SIGINT or SIGTERM again"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("worker stopped: 1 completed, 0 failed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("exit=0"), std::string::npos) << r.output;
+  EXPECT_NE(Cli("get 1").out.find("completed"), std::string::npos);
+}
+
 // The first SIGINT lets a running command finish; a second kills it (its
 // group) at once, and its job fails retryably instead of waiting out its
 // lease. The command would sleep for 60 s.

@@ -244,6 +244,26 @@ TEST(ScheduleTest, PausedTicksFollowTheMissedRunPolicyOnResume) {
   EXPECT_EQ(Fired(h).size(), 3u);
 }
 
+// UpdateSchedule does not replay the old definition's ticks since its last
+// evaluation; before, it dropped them without a trace (here three hours of
+// a paused schedule). Now they are counted as missed.
+TEST(ScheduleTest, AnUpdateCountsTheTicksItDoesNotReplay) {
+  EngineHarness h;
+  ASSERT_TRUE(h->CreateSchedule(Hourly(MissedRunPolicy::kRunAll)).ok());
+  ASSERT_TRUE(h->PauseSchedule("report").ok());
+  AdvanceAndTick(h, 3 * kHour);
+  ScheduleSpec changed = Hourly(MissedRunPolicy::kRunAll);
+  changed.payload = "new";
+  ASSERT_TRUE(h->UpdateSchedule(changed).ok());
+  auto info = h->GetSchedule("report");
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->skipped_missed, 3);
+  EXPECT_EQ(info->fired, 0);
+  ASSERT_TRUE(h->ResumeSchedule("report").ok());
+  ASSERT_TRUE(h->RunMaintenance().ok());
+  EXPECT_TRUE(Fired(h).empty()) << "the dropped ticks are not replayed";
+}
+
 TEST(ScheduleTest, OverlapSkipAndBufferOne) {
   for (OverlapPolicy overlap :
        {OverlapPolicy::kAllow, OverlapPolicy::kSkip, OverlapPolicy::kBufferOne}) {

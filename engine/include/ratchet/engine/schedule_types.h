@@ -14,8 +14,9 @@
 
 namespace ratchet {
 
-// Ticks that fell while the engine was down or the schedule paused: due
-// ticks more than EngineOptions::schedule_misfire_grace old.
+// Ticks that fell while the engine was down or the schedule paused (or, for
+// a backlog past max_fires_per_pass, whose pass came late): due ticks more
+// than EngineOptions::schedule_misfire_grace old when evaluated.
 enum class MissedRunPolicy : uint8_t {
   kSkip = 0,     // missed ticks are counted (skipped_missed) and not fired
   kRunOnce = 1,  // all missed ticks fire once, as the latest missed tick
