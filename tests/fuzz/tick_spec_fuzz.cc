@@ -1,10 +1,12 @@
 // Fuzz target: schedule specs (engine/schedules/tick_spec.h), the cron,
-// shorthand and "@every" parser and the IANA time-zone lookup, then Next.
+// shorthand and "@every" parser and the IANA time-zone lookup, then Next,
+// Last and Count.
 //
 // Input: text lines "spec\ntime_zone\nafter_ms\nanchor_ms" (the last two
-// optional, decimal). A spec that parses must give ticks strictly after
-// `after_ms` and, asked again from a tick, a later one. Times are kept within
-// what the engine passes: instants of years 0001..9999.
+// optional, decimal, any int64: a stored cursor or anchor may be damaged).
+// A spec that parses must give ticks strictly after `after_ms` and, asked
+// again from a tick, a later one; Count must see exactly one tick in
+// (after, next], and Last(after) must be at or before `after`.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -17,12 +19,9 @@
 
 namespace {
 
-constexpr int64_t kMinMs = -62135596800000;  // 0001-01-01T00:00:00Z
-constexpr int64_t kMaxMs = 253402300799000;  // 9999-12-31T23:59:59Z
-
 int64_t TimeArg(const std::vector<std::string>& lines, size_t i, int64_t fallback) {
   int64_t v = fallback;
-  if (i < lines.size() && absl::SimpleAtoi(lines[i], &v)) return std::clamp(v, kMinMs, kMaxMs);
+  if (i < lines.size() && absl::SimpleAtoi(lines[i], &v)) return v;
   return fallback;
 }
 
@@ -37,9 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!spec.ok()) return 0;
   const int64_t after = TimeArg(lines, 2, 1767225600000);  // 2026-01-01
   const int64_t anchor = TimeArg(lines, 3, after);
+  std::optional<int64_t> last = spec->Last(after, anchor);
+  FUZZ_CHECK(!last || *last <= after);
   std::optional<int64_t> next = spec->Next(after, anchor);
   if (!next) return 0;
   FUZZ_CHECK(*next > after);
+  FUZZ_CHECK(spec->Count(after, *next, anchor) == 1);
   std::optional<int64_t> again = spec->Next(*next, anchor);
   FUZZ_CHECK(!again || *again > *next);
   return 0;
