@@ -209,6 +209,16 @@ absl::Status ScheduleMachine::OnJobFinished(storage::Batch& batch, TimePoint now
   if (rec.last_job_id() != r.id() || rec.buffered_tick_ms() == 0) return absl::OkStatus();
   int64_t tick = rec.buffered_tick_ms();
   rec.set_buffered_tick_ms(0);
+  if (rec.paused()) {
+    // A paused schedule fires nothing: the tick is skipped, and counted.
+    spdlog::info(
+        "event=schedule_buffered_tick_skipped schedule_id={} buffered_tick_ms={} "
+        "reason=paused",
+        rec.id(), tick);
+    rec.set_skipped_overlap(IncrementSaturating(rec.skipped_overlap()));
+    SaveSchedule(batch, rec);
+    return absl::OkStatus();
+  }
   absl::Status fired = FireTicks(batch, now, rec, {tick}, Fire::kTick);
   if (absl::IsUnavailable(fired)) return fired;  // fails the job's operation
   if (!fired.ok()) {

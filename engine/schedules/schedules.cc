@@ -189,10 +189,15 @@ absl::Status ScheduleMachine::Define(storage::Batch& batch, TimePoint now, const
     rec.set_cursor_ms(std::max(old.cursor_ms(), now_ms));
     rec.set_last_job_id(old.last_job_id());
     rec.set_last_tick_ms(old.last_tick_ms());
-    rec.set_buffered_tick_ms(old.buffered_tick_ms());
+    // A tick buffered under buffer_one is kept only while the policy still
+    // buffers; otherwise it is skipped for overlap, and counted.
+    const bool keep_buffered = spec.overlap == OverlapPolicy::kBufferOne;
+    const bool drop_buffered = !keep_buffered && old.buffered_tick_ms() != 0;
+    rec.set_buffered_tick_ms(keep_buffered ? old.buffered_tick_ms() : 0);
     rec.set_fired(old.fired());
     rec.set_skipped_missed(AddSaturating(old.skipped_missed(), dropped));
-    rec.set_skipped_overlap(old.skipped_overlap());
+    rec.set_skipped_overlap(drop_buffered ? IncrementSaturating(old.skipped_overlap())
+                                          : old.skipped_overlap());
     rec.set_anchor_ms(spec.start_at ? ToUnixMs(*spec.start_at) : old.anchor_ms());
   } else {
     if (update) return NotFound(absl::StrCat("schedule '", spec.id, "' not found"));

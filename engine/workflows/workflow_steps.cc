@@ -155,9 +155,11 @@ absl::Status WorkflowMachine::OnStepFinished(storage::Batch& batch, TimePoint no
       wf.set_blocking_failures(IncrementSaturating(std::max(0, wf.blocking_failures())));
   } else {  // cancelled
     SetState(step, StepState::kCancelled);
-    if (wf_state == WorkflowState::kRunning) {
+    if (wf_state == WorkflowState::kRunning || wf_state == WorkflowState::kFailed) {
       // Cancelled on its own (not with its workflow): the workflow cannot
-      // complete, and a cancelled job cannot be redriven.
+      // complete, and a cancelled job cannot be redriven. A step left
+      // running when its workflow failed counts too, or a redrive of the
+      // failed step would resume the workflow without this one for good.
       wf.set_blocking_failures(IncrementSaturating(std::max(0, wf.blocking_failures())));
     }
   }

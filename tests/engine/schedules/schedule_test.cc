@@ -296,6 +296,44 @@ TEST(ScheduleTest, OverlapSkipAndBufferOne) {
   }
 }
 
+// A buffered tick fires as the running job ends only if the schedule still
+// fires (not paused) and still buffers (an update to another overlap policy
+// drops it). Either way it is counted as skipped for overlap, not lost
+// without a trace. Before, a paused schedule fired it, and an update to
+// `skip` kept it and fired it later.
+TEST(ScheduleTest, ABufferedTickIsSkippedWhilePausedOrOnceThePolicyNoLongerBuffers) {
+  for (bool pause : {true, false}) {
+    SCOPED_TRACE(pause ? "paused" : "updated to skip");
+    EngineHarness h;
+    ScheduleSpec spec = Hourly();
+    spec.overlap = OverlapPolicy::kBufferOne;
+    ASSERT_TRUE(h->CreateSchedule(spec).ok());
+    AdvanceAndTick(h, kHour);
+    LeasedJob running = h.LeaseOne("sched", Millis(10 * kHour));
+    AdvanceAndTick(h, kHour);  // 02:00 is buffered
+    ASSERT_TRUE(h->GetSchedule("report")->buffered_tick);
+    if (pause) {
+      ASSERT_TRUE(h->PauseSchedule("report").ok());
+    } else {
+      spec.overlap = OverlapPolicy::kSkip;
+      ASSERT_TRUE(h->UpdateSchedule(spec).ok());
+      EXPECT_FALSE(h->GetSchedule("report")->buffered_tick);
+    }
+    ASSERT_TRUE(h->Complete({running.id, running.token, "", {}}).ok());
+    auto info = h->GetSchedule("report");
+    ASSERT_TRUE(info.ok());
+    EXPECT_TRUE(Fired(h).empty());
+    EXPECT_FALSE(info->buffered_tick);
+    EXPECT_EQ(info->skipped_overlap, 1);
+    EXPECT_EQ(info->fired, 1);
+    if (pause) {
+      ASSERT_TRUE(h->ResumeSchedule("report").ok());
+      ASSERT_TRUE(h->RunMaintenance().ok());
+      EXPECT_TRUE(Fired(h).empty()) << "resuming does not bring the skipped tick back";
+    }
+  }
+}
+
 TEST(ScheduleTest, JitterDelaysTheJobButKeepsTheTickKey) {
   EngineHarness h;
   ScheduleSpec spec = Hourly();

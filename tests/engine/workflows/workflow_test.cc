@@ -194,6 +194,37 @@ TEST(WorkflowTest, ARedrivenStepThatCompletesResumesTheWorkflow) {
   EXPECT_EQ(h->GetWorkflow(id->id)->state, WorkflowState::kCompleted);
 }
 
+// A step left running when its workflow failed, then cancelled on its own,
+// blocks the workflow for good, as a cancel does while it runs: a cancelled
+// job cannot be redriven. Before, it did not count, so a redrive of the
+// failed step "resumed" the workflow without the cancelled step or its
+// dependents, and it stayed running for ever (no expiry, never completed).
+TEST(WorkflowTest, AStepCancelledAfterTheWorkflowFailedBlocksItsResume) {
+  EngineHarness h;
+  auto id = h->SubmitWorkflow(Spec({Step("a"), Step("x"), Step("after_x", {"x"})}));
+  ASSERT_TRUE(id.ok());
+  auto jobs = LeaseAll(h);
+  ASSERT_EQ(jobs.size(), 2u);
+  const LeasedJob& a = jobs[0].step_name == "a" ? jobs[0] : jobs[1];
+  const LeasedJob& x = jobs[0].step_name == "a" ? jobs[1] : jobs[0];
+  ASSERT_EQ(h->Fail({a.id, a.token, "boom", false})->state, JobState::kDead);
+  ASSERT_EQ(h->GetWorkflow(id->id)->state, WorkflowState::kFailed);
+  ASSERT_TRUE(h->Cancel(x.id).ok());  // x still runs: its worker learns of the request
+  auto ended = h->Fail({x.id, x.token, "cancelled", true});
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  ASSERT_EQ(ended->state, JobState::kCancelled);
+
+  ASSERT_TRUE(h->Redrive({.filter = {.queue = "wf", .job_id = a.id}}).ok());
+  auto again = LeaseAll(h);
+  ASSERT_EQ(again.size(), 1u);
+  ASSERT_TRUE(h->Complete({again[0].id, again[0].token, "A", {}}).ok());
+  auto wf = h->GetWorkflow(id->id);
+  ASSERT_TRUE(wf.ok());
+  EXPECT_EQ(wf->state, WorkflowState::kFailed) << "x was cancelled: nothing can resume it";
+  EXPECT_NE(ToUnixMs(wf->finished_at), 0) << "still finished, so retention removes it";
+  EXPECT_TRUE(LeaseAll(h).empty());
+}
+
 TEST(WorkflowTest, ContinueOnFailureReleasesDependentsWithTheFailure) {
   EngineHarness h;
   StepSpec optional = Step("optional");
