@@ -28,9 +28,8 @@ absl::StatusOr<JobRecord> DeadLetters::MatchJob(storage::Batch& batch,
 }
 
 absl::StatusOr<bool> DeadLetters::HasType(JobId id, const std::string& job_type) {
-  auto r = FindCommittedJob(jobs_.store(), id);
-  if (!r.ok() && !absl::IsDataLoss(r.status())) return r.status();
-  return r.ok() && *r && (*r)->job_type() == job_type;
+  RATCHET_ASSIGN_OR_RETURN(std::optional<JobRecord> r, FindCommittedJob(jobs_.store(), id));
+  return r && r->job_type() == job_type;
 }
 
 absl::StatusOr<std::vector<JobId>> DeadLetters::ScanSlice(const DeadLetterFilter& filter,

@@ -70,8 +70,9 @@ class DeadLetters {
   // The ids of the next dead jobs that match, within the slice's budget.
   absl::StatusOr<std::vector<JobId>> ScanSlice(const DeadLetterFilter& filter, DeadLetterRun& run,
                                                int max_keys, int* examined);
-  // Whether the dead job `id` is of `job_type`; false for a record that
-  // does not parse (salvage's business) or is gone.
+  // Whether the dead job `id` is of `job_type`; false if it is gone.
+  // Errors: DATA_LOSS if its record does not parse (as a run without a
+  // job-type filter gets; nothing is skipped silently), UNAVAILABLE.
   absl::StatusOr<bool> HasType(JobId id, const std::string& job_type);
   // Takes `r` out of the dead-letter queue (its key and its queue's count).
   void Unlist(storage::Batch& batch, const JobRecord& r);

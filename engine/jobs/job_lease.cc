@@ -422,9 +422,9 @@ absl::StatusOr<JobState> JobMachine::RetryNow(storage::Batch& batch, TimePoint n
     return InvalidState(absl::StrCat("retry: job ", id, " belongs to workflow ", r.workflow_id(),
                                      ", whose timers and steps decide when it runs"));
   }
-  // Expiry applies only to a job that never started.
-  if (r.expires_at_ms() != 0 && r.attempt_started_at_ms() == 0 &&
-      r.expires_at_ms() <= ToUnixMs(now)) {
+  // Expiry applies only to a job that never started, on the expiry clock
+  // (the latest time seen), as the expiry passes and Lease judge it.
+  if (ExpiryApplies(r) && r.expires_at_ms() <= ExpiryNowMs(now)) {
     return InvalidState(
         absl::StrCat("retry: job ", id, " expired before it started; it is being cancelled"));
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
+#include "record_io.h"
 #include "validation.h"
 
 namespace ratchet::internal {
@@ -53,11 +54,14 @@ absl::StatusOr<std::vector<JobMachine::EnqueuePlan>> JobMachine::PlanEnqueue(
       plans[i].duplicate_of = it->second.first;
       continue;
     }
-    RATCHET_ASSIGN_OR_RETURN(auto stored, batch.Get(Cf::kIdempotency, ikey));
-    IdempotencyRecord rec;
-    if (stored && rec.ParseFromString(*stored) && rec.expires_at_ms() > ToUnixMs(now)) {
-      if (rec.fingerprint() != fingerprint) return conflict(absl::StrCat("job ", rec.job_id()));
-      plans[i].existing = rec.job_id();
+    // A stored record that does not parse is corruption, not a free key:
+    // DATA_LOSS, never a duplicate job under the key.
+    RATCHET_ASSIGN_OR_RETURN(
+        std::optional<IdempotencyRecord> rec,
+        FindRecord<IdempotencyRecord>(batch, Cf::kIdempotency, ikey, "idempotency key"));
+    if (rec && rec->expires_at_ms() > ToUnixMs(now)) {
+      if (rec->fingerprint() != fingerprint) return conflict(absl::StrCat("job ", rec->job_id()));
+      plans[i].existing = rec->job_id();
       continue;
     }
     seen[ikey] = {static_cast<int>(i), fingerprint};

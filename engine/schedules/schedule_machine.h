@@ -105,7 +105,10 @@ class ScheduleMachine final : public JobObserver {
   // Active (unpaused, not ended) schedules by next due time (ms, id).
   absl::btree_set<std::pair<int64_t, std::string>> due_;
   absl::flat_hash_map<std::string, int64_t> next_;  // id -> due ms
-  // Every schedule's parsed spec, paused ones included (also the id list).
+  // Every stored schedule's id, in order: one whose spec no longer parses
+  // (a time zone removed from the system) included, so it is listed.
+  absl::btree_set<std::string> ids_;
+  // Every schedule's parsed spec, paused ones included.
   absl::flat_hash_map<std::string, TickSpec> tick_specs_;
   // Consecutive failed fires per schedule (in memory: a restart retries
   // at once).

@@ -167,14 +167,13 @@ absl::Status ScheduleMachine::Define(storage::Batch& batch, TimePoint now, const
                                      Write write) {
   const bool update = write == Write::kUpdate;
   RATCHET_ASSIGN_OR_RETURN(TickSpec ticks, Validate(spec, store_.options(), now));
-  RATCHET_ASSIGN_OR_RETURN(auto stored, batch.Get(Cf::kSchedules, spec.id));
+  RATCHET_ASSIGN_OR_RETURN(std::optional<ScheduleRecord> stored,
+                           FindRecord<ScheduleRecord>(batch, Cf::kSchedules, spec.id,
+                                                      absl::StrCat("schedule '", spec.id, "'")));
   ScheduleRecord rec = ToRecord(spec);
   const int64_t now_ms = ToUnixMs(now);
   if (stored) {
-    ScheduleRecord old;
-    if (!old.ParseFromString(*stored)) {
-      return absl::DataLossError(absl::StrCat("schedule '", spec.id, "' does not parse"));
-    }
+    const ScheduleRecord& old = *stored;
     if (!update) {
       if (SameDefinition(old, rec)) return absl::OkStatus();  // a retried create
       return absl::AlreadyExistsError(absl::StrCat(
@@ -207,6 +206,7 @@ absl::Status ScheduleMachine::Define(storage::Batch& batch, TimePoint now, const
   }
   rec.set_updated_at_ms(now_ms);
   SaveSchedule(batch, rec);
+  ids_.insert(spec.id);
   tick_specs_.insert_or_assign(spec.id, std::move(ticks));
   failures_.erase(spec.id);  // a new definition gets a fresh start
   IndexSchedule(rec);
@@ -217,6 +217,7 @@ absl::Status ScheduleMachine::DeleteSchedule(storage::Batch& batch, const std::s
   RATCHET_ASSIGN_OR_RETURN(ScheduleRecord rec, LoadSchedule(batch, id));
   rec.set_paused(true);
   IndexSchedule(rec);  // drops it from the due index
+  ids_.erase(id);
   tick_specs_.erase(id);
   failures_.erase(id);
   batch.Delete(Cf::kSchedules, id);
@@ -254,11 +255,8 @@ absl::StatusOr<ScheduleInfo> ScheduleMachine::GetSchedule(storage::Batch& batch,
 }
 
 absl::StatusOr<std::vector<ScheduleInfo>> ScheduleMachine::ListSchedules(storage::Batch& batch) {
-  std::vector<std::string> ids;
-  for (const auto& [id, spec] : tick_specs_) ids.push_back(id);
-  std::sort(ids.begin(), ids.end());
   std::vector<ScheduleInfo> out;
-  for (const std::string& id : ids) {
+  for (const std::string& id : ids_) {
     RATCHET_ASSIGN_OR_RETURN(ScheduleInfo info, GetSchedule(batch, id));
     out.push_back(std::move(info));
   }
@@ -272,6 +270,7 @@ absl::Status ScheduleMachine::Recover() {
         ScheduleRecord rec;
         parse_status = ParseStored(Cf::kSchedules, key, value, &rec);
         if (!parse_status.ok()) return false;
+        ids_.insert(std::string(key));
         auto spec = TickSpec::Parse(rec.spec(), rec.time_zone());
         if (!spec.ok()) {
           // E.g. a zone removed from the system tz database: keep the

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ratchet/base/status.h"
+#include "record_io.h"
 #include "validation.h"
 #include "workflow_machine.h"
 #include "workflow_store.h"
@@ -211,15 +212,18 @@ absl::StatusOr<WorkflowSubmitResult> WorkflowMachine::CreateWorkflow(
     probe.idempotency_key = wf.idempotency_key();
     RATCHET_RETURN_IF_ERROR(ValidateEnqueue("", probe, store_.options(), now));
     ikey = WorkflowIdempotencyKey(wf.idempotency_key());
-    RATCHET_ASSIGN_OR_RETURN(auto stored, batch.Get(Cf::kWorkflows, ikey));
-    IdempotencyRecord rec;
-    if (stored && rec.ParseFromString(*stored)) {
-      if (rec.fingerprint() != fingerprint) {
+    // A stored record that does not parse is corruption: DATA_LOSS, never a
+    // second workflow under the key.
+    RATCHET_ASSIGN_OR_RETURN(
+        std::optional<IdempotencyRecord> rec,
+        FindRecord<IdempotencyRecord>(batch, Cf::kWorkflows, ikey, "workflow idempotency key"));
+    if (rec) {
+      if (rec->fingerprint() != fingerprint) {
         return IdempotencyConflict(absl::StrCat("idempotency_key: '", wf.idempotency_key(),
-                                                "' already belongs to workflow ", rec.job_id(),
+                                                "' already belongs to workflow ", rec->job_id(),
                                                 " with a different definition"));
       }
-      return WorkflowSubmitResult{rec.job_id(), true};
+      return WorkflowSubmitResult{rec->job_id(), true};
     }
   }
   // Checked; from here on nothing fails.

@@ -32,6 +32,17 @@ void RewriteRecord(EngineHarness& h, storage::Cf cf, const std::string& key,
   ASSERT_TRUE((*store)->Commit(batch).ok());
 }
 
+// Stores `value` at `key` in `cf` as is: bytes that do not parse stand for
+// a record damaged on disk.
+inline void OverwriteValue(EngineHarness& h, storage::Cf cf, const std::string& key,
+                           const std::string& value) {
+  auto store = storage::Store::Open({.path = h.options().data_dir});
+  ASSERT_TRUE(store.ok()) << store.status();
+  storage::Batch batch(store->get());
+  batch.Put(cf, key, value);
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+}
+
 }  // namespace ratchet::testing
 
 #endif  // RATCHET_TESTS_TESTING_RECORD_REWRITE_H_

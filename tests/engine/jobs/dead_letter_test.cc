@@ -8,6 +8,8 @@
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"
+#include "record_rewrite.h"
+#include "schema.h"
 
 namespace ratchet {
 namespace {
@@ -127,6 +129,30 @@ TEST(DeadLetterTest, RedriveByFilterAndLimitReportsMore) {
   EXPECT_EQ(h->Get(b1)->state, JobState::kAvailable);
   EXPECT_EQ(h->Get(b2)->state, JobState::kAvailable);
   EXPECT_EQ(h->List({"q", JobState::kDead, 10, ""})->jobs.size(), 1u);
+}
+
+// A dead job whose record is damaged stops a redrive or purge by job type
+// with DATA_LOSS, as it stops one without a filter: it is not skipped as
+// "not of that type", and the run changes nothing.
+TEST(DeadLetterTest, ADamagedDeadJobStopsARunByJobTypeWithDataLoss) {
+  EngineHarness h;
+  JobId damaged = KillJob(h, "b");
+  KillJob(h, "b");
+  h.Close();
+  testing::OverwriteValue(h, storage::Cf::kFinishedJobs, internal::JobKey(damaged), "\xff\xff\xff");
+  h.Reopen();
+  for (bool typed : {false, true}) {
+    RedriveRequest req;
+    req.filter.queue = "q";
+    if (typed) req.filter.job_type = "b";
+    auto redriven = h->Redrive(req);
+    ASSERT_FALSE(redriven.ok()) << "typed=" << typed << " redrove " << redriven->count;
+    EXPECT_TRUE(absl::IsDataLoss(redriven.status())) << redriven.status();
+    auto purged = h->Purge(req.filter);
+    ASSERT_FALSE(purged.ok()) << "typed=" << typed << " purged " << purged->count;
+    EXPECT_TRUE(absl::IsDataLoss(purged.status())) << purged.status();
+  }
+  EXPECT_EQ(h->GetQueue("q")->dead, 2) << "a failed run changed the dead-letter queue";
 }
 
 TEST(DeadLetterTest, RedrivingAJobThatIsNotDeadIsRejected) {

@@ -2,6 +2,8 @@
 
 #include "engine_harness.h"
 #include "ratchet/engine/engine.h"
+#include "record_rewrite.h"
+#include "schema.h"
 
 namespace ratchet {
 namespace {
@@ -119,6 +121,24 @@ TEST(EnqueueTest, SameIdempotencyKeyReturnsTheSameJob) {
   auto third = h->Enqueue(req);
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->id, first->id) << "idempotency key lost across reopen";
+}
+
+// An idempotency record damaged on disk is corruption, not a free key: the
+// enqueue answers DATA_LOSS naming it, and no second job takes the key.
+TEST(EnqueueTest, ADamagedIdempotencyRecordIsDataLossNotAFreeKey) {
+  EngineHarness h;
+  auto req = Req();
+  req.idempotency_key = "order-17";
+  ASSERT_TRUE(h->Enqueue(req).ok());
+  h.Close();
+  testing::OverwriteValue(h, storage::Cf::kIdempotency, internal::IdempotencyKey("q", "order-17"),
+                          "\xff\xff\xff");
+  h.Reopen();
+  auto again = h->Enqueue(req);
+  ASSERT_FALSE(again.ok()) << "a duplicate job " << again->id << " was accepted";
+  EXPECT_TRUE(absl::IsDataLoss(again.status())) << again.status();
+  EXPECT_NE(again.status().message().find("idempotency"), std::string::npos) << again.status();
+  EXPECT_EQ(h->GetQueue("q")->available, 1) << "the rejected enqueue wrote a job";
 }
 
 TEST(EnqueueTest, SameKeyWithOtherContentIsAlreadyExistsNamingTheJob) {

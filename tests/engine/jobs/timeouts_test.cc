@@ -197,6 +197,28 @@ TEST(TimeoutsTest, RetryJobRefusesAnExpiredJobThatNeverStarted) {
   ExpectExpired(h, id);
 }
 
+// Expiry runs on the latest time the engine has seen: after the clock steps
+// back, RetryJob still refuses a job that expired, even one the groups'
+// expiry passes (1,000 jobs each) have not reached yet.
+TEST(TimeoutsTest, RetryJobRefusesAnExpiredJobAfterTheClockStepsBack) {
+  EngineHarness h;
+  for (int i = 0; i < 2; ++i) {
+    std::vector<EnqueueRequest> batch(1000, Expiring(1000));
+    for (EnqueueRequest& r : batch) r.delay = Millis(500);
+    ASSERT_TRUE(h->EnqueueBatch(batch).ok());
+  }
+  EnqueueRequest last = Expiring(1001);  // the last to expire
+  last.delay = Millis(500);
+  JobId id = Enqueue(h, last);
+  h.clock().Advance(Millis(2000));
+  ASSERT_TRUE(h->Lease(LeaseRequest{"other", 1, Millis(30000), "w"}).ok());  // a group at +2 s
+  h.clock().Set(At(100));  // the clock steps back, before the expiry
+  auto retried = h->RetryJob(id);
+  EXPECT_EQ(ReasonOf(retried.status()), kReasonInvalidState) << retried.status();
+  EXPECT_TRUE(LeaseN(h, 10).empty());
+  ExpectExpired(h, id);
+}
+
 TEST(TimeoutsTest, AnExpiredHeadOfAKeyGroupIsCancelledAndTheNextJobLeased) {
   EngineHarness h;
   JobId expiring = Enqueue(h, Expiring(1000, "a"));

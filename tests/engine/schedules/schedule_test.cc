@@ -537,5 +537,32 @@ TEST(ScheduleTest, StoredCountersAtTheirMaximumDoNotWrap) {
   EXPECT_EQ(info->skipped_missed, INT64_MAX);
 }
 
+// A schedule whose time zone the system no longer knows opens (it is not
+// corruption) and fires nothing, but it is still listed, so an operator
+// can find it and repair it with an update.
+TEST(ScheduleTest, AScheduleWhoseTimeZoneVanishedIsListedAndFiresNothing) {
+  EngineHarness h(/*in_memory=*/false);
+  ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
+  ScheduleSpec other = Hourly();
+  other.id = "other";
+  ASSERT_TRUE(h->CreateSchedule(other).ok());
+  h.Close();
+  ASSERT_NO_FATAL_FAILURE(testing::RewriteRecord<internal::ScheduleRecord>(
+      h, storage::Cf::kSchedules, "report",
+      [](internal::ScheduleRecord& r) { r.set_time_zone("Mars/Olympus_Mons"); }));
+  h.Reopen();
+  auto list = h->ListSchedules();
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->size(), 2u) << "the schedule with the vanished zone is not listed";
+  EXPECT_EQ((*list)[1].spec.id, "report");
+  EXPECT_FALSE((*list)[1].next_tick.has_value());
+  AdvanceAndTick(h, 2 * kHour);
+  EXPECT_EQ(h->GetSchedule("report")->fired, 0);
+  EXPECT_GT(h->GetSchedule("other")->fired, 0);
+  ASSERT_TRUE(h->UpdateSchedule(Hourly()).ok()) << "an update repairs it";
+  ASSERT_TRUE(h->DeleteSchedule("report").ok());
+  EXPECT_EQ(h->ListSchedules()->size(), 1u);
+}
+
 }  // namespace
 }  // namespace ratchet

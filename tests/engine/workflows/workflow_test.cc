@@ -275,6 +275,21 @@ TEST(WorkflowTest, IdempotencyKeyReturnsTheExistingWorkflow) {
   EXPECT_EQ(LeaseAll(h).size(), 1u) << "one workflow, one released step";
 }
 
+// A workflow idempotency record damaged on disk is corruption: the submit
+// answers DATA_LOSS and starts no second workflow under the key.
+TEST(WorkflowTest, ADamagedIdempotencyRecordIsDataLossNotASecondWorkflow) {
+  EngineHarness h;
+  ASSERT_TRUE(h->SubmitWorkflow(Spec({Step("a")}, "order-7")).ok());
+  h.Close();
+  testing::OverwriteValue(h, storage::Cf::kWorkflows, internal::WorkflowIdempotencyKey("order-7"),
+                          "\xff\xff\xff");
+  h.Reopen();
+  auto again = h->SubmitWorkflow(Spec({Step("a")}, "order-7"));
+  ASSERT_FALSE(again.ok()) << "a second workflow " << again->id << " was started";
+  EXPECT_TRUE(absl::IsDataLoss(again.status())) << again.status();
+  EXPECT_EQ(LeaseAll(h).size(), 1u) << "one workflow, one released step";
+}
+
 TEST(WorkflowTest, ListFiltersByStateAndPages) {
   EngineHarness h;
   std::vector<WorkflowId> ids;
