@@ -116,7 +116,8 @@ grpc::ServerUnaryReactor* JobService::ListJobs(const CallInfo& call_info,
                    .limit = req->limit() == 0 ? 100 : req->limit(),
                    .cursor = req->cursor(),
                    .job_type = req->job_type(),
-                   .concurrency_key = req->concurrency_key()};
+                   .concurrency_key = req->concurrency_key(),
+                   .max_bytes = ctx_->limits().max_lease_bytes};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     absl::StatusOr<ListResult> r = ctx_->engine().List(list);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });

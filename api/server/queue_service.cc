@@ -96,7 +96,8 @@ grpc::ServerUnaryReactor* QueueService::ListDeadLetters(const CallInfo& call_inf
   ListRequest list{.queue = req->queue(),
                    .state = JobState::kDead,
                    .limit = req->limit() == 0 ? 100 : req->limit(),
-                   .cursor = req->cursor()};
+                   .cursor = req->cursor(),
+                   .max_bytes = ctx_->limits().max_lease_bytes};
   ctx_->RunBlocking([this, call, resp, list = std::move(list)] {
     auto r = ctx_->engine().List(list);
     call->Reply(r.status(), [&] { ToProto(*r, resp); });

@@ -371,6 +371,7 @@ absl::StatusOr<JobExplanation> Engine::ExplainJob(JobId id) {
 }
 
 absl::StatusOr<ListResult> Engine::List(ListRequest req) {
+  if (req.max_bytes == 0) req.max_bytes = impl_->options().max_lease_bytes;
   if (IsTerminal(req.state)) {
     return internal::ListFinished(impl_->store(), req, impl_->clock()->Now());
   }

@@ -54,6 +54,27 @@ int ScanBudget(const ListRequest& req) {
   return Filtered(req) ? kMaxListScan : std::numeric_limits<int>::max();
 }
 
+// A listed job's share of the answer: its strings plus a fixed overhead
+// for the numbers, times and framing.
+size_t JobBytes(const Job& j) {
+  size_t n = 256 + j.queue.size() + j.job_type.size() + j.payload.size() +
+             j.idempotency_key.size() + j.worker_id.size() + j.result.size() +
+             j.schedule_id.size() + j.concurrency_key.size() + j.traceparent.size() +
+             j.unique_key.size() + j.cancel_reason.size() + j.progress_message.size();
+  for (const AttemptError& e : j.errors) n += 32 + e.message.size();
+  return n;
+}
+
+// Adds `job` to the page unless the page already holds a job and `job`
+// would take it past `max_bytes` (then false: the page ends before it).
+bool AddWithin(ListResult& out, size_t& bytes, size_t max_bytes, Job job) {
+  const size_t n = JobBytes(job);
+  if (!out.jobs.empty() && bytes + n > max_bytes) return false;
+  bytes += n;
+  out.jobs.push_back(std::move(job));
+  return true;
+}
+
 bool Matches(const JobRecord& r, const ListRequest& req) {
   return (req.job_type.empty() || r.job_type() == req.job_type) &&
          (req.concurrency_key.empty() || r.concurrency_key() == req.concurrency_key);
@@ -74,7 +95,8 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
   ListResult out;
   const int budget = ScanBudget(req);
   int scanned = 0;
-  std::string last;  // the last key examined
+  size_t bytes = 0;
+  std::string last;  // the last key the page is done with
   bool more = false;
   absl::Status read_status;
   RATCHET_RETURN_IF_ERROR(store.ForEach(
@@ -84,15 +106,19 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
           return false;
         }
         ++scanned;
-        last = std::string(key);
         auto r = FindCommittedJob(store, JobIdFromIndexKey(key));
-        if (absl::IsDataLoss(r.status())) return true;  // shown by Get, not a listing error
-        if (!r.ok()) {
+        if (!r.ok() && !absl::IsDataLoss(r.status())) {
           read_status = r.status();
           return false;
         }
-        // Absent: pruned since the scan.
-        if (*r && Matches(**r, req)) out.jobs.push_back(ToJob(**r, now));
+        // Damaged: shown by Get, not a listing error. Absent: pruned since
+        // the scan. A job past the page's bytes starts the next page.
+        if (r.ok() && *r && Matches(**r, req) &&
+            !AddWithin(out, bytes, req.max_bytes, ToJob(**r, now))) {
+          more = true;
+          return false;
+        }
+        last = std::string(key);
         return true;
       }));
   RATCHET_RETURN_IF_ERROR(read_status);
@@ -102,20 +128,21 @@ absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListR
 
 namespace {
 
-// Up to `limit` ids of `set` starting at `it` for which `keep(id)` holds,
+// Up to `limit` keys of `set` starting at `it` for which `keep(id)` holds,
 // examining at most `budget` entries; sets *next_cursor when more.
 template <typename Set, typename Encode, typename Keep>
-std::vector<JobId> Page(const Set& set, typename Set::const_iterator it, int limit, int budget,
-                        Encode encode, Keep keep, std::string* next_cursor) {
-  std::vector<JobId> ids;
+std::vector<typename Set::value_type> Page(const Set& set, typename Set::const_iterator it,
+                                           int limit, int budget, Encode encode, Keep keep,
+                                           std::string* next_cursor) {
+  std::vector<typename Set::value_type> keys;
   for (int scanned = 0; it != set.end(); ++it, ++scanned) {
-    if (static_cast<int>(ids.size()) == limit || scanned == budget) {
+    if (static_cast<int>(keys.size()) == limit || scanned == budget) {
       *next_cursor = EncodeCursor(encode(*std::prev(it)));
       break;
     }
-    if (keep(it->id)) ids.push_back(it->id);
+    if (keep(it->id)) keys.push_back(*it);
   }
-  return ids;
+  return keys;
 }
 
 std::string EncodeReady(const ReadyKey& k) {
@@ -177,25 +204,36 @@ absl::StatusOr<ListResult> ListLive(JobStore& jobs, storage::Batch& batch, TimeP
     records.emplace(id, *std::move(r));
     return true;
   };
+  // The page's jobs, up to its bytes: a job past them ends the page, and
+  // the cursor resumes after the last job it holds.
+  size_t bytes = 0;
+  auto fill = [&](const auto& keys, auto encode) -> absl::Status {
+    RATCHET_RETURN_IF_ERROR(read_status);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const JobId id = keys[i].id;
+      auto found = records.find(id);
+      JobRecord loaded;
+      if (found == records.end()) {
+        RATCHET_ASSIGN_OR_RETURN(loaded, jobs.Load(batch, id));
+      }
+      if (!AddWithin(out, bytes, req.max_bytes,
+                     ToJob(found != records.end() ? found->second : loaded, now))) {
+        out.next_cursor = EncodeCursor(encode(keys[i - 1]));
+        break;
+      }
+    }
+    return absl::OkStatus();
+  };
   const int budget = ScanBudget(req);
-  std::vector<JobId> ids;
   if (req.state == JobState::kAvailable) {
     RATCHET_ASSIGN_OR_RETURN(auto it, StartOf(q->ready, after));
-    ids = Page(q->ready, it, req.limit, budget, EncodeReady, keep, &out.next_cursor);
+    RATCHET_RETURN_IF_ERROR(fill(
+        Page(q->ready, it, req.limit, budget, EncodeReady, keep, &out.next_cursor), EncodeReady));
   } else {
     const auto& set = req.state == JobState::kScheduled ? q->scheduled : q->running;
     RATCHET_ASSIGN_OR_RETURN(auto it, StartOf(set, after));
-    ids = Page(set, it, req.limit, budget, EncodeTimed, keep, &out.next_cursor);
-  }
-  RATCHET_RETURN_IF_ERROR(read_status);
-  for (JobId id : ids) {
-    auto found = records.find(id);
-    if (found != records.end()) {
-      out.jobs.push_back(ToJob(found->second, now));
-      continue;
-    }
-    RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs.Load(batch, id));
-    out.jobs.push_back(ToJob(r, now));
+    RATCHET_RETURN_IF_ERROR(
+        fill(Page(set, it, req.limit, budget, EncodeTimed, keep, &out.next_cursor), EncodeTimed));
   }
   return out;
 }

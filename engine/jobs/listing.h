@@ -11,6 +11,8 @@
 
 namespace ratchet::internal {
 
+// A page ends before the job that would take its bytes past
+// `req.max_bytes` (resolved by the caller: never 0 here), after at least one.
 // Errors: INVALID_ARGUMENT (queue, limit, cursor); UNAVAILABLE on reads.
 absl::StatusOr<ListResult> ListFinished(const storage::Store& store, const ListRequest& req,
                                         TimePoint now);

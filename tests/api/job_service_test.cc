@@ -236,6 +236,40 @@ TEST_F(JobServiceTest, ListJobsPagesThroughAState) {
   EXPECT_TRUE(page2->next_cursor().empty());
 }
 
+// Regression (issue 10): a page of 20 jobs of 1 MiB was over the 16 MiB
+// message limit, so ListJobs and ListDeadLetters failed with
+// RESOURCE_EXHAUSTED and no page of the queue could be read. Pages are now
+// bounded in bytes, and following next_cursor reaches every job.
+TEST_F(JobServiceTest, ListPagesFitTheMessageLimit) {
+  Stop();
+  configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
+  Start();
+  const std::string payload(1 << 20, 'p');
+  for (int i = 0; i < 20; ++i) {
+    v1::JobSpec job;
+    job.set_queue("q");
+    job.set_job_type("t");
+    job.set_payload(payload);
+    ASSERT_TRUE(client().Enqueue(job).ok());
+  }
+  v1::ListJobsRequest req;
+  req.set_queue("q");
+  req.set_state(v1::JOB_STATE_AVAILABLE);
+  int listed = 0;
+  int pages = 0;
+  do {
+    auto page = client().ListJobs(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_GE(page->jobs_size(), 1);
+    EXPECT_LT(page->ByteSizeLong(), size_t{16} << 20);
+    listed += page->jobs_size();
+    req.set_cursor(page->next_cursor());
+    ++pages;
+  } while (!req.cursor().empty() && pages < 20);
+  EXPECT_EQ(listed, 20);
+  EXPECT_GE(pages, 2);
+}
+
 TEST_F(JobServiceTest, ListJobsWithoutStateNamesTheField) {
   v1::ListJobsRequest req;
   req.set_queue("q");

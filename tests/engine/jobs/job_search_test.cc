@@ -131,6 +131,48 @@ TEST(JobSearchTest, UnfilteredListingIsUnchanged) {
   EXPECT_EQ(page->jobs.size(), 1000u);
 }
 
+// A page is bounded in bytes as well as in jobs: it ends before the job
+// that would pass ListRequest::max_bytes, always holds at least one, and
+// the pages together still list every job once, in every state.
+TEST(JobSearchTest, APageEndsBeforeTheJobThatWouldPassItsBytes) {
+  EngineHarness h;
+  const std::string big(300 << 10, 'x');  // 300 KiB
+  for (int i = 0; i < 6; ++i) {
+    EnqueueRequest r{.queue = "q", .job_type = "t", .payload = big};
+    ASSERT_TRUE(h->Enqueue(r).ok());
+    r.delay = Millis(60000);
+    if (i < 5) {
+      ASSERT_TRUE(h->Enqueue(r).ok());
+    }
+  }
+  auto leased = h->Lease({.queue = "q", .max_jobs = 3});
+  ASSERT_TRUE(leased.ok() && leased->size() == 3u);
+  for (const LeasedJob& j : *leased) {
+    ASSERT_TRUE(h->Fail({j.id, j.token, "fatal", false}).ok());
+  }
+  for (JobState state : {JobState::kAvailable, JobState::kScheduled, JobState::kDead}) {
+    ListRequest req{.queue = "q", .state = state, .limit = 100, .max_bytes = 700 << 10};
+    auto first = h->List(req);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->jobs.size(), 2u) << JobStateName(state) << ": 2 of 300 KiB fit in 700 KiB";
+    EXPECT_FALSE(first->next_cursor.empty()) << JobStateName(state);
+    int pages = 0;
+    std::vector<JobId> ids = ListAll(h, req, &pages);
+    const size_t want = state == JobState::kScheduled ? 5u : 3u;
+    EXPECT_EQ(ids.size(), want) << JobStateName(state);
+    EXPECT_EQ(std::set<JobId>(ids.begin(), ids.end()).size(), ids.size()) << "a job listed twice";
+    req.max_bytes = 1;  // smaller than any job: one a page, never none
+    EXPECT_EQ(ListAll(h, req).size(), want) << JobStateName(state);
+    auto one = h->List(req);
+    ASSERT_TRUE(one.ok());
+    EXPECT_EQ(one->jobs.size(), 1u) << JobStateName(state);
+  }
+  // The default bound is EngineOptions::max_lease_bytes.
+  h.options().max_lease_bytes = 700 << 10;
+  h.Reopen();
+  EXPECT_EQ(h->List({.queue = "q", .state = JobState::kScheduled, .limit = 100})->jobs.size(), 2u);
+}
+
 TEST(JobSearchTest, BadFiltersAreRejectedNamingTheField) {
   EngineHarness h;
   Add(h, "mail", "");

@@ -45,7 +45,8 @@ struct EngineOptions {
   Millis max_visibility_timeout{12 * 3600000};      // longest lease or extension
   Millis max_lease_wait{60000};                     // longest long-poll Lease wait
   int max_lease_jobs = 1000;                        // max_jobs limit per Lease
-  // Bound on the bytes of one Lease's jobs (LeaseRequest::max_bytes).
+  // Bound on the bytes of one answer: a Lease's jobs (LeaseRequest::max_bytes)
+  // and a List page (ListRequest::max_bytes).
   size_t max_lease_bytes = 8 << 20;
   int max_batch_jobs = 10000;  // jobs per EnqueueBatch
   // Total payload, result and application-value bytes of one request

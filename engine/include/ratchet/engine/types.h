@@ -403,6 +403,12 @@ struct ListRequest {
   std::string job_type;
   // Only jobs with this concurrency key (1..256 bytes of UTF-8 without NUL).
   std::string concurrency_key;
+  // Bound on the page's bytes (payloads, results, errors and other strings,
+  // plus a fixed overhead per job), so the answer fits the caller's message
+  // limit; 0 means EngineOptions::max_lease_bytes. A page ends before the
+  // job that would pass it, and always holds at least one job if any match:
+  // it may then hold fewer than `limit` and still carry a next_cursor.
+  size_t max_bytes = 0;
 };
 
 // With a filter, one List examines at most this many jobs of the state's
