@@ -241,17 +241,7 @@ TEST_F(JobServiceTest, ListJobsPagesThroughAState) {
 // RESOURCE_EXHAUSTED and no page of the queue could be read. Pages are now
 // bounded in bytes, and following next_cursor reaches every job.
 TEST_F(JobServiceTest, ListPagesFitTheMessageLimit) {
-  Stop();
-  configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
-  Start();
-  const std::string payload(1 << 20, 'p');
-  for (int i = 0; i < 20; ++i) {
-    v1::JobSpec job;
-    job.set_queue("q");
-    job.set_job_type("t");
-    job.set_payload(payload);
-    ASSERT_TRUE(client().Enqueue(job).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(EnqueueMiBJobs(20));
   v1::ListJobsRequest req;
   req.set_queue("q");
   req.set_state(v1::JOB_STATE_AVAILABLE);

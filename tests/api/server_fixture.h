@@ -51,6 +51,22 @@ class ServerFixture : public ::testing::Test {
   Client& client() { return *client_; }
   int port() const { return server_->port(); }
 
+  // Restarts with 1 MiB payloads allowed and enqueues `n` jobs of 1 MiB in
+  // "q": together far over the 16 MiB message limit.
+  void EnqueueMiBJobs(int n) {
+    Stop();
+    configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
+    Start();
+    const std::string payload(1 << 20, 'p');
+    for (int i = 0; i < n; ++i) {
+      v1::JobSpec job;
+      job.set_queue("q");
+      job.set_job_type("t");
+      job.set_payload(payload);
+      ASSERT_TRUE(client().Enqueue(job).ok());
+    }
+  }
+
   // Leases the one job `queue` must have ready (asserts it).
   v1::LeasedJob LeaseOne(const std::string& queue) {
     v1::LeaseRequest lease;

@@ -56,17 +56,7 @@ class WorkerServiceTest : public ServerFixture {
 // an answer over the 16 MiB message limit; no worker received them, and they
 // were dead-lettered without ever running. The answer is now bounded.
 TEST_F(WorkerServiceTest, LeaseAnswerFitsTheMessageLimitAndLeavesTheRestAvailable) {
-  Stop();
-  configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
-  Start();
-  const std::string payload(1 << 20, 'p');
-  for (int i = 0; i < 20; ++i) {
-    v1::JobSpec job;
-    job.set_queue("q");
-    job.set_job_type("t");
-    job.set_payload(payload);
-    ASSERT_TRUE(client().Enqueue(job).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(EnqueueMiBJobs(20));
   int leased = 0;
   for (int call = 0; call < 20 && leased < 20; ++call) {
     auto r = client().Lease(LeaseReq(20));
