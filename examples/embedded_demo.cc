@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
       elapsed);
   auto queues = engine.ListQueues();
   if (queues.ok()) {
-    for (const QueueInfo& q : *queues) {
+    for (const QueueInfo& q : queues->queues) {
       std::printf(
           "queue %-8s scheduled=%lld available=%lld running=%lld completed=%lld cancelled=%lld "
           "dead=%lld\n",

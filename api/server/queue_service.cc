@@ -23,12 +23,16 @@ grpc::ServerUnaryReactor* QueueService::ListQueues(const CallInfo& call_info,
                                                    const v1::ListQueuesRequest* req,
                                                    v1::ListQueuesResponse* resp) {
   UnaryCall* call = ctx_->StartCall(call_info);
-  ctx_->RunBlocking([this, call, resp, access = call_info.access] {
-    auto r = ctx_->engine().ListQueues();
+  QueueListRequest list{.limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
+  ctx_->RunBlocking([this, call, resp, access = call_info.access, list = std::move(list)] {
+    auto r = ctx_->engine().ListQueues(list);
     call->Reply(r.status(), [&] {
-      for (const QueueInfo& q : *r) {
+      // Filtered after the page: a page may hold fewer queues than the
+      // limit, even none, and still carry a next_cursor.
+      for (const QueueInfo& q : r->queues) {
         if (access.Covers(q.name)) ToProto(q, resp->add_queues());
       }
+      resp->set_next_cursor(r->next_cursor);
     });
   });
   return call;

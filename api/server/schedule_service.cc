@@ -100,12 +100,18 @@ grpc::ServerUnaryReactor* ScheduleService::GetSchedule(const CallInfo& call_info
 grpc::ServerUnaryReactor* ScheduleService::ListSchedules(const CallInfo& call_info,
                                                          const v1::ListSchedulesRequest* req,
                                                          v1::ListSchedulesResponse* resp) {
+  ScheduleListRequest list{.limit = req->limit() == 0 ? 100 : req->limit(),
+                           .cursor = req->cursor(),
+                           .max_bytes = ctx_->limits().max_lease_bytes};
   return ctx_->Blocking(
-      call_info, [this] { return ctx_->engine().ListSchedules(); },
-      [resp, access = call_info.access](const std::vector<ScheduleInfo>& all) {
-        for (const ScheduleInfo& s : all) {
+      call_info, [this, list = std::move(list)] { return ctx_->engine().ListSchedules(list); },
+      [resp, access = call_info.access](const ScheduleListResult& page) {
+        // Filtered after the page: a page may hold fewer schedules than
+        // the limit, even none, and still carry a next_cursor.
+        for (const ScheduleInfo& s : page.schedules) {
           if (access.Covers(s.spec.queue)) ToProto(s, resp->add_schedules());
         }
+        resp->set_next_cursor(page.next_cursor);
       });
 }
 

@@ -38,6 +38,9 @@ struct QueueOptions {
   bool clear_key_limits = false;
   std::string rate;      // N/PERIOD_MS, or "none"
   std::string key_rate;  // N/PERIOD_MS, or "none"
+  // queues list: the page.
+  int limit = 0;
+  std::string cursor;
 };
 
 // "N/PERIOD_MS" (or "none": limit 0, which removes the limit).
@@ -131,15 +134,17 @@ absl::StatusOr<v1::RetryPolicy> NewRetryPolicy(Client& c, const QueueOptions& o)
   return p;
 }
 
-absl::Status ListAll(Client& c, const QueueOptions&, bool json) {
-  RATCHET_ASSIGN_OR_RETURN(auto list, c.ListQueues());
+absl::Status ListAll(Client& c, const QueueOptions& o, bool json) {
+  v1::ListQueuesRequest req;
+  req.set_limit(o.limit);
+  req.set_cursor(o.cursor);
+  RATCHET_ASSIGN_OR_RETURN(v1::ListQueuesResponse page, c.ListQueues(req));
   if (json) {
-    v1::ListQueuesResponse r;
-    for (auto& q : list) *r.add_queues() = q;
-    PrintJson(r);
-  } else {
-    PrintQueues(list);
+    PrintJson(page);
+    return absl::OkStatus();
   }
+  PrintQueues({page.queues().begin(), page.queues().end()});
+  if (!page.next_cursor().empty()) std::printf("next cursor: %s\n", page.next_cursor().c_str());
   return absl::OkStatus();
 }
 
@@ -197,7 +202,10 @@ void AddSetOptions(CLI::App* set, QueueOptions& o) {
 void RegisterQueueCommands(CLI::App& app, Runner& runner) {
   auto o = std::make_shared<QueueOptions>();
   CLI::App* queues = AddFamily(app, "queues", "list, inspect and configure queues");
-  runner.Bind(queues->add_subcommand("list", "every queue with its counts"), o, ListAll);
+  CLI::App* list = queues->add_subcommand("list", "a page of queues by name, with their counts");
+  list->add_option("--limit", o->limit, "at most this many (1..1000, default 100)");
+  list->add_option("--cursor", o->cursor, "next cursor of a previous page");
+  runner.Bind(list, o, ListAll);
 
   CLI::App* get = queues->add_subcommand("get", "one queue's settings and counts");
   get->add_option("queue", o->queue)->required();

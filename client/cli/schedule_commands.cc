@@ -31,6 +31,9 @@ struct ScheduleOptions {
   std::string start_at;
   std::string end_at;
   std::optional<int> max_attempts;
+  // list: the page.
+  int limit = 0;
+  std::string cursor;
 };
 
 std::string Missed(v1::MissedRunPolicy p) {
@@ -150,15 +153,17 @@ absl::Status Define(Client& c, const ScheduleOptions& o, bool create, bool json)
   return absl::OkStatus();
 }
 
-absl::Status List(Client& c, const ScheduleOptions&, bool json) {
-  RATCHET_ASSIGN_OR_RETURN(auto all, c.ListSchedules());
+absl::Status List(Client& c, const ScheduleOptions& o, bool json) {
+  v1::ListSchedulesRequest req;
+  req.set_limit(o.limit);
+  req.set_cursor(o.cursor);
+  RATCHET_ASSIGN_OR_RETURN(v1::ListSchedulesResponse page, c.ListSchedules(req));
   if (json) {
-    v1::ListSchedulesResponse r;
-    for (auto& s : all) *r.add_schedules() = std::move(s);
-    PrintJson(r);
+    PrintJson(page);
     return absl::OkStatus();
   }
-  PrintSchedules(all);
+  PrintSchedules({page.schedules().begin(), page.schedules().end()});
+  if (!page.next_cursor().empty()) std::printf("next cursor: %s\n", page.next_cursor().c_str());
   return absl::OkStatus();
 }
 
@@ -188,7 +193,10 @@ void RegisterScheduleCommands(CLI::App& app, Runner& runner) {
     runner.Bind(cmd, [o, create](Client& c, bool json) { return Define(c, *o, create, json); });
   }
 
-  runner.Bind(sc->add_subcommand("list", "list schedules with their next tick"), o, List);
+  CLI::App* list = sc->add_subcommand("list", "a page of schedules by id, with their next tick");
+  list->add_option("--limit", o->limit, "at most this many (1..1000, default 100)");
+  list->add_option("--cursor", o->cursor, "next cursor of a previous page");
+  runner.Bind(list, o, List);
 
   // get, pause, resume: one id, answered with the schedule.
   struct ById {

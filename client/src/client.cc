@@ -319,11 +319,9 @@ absl::StatusOr<v1::CompleteAndLeaseResponse> Client::CompleteAndLease(
               FromProtoDuration(req.lease().wait()));
 }
 
-absl::StatusOr<std::vector<v1::QueueInfo>> Client::ListQueues(CallOptions call) {
-  v1::ListQueuesRequest req;
-  RATCHET_ASSIGN_OR_RETURN(v1::ListQueuesResponse resp,
-                           Call(*queues_, &QueueStub::ListQueues, req, Retry::kSafe, call));
-  return std::vector<v1::QueueInfo>(resp.queues().begin(), resp.queues().end());
+absl::StatusOr<v1::ListQueuesResponse> Client::ListQueues(const v1::ListQueuesRequest& req,
+                                                          CallOptions call) {
+  return Call(*queues_, &QueueStub::ListQueues, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::QueueInfo> Client::GetQueue(const std::string& queue, CallOptions call) {

@@ -80,12 +80,9 @@ absl::StatusOr<v1::ScheduleInfo> Client::GetSchedule(const std::string& id, Call
   return Call(*schedules_, &ScheduleStub::GetSchedule, req, Retry::kSafe, call);
 }
 
-absl::StatusOr<std::vector<v1::ScheduleInfo>> Client::ListSchedules(CallOptions call) {
-  v1::ListSchedulesRequest req;
-  RATCHET_ASSIGN_OR_RETURN(
-      v1::ListSchedulesResponse resp,
-      Call(*schedules_, &ScheduleStub::ListSchedules, req, Retry::kSafe, call));
-  return std::vector<v1::ScheduleInfo>(resp.schedules().begin(), resp.schedules().end());
+absl::StatusOr<v1::ListSchedulesResponse> Client::ListSchedules(const v1::ListSchedulesRequest& req,
+                                                                CallOptions call) {
+  return Call(*schedules_, &ScheduleStub::ListSchedules, req, Retry::kSafe, call);
 }
 
 absl::StatusOr<v1::ScheduleInfo> Client::PauseSchedule(const std::string& id, CallOptions call) {

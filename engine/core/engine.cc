@@ -455,12 +455,11 @@ absl::StatusOr<QueueInfo> Engine::GetQueue(std::string queue) {
                          });
 }
 
-absl::StatusOr<std::vector<QueueInfo>> Engine::ListQueues() {
-  return Call<std::vector<QueueInfo>>(
-      *impl_, Reads::kThroughGroup,
-      [](Machines& m, Batch&, TimePoint now) -> absl::StatusOr<std::vector<QueueInfo>> {
-        return m.queues.ListQueues(now);
-      });
+absl::StatusOr<QueueListResult> Engine::ListQueues(QueueListRequest req) {
+  return Call<QueueListResult>(*impl_, Reads::kThroughGroup,
+                               [req = std::move(req)](Machines& m, Batch&, TimePoint now) {
+                                 return m.queues.ListQueues(now, req);
+                               });
 }
 
 absl::StatusOr<std::vector<EnqueueResult>> Engine::CommitOutbox(OutboxTxn txn) {

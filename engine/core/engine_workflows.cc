@@ -131,10 +131,12 @@ absl::StatusOr<ScheduleInfo> Engine::GetSchedule(std::string id) {
                             });
 }
 
-absl::StatusOr<std::vector<ScheduleInfo>> Engine::ListSchedules() {
-  return Call<std::vector<ScheduleInfo>>(
-      *impl_, Reads::kThroughGroup,
-      [](Machines& m, Batch& b, TimePoint) { return m.schedules.ListSchedules(b); });
+absl::StatusOr<ScheduleListResult> Engine::ListSchedules(ScheduleListRequest req) {
+  if (req.max_bytes == 0) req.max_bytes = impl_->options().max_lease_bytes;
+  return Call<ScheduleListResult>(*impl_, Reads::kThroughGroup,
+                                  [req = std::move(req)](Machines& m, Batch& b, TimePoint) {
+                                    return m.schedules.ListSchedules(b, req);
+                                  });
 }
 
 absl::StatusOr<TriggerResult> Engine::TriggerSchedule(std::string id,

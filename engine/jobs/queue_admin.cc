@@ -99,14 +99,13 @@ QueueStats StatsOf(const QueueState& q, std::optional<int64_t> oldest_ms, int64_
   return out;
 }
 
-// The queue name a stats cursor resumes after ("" for the first page).
-absl::StatusOr<std::string> StatsCursor(const StatsRequest& req) {
-  if (req.limit < 1 || req.limit > kMaxStatsQueues) {
-    return InvalidArgument("limit",
-                           absl::StrCat(req.limit, " is outside [1, ", kMaxStatsQueues, "]"));
+// The queue name a page of queues resumes after ("" for the first page).
+absl::StatusOr<std::string> QueueCursor(int limit, int max_limit, const std::string& cursor) {
+  if (limit < 1 || limit > max_limit) {
+    return InvalidArgument("limit", absl::StrCat(limit, " is outside [1, ", max_limit, "]"));
   }
-  RATCHET_ASSIGN_OR_RETURN(std::string after, DecodeCursor(req.cursor));
-  if (!req.cursor.empty() && !ValidateName("cursor", after).ok()) {
+  RATCHET_ASSIGN_OR_RETURN(std::string after, DecodeCursor(cursor));
+  if (!cursor.empty() && !ValidateName("cursor", after).ok()) {
     return InvalidArgument("cursor", "does not belong to this listing");
   }
   return after;
@@ -115,7 +114,7 @@ absl::StatusOr<std::string> StatsCursor(const StatsRequest& req) {
 }  // namespace
 
 absl::StatusOr<StatsResult> QueueAdmin::Stats(TimePoint now, const StatsRequest& req) const {
-  RATCHET_ASSIGN_OR_RETURN(std::string after, StatsCursor(req));
+  RATCHET_ASSIGN_OR_RETURN(std::string after, QueueCursor(req.limit, kMaxStatsQueues, req.cursor));
   const Indexes& indexes = jobs_.indexes();
   const int64_t now_ms = ToUnixMs(now);
   StatsResult out;
@@ -146,11 +145,19 @@ absl::StatusOr<QueueInfo> QueueAdmin::GetQueue(TimePoint now, const std::string&
   return InfoOf(q, ToUnixMs(now));
 }
 
-std::vector<QueueInfo> QueueAdmin::ListQueues(TimePoint now) {
-  std::vector<QueueInfo> out;
-  for (QueueState* q : jobs_.indexes().Queues()) {
+absl::StatusOr<QueueListResult> QueueAdmin::ListQueues(TimePoint now, const QueueListRequest& req) {
+  RATCHET_ASSIGN_OR_RETURN(std::string after, QueueCursor(req.limit, kMaxListLimit, req.cursor));
+  // One more than the page: whether a next page exists.
+  std::vector<QueueState*> queues =
+      jobs_.indexes().QueuesAfter(after, static_cast<size_t>(req.limit) + 1);
+  QueueListResult out;
+  for (QueueState* q : queues) {
+    if (static_cast<int>(out.queues.size()) == req.limit) {
+      out.next_cursor = EncodeCursor(out.queues.back().name);
+      break;
+    }
     jobs_.indexes().PromoteDue(q, ToUnixMs(now));
-    out.push_back(InfoOf(q, ToUnixMs(now)));
+    out.queues.push_back(InfoOf(q, ToUnixMs(now)));
   }
   return out;
 }

@@ -30,7 +30,9 @@ class QueueAdmin {
   absl::Status SetPaused(storage::Batch& batch, const std::string& name, bool paused);
   // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
   absl::StatusOr<QueueInfo> GetQueue(TimePoint now, const std::string& name);
-  std::vector<QueueInfo> ListQueues(TimePoint now);
+  // A page of queues by name (Engine::ListQueues): at most req.limit.
+  // Errors: INVALID_ARGUMENT (limit, cursor).
+  absl::StatusOr<QueueListResult> ListQueues(TimePoint now, const QueueListRequest& req);
   // Engine::GetStats without the column families: the totals and a page of
   // queues after the cursor's, at most req.limit of them and at most about
   // kMaxStatsProbes index probes. Changes nothing.

@@ -50,7 +50,10 @@ class ScheduleMachine final : public JobObserver {
   absl::Status DeleteSchedule(storage::Batch& batch, const std::string& id);
   absl::Status SetPaused(storage::Batch& batch, TimePoint now, const std::string& id, bool paused);
   absl::StatusOr<ScheduleInfo> GetSchedule(storage::Batch& batch, const std::string& id);
-  absl::StatusOr<std::vector<ScheduleInfo>> ListSchedules(storage::Batch& batch);
+  // A page by id (Engine::ListSchedules); req.max_bytes is resolved (not 0).
+  // Errors: INVALID_ARGUMENT (limit, cursor); DATA_LOSS.
+  absl::StatusOr<ScheduleListResult> ListSchedules(storage::Batch& batch,
+                                                   const ScheduleListRequest& req);
   absl::StatusOr<TriggerResult> TriggerSchedule(storage::Batch& batch, TimePoint now,
                                                 const std::string& id);
   // Fires the ticks due at `now` of at most `max_schedules` schedules, and

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "listing.h"
 #include "ratchet/base/saturating.h"
 #include "ratchet/base/status.h"
 #include "record_io.h"
@@ -254,11 +255,42 @@ absl::StatusOr<ScheduleInfo> ScheduleMachine::GetSchedule(storage::Batch& batch,
   return info;
 }
 
-absl::StatusOr<std::vector<ScheduleInfo>> ScheduleMachine::ListSchedules(storage::Batch& batch) {
-  std::vector<ScheduleInfo> out;
-  for (const std::string& id : ids_) {
-    RATCHET_ASSIGN_OR_RETURN(ScheduleInfo info, GetSchedule(batch, id));
-    out.push_back(std::move(info));
+namespace {
+
+// A listed schedule's share of the answer: its strings plus a fixed
+// overhead for the numbers, times and framing.
+size_t ScheduleBytes(const ScheduleInfo& s) {
+  return 256 + s.spec.id.size() + s.spec.spec.size() + s.spec.time_zone.size() +
+         s.spec.queue.size() + s.spec.job_type.size() + s.spec.payload.size();
+}
+
+}  // namespace
+
+absl::StatusOr<ScheduleListResult> ScheduleMachine::ListSchedules(storage::Batch& batch,
+                                                                  const ScheduleListRequest& req) {
+  if (req.limit < 1 || req.limit > kMaxListLimit) {
+    return InvalidArgument("limit",
+                           absl::StrCat(req.limit, " is outside [1, ", kMaxListLimit, "]"));
+  }
+  RATCHET_ASSIGN_OR_RETURN(std::string after, DecodeCursor(req.cursor));
+  if (!req.cursor.empty() && !ValidateName("cursor", after).ok()) {
+    return InvalidArgument("cursor", "does not belong to this listing");
+  }
+  ScheduleListResult out;
+  size_t bytes = 0;
+  for (auto it = ids_.upper_bound(after); it != ids_.end(); ++it) {
+    if (static_cast<int>(out.schedules.size()) == req.limit) {
+      out.next_cursor = EncodeCursor(out.schedules.back().spec.id);
+      break;
+    }
+    RATCHET_ASSIGN_OR_RETURN(ScheduleInfo info, GetSchedule(batch, *it));
+    const size_t n = ScheduleBytes(info);
+    if (!out.schedules.empty() && bytes + n > req.max_bytes) {
+      out.next_cursor = EncodeCursor(out.schedules.back().spec.id);
+      break;
+    }
+    bytes += n;
+    out.schedules.push_back(std::move(info));
   }
   return out;
 }

@@ -25,13 +25,38 @@ TEST_F(QueueServiceTest, ListAndGetShowCountsPerState) {
   Enqueue();
   auto queues = client().ListQueues();
   ASSERT_TRUE(queues.ok()) << queues.status();
-  ASSERT_EQ(queues->size(), 1u);
-  EXPECT_EQ((*queues)[0].name(), "q");
-  EXPECT_EQ((*queues)[0].available(), 2);
+  ASSERT_EQ(queues->queues_size(), 1);
+  EXPECT_EQ(queues->queues(0).name(), "q");
+  EXPECT_EQ(queues->queues(0).available(), 2);
   auto q = client().GetQueue("q");
   ASSERT_TRUE(q.ok());
   EXPECT_EQ(q->available(), 2);
   EXPECT_EQ(q->settings().max_attempts(), 25);
+}
+
+TEST_F(QueueServiceTest, ListQueuesAnswersAPageAndACursor) {
+  for (const char* name : {"b", "a", "c"}) {
+    v1::JobSpec job;
+    job.set_queue(name);
+    job.set_job_type("t");
+    ASSERT_TRUE(client().Enqueue(job).ok());
+  }
+  v1::ListQueuesRequest req;
+  req.set_limit(2);
+  auto first = client().ListQueues(req);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->queues_size(), 2);
+  EXPECT_EQ(first->queues(0).name(), "a");
+  ASSERT_FALSE(first->next_cursor().empty());
+  req.set_cursor(first->next_cursor());
+  auto second = client().ListQueues(req);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->queues_size(), 1);
+  EXPECT_EQ(second->queues(0).name(), "c");
+  EXPECT_TRUE(second->next_cursor().empty());
+  req.set_limit(1001);
+  EXPECT_STATUS(client().ListQueues(req).status(), StatusCode::kInvalidArgument,
+                kReasonInvalidArgument);
 }
 
 TEST_F(QueueServiceTest, GetUnknownQueueIsNotFound) {

@@ -111,7 +111,7 @@ TEST_F(TraceContextTest, AnInvalidFieldIsRejectedNamingIt) {
   EXPECT_NE(s.message().find("job.traceparent"), absl::string_view::npos) << s;
   auto listed = client().ListQueues();
   ASSERT_TRUE(listed.ok());
-  EXPECT_TRUE(listed->empty()) << "a rejected enqueue created its queue";
+  EXPECT_TRUE(listed->queues().empty()) << "a rejected enqueue created its queue";
 }
 
 TEST_F(TraceContextTest, LogLinesAboutTheJobCarryItsTraceId) {

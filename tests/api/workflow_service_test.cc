@@ -219,7 +219,7 @@ TEST_F(WorkflowServiceTest, SchedulesOverGrpc) {
   auto paused = client().PauseSchedule("nightly");
   ASSERT_TRUE(paused.ok());
   EXPECT_FALSE(paused->has_next_tick());
-  ASSERT_EQ(client().ListSchedules()->size(), 1u);
+  ASSERT_EQ(client().ListSchedules()->schedules_size(), 1);
 
   v1::ScheduleSpec bad = spec;
   bad.set_id("bad");

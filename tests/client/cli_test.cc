@@ -314,6 +314,14 @@ TEST_F(CliTest, QueuesSetPauseResume) {
   EXPECT_NE(r.out.find("mail   yes"), std::string::npos) << r.out;
   r = Cli("queues resume mail");
   EXPECT_NE(r.out.find("mail   no"), std::string::npos) << r.out;
+  ASSERT_EQ(Cli("enqueue zmail send").code, 0);
+  r = Cli("queues list --limit 1");
+  EXPECT_NE(r.out.find("mail"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("zmail"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("next cursor: "), std::string::npos) << r.out;
+  r = Cli("queues list");
+  EXPECT_NE(r.out.find("zmail"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("next cursor"), std::string::npos) << r.out;
   r = Cli("queues set mail --jitter wobbly");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("--jitter"), std::string::npos) << r.out;
@@ -459,6 +467,16 @@ TEST_F(CliTest, SchedulesListShowsTheNextTick) {
   EXPECT_NE(r.out.find("has 4 fields"), std::string::npos) << r.out;
   r = Cli("schedules pause nightly");
   EXPECT_NE(r.out.find("paused"), std::string::npos) << r.out;
+  ASSERT_EQ(Cli("schedules create weekly \"0 3 * * 1\" reports build").code, 0);
+  r = Cli("schedules list --limit 1");
+  EXPECT_NE(r.out.find("nightly"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("weekly"), std::string::npos) << r.out;
+  const size_t at = r.out.find("next cursor: ");
+  ASSERT_NE(at, std::string::npos) << r.out;
+  const std::string cursor = r.out.substr(at + 13, r.out.find('\n', at) - at - 13);
+  r = Cli("schedules list --limit 1 --cursor " + cursor);
+  EXPECT_NE(r.out.find("weekly"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("next cursor"), std::string::npos) << r.out;
 }
 
 TEST_F(CliTest, WorkflowsSubmitGetListCancel) {

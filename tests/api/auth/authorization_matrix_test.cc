@@ -495,12 +495,12 @@ TEST_F(AuthorizationMatrixTest, ListsShowOnlyGrantedQueues) {
   auto producer = Connect("producer-in");
   auto queues = producer->ListQueues();
   ASSERT_TRUE(queues.ok()) << queues.status();
-  ASSERT_FALSE(queues->empty());
-  for (const auto& q : *queues) EXPECT_EQ(q.name().rfind("in.", 0), 0u) << q.name();
+  ASSERT_FALSE(queues->queues().empty());
+  for (const auto& q : queues->queues()) EXPECT_EQ(q.name().rfind("in.", 0), 0u) << q.name();
   auto schedules = producer->ListSchedules();
   ASSERT_TRUE(schedules.ok()) << schedules.status();
-  ASSERT_EQ(schedules->size(), 1u);
-  EXPECT_EQ((*schedules)[0].spec().queue(), "in.q");
+  ASSERT_EQ(schedules->schedules_size(), 1);
+  EXPECT_EQ(schedules->schedules(0).spec().queue(), "in.q");
   v1::ListWorkflowsRequest list;
   auto workflows = producer->ListWorkflows(list);
   ASSERT_TRUE(workflows.ok()) << workflows.status();

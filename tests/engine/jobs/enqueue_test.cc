@@ -28,7 +28,7 @@ void ExpectRejected(EngineHarness& h, const EnqueueRequest& req, const std::stri
   auto next = h->Enqueue(Req("fresh"));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->id, 1u) << "a rejected enqueue consumed an id";
-  EXPECT_EQ(h->ListQueues()->size(), 1u) << "a rejected enqueue created its queue";
+  EXPECT_EQ(h->ListQueues()->queues.size(), 1u) << "a rejected enqueue created its queue";
 }
 
 TEST(EnqueueTest, AssignsIncreasingIdsAndStartsAvailable) {

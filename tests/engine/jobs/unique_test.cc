@@ -75,7 +75,7 @@ TEST(UniqueTest, SameArgsMatchThePendingJobAndOtherArgsDoNot) {
   EnqueueRequest other_queue = Unique();
   other_queue.queue = "q2";
   ExpectInserted(MustEnqueue(h, other_queue));
-  EXPECT_EQ(h->ListQueues()->at(0).available + h->ListQueues()->at(1).available, 4);
+  EXPECT_EQ(h->ListQueues()->queues.at(0).available + h->ListQueues()->queues.at(1).available, 4);
 }
 
 // One pending refresh(user=7) at a time; a new one may be enqueued once the
@@ -198,7 +198,7 @@ TEST(UniqueTest, ASecondMatchingRequestOfABatchMatchesTheFirst) {
   ExpectInserted((*r)[0]);
   ExpectMatch((*r)[1], (*r)[0].id, kA);
   ExpectInserted((*r)[2]);
-  EXPECT_EQ(h->ListQueues()->at(0).available, 2);
+  EXPECT_EQ(h->ListQueues()->queues.at(0).available, 2);
   // Scheduled-only: an available first job does not cover the second.
   EnqueueRequest later = Unique({kS}, "s");
   later.delay = Millis(1000);
@@ -245,7 +245,7 @@ void ExpectRejected(const UniqueOptions& u, const std::string& field) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
   EXPECT_NE(r.status().message().find(field), absl::string_view::npos) << r.status();
-  EXPECT_TRUE(h->ListQueues()->empty()) << "a rejected enqueue created its queue";
+  EXPECT_TRUE(h->ListQueues()->queues.empty()) << "a rejected enqueue created its queue";
 }
 
 TEST(UniqueTest, BadOptionsAreRejectedNamingTheField) {

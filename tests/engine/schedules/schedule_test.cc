@@ -374,9 +374,9 @@ TEST(ScheduleTest, TriggerFiresNowAndUpdateKeepsHistory) {
   EXPECT_EQ(ToUnixMs(*h->GetSchedule("report")->next_tick), kStartMs + 600000);
   EXPECT_EQ(h->GetSchedule("report")->last_job_id, fired->job_id);
   auto list = h->ListSchedules();
-  ASSERT_EQ(list->size(), 1u);
+  ASSERT_EQ(list->schedules.size(), 1u);
   ASSERT_TRUE(h->DeleteSchedule("report").ok());
-  EXPECT_TRUE(h->ListSchedules()->empty());
+  EXPECT_TRUE(h->ListSchedules()->schedules.empty());
   EXPECT_EQ(h->GetSchedule("report").status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -403,7 +403,7 @@ TEST(ScheduleTest, BadInputIsRejectedNamingTheField) {
   bad = Hourly();
   bad.queue = "";
   expect(bad, "queue");
-  EXPECT_TRUE(h->ListSchedules()->empty());
+  EXPECT_TRUE(h->ListSchedules()->schedules.empty());
   ASSERT_TRUE(h->CreateSchedule(Hourly()).ok());
   EXPECT_TRUE(h->CreateSchedule(Hourly()).ok()) << "same definition: a retried create";
   ScheduleSpec other = Hourly();
@@ -537,6 +537,45 @@ TEST(ScheduleTest, StoredCountersAtTheirMaximumDoNotWrap) {
   EXPECT_EQ(info->skipped_missed, INT64_MAX);
 }
 
+// ListSchedules answers a page by id, bounded in count and in bytes (a
+// schedule's payload can be 1 MiB), always at least one schedule; the
+// cursors reach every schedule once.
+TEST(ScheduleTest, ListSchedulesPagesByIdAndBytes) {
+  EngineHarness h;
+  h.options().max_payload_bytes = 1 << 20;
+  h.Reopen();
+  for (const char* id : {"c", "a", "b"}) {
+    ScheduleSpec s = Hourly();
+    s.id = id;
+    s.payload = std::string(300 << 10, 'p');
+    ASSERT_TRUE(h->CreateSchedule(s).ok());
+  }
+  auto all = [&](ScheduleListRequest req) {
+    std::vector<std::string> ids;
+    for (int pages = 0; pages < 10; ++pages) {
+      auto page = h->ListSchedules(req);
+      EXPECT_TRUE(page.ok()) << page.status();
+      if (!page.ok()) break;
+      EXPECT_FALSE(page->schedules.empty());
+      for (const ScheduleInfo& info : page->schedules) ids.push_back(info.spec.id);
+      req.cursor = page->next_cursor;
+      if (req.cursor.empty()) break;
+    }
+    return ids;
+  };
+  const std::vector<std::string> want = {"a", "b", "c"};
+  EXPECT_EQ(all({.limit = 2}), want);
+  EXPECT_EQ(h->ListSchedules({.limit = 2})->schedules.size(), 2u);
+  // 700 KiB hold two schedules of 300 KiB; 1 byte holds one, never none.
+  EXPECT_EQ(h->ListSchedules({.max_bytes = 700 << 10})->schedules.size(), 2u);
+  EXPECT_EQ(all({.max_bytes = 700 << 10}), want);
+  EXPECT_EQ(h->ListSchedules({.max_bytes = 1})->schedules.size(), 1u);
+  EXPECT_EQ(all({.max_bytes = 1}), want);
+  EXPECT_EQ(h->ListSchedules({.limit = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad = h->ListSchedules({.cursor = "zz"});
+  EXPECT_NE(bad.status().message().find("cursor"), std::string::npos) << bad.status();
+}
+
 // A schedule whose time zone the system no longer knows opens (it is not
 // corruption) and fires nothing, but it is still listed, so an operator
 // can find it and repair it with an update.
@@ -553,15 +592,15 @@ TEST(ScheduleTest, AScheduleWhoseTimeZoneVanishedIsListedAndFiresNothing) {
   h.Reopen();
   auto list = h->ListSchedules();
   ASSERT_TRUE(list.ok()) << list.status();
-  ASSERT_EQ(list->size(), 2u) << "the schedule with the vanished zone is not listed";
-  EXPECT_EQ((*list)[1].spec.id, "report");
-  EXPECT_FALSE((*list)[1].next_tick.has_value());
+  ASSERT_EQ(list->schedules.size(), 2u) << "the schedule with the vanished zone is not listed";
+  EXPECT_EQ(list->schedules[1].spec.id, "report");
+  EXPECT_FALSE(list->schedules[1].next_tick.has_value());
   AdvanceAndTick(h, 2 * kHour);
   EXPECT_EQ(h->GetSchedule("report")->fired, 0);
   EXPECT_GT(h->GetSchedule("other")->fired, 0);
   ASSERT_TRUE(h->UpdateSchedule(Hourly()).ok()) << "an update repairs it";
   ASSERT_TRUE(h->DeleteSchedule("report").ok());
-  EXPECT_EQ(h->ListSchedules()->size(), 1u);
+  EXPECT_EQ(h->ListSchedules()->schedules.size(), 1u);
 }
 
 }  // namespace

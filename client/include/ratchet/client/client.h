@@ -189,7 +189,11 @@ class Client {
       const v1::CompleteAndLeaseRequest& req, CallOptions call = {});
 
   // ---- QueueService ----
-  absl::StatusOr<std::vector<v1::QueueInfo>> ListQueues(CallOptions call = {});
+  // A page of queues by name; follow next_cursor for the rest. With
+  // authorization, only queues the caller may read: a page may then hold
+  // fewer than `limit`, even none, and still carry a next_cursor.
+  absl::StatusOr<v1::ListQueuesResponse> ListQueues(const v1::ListQueuesRequest& req = {},
+                                                    CallOptions call = {});
   absl::StatusOr<v1::QueueInfo> GetQueue(const std::string& queue, CallOptions call = {});
   absl::StatusOr<v1::QueueInfo> UpdateQueue(const v1::UpdateQueueRequest& req,
                                             CallOptions call = {});
@@ -226,7 +230,10 @@ class Client {
                                                   CallOptions call = {});
   absl::Status DeleteSchedule(const std::string& id, CallOptions call = {});
   absl::StatusOr<v1::ScheduleInfo> GetSchedule(const std::string& id, CallOptions call = {});
-  absl::StatusOr<std::vector<v1::ScheduleInfo>> ListSchedules(CallOptions call = {});
+  // A page of schedules by id, bounded in count and bytes; follow
+  // next_cursor for the rest (filtered by authorization as ListQueues).
+  absl::StatusOr<v1::ListSchedulesResponse> ListSchedules(const v1::ListSchedulesRequest& req = {},
+                                                          CallOptions call = {});
   absl::StatusOr<v1::ScheduleInfo> PauseSchedule(const std::string& id, CallOptions call = {});
   absl::StatusOr<v1::ScheduleInfo> ResumeSchedule(const std::string& id, CallOptions call = {});
   absl::StatusOr<uint64_t> TriggerSchedule(const std::string& id, CallOptions call = {});

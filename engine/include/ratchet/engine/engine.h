@@ -266,7 +266,10 @@ class Engine {
   absl::Status ResumeQueue(std::string queue);
   // Errors: NOT_FOUND for a queue never used; INVALID_ARGUMENT.
   absl::StatusOr<QueueInfo> GetQueue(std::string queue);
-  absl::StatusOr<std::vector<QueueInfo>> ListQueues();
+  // A page of queues, by name, with their counts (due scheduled jobs are
+  // counted available). Bounded work: one sequencer step of at most
+  // `limit` queues. Errors: INVALID_ARGUMENT (limit, cursor).
+  absl::StatusOr<QueueListResult> ListQueues(QueueListRequest req = {});
 
   // ---- Application keyspace: outbox and effects. ----
 
@@ -340,8 +343,12 @@ class Engine {
   absl::Status ResumeSchedule(std::string id, std::shared_ptr<const QueueGuard> guard = nullptr);
   // Errors: NOT_FOUND.
   absl::StatusOr<ScheduleInfo> GetSchedule(std::string id);
-  // Every schedule, by id.
-  absl::StatusOr<std::vector<ScheduleInfo>> ListSchedules();
+  // A page of schedules, by id (one whose time zone the system no longer
+  // knows included, with no next tick). Bounded work: one sequencer step
+  // reads at most `limit` schedules. Follow next_cursor for the rest; a
+  // schedule created after the cursor appears on a later page.
+  // Errors: INVALID_ARGUMENT (limit, cursor); DATA_LOSS for a damaged record.
+  absl::StatusOr<ScheduleListResult> ListSchedules(ScheduleListRequest req = {});
   // Fires the schedule now, outside its ticks and overlap policy (key
   // "schedule:<id>:<now ms>:manual"). Errors: NOT_FOUND; the guard's.
   absl::StatusOr<TriggerResult> TriggerSchedule(std::string id,

@@ -74,6 +74,22 @@ struct ScheduleInfo {
   int64_t skipped_overlap = 0;             // ticks dropped by the overlap policy
 };
 
+// A page of ListSchedules. Schedules are listed by id.
+struct ScheduleListRequest {
+  int limit = 100;     // schedules per page, 1..1000
+  std::string cursor;  // "" for the first page, else a previous next_cursor
+  // Bound on the page's bytes (payloads and other strings, plus a fixed
+  // overhead per schedule), so the answer fits the caller's message limit;
+  // 0 means EngineOptions::max_lease_bytes. The page ends before the
+  // schedule that would pass it, and holds at least one if any remain.
+  size_t max_bytes = 0;
+};
+
+struct ScheduleListResult {
+  std::vector<ScheduleInfo> schedules;  // by id, after the cursor's schedule
+  std::string next_cursor;              // "" when there are no more schedules
+};
+
 struct TriggerResult {
   JobId job_id = 0;
 };

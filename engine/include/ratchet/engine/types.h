@@ -488,6 +488,17 @@ struct QueueInfo {
   int64_t dead = 0;
 };
 
+// A page of ListQueues. Queues are listed by name.
+struct QueueListRequest {
+  int limit = 100;     // queues per page, 1..1000
+  std::string cursor;  // "" for the first page, else a previous next_cursor
+};
+
+struct QueueListResult {
+  std::vector<QueueInfo> queues;  // by name, after the cursor's queue
+  std::string next_cursor;        // "" when there are no more queues
+};
+
 // Counters since Open, for benchmarks and metrics. Monotonic.
 struct EngineStats {
   uint64_t commits = 0;               // synced WriteBatches written

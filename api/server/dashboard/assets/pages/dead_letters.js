@@ -166,7 +166,8 @@ function lettersSection(ctx, queueName) {
 export async function render(ctx) {
   const queueName = ctx.params[0];
   mount(ctx.root, pageHeader('Dead letters'), loading());
-  const list = await rpc('QueueService', 'ListQueues', {}, { signal: ctx.signal });
+  // The first 1,000 queues by name (one page of ListQueues).
+  const list = await rpc('QueueService', 'ListQueues', { limit: 1000 }, { signal: ctx.signal });
   const queues = [...(list.queues || [])].sort((a, b) => (a.name < b.name ? -1 : 1));
   if (!queueName) {
     mount(ctx.root,

@@ -82,7 +82,8 @@ export async function render(ctx) {
   let firstError = null;
   const draw = async () => {
     const [queuesResult, samplesResult] = await Promise.allSettled([
-      rpc('QueueService', 'ListQueues', {}, { signal: ctx.signal }),
+      // The first 1,000 queues by name (one page of ListQueues).
+      rpc('QueueService', 'ListQueues', { limit: 1000 }, { signal: ctx.signal }),
       fetchSamples({ signal: ctx.signal }),
     ]);
     if (ctx.signal.aborted) return;
@@ -96,7 +97,7 @@ export async function render(ctx) {
     const sampleList = samplesResult.status === 'fulfilled' && Array.isArray(samplesResult.value.samples)
       ? samplesResult.value.samples : [];
     mount(ctx.root,
-      pageHeader('Overview', `${queues.length} queue${queues.length === 1 ? '' : 's'} · refreshed every 5 s`),
+      pageHeader('Overview', `${queues.length} queue${queues.length === 1 ? '' : 's'}${queuesResult.value.nextCursor ? ' shown (the first by name; more exist)' : ''} · refreshed every 5 s`),
       totals(queues),
       latencyChart(samplesResult),
       section('Queues',

@@ -38,14 +38,16 @@ function actions(ctx, spec) {
 
 export async function render(ctx) {
   mount(ctx.root, pageHeader('Schedules'), loading());
-  const r = await rpc('ScheduleService', 'ListSchedules', {}, { signal: ctx.signal });
+  // The first page of schedules by id (up to 1,000, fewer if their payloads
+  // fill the server's message limit).
+  const r = await rpc('ScheduleService', 'ListSchedules', { limit: 1000 }, { signal: ctx.signal });
   const list = [...(r.schedules || [])].sort((a, b) => ((a.spec || {}).id < (b.spec || {}).id ? -1 : 1));
   const columns = [{ label: 'ID' }, { label: 'Spec' }, { label: 'State' }, { label: 'Queue / type' },
     { label: 'Next tick' }, { label: 'Last tick' }, { label: 'Last job' }, { label: 'Fired', class: 'num' },
     { label: 'Skipped', class: 'num' }];
   if (canManage()) columns.push({ label: '' });
   mount(ctx.root,
-    pageHeader('Schedules', `${list.length} schedule${list.length === 1 ? '' : 's'}`),
+    pageHeader('Schedules', `${list.length} schedule${list.length === 1 ? '' : 's'}${r.nextCursor ? ' shown; more exist (ratchet schedules list --cursor)' : ''}`),
     section(null, table(columns, list.map((info) => {
       const spec = info.spec || {};
       const skipped = num(info.skippedMissed) + num(info.skippedOverlap);
