@@ -221,6 +221,7 @@ void ToProto(const Workflow& w, pb::Workflow* out) {
     if (s.job_state) o->set_job_state(server::ToProto(*s.job_state));
     o->set_attempts(s.attempts);
     o->set_result(s.result);
+    o->set_result_omitted(s.result_omitted);
     for (const std::string& d : s.depends_on) o->add_depends_on(d);
     o->set_continue_on_failure(s.continue_on_failure);
   }

@@ -74,7 +74,7 @@ grpc::ServerUnaryReactor* WorkflowService::GetWorkflow(const CallInfo& call_info
   return ctx_->Blocking(
       call_info,
       [this, id = req->workflow_id(), access = call_info.access]() -> absl::StatusOr<Workflow> {
-        absl::StatusOr<Workflow> w = ctx_->engine().GetWorkflow(id);
+        absl::StatusOr<Workflow> w = ctx_->engine().GetWorkflow(id, ctx_->limits().max_lease_bytes);
         if (w.ok()) {
           RATCHET_RETURN_IF_ERROR(CheckLookedUpQueue(access, [&] { return QueuesOfWorkflow(*w); }));
         }
@@ -95,6 +95,7 @@ grpc::ServerUnaryReactor* WorkflowService::ListWorkflows(const CallInfo& call_in
         list.state = *state;
         list.limit = req.limit() == 0 ? 100 : req.limit();
         list.cursor = req.cursor();
+        list.max_bytes = ctx_->limits().max_lease_bytes;
         return ctx_->engine().ListWorkflows(std::move(list));
       },
       [resp, access = call_info.access](const WorkflowListResult& r) {

@@ -60,7 +60,8 @@ void PrintWorkflow(const v1::Workflow& w) {
     t.Add({s.name(), StepStateName(s.state()), s.job_id() ? std::to_string(s.job_id()) : "-",
            std::to_string(s.attempts()),
            s.depends_on().empty() ? "-" : absl::StrJoin(s.depends_on(), ","),
-           s.result().substr(0, 60)});
+           s.result_omitted() ? "(too large for one answer; ratchet get JOB)"
+                              : s.result().substr(0, 60)});
   }
   t.Print();
 }

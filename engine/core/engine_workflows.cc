@@ -25,13 +25,16 @@ absl::StatusOr<WorkflowSubmitResult> Engine::StartWorkflow(StartWorkflowRequest 
                                     });
 }
 
-absl::StatusOr<Workflow> Engine::GetWorkflow(WorkflowId id) {
-  return Call<Workflow>(*impl_, Reads::kThroughGroup, [id](Machines& m, Batch& b, TimePoint now) {
-    return m.workflows.GetWorkflow(b, now, id);
-  });
+absl::StatusOr<Workflow> Engine::GetWorkflow(WorkflowId id, size_t max_bytes) {
+  if (max_bytes == 0) max_bytes = impl_->options().max_lease_bytes;
+  return Call<Workflow>(*impl_, Reads::kThroughGroup,
+                        [id, max_bytes](Machines& m, Batch& b, TimePoint now) {
+                          return m.workflows.GetWorkflow(b, now, id, max_bytes);
+                        });
 }
 
 absl::StatusOr<WorkflowListResult> Engine::ListWorkflows(WorkflowListRequest req) {
+  if (req.max_bytes == 0) req.max_bytes = impl_->options().max_lease_bytes;
   return Call<WorkflowListResult>(*impl_, Reads::kThroughGroup,
                                   [req = std::move(req)](Machines& m, Batch& b, TimePoint) {
                                     return m.workflows.ListWorkflows(b, req);

@@ -39,7 +39,9 @@ class WorkflowMachine final : public JobObserver {
                                                       const WorkflowSpec& spec);
   absl::StatusOr<WorkflowSubmitResult> StartWorkflow(storage::Batch& batch, TimePoint now,
                                                      const StartWorkflowRequest& req);
-  absl::StatusOr<Workflow> GetWorkflow(storage::Batch& batch, TimePoint now, WorkflowId id);
+  // Results past `max_bytes` are left out (StepInfo::result_omitted).
+  absl::StatusOr<Workflow> GetWorkflow(storage::Batch& batch, TimePoint now, WorkflowId id,
+                                       size_t max_bytes);
   absl::StatusOr<WorkflowListResult> ListWorkflows(storage::Batch& batch,
                                                    const WorkflowListRequest& req);
   absl::StatusOr<WorkflowState> CancelWorkflow(storage::Batch& batch, TimePoint now, WorkflowId id);

@@ -36,10 +36,38 @@ Workflow Header(const WorkflowRecord& r) {
   return w;
 }
 
+// A workflow's share of an answer without its steps' results: its strings
+// and each step's, plus a fixed overhead for numbers and framing.
+size_t BytesWithoutResults(const Workflow& w) {
+  size_t n = 256 + w.name.size() + w.queue.size() + w.idempotency_key.size() + w.error.size() +
+             w.result.size();
+  for (const std::string& e : w.events) n += 8 + e.size();
+  for (const StepInfo& s : w.steps) {
+    n += 64 + s.name.size() + s.job_type.size() + s.queue.size();
+    for (const std::string& d : s.depends_on) n += 8 + d.size();
+  }
+  return n;
+}
+
+// Keeps the steps' results, in step order, while the answer stays within
+// `max_bytes`; leaves out each one that does not fit.
+void FitResults(Workflow& w, size_t max_bytes) {
+  size_t bytes = BytesWithoutResults(w);
+  for (StepInfo& s : w.steps) {
+    if (bytes + s.result.size() <= max_bytes) {
+      bytes += s.result.size();
+      continue;
+    }
+    s.result.clear();
+    s.result.shrink_to_fit();
+    s.result_omitted = true;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<Workflow> WorkflowMachine::GetWorkflow(storage::Batch& batch, TimePoint now,
-                                                      WorkflowId id) {
+                                                      WorkflowId id, size_t max_bytes) {
   RATCHET_ASSIGN_OR_RETURN(WorkflowRecord r, LoadWorkflow(batch, id));
   Workflow w = Header(r);
   if (KindOf(r) == WorkflowKind::kCode) {
@@ -52,6 +80,7 @@ absl::StatusOr<Workflow> WorkflowMachine::GetWorkflow(storage::Batch& batch, Tim
       s.result = std::move(e.result);
       w.steps.push_back(std::move(s));
     }
+    FitResults(w, max_bytes);
     return w;
   }
   std::vector<StepRecord> steps;
@@ -80,6 +109,7 @@ absl::StatusOr<Workflow> WorkflowMachine::GetWorkflow(storage::Batch& batch, Tim
     }
     w.steps.push_back(std::move(s));
   }
+  FitResults(w, max_bytes);
   return w;
 }
 
@@ -118,9 +148,17 @@ absl::StatusOr<WorkflowListResult> WorkflowMachine::ListWorkflows(storage::Batch
     ids.pop_back();
     out.next_cursor = absl::StrCat(ids.back());
   }
-  for (WorkflowId id : ids) {
-    RATCHET_ASSIGN_OR_RETURN(WorkflowRecord r, LoadWorkflow(batch, id));
-    out.workflows.push_back(Header(r));
+  size_t bytes = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    RATCHET_ASSIGN_OR_RETURN(WorkflowRecord r, LoadWorkflow(batch, ids[i]));
+    Workflow w = Header(r);
+    const size_t n = BytesWithoutResults(w);
+    if (!out.workflows.empty() && bytes + n > req.max_bytes) {
+      out.next_cursor = absl::StrCat(ids[i - 1]);  // the page ends before it
+      break;
+    }
+    bytes += n;
+    out.workflows.push_back(std::move(w));
   }
   return out;
 }

@@ -38,6 +38,41 @@ v1::StepSpec Step(const std::string& name, std::vector<std::string> deps = {}) {
   return s;
 }
 
+// Regression (issue 10): a workflow of 20 steps with 1 MiB results made a
+// GetWorkflow answer over the 16 MiB message limit: RESOURCE_EXHAUSTED, and
+// the workflow could not be read at all. Results past the limit are now left
+// out and marked, and each stays readable from its step's job.
+TEST_F(WorkflowServiceTest, GetWorkflowFitsTheMessageLimit) {
+  Stop();
+  configure_engine_ = [](EngineOptions& o) { o.max_payload_bytes = 1 << 20; };
+  Start();
+  v1::SubmitWorkflowRequest req;
+  req.set_name("big");
+  req.set_queue("wf");
+  for (int i = 0; i < 20; ++i) *req.add_steps() = Step("s" + std::to_string(i));
+  auto submitted = client().SubmitWorkflow(req);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  const std::string result(1 << 20, 'r');
+  for (int i = 0; i < 20; ++i) {
+    v1::LeasedJob job = LeaseOne("wf");
+    v1::CompleteRequest done;
+    done.set_job_id(job.job_id());
+    done.set_fencing_token(job.fencing_token());
+    done.set_result(result);
+    ASSERT_TRUE(client().Complete(done).ok());
+  }
+  auto wf = client().GetWorkflow(submitted->workflow_id());
+  ASSERT_TRUE(wf.ok()) << wf.status();
+  EXPECT_LT(wf->ByteSizeLong(), size_t{16} << 20);
+  ASSERT_EQ(wf->steps_size(), 20);
+  EXPECT_EQ(wf->steps(0).result(), result);
+  EXPECT_FALSE(wf->steps(0).result_omitted());
+  const v1::StepInfo& last = wf->steps(19);
+  EXPECT_TRUE(last.result_omitted());
+  EXPECT_TRUE(last.result().empty());
+  EXPECT_EQ(client().GetJob(last.job_id())->result(), result);
+}
+
 TEST_F(WorkflowServiceTest, WorkersRunAFanOutFanInWorkflow) {
   v1::SubmitWorkflowRequest req;
   req.set_name("fan");

@@ -290,6 +290,48 @@ TEST(WorkflowTest, ADamagedIdempotencyRecordIsDataLossNotASecondWorkflow) {
   EXPECT_EQ(LeaseAll(h).size(), 1u) << "one workflow, one released step";
 }
 
+// GetWorkflow's answer is bounded in bytes: step results are kept in step
+// order while they fit and the rest are left out, marked result_omitted
+// (1,000 steps of 1 MiB results were one answer of 1 GB). ListWorkflows
+// pages are bounded too, and their cursors reach every workflow.
+TEST(WorkflowTest, AnswersAreBoundedInBytes) {
+  EngineHarness h;
+  h.options().max_payload_bytes = 1 << 20;
+  h.Reopen();
+  auto id = h->SubmitWorkflow(Spec({Step("a"), Step("b"), Step("c")}));
+  ASSERT_TRUE(id.ok()) << id.status();
+  const std::string big(300 << 10, 'r');
+  for (const LeasedJob& j : LeaseAll(h)) {
+    ASSERT_TRUE(h->Complete({j.id, j.token, big, {}}).ok());
+  }
+  auto whole = h->GetWorkflow(id->id);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  for (const StepInfo& s : whole->steps) {
+    EXPECT_EQ(s.result.size(), big.size()) << s.name;
+    EXPECT_FALSE(s.result_omitted) << s.name;
+  }
+  auto cut = h->GetWorkflow(id->id, 700 << 10);
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  ASSERT_EQ(cut->steps.size(), 3u);
+  EXPECT_EQ(cut->steps[0].result, big);
+  EXPECT_EQ(cut->steps[1].result, big);
+  EXPECT_TRUE(cut->steps[2].result.empty());
+  EXPECT_TRUE(cut->steps[2].result_omitted);
+  EXPECT_EQ(h->Get(cut->steps[2].job_id)->result, big) << "the step's job still has it";
+  ASSERT_TRUE(h->SubmitWorkflow(Spec({Step("d")})).ok());
+  std::vector<WorkflowId> ids;
+  WorkflowListRequest req{.max_bytes = 1};
+  for (int pages = 0; pages < 5; ++pages) {
+    auto page = h->ListWorkflows(req);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->workflows.size(), 1u) << "one a page, never none";
+    ids.push_back(page->workflows[0].id);
+    req.cursor = page->next_cursor;
+    if (req.cursor.empty()) break;
+  }
+  EXPECT_EQ(ids.size(), 2u);
+}
+
 TEST(WorkflowTest, ListFiltersByStateAndPages) {
   EngineHarness h;
   std::vector<WorkflowId> ids;

@@ -293,8 +293,11 @@ class Engine {
   // Starts a code-first workflow: stores it and enqueues its main job.
   // Errors: as SubmitWorkflow for name, queue, job fields, events and key.
   absl::StatusOr<WorkflowSubmitResult> StartWorkflow(StartWorkflowRequest req);
-  // A workflow with each step's state. Errors: NOT_FOUND.
-  absl::StatusOr<Workflow> GetWorkflow(WorkflowId id);
+  // A workflow with each step's state. The answer is bounded in bytes by
+  // `max_bytes` (0: EngineOptions::max_lease_bytes): step results are
+  // included in step order while they fit, and one that does not is left
+  // out with StepInfo::result_omitted set. Errors: NOT_FOUND.
+  absl::StatusOr<Workflow> GetWorkflow(WorkflowId id, size_t max_bytes = 0);
   // Errors: INVALID_ARGUMENT (limit, cursor, state).
   absl::StatusOr<WorkflowListResult> ListWorkflows(WorkflowListRequest req);
   // Cancels pending and queued steps (or the main job) and requests

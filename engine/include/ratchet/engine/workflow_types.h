@@ -95,6 +95,10 @@ struct StepInfo {
   std::optional<JobState> job_state;
   int attempts = 0;
   std::string result;
+  // The result was left out because it did not fit the answer's bytes
+  // (GetWorkflow's max_bytes); a DAG step's result is also its job's: read
+  // it with Get(job_id).
+  bool result_omitted = false;
   std::vector<std::string> depends_on;
   bool continue_on_failure = false;
 };
@@ -119,6 +123,11 @@ struct WorkflowListRequest {
   std::optional<WorkflowState> state;  // nullopt: every state
   int limit = 100;                     // 1..1000
   std::string cursor;                  // "" or a previous next_cursor
+  // Bound on the page's bytes (results, errors and other strings, plus a
+  // fixed overhead per workflow); 0 means EngineOptions::max_lease_bytes.
+  // The page ends before the workflow that would pass it, and holds at
+  // least one if any remain.
+  size_t max_bytes = 0;
 };
 
 // Workflows by id, ascending; steps are not filled in (use GetWorkflow).
