@@ -23,8 +23,14 @@ grpc::ServerUnaryReactor* QueueService::ListQueues(const CallInfo& call_info,
                                                    const v1::ListQueuesRequest* req,
                                                    v1::ListQueuesResponse* resp) {
   UnaryCall* call = ctx_->StartCall(call_info);
-  QueueListRequest list{.limit = req->limit() == 0 ? 100 : req->limit(), .cursor = req->cursor()};
-  ctx_->RunBlocking([this, call, resp, access = call_info.access, list = std::move(list)] {
+  // A caller who may not read every queue gets sealed cursors: the engine's
+  // name the page's last queue, which the filter may hide (page_cursor.h).
+  const bool sealed = !call_info.access.unrestricted() && !call_info.access.Covers("*");
+  absl::StatusOr<std::string> cursor = sealed ? ctx_->cursors().Open(req->cursor()) : req->cursor();
+  if (!cursor.ok()) return call->Reject(cursor.status());
+  QueueListRequest list{.limit = req->limit() == 0 ? 100 : req->limit(),
+                        .cursor = *std::move(cursor)};
+  ctx_->RunBlocking([this, call, resp, sealed, access = call_info.access, list = std::move(list)] {
     auto r = ctx_->engine().ListQueues(list);
     call->Reply(r.status(), [&] {
       // Filtered after the page: a page may hold fewer queues than the
@@ -32,7 +38,7 @@ grpc::ServerUnaryReactor* QueueService::ListQueues(const CallInfo& call_info,
       for (const QueueInfo& q : r->queues) {
         if (access.Covers(q.name)) ToProto(q, resp->add_queues());
       }
-      resp->set_next_cursor(r->next_cursor);
+      resp->set_next_cursor(sealed ? ctx_->cursors().Seal(r->next_cursor) : r->next_cursor);
     });
   });
   return call;

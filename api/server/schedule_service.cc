@@ -100,18 +100,23 @@ grpc::ServerUnaryReactor* ScheduleService::GetSchedule(const CallInfo& call_info
 grpc::ServerUnaryReactor* ScheduleService::ListSchedules(const CallInfo& call_info,
                                                          const v1::ListSchedulesRequest* req,
                                                          v1::ListSchedulesResponse* resp) {
+  // A caller who may not read every queue gets sealed cursors: the engine's
+  // name the page's last schedule, which the filter may hide (page_cursor.h).
+  const bool sealed = !call_info.access.unrestricted() && !call_info.access.Covers("*");
+  absl::StatusOr<std::string> cursor = sealed ? ctx_->cursors().Open(req->cursor()) : req->cursor();
+  if (!cursor.ok()) return ctx_->StartCall(call_info)->Reject(cursor.status());
   ScheduleListRequest list{.limit = req->limit() == 0 ? 100 : req->limit(),
-                           .cursor = req->cursor(),
+                           .cursor = *std::move(cursor),
                            .max_bytes = ctx_->limits().max_lease_bytes};
   return ctx_->Blocking(
       call_info, [this, list = std::move(list)] { return ctx_->engine().ListSchedules(list); },
-      [resp, access = call_info.access](const ScheduleListResult& page) {
+      [this, resp, sealed, access = call_info.access](const ScheduleListResult& page) {
         // Filtered after the page: a page may hold fewer schedules than
         // the limit, even none, and still carry a next_cursor.
         for (const ScheduleInfo& s : page.schedules) {
           if (access.Covers(s.spec.queue)) ToProto(s, resp->add_schedules());
         }
-        resp->set_next_cursor(page.next_cursor);
+        resp->set_next_cursor(sealed ? ctx_->cursors().Seal(page.next_cursor) : page.next_cursor);
       });
 }
 

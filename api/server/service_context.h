@@ -17,6 +17,7 @@
 #include "call_info.h"
 #include "grpcpp/support/server_callback.h"
 #include "method_table.h"
+#include "page_cursor.h"
 #include "ratchet/base/clock.h"
 #include "ratchet/base/status.h"
 #include "ratchet/engine/engine.h"
@@ -134,6 +135,8 @@ class ServiceContext {
 
   Engine& engine() { return *engine_; }
   const ServiceLimits& limits() const { return limits_; }
+  // Seals the page cursors of callers who may not read every queue.
+  const CursorSealer& cursors() const { return cursors_; }
   auth::Gate& gate() { return gate_; }
   // Every unary method of the services over this context (each registers
   // itself as it is built): what the HTTP/JSON API calls.
@@ -219,6 +222,7 @@ class ServiceContext {
  private:
   Engine* const engine_;
   const ServiceLimits limits_;
+  const CursorSealer cursors_;
   auth::Gate gate_;
   MethodTable methods_;
   CallDeadlines deadlines_;

@@ -92,6 +92,14 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     }
     const size_t job_bytes = LeasedBytes(r, attached);
     if (!out.empty() && bytes + job_bytes > max_bytes) break;
+    if (job_bytes > max_bytes) {
+      // Alone over the bound (a step's inputs or a main job's journal can
+      // be): it could never be delivered, so it is dead-lettered now with
+      // the sizes, never marked running in an answer that cannot be sent.
+      if (expired++ >= kMaxExpiriesPerLease) break;
+      RATCHET_RETURN_IF_ERROR(DeadLetterUndeliverable(batch, now, r, job_bytes, max_bytes));
+      continue;
+    }
     bytes += job_bytes;
     Millis vt = req.visibility_timeout.value_or(r.visibility_timeout_ms() > 0
                                                     ? Millis(r.visibility_timeout_ms())
@@ -112,6 +120,21 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     out.push_back(std::move(leased));
   }
   return out;
+}
+
+absl::Status JobMachine::DeadLetterUndeliverable(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                                 size_t job_bytes, size_t max_bytes) {
+  auto* e = r.add_errors();
+  e->set_attempt(r.attempts());
+  e->set_at_ms(ToUnixMs(now));
+  e->set_message(absl::StrCat(
+      "not delivered: the job's lease answer (", job_bytes,
+      " bytes of payload, step inputs, journal and events) is over the bound of one answer (",
+      max_bytes, " bytes; ratchetd: max_message_bytes less 64 KiB); raise it and redrive the job"));
+  const int excess = r.errors_size() - jobs_.options().max_errors_kept;
+  if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
+  jobs_.events().Count(r.queue(), JobEvent::kFailed);
+  return Finish(batch, now, r, JobState::kDead);
 }
 
 int64_t JobMachine::LeaseAllowance(const QueueState& q, int64_t max_jobs) const {

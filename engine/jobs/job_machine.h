@@ -166,6 +166,11 @@ class JobMachine {
   int64_t ExpiryNowMs(TimePoint now);
   // True if `id` is a waiting, never-started job whose expires_at passed.
   bool IsExpired(JobId id, int64_t expiry_now_ms) const;
+  // Dead-letters the waiting job `r`, whose lease answer alone (job_bytes)
+  // is over the bound of one answer (max_bytes), with an error naming both;
+  // no attempt is counted. Errors: as Finish.
+  absl::Status DeadLetterUndeliverable(storage::Batch& batch, TimePoint now, JobRecord& r,
+                                       size_t job_bytes, size_t max_bytes);
   // Ends a waiting job that expired: cancelled, cancel_reason "expired".
   absl::Status CancelExpired(storage::Batch& batch, TimePoint now, JobId id);
   // Cancels up to `max_jobs` expired waiting jobs, earliest expiry first.

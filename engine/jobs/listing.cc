@@ -2,7 +2,6 @@
 
 #include <limits>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ratchet/base/status.h"
@@ -185,9 +184,9 @@ absl::StatusOr<ListResult> ListLive(JobStore& jobs, storage::Batch& batch, TimeP
   QueueState* q = jobs.indexes().FindQueue(req.queue);
   if (!q) return out;
   jobs.indexes().PromoteDue(q, ToUnixMs(now));
-  // The key is in the live index; the type needs the record, read (from
-  // the record cache, usually) only for a job whose key matches.
-  absl::flat_hash_map<JobId, JobRecord> records;
+  // The key is in the live index; the type needs the state record (not
+  // the payload), read (from the record cache, usually) only for a job
+  // whose key matches. Payloads are read for the page's jobs only.
   absl::Status read_status;
   auto keep = [&](JobId id) {
     const JobMeta* m = jobs.indexes().Find(id);
@@ -195,14 +194,12 @@ absl::StatusOr<ListResult> ListLive(JobStore& jobs, storage::Batch& batch, TimeP
       return false;
     }
     if (req.job_type.empty() || !read_status.ok()) return read_status.ok();
-    absl::StatusOr<JobRecord> r = jobs.Load(batch, id);
+    absl::StatusOr<JobRecord> r = jobs.LoadState(batch, id);
     if (!r.ok()) {
       read_status = r.status();
       return false;
     }
-    if (r->job_type() != req.job_type) return false;
-    records.emplace(id, *std::move(r));
-    return true;
+    return r->job_type() == req.job_type;
   };
   // The page's jobs, up to its bytes: a job past them ends the page, and
   // the cursor resumes after the last job it holds.
@@ -210,14 +207,8 @@ absl::StatusOr<ListResult> ListLive(JobStore& jobs, storage::Batch& batch, TimeP
   auto fill = [&](const auto& keys, auto encode) -> absl::Status {
     RATCHET_RETURN_IF_ERROR(read_status);
     for (size_t i = 0; i < keys.size(); ++i) {
-      const JobId id = keys[i].id;
-      auto found = records.find(id);
-      JobRecord loaded;
-      if (found == records.end()) {
-        RATCHET_ASSIGN_OR_RETURN(loaded, jobs.Load(batch, id));
-      }
-      if (!AddWithin(out, bytes, req.max_bytes,
-                     ToJob(found != records.end() ? found->second : loaded, now))) {
+      RATCHET_ASSIGN_OR_RETURN(JobRecord r, jobs.Load(batch, keys[i].id));
+      if (!AddWithin(out, bytes, req.max_bytes, ToJob(r, now))) {
         out.next_cursor = EncodeCursor(encode(keys[i - 1]));
         break;
       }

@@ -278,15 +278,16 @@ absl::StatusOr<ScheduleListResult> ScheduleMachine::ListSchedules(storage::Batch
   }
   ScheduleListResult out;
   size_t bytes = 0;
+  // Cursors name stored keys (ids_), whatever a record holds.
   for (auto it = ids_.upper_bound(after); it != ids_.end(); ++it) {
     if (static_cast<int>(out.schedules.size()) == req.limit) {
-      out.next_cursor = EncodeCursor(out.schedules.back().spec.id);
+      out.next_cursor = EncodeCursor(*std::prev(it));
       break;
     }
     RATCHET_ASSIGN_OR_RETURN(ScheduleInfo info, GetSchedule(batch, *it));
     const size_t n = ScheduleBytes(info);
     if (!out.schedules.empty() && bytes + n > req.max_bytes) {
-      out.next_cursor = EncodeCursor(out.schedules.back().spec.id);
+      out.next_cursor = EncodeCursor(*std::prev(it));
       break;
     }
     bytes += n;

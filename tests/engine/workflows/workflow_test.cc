@@ -332,6 +332,38 @@ TEST(WorkflowTest, AnswersAreBoundedInBytes) {
   EXPECT_EQ(ids.size(), 2u);
 }
 
+// A step whose inputs alone are over the bound of one lease answer could
+// never be delivered: before, it was marked running in an answer that
+// could not be sent, again on every attempt, and dead-lettered unseen.
+// Now a Lease dead-letters it at once, with an error naming both sizes, and
+// its workflow fails; a job that fits is still leased.
+TEST(WorkflowTest, AStepWhoseInputsCannotFitOneAnswerIsDeadLetteredNotLeased) {
+  EngineHarness h;
+  h.options().max_payload_bytes = 1 << 20;
+  h.Reopen();
+  auto id = h->SubmitWorkflow(Spec({Step("a"), Step("b"), Step("c"), Step("d", {"a", "b", "c"})}));
+  ASSERT_TRUE(id.ok()) << id.status();
+  const std::string big(300 << 10, 'r');
+  for (const LeasedJob& j : LeaseAll(h)) {
+    ASSERT_TRUE(h->Complete({j.id, j.token, big, {}}).ok());
+  }
+  ASSERT_TRUE(h->Enqueue(EnqueueRequest{.queue = "wf", .job_type = "small", .payload = "p"}).ok());
+  auto leased = h->Lease({.queue = "wf", .max_jobs = 10, .max_bytes = 700 << 10});
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_EQ(leased->size(), 1u);
+  EXPECT_EQ((*leased)[0].job_type, "small");
+  auto wf = h->GetWorkflow(id->id);
+  ASSERT_TRUE(wf.ok()) << wf.status();
+  EXPECT_EQ(wf->state, WorkflowState::kFailed);
+  auto d = h->Get(wf->steps[3].job_id);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->state, JobState::kDead);
+  EXPECT_EQ(d->attempts, 0) << "it never ran";
+  ASSERT_EQ(d->errors.size(), 1u);
+  EXPECT_NE(d->errors[0].message.find("not delivered"), std::string::npos) << d->errors[0].message;
+  EXPECT_NE(d->errors[0].message.find("716800 bytes"), std::string::npos) << d->errors[0].message;
+}
+
 TEST(WorkflowTest, ListFiltersByStateAndPages) {
   EngineHarness h;
   std::vector<WorkflowId> ids;

@@ -170,12 +170,18 @@ export async function render(ctx) {
   const list = await rpc('QueueService', 'ListQueues', { limit: 1000 }, { signal: ctx.signal });
   const queues = [...(list.queues || [])].sort((a, b) => (a.name < b.name ? -1 : 1));
   if (!queueName) {
+    const scope = list.nextCursor ? 'in the first 1,000 queues by name' : 'in all queues';
     mount(ctx.root,
-      pageHeader('Dead letters', `${formatCount(queues.reduce((n, q) => n + num(q.dead), 0))} in all queues`, queuePicker(ctx, queues, '')),
+      pageHeader('Dead letters', `${formatCount(queues.reduce((n, q) => n + num(q.dead), 0))} ${scope}`, queuePicker(ctx, queues, '')),
       overviewTable(queues));
     return;
   }
-  const info = queues.find((q) => q.name === queueName);
+  // A queue past the first page is read on its own.
+  let info = queues.find((q) => q.name === queueName);
+  if (!info && list.nextCursor) {
+    info = await rpc('QueueService', 'GetQueue', { queue: queueName }, { signal: ctx.signal }).catch(() => undefined);
+    if (info) queues.push(info);
+  }
   const dead = info ? num(info.dead) : 0;
   const letters = lettersSection(ctx, queueName);
   mount(ctx.root,
