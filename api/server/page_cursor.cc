@@ -13,6 +13,7 @@
 namespace ratchet::server {
 namespace {
 
+constexpr std::string_view kSealedPrefix = "s";
 constexpr int kNonceBytes = 12;
 constexpr int kTagBytes = 16;
 
@@ -53,11 +54,15 @@ std::string CursorSealer::Seal(std::string_view cursor) const {
                           Bytes(out) + kNonceBytes + cursor.size()) != 1) {
     std::abort();  // only out of memory gets here
   }
-  return absl::BytesToHexString(out);
+  // "s" is not a hex digit: the engine refuses a sealed cursor outright if
+  // it reaches it unopened (an unrestricted caller), never misreads it.
+  return std::string(kSealedPrefix) + absl::BytesToHexString(out);
 }
 
 absl::StatusOr<std::string> CursorSealer::Open(std::string_view sealed) const {
   if (sealed.empty()) return std::string();
+  if (!sealed.starts_with(kSealedPrefix)) return BadCursor();
+  sealed.remove_prefix(kSealedPrefix.size());
   if (sealed.size() % 2 != 0 || sealed.size() < 2 * (kNonceBytes + 1 + kTagBytes)) {
     return BadCursor();
   }

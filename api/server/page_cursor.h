@@ -25,7 +25,8 @@ class CursorSealer {
   // randomness).
   CursorSealer();
 
-  // Hex of nonce (12 bytes), ciphertext and tag (16 bytes); "" stays "".
+  // "s" and the hex of nonce (12 bytes), ciphertext and tag (16 bytes); ""
+  // stays "". The ciphertext is as long as the cursor: a name's length shows.
   std::string Seal(std::string_view cursor) const;
   // The cursor Seal sealed; "" stays "". Errors: INVALID_ARGUMENT naming
   // `cursor` for anything this process's Seal did not produce.

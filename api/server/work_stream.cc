@@ -104,6 +104,7 @@ absl::StatusOr<bool> WorkStreamReactor::Accept(const v1::WorkStreamRequest& msg)
     if (lease_->queue.empty()) return InvalidArgument("open.queue", "is required");
     lease_->abandoned = abandoned_;
     lease_->max_bytes = limits.max_lease_bytes;
+    lease_->max_job_bytes = limits.max_lease_bytes;
     // Re-armed inside the server whenever it ends empty; short enough that
     // an abandoned one does not linger, long enough to cost nothing idle.
     lease_->wait =

@@ -86,6 +86,7 @@ UnaryCall* WorkerService::StartLease(const CallInfo& call_info, LeaseRequest* le
   lease->wait = wait;
   lease->abandoned = call->cancelled();
   lease->max_bytes = ctx_->limits().max_lease_bytes;
+  lease->max_job_bytes = ctx_->limits().max_lease_bytes;
   return call;
 }
 

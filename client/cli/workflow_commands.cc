@@ -60,8 +60,10 @@ void PrintWorkflow(const v1::Workflow& w) {
     t.Add({s.name(), StepStateName(s.state()), s.job_id() ? std::to_string(s.job_id()) : "-",
            std::to_string(s.attempts()),
            s.depends_on().empty() ? "-" : absl::StrJoin(s.depends_on(), ","),
-           s.result_omitted() ? "(too large for one answer; ratchet get JOB)"
-                              : s.result().substr(0, 60)});
+           !s.result_omitted() ? s.result().substr(0, 60)
+           : s.job_id() != 0
+               ? "(too large for one answer: ratchet get " + std::to_string(s.job_id()) + ")"
+               : std::string("(too large for one answer)")});
   }
   t.Print();
 }

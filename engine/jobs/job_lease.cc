@@ -92,12 +92,13 @@ absl::StatusOr<std::vector<LeasedJob>> JobMachine::Lease(storage::Batch& batch, 
     }
     const size_t job_bytes = LeasedBytes(r, attached);
     if (!out.empty() && bytes + job_bytes > max_bytes) break;
-    if (job_bytes > max_bytes) {
-      // Alone over the bound (a step's inputs or a main job's journal can
-      // be): it could never be delivered, so it is dead-lettered now with
-      // the sizes, never marked running in an answer that cannot be sent.
+    if (req.max_job_bytes > 0 && job_bytes > req.max_job_bytes) {
+      // Alone over what the caller can receive (a step's inputs or a main
+      // job's journal can be): it could never be delivered, so it is
+      // dead-lettered now with the sizes, never marked running in an
+      // answer that cannot be sent.
       if (expired++ >= kMaxExpiriesPerLease) break;
-      RATCHET_RETURN_IF_ERROR(DeadLetterUndeliverable(batch, now, r, job_bytes, max_bytes));
+      RATCHET_RETURN_IF_ERROR(DeadLetterUndeliverable(batch, now, r, job_bytes, req.max_job_bytes));
       continue;
     }
     bytes += job_bytes;
@@ -134,7 +135,10 @@ absl::Status JobMachine::DeadLetterUndeliverable(storage::Batch& batch, TimePoin
   const int excess = r.errors_size() - jobs_.options().max_errors_kept;
   if (excess > 0) r.mutable_errors()->DeleteSubrange(0, excess);
   jobs_.events().Count(r.queue(), JobEvent::kFailed);
-  return Finish(batch, now, r, JobState::kDead);
+  QueueState* q = jobs_.indexes().Find(r.id())->queue;
+  RATCHET_RETURN_IF_ERROR(Finish(batch, now, r, JobState::kDead));
+  jobs_.indexes().MarkChanged(q);  // its queue's best job changed: parked polls look again
+  return absl::OkStatus();
 }
 
 int64_t JobMachine::LeaseAllowance(const QueueState& q, int64_t max_jobs) const {

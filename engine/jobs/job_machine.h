@@ -167,7 +167,8 @@ class JobMachine {
   // True if `id` is a waiting, never-started job whose expires_at passed.
   bool IsExpired(JobId id, int64_t expiry_now_ms) const;
   // Dead-letters the waiting job `r`, whose lease answer alone (job_bytes)
-  // is over the bound of one answer (max_bytes), with an error naming both;
+  // is over the most one answer can carry (max_bytes), with an error naming
+  // both;
   // no attempt is counted. Errors: as Finish.
   absl::Status DeadLetterUndeliverable(storage::Batch& batch, TimePoint now, JobRecord& r,
                                        size_t job_bytes, size_t max_bytes);

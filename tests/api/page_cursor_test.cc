@@ -19,6 +19,7 @@ TEST(PageCursorTest, OpensWhatItSealedAndHidesIt) {
   EXPECT_FALSE(absl::StrContains(sealed, plain));
   EXPECT_FALSE(absl::StrContains(sealed, absl::BytesToHexString("tenant")));
   EXPECT_NE(sealer.Seal(plain), sealed) << "a fresh nonce each time";
+  EXPECT_EQ(sealed[0], 's') << "not hex: the engine refuses it if it reaches it unopened";
   auto opened = sealer.Open(sealed);
   ASSERT_TRUE(opened.ok()) << opened.status();
   EXPECT_EQ(*opened, plain);
@@ -30,12 +31,12 @@ TEST(PageCursorTest, RefusesForgedTamperedAndForeignCursors) {
   CursorSealer sealer;
   std::string sealed = sealer.Seal("6162");
   for (std::string bad : {std::string("6162"), std::string("zz"), std::string(sealed.size(), '0'),
-                          sealed.substr(1), CursorSealer().Seal("6162")}) {
+                          sealed.substr(1), "s" + sealed.substr(2), CursorSealer().Seal("6162")}) {
     auto opened = sealer.Open(bad);
     EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_TRUE(absl::StrContains(opened.status().message(), "cursor")) << opened.status();
   }
-  sealed[sealed.size() / 2] = sealed[sealed.size() / 2] == '0' ? '1' : '0';  // one bit flipped
+  sealed[sealed.size() / 2] = sealed[sealed.size() / 2] == '0' ? '1' : '0';  // a bit flipped
   EXPECT_EQ(sealer.Open(sealed).status().code(), absl::StatusCode::kInvalidArgument);
 }
 

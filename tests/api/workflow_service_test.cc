@@ -49,7 +49,12 @@ TEST_F(WorkflowServiceTest, GetWorkflowFitsTheMessageLimit) {
   v1::SubmitWorkflowRequest req;
   req.set_name("big");
   req.set_queue("wf");
-  for (int i = 0; i < 20; ++i) *req.add_steps() = Step("s" + std::to_string(i));
+  std::vector<std::string> all;
+  for (int i = 0; i < 20; ++i) {
+    all.push_back("s" + std::to_string(i));
+    *req.add_steps() = Step(all.back());
+  }
+  *req.add_steps() = Step("sink", all);  // its inputs: 20 MiB
   auto submitted = client().SubmitWorkflow(req);
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   const std::string result(1 << 20, 'r');
@@ -61,10 +66,24 @@ TEST_F(WorkflowServiceTest, GetWorkflowFitsTheMessageLimit) {
     done.set_result(result);
     ASSERT_TRUE(client().Complete(done).ok());
   }
+  // The sink could never be delivered: it is dead-lettered with the sizes,
+  // not marked running in an answer over the limit (RESOURCE_EXHAUSTED
+  // before, on every attempt).
+  v1::LeaseRequest lease;
+  lease.set_queue("wf");
+  auto none = client().Lease(lease);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->jobs_size(), 0);
   auto wf = client().GetWorkflow(submitted->workflow_id());
   ASSERT_TRUE(wf.ok()) << wf.status();
   EXPECT_LT(wf->ByteSizeLong(), size_t{16} << 20);
-  ASSERT_EQ(wf->steps_size(), 20);
+  ASSERT_EQ(wf->steps_size(), 21);
+  EXPECT_EQ(wf->state(), v1::WORKFLOW_FAILED);
+  auto sink = client().GetJob(wf->steps(20).job_id());
+  ASSERT_TRUE(sink.ok()) << sink.status();
+  EXPECT_EQ(sink->state(), v1::JOB_STATE_DEAD);
+  ASSERT_EQ(sink->errors_size(), 1);
+  EXPECT_NE(sink->errors(0).message().find("not delivered"), std::string::npos);
   EXPECT_EQ(wf->steps(0).result(), result);
   EXPECT_FALSE(wf->steps(0).result_omitted());
   const v1::StepInfo& last = wf->steps(19);

@@ -348,7 +348,10 @@ TEST(WorkflowTest, AStepWhoseInputsCannotFitOneAnswerIsDeadLetteredNotLeased) {
     ASSERT_TRUE(h->Complete({j.id, j.token, big, {}}).ok());
   }
   ASSERT_TRUE(h->Enqueue(EnqueueRequest{.queue = "wf", .job_type = "small", .payload = "p"}).ok());
-  auto leased = h->Lease({.queue = "wf", .max_jobs = 10, .max_bytes = 700 << 10});
+  // As ratchetd leases: one job's answer can be at most 700 KiB. (In
+  // process, with max_job_bytes 0, it would be leased: nothing limits it.)
+  auto leased =
+      h->Lease({.queue = "wf", .max_jobs = 10, .max_bytes = 700 << 10, .max_job_bytes = 700 << 10});
   ASSERT_TRUE(leased.ok()) << leased.status();
   ASSERT_EQ(leased->size(), 1u);
   EXPECT_EQ((*leased)[0].job_type, "small");

@@ -228,6 +228,12 @@ struct LeaseRequest {
   // takes jobs while they fit, and always at least one: a job is never
   // marked running in an answer that cannot be sent.
   size_t max_bytes = 0;
+  // The most one job's answer can be and still be delivered (a server's
+  // message limit); 0: no such limit (an in-process caller). A job over it
+  // (a step's inputs or a main job's journal can be) could never be
+  // delivered: the Lease dead-letters it, without counting an attempt, with
+  // an error naming both sizes, instead of marking it running.
+  size_t max_job_bytes = 0;
 };
 
 struct LeasedJob {

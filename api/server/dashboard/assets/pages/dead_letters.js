@@ -179,8 +179,12 @@ export async function render(ctx) {
   // A queue past the first page is read on its own.
   let info = queues.find((q) => q.name === queueName);
   if (!info && list.nextCursor) {
-    info = await rpc('QueueService', 'GetQueue', { queue: queueName }, { signal: ctx.signal }).catch(() => undefined);
-    if (info) queues.push(info);
+    info = await rpc('QueueService', 'GetQueue', { queue: queueName }, { signal: ctx.signal })
+      .catch((e) => { if (ctx.signal.aborted) throw e; return undefined; });  // NOT_FOUND: no such queue
+    if (info) {
+      queues.push(info);
+      queues.sort((a, b) => (a.name < b.name ? -1 : 1));
+    }
   }
   const dead = info ? num(info.dead) : 0;
   const letters = lettersSection(ctx, queueName);
