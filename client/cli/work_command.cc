@@ -19,7 +19,8 @@
 // do not get the terminal's signal): no new jobs; running commands finish
 // and are reported. A second SIGINT or SIGTERM stops it at once: running
 // commands are killed (their groups) and their jobs fail retryably, so they
-// run again after their backoff rather than when the lease runs out. The worker's credentials
+// run again after their backoff rather than when the lease runs out; it then
+// exits 1 (a drained stop exits 0). The worker's credentials
 // (RATCHET_TOKEN*, RATCHET_TLS_*) are not passed to commands; TRACEPARENT is the job's. Prints one
 // line per job.
 #include <fcntl.h>
@@ -343,6 +344,12 @@ absl::Status Work(Client& client, const WorkOptions& o, bool) {
               static_cast<unsigned long long>(s.completed),
               static_cast<unsigned long long>(s.failed),
               static_cast<unsigned long long>(s.lease_lost));
+  if (Interrupted()) {
+    // Not a clean stop: a script or supervisor must be able to tell.
+    return absl::AbortedError(
+        "stopped at once by a second SIGINT or SIGTERM: running commands were killed and their "
+        "jobs failed retryably");
+  }
   return absl::OkStatus();
 }
 
